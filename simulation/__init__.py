@@ -1,0 +1,26 @@
+"""givetake: agent-based simulation of social business networking ecosystems."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .model import GiveTakeModel
+from .scenario import Scenario, ScenarioError
+from .strategies import REGISTRY as STRATEGIES, Strategy, strategy
+from .mechanisms import MECHANISMS, Mechanism, mechanism
+
+try:
+    __version__ = version("givetake")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "GiveTakeModel",
+    "Scenario",
+    "ScenarioError",
+    "STRATEGIES",
+    "Strategy",
+    "strategy",
+    "MECHANISMS",
+    "Mechanism",
+    "mechanism",
+    "__version__",
+]

@@ -1,0 +1,26 @@
+"""Small vectorised helpers used across mechanisms.
+
+Examples
+--------
+>>> import numpy as np
+>>> rank_in_groups(np.array([3, 3, 5, 7, 7, 7])).tolist()
+[0, 1, 0, 0, 1, 2]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["rank_in_groups"]
+
+
+def rank_in_groups(groups: np.ndarray) -> np.ndarray:
+    """Position of each element within its run of equal values (``groups`` sorted)."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    first = np.ones(n, bool)
+    first[1:] = groups[1:] != groups[:-1]
+    starts = np.flatnonzero(first)
+    run = np.cumsum(first) - 1
+    return np.arange(n) - starts[run]

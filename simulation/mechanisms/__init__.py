@@ -1,0 +1,20 @@
+"""Pipeline stages of the weekly step; importing this package registers them."""
+
+from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
+from . import exchange, maintenance, meeting, churn, learning  # noqa: F401,E402
+
+#: the order in which the default pipeline runs the built-in mechanisms
+DEFAULT_PIPELINE = [
+    "needs",
+    "asking",
+    "giving",
+    "exchange",
+    "reputation",
+    "maintenance",
+    "meeting",
+    "introductions",
+    "churn",
+    "learning",
+]
+
+__all__ = ["MECHANISMS", "Mechanism", "get_mechanism", "mechanism", "DEFAULT_PIPELINE"]

@@ -1,0 +1,152 @@
+"""Meeting new people: random encounters, friends of friends, and reputation.
+
+``p_random``: chance per week that a member meets a stranger at random.
+``p_attach``: chance per week that a member seeks out someone well known;
+the partner is drawn with weight ``reputation ** reputation_bias * (1 + degree)``
+(attachment biased to reputation, after Barabási–Albert).
+``p_triadic``: chance per week that a member meets a friend of a friend
+(triadic closure; Jin, Girvan & Newman 2001, *Phys. Rev. E* 64:046132).
+No member takes on ties beyond ``max_ties``.
+
+:class:`Introductions` adds introductions that somebody makes on purpose:
+a member whose need went unmet asks its strongest contact to introduce it
+to someone with the skill, and brokers (strategies that ``introduce``)
+introduce two of their contacts whose need and skill match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Mechanism, Param, mechanism
+
+__all__ = ["Meeting", "Introductions", "connect"]
+
+
+def connect(model, a: np.ndarray, b: np.ndarray, *, strength: float, trust: float, max_ties: int) -> int:
+    """Create ties ``a[k] -- b[k]`` between live members below the degree cap."""
+    pop, ties = model.population, model.ties
+    if len(a) == 0:
+        return 0
+    deg = ties.degree(pop.size)
+    ok = pop.alive[a] & pop.alive[b] & (deg[a] < max_ties) & (deg[b] < max_ties)
+    return ties.add(a[ok], b[ok], strength=strength, trust=trust, step=model.steps)
+
+
+def attachment_weights(model, slots: np.ndarray, bias: float) -> np.ndarray:
+    pop = model.population
+    deg = model.ties.degree(pop.size)[slots]
+    w = pop.reputation(slots) ** bias * (1.0 + deg)
+    return w / w.sum()
+
+
+@mechanism
+class Meeting(Mechanism):
+    """Random meetings, attachment to reputation, and friends of friends."""
+
+    name = "meeting"
+    PARAMS = {
+        "p_random": Param(0.02, "weekly chance of meeting a random stranger", 0.0, 1.0),
+        "p_attach": Param(0.02, "weekly chance of seeking out a well-reputed member", 0.0, 1.0),
+        "reputation_bias": Param(2.0, "how strongly attachment favours reputation", 0.0, 20.0),
+        "p_triadic": Param(0.05, "weekly chance of meeting a friend of a friend", 0.0, 1.0),
+        "max_ties": Param(60, "most ties a member keeps", 1, 100_000),
+        "initial_strength": Param(0.3, "strength of a new tie", 0.0, 1.0),
+        "initial_trust": Param(0.5, "trust each side starts a new tie with", 0.0, 1.0),
+    }
+
+    def new_ties(self, model, a, b) -> int:
+        return connect(
+            model, a, b, strength=self.initial_strength, trust=self.initial_trust, max_ties=self.max_ties
+        )
+
+    def step(self, model) -> None:
+        pop, rng = model.population, model.rng
+        alive = pop.alive_slots()
+        n = len(alive)
+        if n < 2:
+            return
+        made = 0
+        a = alive[rng.random(n) < self.p_random]
+        made += self.new_ties(model, a, alive[rng.integers(0, n, len(a))])
+        a = alive[rng.random(n) < self.p_attach]
+        if len(a):
+            p = attachment_weights(model, alive, self.reputation_bias)
+            made += self.new_ties(model, a, rng.choice(alive, size=len(a), p=p))
+        made += self.new_ties(model, *friends_of_friends(model, alive[rng.random(n) < self.p_triadic]))
+        model.tick.met = made
+
+
+def friends_of_friends(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each member (with contacts), a random contact of a random contact."""
+    view = model.ties.directed(model.population.size)
+    deg = view.degree()
+    members = members[deg[members] > 0]
+    mid = view.random_neighbor(members, model.rng)
+    ok = deg[mid] > 0
+    members, mid = members[ok], mid[ok]
+    return members, view.random_neighbor(mid, model.rng)
+
+
+@mechanism
+class Introductions(Mechanism):
+    """Introductions made on purpose: asked for by the needy, offered by brokers.
+
+    ``p_ask``: chance that a member whose need went unmet asks its strongest
+    contact for an introduction; the contact looks through up to ``tries`` of
+    its own contacts for one with the skill.  ``p_broker``: weekly chance that
+    a broker tries ``tries`` random pairs of its contacts and introduces those
+    where one needs what the other offers.  Introduced ties start with
+    ``trust`` (someone vouched for them).
+    """
+
+    name = "introductions"
+    PARAMS = {
+        "p_ask": Param(0.3, "chance an unmet need leads to asking for an introduction", 0.0, 1.0),
+        "p_broker": Param(0.5, "weekly chance that a broker tries to introduce", 0.0, 1.0),
+        "tries": Param(3, "candidates looked at per introduction", 1, 100),
+        "strength": Param(0.35, "strength of an introduced tie", 0.0, 1.0),
+        "trust": Param(0.6, "trust an introduced tie starts with", 0.0, 1.0),
+    }
+
+    def step(self, model) -> None:
+        pop, ties, rng = model.population, model.ties, model.rng
+        view = ties.directed(pop.size)
+        deg = view.degree()
+        max_ties = model.max_ties
+        made = 0
+        # asked-for introductions: unmet needs, through the strongest contact
+        needy = np.flatnonzero((pop.need[: pop.size] >= 0) & (deg > 0))
+        needy = needy[rng.random(len(needy)) < self.p_ask]
+        if len(needy):
+            best = strongest_contact(model, view, needy)
+            for _ in range(self.tries):
+                cand = view.random_neighbor(best, rng)
+                hit = pop.skills[cand, pop.need[needy]] & (cand != needy)
+                made += connect(
+                    model, needy[hit], cand[hit], strength=self.strength, trust=self.trust, max_ties=max_ties
+                )
+                needy, best = needy[~hit], best[~hit]
+        # brokers introduce matching pairs of their contacts
+        brokers = np.flatnonzero(pop.alive[: pop.size] & model.introduces[pop.strategy[: pop.size]] & (deg > 1))
+        brokers = brokers[rng.random(len(brokers)) < self.p_broker]
+        if len(brokers):
+            b = np.repeat(brokers, self.tries)
+            x = view.random_neighbor(b, rng)
+            y = view.random_neighbor(b, rng)
+            nx_, ny = pop.need[x], pop.need[y]
+            match = ((nx_ >= 0) & pop.skills[y, np.maximum(nx_, 0)]) | ((ny >= 0) & pop.skills[x, np.maximum(ny, 0)])
+            match &= x != y
+            made += connect(model, x[match], y[match], strength=self.strength, trust=self.trust, max_ties=max_ties)
+            model.tick.brokered = int(match.sum())
+        model.tick.introduced = made
+
+
+def strongest_contact(model, view, members: np.ndarray) -> np.ndarray:
+    """The contact each member has the strongest tie with (members need contacts)."""
+    strength = model.ties.strength[view.edge]
+    # position of the row maximum: sort by (src, strength) and take each row's last
+    order = np.lexsort((strength, view.src))
+    last = view.start[1:] - 1  # last position of each row in sorted order
+    best_pos = order[last[members]]
+    return view.dst[best_pos]

@@ -1,0 +1,129 @@
+"""Model-level metrics, computed once per step (definitions in ``docs/metrics.md``).
+
+Examples
+--------
+>>> import numpy as np
+>>> float(gini(np.array([1.0, 1.0, 1.0, 1.0])))
+0.0
+>>> round(float(gini(np.array([0.0, 0.0, 0.0, 4.0]))), 3)
+0.75
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+if TYPE_CHECKING:
+    from .model import GiveTakeModel
+
+__all__ = ["gini", "adjacency", "compute_metrics", "metric_names", "local_clustering"]
+
+#: members above which clustering is estimated from a random sample of members
+CLUSTERING_SAMPLE = 2000
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (negative values count as 0)."""
+    x = np.sort(np.clip(np.asarray(values, float), 0.0, None))
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    cum = np.cumsum(x)
+    return float((n + 1 - 2 * (cum.sum() / total)) / n)
+
+
+def adjacency(model: GiveTakeModel, weight: np.ndarray | None = None) -> sp.csr_matrix:
+    """Symmetric sparse adjacency matrix over member slots (live ties only)."""
+    ties, n = model.ties, model.population.size
+    e = ties.live()
+    data = np.ones(2 * len(e)) if weight is None else np.concatenate([weight[e], weight[e]])
+    rows = np.concatenate([ties.u[e], ties.v[e]])
+    cols = np.concatenate([ties.v[e], ties.u[e]])
+    return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+
+
+def local_clustering(adj: sp.csr_matrix, members: np.ndarray) -> np.ndarray:
+    """Local clustering coefficient of each of ``members`` (0 below degree 2)."""
+    rows = adj[members]
+    deg = np.asarray(rows.sum(axis=1)).ravel()
+    closed = np.asarray((rows @ adj).multiply(rows).sum(axis=1)).ravel()  # 2 x triangles
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(deg > 1, closed / (deg * (deg - 1)), 0.0)
+    return c
+
+
+def metric_names(strategy_names: list[str]) -> list[str]:
+    base = [
+        "step",
+        "members",
+        "ties",
+        "mean_degree",
+        "clustering",
+        "giant_component",
+        "needs",
+        "requests",
+        "gifts",
+        "refusals",
+        "fulfilment_rate",
+        "welfare",
+        "gini",
+        "mean_wealth",
+        "mean_trust",
+        "mean_strength",
+        "joined",
+        "left",
+        "failed",
+    ]
+    return (
+        base
+        + [f"n_{s}" for s in strategy_names]
+        + [f"wealth_{s}" for s in strategy_names]
+    )
+
+
+def compute_metrics(model: GiveTakeModel) -> dict[str, float]:
+    pop, ties, tick = model.population, model.ties, model.tick
+    alive = pop.alive_slots()
+    n = len(alive)
+    m: dict[str, float] = {"step": model.steps, "members": n, "ties": ties.count}
+    m["mean_degree"] = 2.0 * ties.count / n if n else 0.0
+    adj = adjacency(model)
+    if n > CLUSTERING_SAMPLE:
+        sample = model.metrics_rng.choice(alive, CLUSTERING_SAMPLE, replace=False)
+    else:
+        sample = alive
+    m["clustering"] = float(local_clustering(adj, sample).mean()) if n else 0.0
+    if n:
+        _, labels = connected_components(adj, directed=False)
+        m["giant_component"] = float(np.bincount(labels[alive]).max() / n)
+    else:
+        m["giant_component"] = 0.0
+    gifts = len(tick.gifts[0])
+    m["needs"] = tick.needs
+    m["requests"] = tick.requests
+    m["gifts"] = gifts
+    m["refusals"] = len(tick.refusals[0])
+    m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
+    m["welfare"] = tick.welfare
+    wealth = pop.wealth[alive]
+    m["gini"] = gini(wealth)
+    m["mean_wealth"] = float(wealth.mean()) if n else 0.0
+    e = ties.live()
+    m["mean_trust"] = float(ties.trust[e].mean()) if len(e) else 0.0
+    m["mean_strength"] = float(ties.strength[e].mean()) if len(e) else 0.0
+    m["joined"], m["left"], m["failed"] = tick.joined, tick.left, tick.failed
+    strat = pop.strategy[alive]
+    k = len(model.strategies)
+    counts = np.bincount(strat, minlength=k)
+    sums = np.bincount(strat, weights=wealth, minlength=k)
+    for i, s in enumerate(model.strategy_names):
+        m[f"n_{s}"] = int(counts[i])
+        m[f"wealth_{s}"] = float(sums[i] / counts[i]) if counts[i] else 0.0
+    for name, fn in model.extra_metrics.items():
+        m[name] = fn(model)
+    return m

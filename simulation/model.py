@@ -1,0 +1,301 @@
+"""GiveTakeModel: members with give/take strategies on an evolving network.
+
+The model owns the random generator, the member arrays
+(:class:`~simulation.population.Population`), the tie graph
+(:class:`~simulation.ties.TieGraph`) and the pipeline of mechanisms.  Members
+are real ``mesa.Agent`` objects (:class:`~simulation.members.Member`) that read
+and write through the arrays, so Mesa's ``AgentSet``, ``DataCollector`` and
+visualisation work, while every mechanism runs vectorised.
+
+Examples
+--------
+>>> model = GiveTakeModel(rng=1, population__size=60, network__mean_degree=6)
+>>> model.run_for(3)
+>>> df = model.datacollector.get_model_vars_dataframe()
+>>> df["step"].tolist()
+[0, 1, 2, 3]
+>>> len(model.agents) == df["members"].iloc[-1]
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from .mechanisms import Mechanism, get_mechanism
+from .members import Member
+from .metrics import compute_metrics, metric_names
+from .population import Population
+from .scenario import BUILTIN_STRATEGIES, Scenario
+from .strategies import DecisionContext, get_strategy
+from .ties import TieGraph
+
+__all__ = ["GiveTakeModel", "Tick"]
+
+_EMPTY = np.zeros(0, np.int64)
+
+
+@dataclass
+class Tick:
+    """What happened during the current step (reset at the start of each step).
+
+    Mechanisms may record counts of their own on it (e.g. ``tick.cut``).
+    """
+
+    needs: int = 0
+    requests: int = 0
+    plan: tuple = (_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    gifts: tuple = (_EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    refusals: tuple = (_EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    welfare: float = 0.0
+    joined: int = 0
+    left: int = 0
+    failed: int = 0
+
+
+class GiveTakeModel(mesa.Model):
+    """A seeded social business networking model.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict or None
+        The world to build; ``None`` is the default scenario (1,000 members,
+        all five built-in strategies).  A dict is a partial scenario, checked.
+    rng : seed or numpy Generator
+        Every random draw of the run comes from this (Mesa's ``rng``).
+    **overrides
+        Single settings with ``__`` for dots, e.g. ``population__size=200``
+        or ``mechanisms__exchange__b=4.0``.
+
+    Raises
+    ------
+    ValueError
+        Invalid parameters, naming the key and the allowed range, before any step runs.
+    """
+
+    def __init__(self, scenario: Scenario | dict | None = None, *, rng=None, **overrides: Any):
+        if scenario is None:
+            scenario = Scenario.from_dict({})
+        elif isinstance(scenario, dict):
+            scenario = Scenario.from_dict(scenario)
+        elif not isinstance(scenario, Scenario):
+            raise TypeError(f"scenario must be a Scenario, a dict or None, not {type(scenario).__name__}")
+        if overrides:
+            scenario = scenario.with_overrides(
+                {k.replace("__", "."): v for k, v in overrides.items()}, source="GiveTakeModel()"
+            )
+        super().__init__(rng=rng)
+        self.config = scenario
+        data = scenario.data
+        popcfg = data["population"]
+
+        # strategies: the built-ins always (stable columns), then any others in the mix
+        names = list(BUILTIN_STRATEGIES) + [s for s in scenario.mix if s not in BUILTIN_STRATEGIES]
+        self.strategy_names = names
+        self.strategies = [get_strategy(s)(**data["strategies"].get(s, {})) for s in names]
+        self.mix = np.array([scenario.mix.get(s, 0.0) for s in names])
+        self.asks_factor = np.array([s.asks_factor for s in self.strategies])
+        self.tolerance = np.array([s.tolerance for s in self.strategies], float)
+        self.cuts_distrusted = np.array([s.cuts_distrusted for s in self.strategies])
+        self.introduces = np.array([s.introduces for s in self.strategies])
+
+        self.pipeline: list[Mechanism] = [
+            get_mechanism(name)(**data["mechanisms"].get(name, {})) for name in data["pipeline"]
+        ]
+        meeting = self.mechanism("meeting")
+        self.max_ties = meeting.max_ties if meeting else 10**9
+        self.metrics_rng = np.random.default_rng(self.rng.integers(2**63))
+        self.extra_metrics: dict[str, Callable[[GiveTakeModel], float]] = {}
+
+        self.initial_size = popcfg["size"]
+        self.population = Population(
+            popcfg["skills"], popcfg["interests"], 1, capacity=int(self.initial_size * 1.25)
+        )
+        self.ties = TieGraph(capacity=int(self.initial_size * data["network"]["mean_degree"] * 0.75) + 16)
+        self.members: list[Member] = []
+        self.tick = Tick()
+        self.add_members(self.initial_size, initial=True)
+        self._build_network(data["network"])
+        for mech in self.pipeline:
+            mech.setup(self)
+
+        names_all = metric_names(self.strategy_names)
+        self.metrics: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in names_all}
+        )
+        self._measure()
+
+    # -- the step ---------------------------------------------------------
+    def step(self) -> None:
+        """One week: run every mechanism of the pipeline, then measure."""
+        self.tick = Tick()
+        for mech in self.pipeline:
+            mech.step(self)
+        self._measure()
+
+    def _measure(self) -> None:
+        self.metrics = compute_metrics(self)
+        self.datacollector.collect(self)
+
+    def mechanism(self, name: str) -> Mechanism | None:
+        """The pipeline's mechanism called ``name``, or None."""
+        for mech in self.pipeline:
+            if mech.name == name:
+                return mech
+        return None
+
+    # -- services used by mechanisms ----------------------------------------
+    def decide(self, ctx: DecisionContext) -> np.ndarray:
+        """Ask each giver's strategy about its requests; boolean array aligned with ``ctx``."""
+        out = np.zeros(len(ctx), bool)
+        strat = self.population.strategy[ctx.giver]
+        for i in np.unique(strat):
+            sel = np.flatnonzero(strat == i)
+            sub = DecisionContext(
+                model=self,
+                giver=ctx.giver[sel],
+                asker=ctx.asker[sel],
+                edge=ctx.edge[sel],
+                given=ctx.given[sel],
+                received=ctx.received[sel],
+                trust=ctx.trust[sel],
+                asker_reputation=ctx.asker_reputation[sel],
+            )
+            out[sel] = self.strategies[i].gives(sub)
+        return out
+
+    def pay(self, slots: np.ndarray, amount: float | np.ndarray) -> None:
+        """Change members' wealth; every change of value goes through here (welfare)."""
+        amounts = np.broadcast_to(np.asarray(amount, float), np.shape(slots))
+        np.add.at(self.population.wealth, slots, amounts)
+        self.tick.welfare += float(amounts.sum())
+
+    def draw_strategies(self, n: int) -> np.ndarray:
+        """Strategy indices for ``n`` members drawn from the scenario's mix (exact counts
+        by largest remainder, then shuffled)."""
+        raw = self.mix * n
+        counts = np.floor(raw).astype(np.int64)
+        short = n - counts.sum()
+        if short:
+            rem = raw - counts
+            extra = self.rng.choice(len(rem), size=short, replace=False, p=rem / rem.sum())
+            counts[extra] += 1
+        strat = np.repeat(np.arange(len(self.mix)), counts)
+        return self.rng.permutation(strat).astype(np.int16)
+
+    def add_members(self, n: int, strategies: np.ndarray | None = None, initial: bool = False) -> np.ndarray:
+        """Create ``n`` members (Mesa agents and array slots); returns their slots."""
+        cfg = self.config.data["population"]
+        if strategies is None:
+            strategies = self.draw_strategies(n)
+        pop = self.population
+        slots = pop.add(n, strategy=strategies, step=self.steps, wealth=cfg["initial_wealth"])
+        self.assign_skills(slots)
+        pop.interests[slots] = self._random_subsets(len(slots), pop.n_interests, cfg["interests_per_member"])
+        pop.rank[slots] = self.rng.integers(0, cfg["rank_levels"], len(slots))
+        for slot in slots:
+            self.members.append(Member(self, int(slot)))
+        if not initial:
+            for mech in self.pipeline:
+                mech.on_join(self, slots)
+        return slots
+
+    def assign_skills(self, slots: np.ndarray) -> None:
+        pop = self.population
+        pop.skills[slots] = self._random_subsets(
+            len(slots), pop.n_skills, self.config.data["population"]["skills_per_member"]
+        )
+
+    def _random_subsets(self, n: int, k: int, size: int) -> np.ndarray:
+        out = np.zeros((n, k), bool)
+        if n:
+            pick = np.argpartition(self.rng.random((n, k)), size - 1, axis=1)[:, :size]
+            np.put_along_axis(out, pick, True, axis=1)
+        return out
+
+    def remove_members(self, slots: np.ndarray) -> None:
+        """Members leave: their ties go, their agents are removed from Mesa."""
+        if len(slots) == 0:
+            return
+        self.ties.remove_members(slots, self.population.size)
+        self.population.remove(slots, self.steps)
+        for slot in slots:
+            self.members[slot].remove()
+
+    def _build_network(self, cfg: dict[str, Any]) -> None:
+        n, k = self.initial_size, cfg["mean_degree"]
+        kind = cfg["kind"]
+        if kind == "empty" or k == 0:
+            return
+        seed = self.random  # networkx draws from the model's own generator
+        if kind == "powerlaw_cluster":
+            g = nx.powerlaw_cluster_graph(n, max(1, k // 2), cfg["triangle_p"], seed=seed)
+        elif kind == "erdos_renyi":
+            g = nx.gnm_random_graph(n, n * k // 2, seed=seed)
+        else:
+            g = nx.watts_strogatz_graph(n, max(2, k), cfg["triangle_p"], seed=seed)
+        edges = np.array(g.edges(), np.int64).reshape(-1, 2)
+        self.ties.add(edges[:, 0], edges[:, 1], strength=cfg["strength"], trust=cfg["trust"], step=0)
+
+    # -- views -----------------------------------------------------------
+    def member(self, slot: int) -> Member:
+        return self.members[slot]
+
+    def to_networkx(self) -> nx.Graph:
+        """A snapshot of the current network with member and tie attributes.
+
+        Nodes are member slots; node attributes: ``unique_id, strategy, wealth,
+        reputation, rank, skills, joined, gifts_given, gifts_received``.  Edge
+        attributes: ``strength, trust_uv, trust_vu, ledger_uv, ledger_vu``
+        (``uv``: from the smaller slot to the larger), ``weight`` (= strength).
+        """
+        pop, ties = self.population, self.ties
+        g = nx.Graph()
+        alive = pop.alive_slots()
+        rep = pop.reputation(alive)
+        for j, i in enumerate(alive):
+            g.add_node(
+                int(i),
+                unique_id=self.members[i].unique_id,
+                strategy=self.strategy_names[pop.strategy[i]],
+                wealth=float(pop.wealth[i]),
+                reputation=float(rep[j]),
+                rank=int(pop.rank[i]),
+                skills=",".join(str(s) for s in np.flatnonzero(pop.skills[i])),
+                joined=int(pop.joined[i]),
+                gifts_given=int(pop.gifts_given[i]),
+                gifts_received=int(pop.gifts_received[i]),
+            )
+        e = ties.live()
+        for idx in e:
+            g.add_edge(
+                int(ties.u[idx]),
+                int(ties.v[idx]),
+                strength=float(ties.strength[idx]),
+                weight=float(ties.strength[idx]),
+                trust_uv=float(ties.trust[idx, 0]),
+                trust_vu=float(ties.trust[idx, 1]),
+                ledger_uv=int(ties.ledger[idx, 0]),
+                ledger_vu=int(ties.ledger[idx, 1]),
+            )
+        return g
+
+    def export_network(self, path: str | Path) -> Path:
+        """Write the current network as GraphML (``.graphml``) or GEXF (``.gexf``)."""
+        path = Path(path)
+        g = self.to_networkx()
+        if path.suffix == ".graphml":
+            nx.write_graphml(g, path)
+        elif path.suffix == ".gexf":
+            nx.write_gexf(g, path)
+        else:
+            raise ValueError(f"{path}: expected a .graphml or .gexf file name")
+        return path

@@ -1,0 +1,129 @@
+"""Declared, checked parameters shared by mechanisms, strategies and scenarios.
+
+A component declares its parameters once as :class:`Param` objects; the same
+declaration gives the default, checks values (with an error naming the key
+and the allowed range), documents the scenario format and drives the app's
+controls.
+
+Examples
+--------
+>>> p = Param(0.5, "chance of a need each step", low=0.0, high=1.0)
+>>> p.check("mechanisms.needs.p_need", 0.25)
+0.25
+>>> p.check("mechanisms.needs.p_need", 1.5)
+Traceback (most recent call last):
+...
+ValueError: mechanisms.needs.p_need = 1.5: expected a number in [0.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Param", "Configurable"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: default, meaning, and the values it accepts."""
+
+    default: Any
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+    kind: type | None = None  # inferred from the default when None
+
+    @property
+    def type(self) -> type:
+        if self.kind is not None:
+            return self.kind
+        return type(self.default)
+
+    def describe_type(self) -> str:
+        t = self.type
+        return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list"}.get(
+            t, t.__name__
+        )
+
+    def expected(self) -> str:
+        t = self.describe_type()
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if t == "integer" or t == "number":
+            article = "an" if t == "integer" else "a"
+            lo = "-inf" if self.low is None else self.low
+            hi = "inf" if self.high is None else self.high
+            if self.low is None and self.high is None:
+                return f"{article} {t}"
+            return f"{article} {t} in [{lo}, {hi}]"
+        return f"a {t}"
+
+    def check(self, key: str, value: Any) -> Any:
+        """Return ``value`` converted to the declared type, or raise ``ValueError``."""
+        t = self.type
+        bad = ValueError(f"{key} = {value!r}: expected {self.expected()}")
+        if t is bool:
+            if not isinstance(value, bool):
+                raise bad
+        elif t is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    raise bad
+        elif t is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise bad
+            value = float(value)
+            if math.isnan(value):
+                raise bad
+        elif t is str:
+            if not isinstance(value, str):
+                raise bad
+        elif t is list:
+            if not isinstance(value, list):
+                raise bad
+        if self.choices is not None and value not in self.choices:
+            raise bad
+        if t in (int, float):
+            if (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high
+            ):
+                raise bad
+        return value
+
+
+class Configurable:
+    """Base for components configured from declared :class:`Param` objects.
+
+    Subclasses set ``PARAMS``; ``__init__`` checks keyword arguments against
+    it and sets them as attributes, so ``Needs(p_need=0.3).p_need == 0.3``.
+    """
+
+    name: str = ""
+    PARAMS: dict[str, Param] = {}
+
+    def __init__(self, **params: Any):
+        prefix = self.config_prefix()
+        for key in params:
+            if key not in self.PARAMS:
+                allowed = ", ".join(sorted(self.PARAMS)) or "none"
+                raise ValueError(f"{prefix}.{key}: unknown parameter (allowed: {allowed})")
+        for key, spec in self.PARAMS.items():
+            value = params.get(key, spec.default)
+            setattr(self, key, spec.check(f"{prefix}.{key}", value))
+
+    @classmethod
+    def config_prefix(cls) -> str:
+        return cls.name
+
+    def settings(self) -> dict[str, Any]:
+        """The parameter values of this instance."""
+        return {key: getattr(self, key) for key in self.PARAMS}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({args})"

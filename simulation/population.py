@@ -1,0 +1,102 @@
+"""Per-member state held as numpy arrays (a struct of arrays).
+
+Every member occupies a *slot*; slot ``i`` of each array describes the same
+member.  Slots of members who left are never reused, so a slot index is a
+stable id for the whole run.  Arrays grow by doubling.
+
+Examples
+--------
+>>> import numpy as np
+>>> pop = Population(n_skills=4, n_interests=3, n_platforms=1)
+>>> slots = pop.add(3, strategy=np.array([0, 1, 0]), step=0, wealth=10.0)
+>>> slots.tolist(), pop.n_alive
+([0, 1, 2], 3)
+>>> pop.remove(np.array([1]))
+>>> pop.alive_slots().tolist()
+[0, 2]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Population"]
+
+
+class Population:
+    """Member attributes as parallel numpy arrays indexed by slot."""
+
+    def __init__(self, n_skills: int, n_interests: int, n_platforms: int, capacity: int = 256):
+        self.n_skills = n_skills
+        self.n_interests = n_interests
+        self.n_platforms = n_platforms
+        cap = max(int(capacity), 16)
+        self.alive = np.zeros(cap, bool)
+        self.strategy = np.zeros(cap, np.int16)
+        self.wealth = np.zeros(cap)
+        self.skills = np.zeros((cap, n_skills), bool)
+        self.interests = np.zeros((cap, n_interests), bool)
+        self.platforms = np.zeros((cap, max(n_platforms, 1)), bool)
+        self.need = np.full(cap, -1, np.int64)
+        self.rank = np.zeros(cap, np.int16)
+        self.chapter = np.full(cap, -1, np.int64)
+        # public giving record: gifts and refusals that became known by gossip
+        self.public_gifts = np.zeros(cap)
+        self.public_refusals = np.zeros(cap)
+        # private totals, for metrics and strategies
+        self.gifts_given = np.zeros(cap, np.int64)
+        self.gifts_received = np.zeros(cap, np.int64)
+        self.refusals = np.zeros(cap, np.int64)
+        self.strikes = np.zeros(cap, np.int64)
+        self.joined = np.zeros(cap, np.int64)
+        self.left = np.full(cap, -1, np.int64)
+        self.size = 0
+
+    _ARRAYS = (
+        "alive strategy wealth skills interests platforms need rank chapter public_gifts "
+        "public_refusals gifts_given gifts_received refusals strikes joined left"
+    ).split()
+
+    def _ensure(self, extra: int) -> None:
+        need = self.size + extra
+        if need <= len(self.alive):
+            return
+        cap = max(need, 2 * len(self.alive))
+        for name in self._ARRAYS:
+            old = getattr(self, name)
+            fill = -1 if name in ("need", "chapter", "left") else 0
+            new = np.full((cap, *old.shape[1:]), fill, old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def add(self, n: int, *, strategy: np.ndarray, step: int, wealth: float) -> np.ndarray:
+        """Open ``n`` new slots and return their indices."""
+        self._ensure(n)
+        slots = np.arange(self.size, self.size + n)
+        self.size += n
+        self.alive[slots] = True
+        self.strategy[slots] = strategy
+        self.wealth[slots] = wealth
+        self.joined[slots] = step
+        return slots
+
+    def remove(self, slots: np.ndarray, step: int = -1) -> None:
+        self.alive[slots] = False
+        self.need[slots] = -1
+        self.left[slots] = step
+
+    @property
+    def n_alive(self) -> int:
+        return int(self.alive[: self.size].sum())
+
+    def alive_slots(self) -> np.ndarray:
+        return np.flatnonzero(self.alive[: self.size])
+
+    def reputation(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Public reputation in ``(0, 1)``: the share of known requests a member met.
+
+        A Laplace estimate, so that a newcomer with no record starts at 0.5.
+        """
+        g = self.public_gifts[slots]
+        r = self.public_refusals[slots]
+        return (g + 1.0) / (g + r + 2.0)

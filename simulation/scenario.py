@@ -1,0 +1,269 @@
+"""Scenarios: the validated description of a networking world.
+
+A scenario is a nested mapping with these sections (see ``docs/scenarios.md``):
+
+``population``   size, skills, starting wealth; ``population.mix`` the strategy shares
+``network``      the initial tie graph
+``pipeline``     the ordered list of mechanisms run each week
+``mechanisms``   one table of parameters per mechanism
+``strategies``   one table of parameters per strategy
+
+Every value is checked against its declared :class:`~simulation.params.Param`;
+a wrong key, type or value raises :class:`ScenarioError` (a ``ValueError``)
+naming the source, the key and what was expected.
+
+Examples
+--------
+>>> s = Scenario.from_dict({"population": {"size": 50}})
+>>> s.get("population.size"), s.get("mechanisms.exchange.b")
+(50, 3.0)
+>>> Scenario.from_dict({"population": {"sise": 50}})
+Traceback (most recent call last):
+...
+simulation.scenario.ScenarioError: <dict>: population.sise: unknown key (did you mean 'size'?)
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+from typing import Any
+
+from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
+from .params import Param
+from .strategies import REGISTRY
+
+__all__ = ["Scenario", "ScenarioError", "POPULATION", "NETWORK", "BUILTIN_STRATEGIES", "TOP_LEVEL"]
+
+BUILTIN_STRATEGIES = ("giver", "otherish_giver", "matcher", "taker", "connector")
+
+TOP_LEVEL = {
+    "name": Param("default", "short name of the scenario"),
+    "description": Param("", "what the scenario describes, in plain words"),
+    "steps": Param(200, "weeks to run when no --steps is given", 0, 10_000_000),
+    "pipeline": Param(list(DEFAULT_PIPELINE), "mechanisms run each week, in order", kind=list),
+}
+
+POPULATION = {
+    "size": Param(1000, "members at the start", 2, 10_000_000),
+    "skills": Param(10, "number of skill categories", 2, 10_000),
+    "skills_per_member": Param(2, "skills each member offers", 1, 100),
+    "interests": Param(8, "number of interest categories (for homophily)", 1, 10_000),
+    "interests_per_member": Param(2, "interests each member has", 1, 100),
+    "initial_wealth": Param(10.0, "business value each member starts with", None, None),
+    "rank_levels": Param(5, "levels of formal rank (title), unrelated to behaviour", 1, 1000),
+}
+
+_SHARE = Param(0.0, "share of members following a strategy", 0.0, 1.0)
+
+DEFAULT_MIX = {"giver": 0.15, "otherish_giver": 0.15, "matcher": 0.4, "taker": 0.2, "connector": 0.1}
+
+NETWORK = {
+    "kind": Param(
+        "powerlaw_cluster",
+        "initial graph: Holme–Kim clustered scale-free, Erdős–Rényi, Watts–Strogatz, or no ties",
+        choices=("powerlaw_cluster", "erdos_renyi", "watts_strogatz", "empty"),
+    ),
+    "mean_degree": Param(20, "mean number of ties per member at the start", 0, 100_000),
+    "triangle_p": Param(0.5, "powerlaw_cluster: chance of closing a triangle; watts_strogatz: rewiring", 0.0, 1.0),
+    "strength": Param(0.5, "strength of the initial ties", 0.0, 1.0),
+    "trust": Param(0.5, "trust on the initial ties", 0.0, 1.0),
+}
+
+
+class ScenarioError(ValueError):
+    """Invalid scenario content: names the source, the key and what was expected."""
+
+    def __init__(self, source: str, key: str, message: str):
+        self.source, self.key = source, key
+        super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check(params: dict[str, Param], table: Any, prefix: str, source: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ScenarioError(source, prefix, f"expected a table, got {table!r}")
+    out = {}
+    for key, value in table.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if key not in params:
+            raise ScenarioError(source, full, "unknown key" + _suggest(key, params))
+        try:
+            out[key] = params[key].check(full, value)
+        except ValueError as err:
+            raise ScenarioError(source, full, str(err).split(": ", 1)[1]) from None
+    return out
+
+
+def defaults() -> dict[str, Any]:
+    """The default scenario as a nested dict."""
+    return {
+        **{k: copy.deepcopy(p.default) for k, p in TOP_LEVEL.items()},
+        "population": {**{k: p.default for k, p in POPULATION.items()}, "mix": dict(DEFAULT_MIX)},
+        "network": {k: p.default for k, p in NETWORK.items()},
+        "mechanisms": {
+            name: {k: p.default for k, p in cls.PARAMS.items()} for name, cls in MECHANISMS.items()
+        },
+        "strategies": {
+            name: {k: p.default for k, p in cls.PARAMS.items()} for name, cls in REGISTRY.items()
+        },
+    }
+
+
+def _merge(base: dict, update: dict) -> dict:
+    out = dict(base)
+    for k, v in update.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "mix":
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+class Scenario:
+    """A validated scenario; ``data`` holds every key, defaults filled in."""
+
+    def __init__(self, data: dict[str, Any], source: str = "<dict>"):
+        self.data = data
+        self.source = source
+
+    # -- construction ---------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None = None, source: str = "<dict>", base: Scenario | None = None) -> Scenario:
+        """Validate ``raw`` (a partial scenario) on top of ``base`` (default: the defaults)."""
+        raw = raw or {}
+        checked = cls.validate(raw, source)
+        start = base.data if base is not None else defaults()
+        data = _merge(start, checked)
+        cls._check_whole(data, source)
+        return cls(data, source)
+
+    @staticmethod
+    def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
+        """Check keys, types and ranges of a partial scenario; returns the checked copy."""
+        if not isinstance(raw, dict):
+            raise ScenarioError(source, "", f"expected a table of settings, got {raw!r}")
+        sections = {"population", "network", "mechanisms", "strategies"}
+        out: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in TOP_LEVEL:
+                out[key] = _check({key: TOP_LEVEL[key]}, {key: value}, "", source)[key]
+            elif key == "population":
+                if not isinstance(value, dict):
+                    raise ScenarioError(source, key, f"expected a table, got {value!r}")
+                pop = dict(value)
+                mix = pop.pop("mix", None)
+                out[key] = _check(POPULATION, pop, key, source)
+                if mix is not None:
+                    out[key]["mix"] = _check_mix(mix, source)
+            elif key == "network":
+                out[key] = _check(NETWORK, value, key, source)
+            elif key in ("mechanisms", "strategies"):
+                registry = MECHANISMS if key == "mechanisms" else REGISTRY
+                if not isinstance(value, dict):
+                    raise ScenarioError(source, key, f"expected a table, got {value!r}")
+                out[key] = {}
+                for name, table in value.items():
+                    if name not in registry:
+                        what = "mechanism" if key == "mechanisms" else "strategy"
+                        raise ScenarioError(source, f"{key}.{name}", f"unknown {what}" + _suggest(name, registry))
+                    out[key][name] = _check(registry[name].PARAMS, table, f"{key}.{name}", source)
+            else:
+                raise ScenarioError(source, key, "unknown key" + _suggest(key, [*TOP_LEVEL, *sections]))
+        if "pipeline" in out:
+            for i, name in enumerate(out["pipeline"]):
+                if not isinstance(name, str) or name not in MECHANISMS:
+                    raise ScenarioError(
+                        source, f"pipeline[{i}]", f"unknown mechanism {name!r}" + _suggest(str(name), MECHANISMS)
+                    )
+        return out
+
+    @staticmethod
+    def _check_whole(data: dict[str, Any], source: str) -> None:
+        pop = data["population"]
+        if pop["skills_per_member"] >= pop["skills"]:
+            raise ScenarioError(
+                source,
+                "population.skills_per_member",
+                f"expected fewer than population.skills = {pop['skills']}, got {pop['skills_per_member']}",
+            )
+        if pop["interests_per_member"] > pop["interests"]:
+            raise ScenarioError(
+                source,
+                "population.interests_per_member",
+                f"expected at most population.interests = {pop['interests']}",
+            )
+        if data["network"]["mean_degree"] >= pop["size"]:
+            raise ScenarioError(
+                source, "network.mean_degree", f"expected less than population.size = {pop['size']}"
+            )
+
+    # -- access ---------------------------------------------------------
+    def get(self, dotted: str) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> Scenario:
+        """A copy with dotted keys replaced, checked like the file."""
+        raw: dict[str, Any] = {}
+        for dotted, value in overrides.items():
+            parts = dotted.split(".")
+            if not all(parts):
+                raise ScenarioError(source, dotted, "expected a dotted key like population.size")
+            node = raw
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise ScenarioError(source, dotted, "conflicts with another override")
+            node[parts[-1]] = value
+        return Scenario.from_dict(_fold_mix(raw, self), source, base=self)
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def mix(self) -> dict[str, float]:
+        return self.data["population"]["mix"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self.data)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scenario) and self.data == other.data
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name!r}, source={self.source!r})"
+
+
+def _fold_mix(raw: dict[str, Any], base: Scenario) -> dict[str, Any]:
+    """Overrides of single shares (``population.mix.taker=0.5``) start from the base mix."""
+    mix = raw.get("population", {}).get("mix")
+    if isinstance(mix, dict):
+        raw["population"]["mix"] = {**base.mix, **mix}
+    return raw
+
+
+def _check_mix(mix: Any, source: str) -> dict[str, float]:
+    key = "population.mix"
+    if not isinstance(mix, dict) or not mix:
+        raise ScenarioError(source, key, f"expected a table of strategy shares, got {mix!r}")
+    out = {}
+    for name, share in mix.items():
+        if name not in REGISTRY:
+            raise ScenarioError(source, f"{key}.{name}", "unknown strategy" + _suggest(name, REGISTRY))
+        try:
+            out[name] = _SHARE.check(f"{key}.{name}", share)
+        except ValueError as err:
+            raise ScenarioError(source, f"{key}.{name}", str(err).split(": ", 1)[1]) from None
+    total = sum(out.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ScenarioError(source, key, f"shares must sum to 1, got {total:g}")
+    return out

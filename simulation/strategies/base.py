@@ -1,0 +1,131 @@
+"""The strategy interface and the decorator-based registry.
+
+A strategy decides, for a batch of requests at once, whether the asked
+members give.  It also says how widely its members ask, how much imbalance
+they tolerate on a tie before cutting it, and whether they introduce contacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ..params import Configurable, Param
+
+if TYPE_CHECKING:
+    from ..model import GiveTakeModel
+
+__all__ = ["REGISTRY", "DecisionContext", "Strategy", "get_strategy", "strategy"]
+
+#: name -> strategy class, filled by the :func:`strategy` decorator.
+REGISTRY: dict[str, type[Strategy]] = {}
+
+CLASSIFIER_KEYS = ("gives_unconditionally", "uses_reputation", "uses_memory", "introduces")
+
+
+@dataclass
+class DecisionContext:
+    """A batch of requests seen by the asked members (all arrays aligned).
+
+    Attributes
+    ----------
+    giver, asker : member slots of the asked and the asking member
+    edge : index of the tie between them
+    given : gifts the giver has already given the asker on this tie
+    received : gifts the giver has received from the asker on this tie
+    trust : the giver's trust in the asker
+    asker_reputation : the asker's public reputation in (0, 1)
+    """
+
+    model: GiveTakeModel
+    giver: np.ndarray
+    asker: np.ndarray
+    edge: np.ndarray
+    given: np.ndarray
+    received: np.ndarray
+    trust: np.ndarray
+    asker_reputation: np.ndarray
+
+    @property
+    def balance(self) -> np.ndarray:
+        """Gifts given minus gifts received, from the giver's side."""
+        return self.given - self.received
+
+    def __len__(self) -> int:
+        return len(self.giver)
+
+
+class Strategy(Configurable):
+    """Base class: subclass, set ``name``, ``classifier``, and implement :meth:`gives`.
+
+    Class attributes
+    ----------------
+    name : registry name, used in scenario files (``population.mix.<name>``)
+    classifier : dict with at least the keys in ``CLASSIFIER_KEYS``
+    asks_factor : members ask ``asks * asks_factor`` contacts (takers ask widely)
+    tolerance : a member cuts a tie once it has given this many gifts more than it got back
+                (``inf``: never cuts for imbalance)
+    cuts_distrusted : cut ties whose trust fell below the maintenance threshold
+    introduces : whether members broker introductions between their contacts
+    """
+
+    classifier: ClassVar[dict] = {}
+    asks_factor: ClassVar[float] = 1.0
+    tolerance: ClassVar[float] = float("inf")
+    cuts_distrusted: ClassVar[bool] = False
+    introduces: ClassVar[bool] = False
+
+    @classmethod
+    def config_prefix(cls) -> str:
+        return f"strategies.{cls.name}"
+
+    def gives(self, ctx: DecisionContext) -> np.ndarray:
+        """Boolean array: which of the requests in ``ctx`` this strategy grants."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.settings() == other.settings()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self.settings().items())))
+
+
+def strategy(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator registering a strategy under ``cls.name``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> @strategy
+    ... class CoinFlip(Strategy):
+    ...     '''Gives to half of the requests, at random.'''
+    ...     name = "doctest_coin_flip"
+    ...     classifier = {"gives_unconditionally": False, "uses_reputation": False,
+    ...                   "uses_memory": False, "introduces": False}
+    ...     def gives(self, ctx):
+    ...         return ctx.model.rng.random(len(ctx)) < 0.5
+    >>> "doctest_coin_flip" in REGISTRY
+    True
+    >>> del REGISTRY["doctest_coin_flip"]
+    """
+    if not isinstance(cls, type) or not issubclass(cls, Strategy):
+        raise TypeError("@strategy decorates subclasses of Strategy")
+    if not cls.name or not cls.name.isidentifier():
+        raise ValueError(f"strategy {cls.__name__} needs a `name` that is an identifier")
+    missing = [k for k in CLASSIFIER_KEYS if k not in cls.classifier]
+    if missing:
+        raise ValueError(f"strategy {cls.name!r}: classifier lacks {', '.join(missing)}")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_strategy(name: str) -> type[Strategy]:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown strategy {name!r} (known: {', '.join(sorted(REGISTRY))})"
+        ) from None
+

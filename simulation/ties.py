@@ -1,0 +1,231 @@
+"""The evolving tie graph, held as flat numpy arrays.
+
+A *tie* joins two members ``u < v``. It has one undirected ``strength`` in
+``[0, 1]`` (how much the relationship is worked on), and per direction a
+``trust`` (how much one side trusts the other, learnt from experience) and a
+``ledger`` (how many gifts one side has given the other).  Direction ``0`` is
+``u -> v`` (``u`` trusts / gave to ``v``), direction ``1`` is ``v -> u``.
+
+Ties are appended at the end of the arrays and removed by marking them dead;
+the arrays are compacted when enough of them are dead.  Everything a
+mechanism needs per step (who is connected to whom, in both directions) is
+built once per step by :meth:`TieGraph.directed` and cached until the graph
+changes.
+
+Examples
+--------
+>>> import numpy as np
+>>> ties = TieGraph()
+>>> ties.add(np.array([0, 2]), np.array([1, 1]), strength=0.5, trust=0.5, step=0)
+2
+>>> ties.count
+2
+>>> ties.has(np.array([1, 0]), np.array([2, 3])).tolist()
+[True, False]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TieGraph", "DirectedView"]
+
+_KEY_BASE = np.int64(1) << 32
+
+
+def _keys(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    lo = np.minimum(u, v).astype(np.int64)
+    hi = np.maximum(u, v).astype(np.int64)
+    return lo * _KEY_BASE + hi
+
+
+@dataclass(frozen=True)
+class DirectedView:
+    """Every live tie seen from both ends, sorted by the member it starts from.
+
+    ``src[k] -> dst[k]`` is tie ``edge[k]`` seen from ``src[k]``; ``side[k]``
+    is the direction index (0 when ``src`` is the tie's ``u``).  ``start`` is
+    a CSR row pointer over member slots: the ties of member ``i`` are
+    ``start[i]:start[i + 1]``.
+    """
+
+    src: np.ndarray
+    dst: np.ndarray
+    edge: np.ndarray
+    side: np.ndarray
+    start: np.ndarray
+
+    def degree(self) -> np.ndarray:
+        return np.diff(self.start)
+
+    def random_neighbor(self, members: np.ndarray, gen: np.random.Generator) -> np.ndarray:
+        """One uniformly random contact of each member (each must have one)."""
+        lo = self.start[members]
+        width = self.start[members + 1] - lo
+        return self.dst[lo + (gen.random(len(members)) * width).astype(np.int64)]
+
+
+class TieGraph:
+    """Struct-of-arrays store of ties between member slots."""
+
+    _FIELDS = ("u", "v", "strength", "trust", "ledger", "last_used", "born")
+
+    def __init__(self, capacity: int = 1024):
+        capacity = max(int(capacity), 16)
+        self.u = np.zeros(capacity, np.int64)
+        self.v = np.zeros(capacity, np.int64)
+        self.strength = np.zeros(capacity)
+        self.trust = np.zeros((capacity, 2))
+        self.ledger = np.zeros((capacity, 2), np.int64)
+        self.last_used = np.zeros(capacity, np.int64)
+        self.born = np.zeros(capacity, np.int64)
+        self.alive = np.zeros(capacity, bool)
+        self.size = 0  # slots used, dead or alive
+        self.count = 0  # live ties
+        self._keys_sorted: np.ndarray | None = None
+        self._view: tuple[int, DirectedView] | None = None
+
+    # -- growth ---------------------------------------------------------
+    def _ensure(self, extra: int) -> None:
+        need = self.size + extra
+        if need <= len(self.u):
+            return
+        if self.count < 0.6 * self.size:
+            self.compact()
+            need = self.size + extra
+            if need <= len(self.u):
+                return
+        cap = max(need, 2 * len(self.u))
+        for name in (*self._FIELDS, "alive"):
+            old = getattr(self, name)
+            new = np.zeros((cap, *old.shape[1:]), old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def compact(self) -> None:
+        """Drop dead ties from the arrays (tie indices change)."""
+        keep = np.flatnonzero(self.alive[: self.size])
+        n = len(keep)
+        for name in (*self._FIELDS, "alive"):
+            arr = getattr(self, name)
+            arr[:n] = arr[keep]
+            arr[n : self.size] = 0
+        self.size = n
+        self._changed()
+
+    def _changed(self) -> None:
+        self._keys_sorted = None
+        self._view = None
+
+    # -- queries --------------------------------------------------------
+    def live(self) -> np.ndarray:
+        """Indices of live ties."""
+        return np.flatnonzero(self.alive[: self.size])
+
+    def sorted_keys(self) -> np.ndarray:
+        if self._keys_sorted is None:
+            idx = self.live()
+            self._keys_sorted = np.sort(_keys(self.u[idx], self.v[idx]))
+        return self._keys_sorted
+
+    def has(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether a live tie joins ``a[k]`` and ``b[k]`` for each ``k``."""
+        keys = _keys(np.asarray(a), np.asarray(b))
+        sk = self.sorted_keys()
+        if len(sk) == 0:
+            return np.zeros(len(keys), bool)
+        pos = np.searchsorted(sk, keys)
+        pos = np.minimum(pos, len(sk) - 1)
+        return sk[pos] == keys
+
+    def directed(self, n_slots: int) -> DirectedView:
+        """Both directions of every live tie, grouped by source member."""
+        if self._view is not None and self._view[0] == n_slots:
+            return self._view[1]
+        idx = self.live()
+        src = np.concatenate([self.u[idx], self.v[idx]])
+        dst = np.concatenate([self.v[idx], self.u[idx]])
+        edge = np.concatenate([idx, idx])
+        side = np.concatenate([np.zeros(len(idx), np.int8), np.ones(len(idx), np.int8)])
+        order = np.argsort(src, kind="stable")
+        src, dst, edge, side = src[order], dst[order], edge[order], side[order]
+        start = np.zeros(n_slots + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=n_slots), out=start[1:])
+        view = DirectedView(src, dst, edge, side, start)
+        self._view = (n_slots, view)
+        return view
+
+    def degree(self, n_slots: int) -> np.ndarray:
+        idx = self.live()
+        return np.bincount(self.u[idx], minlength=n_slots) + np.bincount(
+            self.v[idx], minlength=n_slots
+        )
+
+    def direction(self, edge: np.ndarray, src: np.ndarray) -> np.ndarray:
+        """Direction index of ``src -> other`` on ``edge`` (0 if src is u)."""
+        return (self.u[edge] != src).astype(np.int8)
+
+    # -- changes --------------------------------------------------------
+    def add(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        strength: float,
+        trust: float,
+        step: int,
+    ) -> int:
+        """Add ties ``a[k] -- b[k]``; self-loops, duplicates and existing ties are skipped.
+
+        Returns the number of ties added.
+        """
+        a = np.asarray(a, np.int64)
+        b = np.asarray(b, np.int64)
+        ok = a != b
+        a, b = a[ok], b[ok]
+        if len(a) == 0:
+            return 0
+        keys = _keys(a, b)
+        keys, first = np.unique(keys, return_index=True)
+        a, b = a[first], b[first]
+        fresh = ~self.has(a, b)
+        a, b, keys = a[fresh], b[fresh], keys[fresh]
+        n = len(a)
+        if n == 0:
+            return 0
+        self._ensure(n)
+        s = slice(self.size, self.size + n)
+        self.u[s] = np.minimum(a, b)
+        self.v[s] = np.maximum(a, b)
+        self.strength[s] = strength
+        self.trust[s] = trust
+        self.ledger[s] = 0
+        self.last_used[s] = step
+        self.born[s] = step
+        self.alive[s] = True
+        self.size += n
+        self.count += n
+        self._changed()
+        return n
+
+    def remove(self, edges: np.ndarray) -> int:
+        """Mark ties dead; returns how many live ties were removed."""
+        edges = np.unique(np.asarray(edges, np.int64))
+        edges = edges[self.alive[edges]]
+        self.alive[edges] = False
+        self.count -= len(edges)
+        if len(edges):
+            self._changed()
+        return len(edges)
+
+    def remove_members(self, members: np.ndarray, n_slots: int) -> int:
+        """Remove every tie touching one of ``members``."""
+        if len(members) == 0:
+            return 0
+        mask = np.zeros(n_slots, bool)
+        mask[members] = True
+        idx = self.live()
+        hit = idx[mask[self.u[idx]] | mask[self.v[idx]]]
+        return self.remove(hit)
