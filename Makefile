@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/givetake demo
+	$(BIN)/givetake run open_mixer
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
@@ -27,6 +27,9 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+app: $(STAMP)
+	$(BIN)/givetake app
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -36,6 +36,7 @@ from .population import Population
 from .scenario import BUILTIN_STRATEGIES, Scenario
 from .strategies import DecisionContext, get_strategy
 from .ties import TieGraph
+from .topology import initial_edges
 
 __all__ = ["GiveTakeModel", "Tick"]
 
@@ -231,18 +232,7 @@ class GiveTakeModel(mesa.Model):
             self.members[slot].remove()
 
     def _build_network(self, cfg: dict[str, Any]) -> None:
-        n, k = self.initial_size, cfg["mean_degree"]
-        kind = cfg["kind"]
-        if kind == "empty" or k == 0:
-            return
-        seed = self.random  # networkx draws from the model's own generator
-        if kind == "powerlaw_cluster":
-            g = nx.powerlaw_cluster_graph(n, max(1, k // 2), cfg["triangle_p"], seed=seed)
-        elif kind == "erdos_renyi":
-            g = nx.gnm_random_graph(n, n * k // 2, seed=seed)
-        else:
-            g = nx.watts_strogatz_graph(n, max(2, k), cfg["triangle_p"], seed=seed)
-        edges = np.array(g.edges(), np.int64).reshape(-1, 2)
+        edges = initial_edges(self, cfg, self.initial_size)
         self.ties.add(edges[:, 0], edges[:, 1], strength=cfg["strength"], trust=cfg["trust"], step=0)
 
     # -- views -----------------------------------------------------------

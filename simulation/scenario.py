@@ -30,6 +30,7 @@ import difflib
 import math
 from typing import Any
 
+from .errors import InputError
 from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
 from .params import Param
 from .strategies import REGISTRY
@@ -72,7 +73,7 @@ NETWORK = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError, ValueError):
     """Invalid scenario content: names the source, the key and what was expected."""
 
     def __init__(self, source: str, key: str, message: str):

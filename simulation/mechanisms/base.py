@@ -41,6 +41,14 @@ class Mechanism(Configurable):
     def on_join(self, model: GiveTakeModel, slots) -> None:
         """Called after new members arrive (initial population excluded)."""
 
+    def tables(self, model: GiveTakeModel) -> dict:
+        """Extra result tables of a run, name -> pandas DataFrame (written as ``<name>.parquet``)."""
+        return {}
+
+    def summary(self, model: GiveTakeModel) -> dict:
+        """Extra entries for a run's ``summary.json``."""
+        return {}
+
 
 def mechanism(cls: type[Mechanism]) -> type[Mechanism]:
     """Class decorator registering a mechanism under ``cls.name``."""

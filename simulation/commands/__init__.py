@@ -1,0 +1,1 @@
+"""Sub-commands of ``givetake``: one module each, with ``register(subparsers)``."""

@@ -1,0 +1,101 @@
+"""One run of a scenario: build the model, step it, collect every output.
+
+:func:`run_scenario` returns a :class:`RunResult` in memory;
+:func:`write_run` writes it to a directory atomically (``timeseries``,
+``summary.json``, ``network.graphml`` and every table a mechanism offers,
+e.g. ``ecosystems.parquet``).  ``givetake run`` and the sweeps use both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .io import write_json, write_table
+from .model import GiveTakeModel
+from .scenario import Scenario
+
+__all__ = ["RunResult", "run_scenario", "write_run"]
+
+
+@dataclass
+class RunResult:
+    model: GiveTakeModel
+    timeseries: pd.DataFrame
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    steps: int | None = None,
+    seed: int | np.random.SeedSequence = 0,
+    on_step: Callable[[GiveTakeModel], None] | None = None,
+) -> RunResult:
+    """Run ``scenario`` for ``steps`` weeks (default: the scenario's ``steps``) from ``seed``."""
+    from . import __version__
+
+    steps = scenario.data["steps"] if steps is None else steps
+    rng = np.random.default_rng(seed)
+    model = GiveTakeModel(scenario, rng=rng)
+    for _ in range(steps):
+        model.step()
+        if on_step is not None:
+            on_step(model)
+    ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    final = {k: (v.item() if hasattr(v, "item") else v) for k, v in ts.iloc[-1].to_dict().items()}
+    summary: dict[str, Any] = {
+        "scenario": scenario.to_dict(),
+        "scenario_name": scenario.name,
+        "seed": seed if isinstance(seed, int) else repr(seed),
+        "steps": steps,
+        "version": __version__,
+        "final": final,
+    }
+    tables: dict[str, pd.DataFrame] = {}
+    for mech in model.pipeline:
+        summary.update(mech.summary(model))
+        tables.update(mech.tables(model))
+    return RunResult(model=model, timeseries=ts, summary=summary, tables=tables)
+
+
+def write_run(result: RunResult, out_dir: str | Path, fmt: str = "parquet", network: bool = True) -> Path:
+    """Write a run's outputs into ``out_dir``.
+
+    The files are first written into a hidden sibling directory which is then
+    renamed into place, so an interrupted write leaves no partial output
+    directory.  If ``out_dir`` already exists, each file is replaced atomically.
+    """
+    out_dir = Path(out_dir)
+    suffix = "parquet" if fmt == "parquet" else "csv"
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not out_dir.exists()
+    target = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent)) if fresh else out_dir
+    try:
+        write_table(target / f"timeseries.{suffix}", result.timeseries, fmt)
+        for name, df in result.tables.items():
+            write_table(target / f"{name}.{suffix}", df, fmt)
+        write_json(target / "summary.json", result.summary)
+        if network:
+            from .io import atomic_path
+
+            with atomic_path(target / "network.graphml") as tmp:
+                import networkx as nx
+
+                nx.write_graphml(result.model.to_networkx(), tmp)
+        if fresh:
+            os.chmod(target, 0o755)
+            os.replace(target, out_dir)
+    finally:
+        if fresh and target.exists():
+            shutil.rmtree(target, ignore_errors=True)
+    return out_dir
