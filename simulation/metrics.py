@@ -57,7 +57,13 @@ def local_clustering(adj: sp.csr_matrix, members: np.ndarray) -> np.ndarray:
     return c
 
 
-def metric_names(strategy_names: list[str]) -> list[str]:
+LIGHT = ["step", "members", "ties", "mean_wealth"]
+
+
+def metric_names(strategy_names: list[str], level: str = "full") -> list[str]:
+    """Column names of the per-step table, in order (without extra metrics)."""
+    if level == "light":
+        return LIGHT + [f"n_{s}" for s in strategy_names] + [f"wealth_{s}" for s in strategy_names]
     base = [
         "step",
         "members",
@@ -87,10 +93,29 @@ def metric_names(strategy_names: list[str]) -> list[str]:
 
 
 def compute_metrics(model: GiveTakeModel) -> dict[str, float]:
-    pop, ties, tick = model.population, model.ties, model.tick
+    pop, ties = model.population, model.ties
     alive = pop.alive_slots()
     n = len(alive)
     m: dict[str, float] = {"step": model.steps, "members": n, "ties": ties.count}
+    if model.metric_level == "full":
+        _network_and_exchange(model, alive, m)
+    wealth = pop.wealth[alive]
+    m["mean_wealth"] = float(wealth.mean()) if n else 0.0
+    strat = pop.strategy[alive]
+    k = len(model.strategies)
+    counts = np.bincount(strat, minlength=k)
+    sums = np.bincount(strat, weights=wealth, minlength=k)
+    for i, s in enumerate(model.strategy_names):
+        m[f"n_{s}"] = int(counts[i])
+        m[f"wealth_{s}"] = float(sums[i] / counts[i]) if counts[i] else 0.0
+    for name, fn in model.extra_metrics.items():
+        m[name] = fn(model)
+    return m
+
+
+def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, float]) -> None:
+    pop, ties, tick = model.population, model.ties, model.tick
+    n = len(alive)
     m["mean_degree"] = 2.0 * ties.count / n if n else 0.0
     adj = adjacency(model)
     if n > CLUSTERING_SAMPLE:
@@ -110,20 +135,8 @@ def compute_metrics(model: GiveTakeModel) -> dict[str, float]:
     m["refusals"] = len(tick.refusals[0])
     m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
     m["welfare"] = tick.welfare
-    wealth = pop.wealth[alive]
-    m["gini"] = gini(wealth)
-    m["mean_wealth"] = float(wealth.mean()) if n else 0.0
+    m["gini"] = gini(pop.wealth[alive])
     e = ties.live()
     m["mean_trust"] = float(ties.trust[e].mean()) if len(e) else 0.0
     m["mean_strength"] = float(ties.strength[e].mean()) if len(e) else 0.0
     m["joined"], m["left"], m["failed"] = tick.joined, tick.left, tick.failed
-    strat = pop.strategy[alive]
-    k = len(model.strategies)
-    counts = np.bincount(strat, minlength=k)
-    sums = np.bincount(strat, weights=wealth, minlength=k)
-    for i, s in enumerate(model.strategy_names):
-        m[f"n_{s}"] = int(counts[i])
-        m[f"wealth_{s}"] = float(sums[i] / counts[i]) if counts[i] else 0.0
-    for name, fn in model.extra_metrics.items():
-        m[name] = fn(model)
-    return m

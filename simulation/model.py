@@ -127,8 +127,10 @@ class GiveTakeModel(mesa.Model):
         for mech in self.pipeline:
             mech.setup(self)
 
-        names_all = metric_names(self.strategy_names)
+        self.metric_level = data["metrics"]
+        names_all = metric_names(self.strategy_names, self.metric_level)
         self.metrics: dict[str, float] = {}
+        names_all += [k for k in self.extra_metrics if k not in names_all]
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in names_all}
         )

@@ -35,7 +35,7 @@ from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
 from .params import Param
 from .strategies import REGISTRY
 
-__all__ = ["Scenario", "ScenarioError", "POPULATION", "NETWORK", "BUILTIN_STRATEGIES", "TOP_LEVEL"]
+__all__ = ["Scenario", "ScenarioError", "SECTIONS", "register_section", "POPULATION", "NETWORK", "BUILTIN_STRATEGIES", "TOP_LEVEL"]
 
 BUILTIN_STRATEGIES = ("giver", "otherish_giver", "matcher", "taker", "connector")
 
@@ -44,6 +44,12 @@ TOP_LEVEL = {
     "description": Param("", "what the scenario describes, in plain words"),
     "steps": Param(200, "weeks to run when no --steps is given", 0, 10_000_000),
     "pipeline": Param(list(DEFAULT_PIPELINE), "mechanisms run each week, in order", kind=list),
+    "metrics": Param(
+        "full",
+        "metrics collected each step: 'full' (network, exchange and strategy metrics) or "
+        "'light' (counts and strategy metrics only, for very large or very fast runs)",
+        choices=("full", "light"),
+    ),
 }
 
 POPULATION = {
@@ -71,6 +77,16 @@ NETWORK = {
     "strength": Param(0.5, "strength of the initial ties", 0.0, 1.0),
     "trust": Param(0.5, "trust on the initial ties", 0.0, 1.0),
 }
+
+
+#: extra top-level tables other modules declare (e.g. ``game`` for the classic games);
+#: name -> {key: Param}.  Add one with :func:`register_section`.
+SECTIONS: dict[str, dict[str, Param]] = {}
+
+
+def register_section(name: str, params: dict[str, Param]) -> None:
+    """Declare a top-level scenario table ``[name]`` with checked keys."""
+    SECTIONS[name] = params
 
 
 class ScenarioError(InputError, ValueError):
@@ -107,6 +123,7 @@ def defaults() -> dict[str, Any]:
         **{k: copy.deepcopy(p.default) for k, p in TOP_LEVEL.items()},
         "population": {**{k: p.default for k, p in POPULATION.items()}, "mix": dict(DEFAULT_MIX)},
         "network": {k: p.default for k, p in NETWORK.items()},
+        **{sec: {k: p.default for k, p in params.items()} for sec, params in SECTIONS.items()},
         "mechanisms": {
             name: {k: p.default for k, p in cls.PARAMS.items()} for name, cls in MECHANISMS.items()
         },
@@ -164,6 +181,8 @@ class Scenario:
                     out[key]["mix"] = _check_mix(mix, source)
             elif key == "network":
                 out[key] = _check(NETWORK, value, key, source)
+            elif key in SECTIONS:
+                out[key] = _check(SECTIONS[key], value, key, source)
             elif key in ("mechanisms", "strategies"):
                 registry = MECHANISMS if key == "mechanisms" else REGISTRY
                 if not isinstance(value, dict):
@@ -175,7 +194,9 @@ class Scenario:
                         raise ScenarioError(source, f"{key}.{name}", f"unknown {what}" + _suggest(name, registry))
                     out[key][name] = _check(registry[name].PARAMS, table, f"{key}.{name}", source)
             else:
-                raise ScenarioError(source, key, "unknown key" + _suggest(key, [*TOP_LEVEL, *sections]))
+                raise ScenarioError(
+                    source, key, "unknown key" + _suggest(key, [*TOP_LEVEL, *sections, *SECTIONS])
+                )
         if "pipeline" in out:
             for i, name in enumerate(out["pipeline"]):
                 if not isinstance(name, str) or name not in MECHANISMS:
