@@ -51,6 +51,8 @@ def run_scenario(
         model.step()
         if on_step is not None:
             on_step(model)
+        if not model.running:  # a mechanism stopped the run (e.g. fixation)
+            break
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     final = {k: (v.item() if hasattr(v, "item") else v) for k, v in ts.iloc[-1].to_dict().items()}
     summary: dict[str, Any] = {
@@ -58,6 +60,7 @@ def run_scenario(
         "scenario_name": scenario.name,
         "seed": seed if isinstance(seed, int) else repr(seed),
         "steps": steps,
+        "steps_run": int(model.steps),
         "version": __version__,
         "final": final,
     }
