@@ -20,10 +20,10 @@ from scipy.sparse.csgraph import connected_components
 if TYPE_CHECKING:
     from .model import GiveTakeModel
 
-__all__ = ["gini", "adjacency", "compute_metrics", "metric_names", "local_clustering"]
+__all__ = ["gini", "adjacency", "compute_metrics", "metric_names", "local_clustering", "sampled_clustering"]
 
-#: members above which clustering is estimated from a random sample of members
-CLUSTERING_SAMPLE = 2000
+#: wedges sampled per step to estimate clustering (standard error below 0.012)
+CLUSTERING_SAMPLES = 2000
 
 
 def gini(values: np.ndarray) -> float:
@@ -38,13 +38,39 @@ def gini(values: np.ndarray) -> float:
 
 
 def adjacency(model: GiveTakeModel, weight: np.ndarray | None = None) -> sp.csr_matrix:
-    """Symmetric sparse adjacency matrix over member slots (live ties only)."""
-    ties, n = model.ties, model.population.size
-    e = ties.live()
-    data = np.ones(2 * len(e)) if weight is None else np.concatenate([weight[e], weight[e]])
-    rows = np.concatenate([ties.u[e], ties.v[e]])
-    cols = np.concatenate([ties.v[e], ties.u[e]])
-    return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+    """Symmetric sparse adjacency matrix over member slots (live ties only).
+
+    ``weight`` is a per-tie array (e.g. ``model.ties.strength``); default 1.
+    """
+    n = model.population.size
+    view = model.ties.directed(n)
+    data = np.ones(len(view.dst)) if weight is None else weight[view.edge]
+    return sp.csr_matrix((data, view.dst, view.start), shape=(n, n))
+
+
+def sampled_clustering(model: GiveTakeModel, alive: np.ndarray, samples: int) -> float:
+    """Average local clustering coefficient, estimated by wedge sampling.
+
+    Draws ``samples`` members with at least two contacts, and for each two
+    distinct random contacts; the share of such pairs that are tied
+    estimates the members' mean local clustering (Schank & Wagner 2005,
+    *J. Graph Algorithms Appl.* 9:265).  Members with fewer than two
+    contacts count as 0, as in ``networkx.average_clustering``.
+    """
+    view = model.ties.directed(model.population.size)
+    deg = view.degree()[alive]
+    eligible = alive[deg >= 2]
+    if len(eligible) == 0:
+        return 0.0
+    rng = model.metrics_rng
+    centre = eligible[rng.integers(0, len(eligible), samples)]
+    lo = view.start[centre]
+    d = view.start[centre + 1] - lo
+    first = (rng.random(samples) * d).astype(np.int64)
+    second = (rng.random(samples) * (d - 1)).astype(np.int64)
+    second += second >= first  # a distinct second contact
+    closed = model.ties.has(view.dst[lo + first], view.dst[lo + second])
+    return float(closed.mean() * len(eligible) / len(alive))
 
 
 def local_clustering(adj: sp.csr_matrix, members: np.ndarray) -> np.ndarray:
@@ -118,11 +144,7 @@ def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, 
     n = len(alive)
     m["mean_degree"] = 2.0 * ties.count / n if n else 0.0
     adj = adjacency(model)
-    if n > CLUSTERING_SAMPLE:
-        sample = model.metrics_rng.choice(alive, CLUSTERING_SAMPLE, replace=False)
-    else:
-        sample = alive
-    m["clustering"] = float(local_clustering(adj, sample).mean()) if n else 0.0
+    m["clustering"] = sampled_clustering(model, alive, CLUSTERING_SAMPLES) if n else 0.0
     if n:
         _, labels = connected_components(adj, directed=False)
         m["giant_component"] = float(np.bincount(labels[alive]).max() / n)

@@ -41,6 +41,25 @@ def _keys(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return lo * _KEY_BASE + hi
 
 
+def _group_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable permutation sorting ``keys`` (ints in ``[0, n_keys)``), in linear time.
+
+    Uses scipy's compiled COO-to-CSR conversion, a counting sort; falls back
+    to numpy's stable argsort.
+    """
+    try:
+        from scipy.sparse._sparsetools import coo_tocsr
+    except ImportError:  # pragma: no cover - private scipy API moved
+        return np.argsort(keys, kind="stable")
+    nnz = len(keys)
+    keys = keys.astype(np.int64, copy=False)
+    ptr = np.empty(n_keys + 1, np.int64)
+    cols = np.empty(nnz, np.int64)
+    order = np.empty(nnz, np.int64)
+    coo_tocsr(n_keys, 1, nnz, keys, np.zeros(nnz, np.int64), np.arange(nnz, dtype=np.int64), ptr, cols, order)
+    return order
+
+
 @dataclass(frozen=True)
 class DirectedView:
     """Every live tie seen from both ends, sorted by the member it starts from.
@@ -82,9 +101,11 @@ class TieGraph:
         self.last_used = np.zeros(capacity, np.int64)
         self.born = np.zeros(capacity, np.int64)
         self.alive = np.zeros(capacity, bool)
+        self.deg = np.zeros(64, np.int64)  # live ties per member slot, kept up to date
         self.size = 0  # slots used, dead or alive
         self.count = 0  # live ties
         self._keys_sorted: np.ndarray | None = None
+        self._live: np.ndarray | None = None
         self._view: tuple[int, DirectedView] | None = None
 
     # -- growth ---------------------------------------------------------
@@ -117,12 +138,15 @@ class TieGraph:
 
     def _changed(self) -> None:
         self._keys_sorted = None
+        self._live = None
         self._view = None
 
     # -- queries --------------------------------------------------------
     def live(self) -> np.ndarray:
-        """Indices of live ties."""
-        return np.flatnonzero(self.alive[: self.size])
+        """Indices of live ties (cached until the set of ties changes; do not modify)."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.alive[: self.size])
+        return self._live
 
     def sorted_keys(self) -> np.ndarray:
         if self._keys_sorted is None:
@@ -145,12 +169,13 @@ class TieGraph:
         if self._view is not None and self._view[0] == n_slots:
             return self._view[1]
         idx = self.live()
+        m = len(idx)
         src = np.concatenate([self.u[idx], self.v[idx]])
         dst = np.concatenate([self.v[idx], self.u[idx]])
-        edge = np.concatenate([idx, idx])
-        side = np.concatenate([np.zeros(len(idx), np.int8), np.ones(len(idx), np.int8)])
-        order = np.argsort(src, kind="stable")
-        src, dst, edge, side = src[order], dst[order], edge[order], side[order]
+        order = _group_order(src, n_slots)
+        src, dst = src[order], dst[order]
+        edge = idx[order % m] if m else order
+        side = (order >= m).astype(np.int8)
         start = np.zeros(n_slots + 1, np.int64)
         np.cumsum(np.bincount(src, minlength=n_slots), out=start[1:])
         view = DirectedView(src, dst, edge, side, start)
@@ -158,10 +183,15 @@ class TieGraph:
         return view
 
     def degree(self, n_slots: int) -> np.ndarray:
-        idx = self.live()
-        return np.bincount(self.u[idx], minlength=n_slots) + np.bincount(
-            self.v[idx], minlength=n_slots
-        )
+        """Number of live ties of each member slot ``0..n_slots-1`` (do not modify)."""
+        self._grow_deg(n_slots)
+        return self.deg[:n_slots]
+
+    def _grow_deg(self, n: int) -> None:
+        if n > len(self.deg):
+            new = np.zeros(max(n, 2 * len(self.deg)), np.int64)
+            new[: len(self.deg)] = self.deg
+            self.deg = new
 
     def direction(self, edge: np.ndarray, src: np.ndarray) -> np.ndarray:
         """Direction index of ``src -> other`` on ``edge`` (0 if src is u)."""
@@ -205,6 +235,9 @@ class TieGraph:
         self.last_used[s] = step
         self.born[s] = step
         self.alive[s] = True
+        self._grow_deg(int(max(a.max(), b.max())) + 1)
+        np.add.at(self.deg, a, 1)
+        np.add.at(self.deg, b, 1)
         self.size += n
         self.count += n
         self._changed()
@@ -215,6 +248,8 @@ class TieGraph:
         edges = np.unique(np.asarray(edges, np.int64))
         edges = edges[self.alive[edges]]
         self.alive[edges] = False
+        np.subtract.at(self.deg, self.u[edges], 1)
+        np.subtract.at(self.deg, self.v[edges], 1)
         self.count -= len(edges)
         if len(edges):
             self._changed()

@@ -9,7 +9,7 @@ the partner is drawn with weight ``reputation ** reputation_bias * (1 + degree)`
 No member takes on ties beyond ``max_ties``.
 
 :class:`Introductions` adds introductions that somebody makes on purpose:
-a member whose need went unmet asks its strongest contact to introduce it
+a member whose need went unmet asks a close contact to introduce it
 to someone with the skill, and brokers (strategies that ``introduce``)
 introduce two of their contacts whose need and skill match.
 """
@@ -55,26 +55,29 @@ class Meeting(Mechanism):
         "initial_trust": Param(0.5, "trust each side starts a new tie with", 0.0, 1.0),
     }
 
-    def new_ties(self, model, a, b) -> int:
-        return connect(
-            model, a, b, strength=self.initial_strength, trust=self.initial_trust, max_ties=self.max_ties
-        )
-
     def step(self, model) -> None:
         pop, rng = model.population, model.rng
         alive = pop.alive_slots()
         n = len(alive)
         if n < 2:
             return
-        made = 0
-        a = alive[rng.random(n) < self.p_random]
-        made += self.new_ties(model, a, alive[rng.integers(0, n, len(a))])
-        a = alive[rng.random(n) < self.p_attach]
-        if len(a):
-            p = attachment_weights(model, alive, self.reputation_bias)
-            made += self.new_ties(model, a, rng.choice(alive, size=len(a), p=p))
-        made += self.new_ties(model, *friends_of_friends(model, alive[rng.random(n) < self.p_triadic]))
-        model.tick.met = made
+        # friends of friends are found on this week's network, before it changes
+        fa, fb = friends_of_friends(model, alive[rng.random(n) < self.p_triadic])
+        ra = alive[rng.random(n) < self.p_random]
+        rb = alive[rng.integers(0, n, len(ra))]
+        pa = alive[rng.random(n) < self.p_attach]
+        if len(pa):
+            pb = rng.choice(alive, size=len(pa), p=attachment_weights(model, alive, self.reputation_bias))
+        else:
+            pb = pa
+        model.tick.met = connect(
+            model,
+            np.concatenate([ra, pa, fa]),
+            np.concatenate([rb, pb, fb]),
+            strength=self.initial_strength,
+            trust=self.initial_trust,
+            max_ties=self.max_ties,
+        )
 
 
 def friends_of_friends(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,8 +95,8 @@ def friends_of_friends(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarr
 class Introductions(Mechanism):
     """Introductions made on purpose: asked for by the needy, offered by brokers.
 
-    ``p_ask``: chance that a member whose need went unmet asks its strongest
-    contact for an introduction; the contact looks through up to ``tries`` of
+    ``p_ask``: chance that a member whose need went unmet asks one of its
+    contacts (a strong tie more likely than a weak one) for an introduction; the contact looks through up to ``tries`` of
     its own contacts for one with the skill.  ``p_broker``: weekly chance that
     a broker tries ``tries`` random pairs of its contacts and introduces those
     where one needs what the other offers.  Introduced ties start with
@@ -115,11 +118,11 @@ class Introductions(Mechanism):
         deg = view.degree()
         max_ties = model.max_ties
         made = 0
-        # asked-for introductions: unmet needs, through the strongest contact
+        # asked-for introductions: unmet needs, through a contact (stronger ties likelier)
         needy = np.flatnonzero((pop.need[: pop.size] >= 0) & (deg > 0))
         needy = needy[rng.random(len(needy)) < self.p_ask]
         if len(needy):
-            best = strongest_contact(model, view, needy)
+            best = contact_by_strength(model, view, needy)
             for _ in range(self.tries):
                 cand = view.random_neighbor(best, rng)
                 hit = pop.skills[cand, pop.need[needy]] & (cand != needy)
@@ -142,11 +145,12 @@ class Introductions(Mechanism):
         model.tick.introduced = made
 
 
-def strongest_contact(model, view, members: np.ndarray) -> np.ndarray:
-    """The contact each member has the strongest tie with (members need contacts)."""
-    strength = model.ties.strength[view.edge]
-    # position of the row maximum: sort by (src, strength) and take each row's last
-    order = np.lexsort((strength, view.src))
-    last = view.start[1:] - 1  # last position of each row in sorted order
-    best_pos = order[last[members]]
-    return view.dst[best_pos]
+def contact_by_strength(model, view, members: np.ndarray) -> np.ndarray:
+    """For each member (with contacts), a contact drawn with probability proportional to tie strength."""
+    strength = np.maximum(model.ties.strength[view.edge], 1e-12)
+    cum = np.concatenate([[0.0], np.cumsum(strength)])
+    lo, hi = cum[view.start[members]], cum[view.start[members + 1]]
+    target = lo + model.rng.random(len(members)) * (hi - lo)
+    pos = np.searchsorted(cum, target, side="right") - 1
+    pos = np.clip(pos, view.start[members], view.start[members + 1] - 1)
+    return view.dst[pos]
