@@ -36,7 +36,7 @@ from .population import Population
 from .scenario import BUILTIN_STRATEGIES, Scenario
 from .strategies import DecisionContext, get_strategy
 from .ties import TieGraph
-from .topology import initial_edges
+from .topology import initial_edges, network_size
 
 __all__ = ["GiveTakeModel", "Tick"]
 
@@ -115,7 +115,8 @@ class GiveTakeModel(mesa.Model):
         self.metrics_rng = np.random.default_rng(self.rng.integers(2**63))
         self.extra_metrics: dict[str, Callable[[GiveTakeModel], float]] = {}
 
-        self.initial_size = popcfg["size"]
+        # a lattice's size is width x height, whatever population.size says
+        self.initial_size = network_size(data["network"], popcfg["size"])
         self.population = Population(
             popcfg["skills"], popcfg["interests"], 1, capacity=int(self.initial_size * 1.25)
         )

@@ -69,13 +69,24 @@ DEFAULT_MIX = {"giver": 0.15, "otherish_giver": 0.15, "matcher": 0.4, "taker": 0
 NETWORK = {
     "kind": Param(
         "powerlaw_cluster",
-        "initial graph: Holme–Kim clustered scale-free, Erdős–Rényi, Watts–Strogatz, or no ties",
-        choices=("powerlaw_cluster", "erdos_renyi", "watts_strogatz", "empty"),
+        "initial graph: Holme–Kim clustered scale-free, Erdős–Rényi, Watts–Strogatz, Barabási–Albert, "
+        "random regular (everyone has mean_degree ties), complete (everyone knows everyone), "
+        "square lattice (width x height members), or no ties",
+        choices=(
+            "powerlaw_cluster", "erdos_renyi", "watts_strogatz", "barabasi_albert",
+            "random_regular", "complete", "lattice", "empty",
+        ),
     ),
     "mean_degree": Param(20, "mean number of ties per member at the start", 0, 100_000),
     "triangle_p": Param(0.5, "powerlaw_cluster: chance of closing a triangle; watts_strogatz: rewiring", 0.0, 1.0),
     "strength": Param(0.5, "strength of the initial ties", 0.0, 1.0),
     "trust": Param(0.5, "trust on the initial ties", 0.0, 1.0),
+    "width": Param(100, "lattice: columns (the population is width x height)", 1, 100_000),
+    "height": Param(100, "lattice: rows (the population is width x height)", 1, 100_000),
+    "neighbourhood": Param(
+        "moore", "lattice: 'moore' (8 neighbours) or 'von_neumann' (4 neighbours)", choices=("moore", "von_neumann")
+    ),
+    "periodic": Param(True, "lattice: wrap around the edges (a torus) instead of fixed boundaries"),
 }
 
 
@@ -220,9 +231,17 @@ class Scenario:
                 "population.interests_per_member",
                 f"expected at most population.interests = {pop['interests']}",
             )
-        if data["network"]["mean_degree"] >= pop["size"]:
+        net = data["network"]
+        if net["kind"] not in ("lattice", "complete") and net["mean_degree"] >= pop["size"]:
             raise ScenarioError(
                 source, "network.mean_degree", f"expected less than population.size = {pop['size']}"
+            )
+        if net["kind"] == "random_regular" and (net["mean_degree"] * pop["size"]) % 2:
+            raise ScenarioError(
+                source,
+                "network.mean_degree",
+                f"a random regular graph needs population.size x mean_degree to be even, "
+                f"got {pop['size']} x {net['mean_degree']}",
             )
 
     # -- access ---------------------------------------------------------
