@@ -1,6 +1,7 @@
 """Churn: networks are living things (seed 004).
 
-Members whose business fails (wealth below ``failure_wealth``) leave, and
+Every member pays ``upkeep`` a week to keep its business running.  Members
+whose business fails (wealth below ``failure_wealth``) leave, and
 others leave for their own reasons with probability ``p_exit``.  Newcomers
 arrive: with ``replace`` each leaver is replaced by one newcomer, and
 ``arrival_rate`` adds growth (a share of the starting size per week).
@@ -22,10 +23,11 @@ __all__ = ["Churn"]
 
 @mechanism
 class Churn(Mechanism):
-    """Business failure, exits, arrivals, skill changes and relocation."""
+    """Upkeep, business failure, exits, arrivals, skill changes and relocation."""
 
     name = "churn"
     PARAMS = {
+        "upkeep": Param(0.5, "weekly cost of running a business, paid by every member", 0.0, None),
         "failure_wealth": Param(0.0, "a member whose wealth falls below this fails and leaves", None, None),
         "p_exit": Param(0.002, "weekly chance of leaving for other reasons", 0.0, 1.0),
         "replace": Param(True, "each leaver is replaced by a newcomer"),
@@ -39,6 +41,8 @@ class Churn(Mechanism):
     def step(self, model) -> None:
         pop, rng, tick = model.population, model.rng, model.tick
         alive = pop.alive_slots()
+        if self.upkeep:
+            model.pay(alive, -self.upkeep)
         failed = alive[pop.wealth[alive] < self.failure_wealth]
         rest = np.setdiff1d(alive, failed, assume_unique=True)
         exits = rest[rng.random(len(rest)) < self.p_exit]

@@ -46,10 +46,10 @@ class Meeting(Mechanism):
 
     name = "meeting"
     PARAMS = {
-        "p_random": Param(0.02, "weekly chance of meeting a random stranger", 0.0, 1.0),
+        "p_random": Param(0.03, "weekly chance of meeting a random stranger", 0.0, 1.0),
         "p_attach": Param(0.02, "weekly chance of seeking out a well-reputed member", 0.0, 1.0),
         "reputation_bias": Param(2.0, "how strongly attachment favours reputation", 0.0, 20.0),
-        "p_triadic": Param(0.05, "weekly chance of meeting a friend of a friend", 0.0, 1.0),
+        "p_triadic": Param(0.08, "weekly chance of meeting a friend of a friend", 0.0, 1.0),
         "max_ties": Param(60, "most ties a member keeps", 1, 100_000),
         "initial_strength": Param(0.3, "strength of a new tie", 0.0, 1.0),
         "initial_trust": Param(0.5, "trust each side starts a new tie with", 0.0, 1.0),
