@@ -235,12 +235,16 @@ class TieGraph:
         self.last_used[s] = step
         self.born[s] = step
         self.alive[s] = True
+        if self._keys_sorted is not None:  # keep the sorted keys current: merge, don't re-sort
+            keys = np.sort(keys)
+            self._keys_sorted = np.insert(self._keys_sorted, np.searchsorted(self._keys_sorted, keys), keys)
         self._grow_deg(int(max(a.max(), b.max())) + 1)
         np.add.at(self.deg, a, 1)
         np.add.at(self.deg, b, 1)
         self.size += n
         self.count += n
-        self._changed()
+        self._live = None
+        self._view = None
         return n
 
     def remove(self, edges: np.ndarray) -> int:
@@ -252,7 +256,11 @@ class TieGraph:
         np.subtract.at(self.deg, self.v[edges], 1)
         self.count -= len(edges)
         if len(edges):
-            self._changed()
+            if self._keys_sorted is not None:
+                gone = np.sort(_keys(self.u[edges], self.v[edges]))
+                self._keys_sorted = np.delete(self._keys_sorted, np.searchsorted(self._keys_sorted, gone))
+            self._live = None
+            self._view = None
         return len(edges)
 
     def remove_members(self, members: np.ndarray, n_slots: int) -> int:

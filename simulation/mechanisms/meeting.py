@@ -96,8 +96,9 @@ class Introductions(Mechanism):
     """Introductions made on purpose: asked for by the needy, offered by brokers.
 
     ``p_ask``: chance that a member whose need went unmet asks one of its
-    contacts (a strong tie more likely than a weak one) for an introduction; the contact looks through up to ``tries`` of
-    its own contacts for one with the skill.  ``p_broker``: weekly chance that
+    contacts (a strong tie more likely than a weak one) for an introduction;
+    the contact looks through up to ``tries`` of its own contacts for one with
+    the skill.  ``p_broker``: weekly chance that
     a broker tries ``tries`` random pairs of its contacts and introduces those
     where one needs what the other offers.  Introduced ties start with
     ``trust`` (someone vouched for them).
@@ -116,20 +117,18 @@ class Introductions(Mechanism):
         pop, ties, rng = model.population, model.ties, model.rng
         view = ties.directed(pop.size)
         deg = view.degree()
-        max_ties = model.max_ties
-        made = 0
+        pairs = []
         # asked-for introductions: unmet needs, through a contact (stronger ties likelier)
         needy = np.flatnonzero((pop.need[: pop.size] >= 0) & (deg > 0))
         needy = needy[rng.random(len(needy)) < self.p_ask]
         if len(needy):
             best = contact_by_strength(model, view, needy)
-            for _ in range(self.tries):
-                cand = view.random_neighbor(best, rng)
-                hit = pop.skills[cand, pop.need[needy]] & (cand != needy)
-                made += connect(
-                    model, needy[hit], cand[hit], strength=self.strength, trust=self.trust, max_ties=max_ties
-                )
-                needy, best = needy[~hit], best[~hit]
+            # look through up to `tries` of the contact's contacts; take the first with the skill
+            cand = np.stack([view.random_neighbor(best, rng) for _ in range(self.tries)])
+            hit = pop.skills[cand, pop.need[needy]] & (cand != needy)
+            found = hit.any(axis=0)
+            pick = cand[hit.argmax(axis=0), np.arange(len(needy))]
+            pairs.append((needy[found], pick[found]))
         # brokers introduce matching pairs of their contacts
         brokers = np.flatnonzero(pop.alive[: pop.size] & model.introduces[pop.strategy[: pop.size]] & (deg > 1))
         brokers = brokers[rng.random(len(brokers)) < self.p_broker]
@@ -140,9 +139,14 @@ class Introductions(Mechanism):
             nx_, ny = pop.need[x], pop.need[y]
             match = ((nx_ >= 0) & pop.skills[y, np.maximum(nx_, 0)]) | ((ny >= 0) & pop.skills[x, np.maximum(ny, 0)])
             match &= x != y
-            made += connect(model, x[match], y[match], strength=self.strength, trust=self.trust, max_ties=max_ties)
+            pairs.append((x[match], y[match]))
             model.tick.brokered = int(match.sum())
-        model.tick.introduced = made
+        if pairs:
+            a = np.concatenate([p[0] for p in pairs])
+            b = np.concatenate([p[1] for p in pairs])
+            model.tick.introduced = connect(
+                model, a, b, strength=self.strength, trust=self.trust, max_ties=model.max_ties
+            )
 
 
 def contact_by_strength(model, view, members: np.ndarray) -> np.ndarray:
