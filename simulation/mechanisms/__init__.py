@@ -2,6 +2,7 @@
 
 from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
 from . import exchange, maintenance, meeting, churn, learning  # noqa: F401,E402
+from . import styles  # noqa: F401,E402
 
 #: the order in which the default pipeline runs the built-in mechanisms
 DEFAULT_PIPELINE = [
