@@ -308,3 +308,6 @@ def _check_mix(mix: Any, source: str) -> dict[str, float]:
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ScenarioError(source, key, f"shares must sum to 1, got {total:g}")
     return out
+
+
+from . import games  # noqa: E402,F401  (registers [game], the classic strategies and mechanisms)
