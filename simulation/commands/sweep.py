@@ -1,0 +1,82 @@
+"""``givetake sweep EXPERIMENT``: run an experiment's runs, store them, write the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["register", "main"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="run an experiment (scenarios x parameters x replications) and report on it",
+        description=(
+            "Run every run of an experiment file, writing each to the results folder as it "
+            "finishes, then write the report.  An interrupted sweep continues with --resume."
+        ),
+    )
+    p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (.toml), e.g. experiments/networking_styles.toml")
+    p.add_argument("--executor", choices=("serial", "process", "dask"), default="process",
+                   help="where runs happen: this process, a pool of processes (default) or a Dask cluster")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes (default: all cores; for dask without --scheduler, local workers)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+    p.add_argument("--replications", type=int, default=None, metavar="N", help="replications per scenario and point")
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="weeks per run")
+    p.add_argument("--resume", action="store_true", help="complete an existing results folder: run only missing or failed runs")
+    p.add_argument("--out", metavar="DIR", default=None, help="results folder (default: results/<experiment name>)")
+    p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..executors import run_sweep
+    from ..experiment import load_experiment
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: expected at least 1")
+    if args.replications is not None and args.replications < 1:
+        raise InputError(f"--replications {args.replications}: expected at least 1")
+    if args.steps is not None and args.steps < 1:
+        raise InputError(f"--steps {args.steps}: expected at least 1")
+    if args.scheduler and args.executor != "dask":
+        raise InputError("--scheduler: only used with --executor dask")
+    experiment = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / experiment.name
+    text = Path(args.experiment).read_text()
+    n = len(experiment.scenarios) * len(experiment.points) * (args.replications or experiment.replications)
+    print(f"givetake: {experiment.name}: {n} runs -> {out}", file=sys.stderr)
+    result = run_sweep(
+        experiment,
+        out,
+        executor=args.executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        replications=args.replications,
+        steps=args.steps,
+        resume=args.resume,
+        progress=not args.quiet,
+        experiment_text=text,
+    )
+    print(
+        f"givetake: {result.done} runs done, {result.failed} failed, {result.skipped} already stored "
+        f"({result.seconds:.0f} s)",
+        file=sys.stderr,
+    )
+    if result.failed:
+        print(f"givetake: failed runs are recorded in {out / 'failures'}; --resume retries them", file=sys.stderr)
+    if not args.no_report:
+        from ..report import write_report
+
+        path = write_report(out)
+        print(path)
+    else:
+        print(out)
+    return 1 if result.failed else 0
