@@ -13,7 +13,7 @@ Examples
 >>> p.check("mechanisms.needs.p_need", 1.5)
 Traceback (most recent call last):
 ...
-ValueError: mechanisms.needs.p_need = 1.5: expected a number in [0.0, 1.0]
+ValueError: mechanisms.needs.p_need: expected a number in [0.0, 1.0], got 1.5
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Param:
     def check(self, key: str, value: Any) -> Any:
         """Return ``value`` converted to the declared type, or raise ``ValueError``."""
         t = self.type
-        bad = ValueError(f"{key} = {value!r}: expected {self.expected()}")
+        bad = ValueError(f"{key}: expected {self.expected()}, got {value!r}")
         if t is bool:
             if not isinstance(value, bool):
                 raise bad

@@ -124,7 +124,7 @@ def _check(params: dict[str, Param], table: Any, prefix: str, source: str) -> di
         try:
             out[key] = params[key].check(full, value)
         except ValueError as err:
-            raise ScenarioError(source, full, str(err).split(": ", 1)[1]) from None
+            raise ScenarioError(source, full, str(err).removeprefix(f"{full}: ")) from None
     return out
 
 
@@ -264,6 +264,8 @@ class Scenario:
                 if not isinstance(node, dict):
                     raise ScenarioError(source, dotted, "conflicts with another override")
             node[parts[-1]] = value
+        if not any(k.startswith("population.mix.") for k in overrides):
+            return Scenario.from_dict(raw, source, base=self)
         return Scenario.from_dict(_fold_mix(raw, self), source, base=self)
 
     @property
@@ -285,7 +287,8 @@ class Scenario:
 
 
 def _fold_mix(raw: dict[str, Any], base: Scenario) -> dict[str, Any]:
-    """Overrides of single shares (``population.mix.taker=0.5``) start from the base mix."""
+    """Overrides of single shares (``population.mix.taker=0.5``) start from the base mix
+    (a whole ``population.mix`` table replaces it)."""
     mix = raw.get("population", {}).get("mix")
     if isinstance(mix, dict):
         raw["population"]["mix"] = {**base.mix, **mix}
@@ -303,7 +306,7 @@ def _check_mix(mix: Any, source: str) -> dict[str, float]:
         try:
             out[name] = _SHARE.check(f"{key}.{name}", share)
         except ValueError as err:
-            raise ScenarioError(source, f"{key}.{name}", str(err).split(": ", 1)[1]) from None
+            raise ScenarioError(source, f"{key}.{name}", str(err).removeprefix(f"{key}.{name}: ")) from None
     total = sum(out.values())
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ScenarioError(source, key, f"shares must sum to 1, got {total:g}")

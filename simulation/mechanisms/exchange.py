@@ -139,8 +139,9 @@ class Exchange(Mechanism):
     A gift costs the giver ``c`` and is worth ``b`` to the receiver (b > c:
     networking creates value).  The receiver's trust in the giver rises
     towards 1 by ``trust_gain``; the tie strengthens towards 1 by
-    ``strength_gain`` and counts as used this week.  A refusal lowers the
-    asker's trust in the refuser by the share ``trust_loss``.
+    ``strength_gain`` and counts as used this week.  A refusal lowers trust
+    on both sides by the share ``trust_loss``: the asker's in the refuser, and
+    the refuser's in the asker (who asked where it had not earned help).
     """
 
     name = "exchange"
@@ -166,7 +167,8 @@ class Exchange(Mechanism):
         np.add.at(pop.gifts_given, g, 1)
         np.add.at(pop.gifts_received, a, 1)
         rg, ra, re, rs = tick.refusals
-        ties.trust[re, rs] *= 1.0 - self.trust_loss
+        ties.trust[re, rs] *= 1.0 - self.trust_loss  # the asker trusts the refuser less
+        ties.trust[re, 1 - rs] *= 1.0 - self.trust_loss  # and the refuser expects little of the asker
         np.add.at(pop.refusals, rg, 1)
 
 
