@@ -210,9 +210,12 @@ class Play(Mechanism):
         self.fixation_step: int | None = None
         self._adj_view = None
         self._adj: sp.csr_matrix | None = None
+        self._table_view = None
+        self._table: np.ndarray | None = None
         self._init_strategies(model)
         n = model.population.size
         self.payoff = np.zeros(n)
+        self.coop = self.cooperating(model)
         self.ncoop = np.zeros(n)
         self.degree = np.zeros(n)
         model.extra_metrics["cooperators"] = cooperator_share
@@ -257,6 +260,23 @@ class Play(Mechanism):
             self._adj_view = view
         return view, self._adj
 
+    def neighbour_table(self, model: GiveTakeModel) -> np.ndarray | None:
+        """Contacts as a ``(max_degree, n)`` table (missing entries point at slot ``n``), or
+        None when padding would waste too much (hubs).  Column-wise gathers over this
+        table are the fast path on lattices and regular graphs."""
+        n = model.population.size
+        view = model.ties.directed(n)
+        if view is not self._table_view:
+            self._table_view = view
+            self._table = None
+            deg = np.diff(view.start)
+            k = int(deg.max()) if n else 0
+            if k and k * n <= 1.5 * len(view.dst) + n:
+                table = np.full((k, n), n, np.int64)
+                table[np.arange(len(view.dst)) - view.start[view.src], view.src] = view.dst
+                self._table = table
+        return self._table
+
     def payoffs_from(self, coop: np.ndarray, ncoop: np.ndarray, degree: np.ndarray) -> np.ndarray:
         """Payoffs of members given whether they cooperate, cooperating contacts and degree."""
         nd = degree - ncoop
@@ -269,10 +289,19 @@ class Play(Mechanism):
         return pay
 
     def step(self, model: GiveTakeModel) -> None:
-        view, adj = self.adjacency(model)
+        n = model.population.size
+        view = model.ties.directed(n)
         coop = self.cooperating(model)
+        self.coop = coop
         self.degree = np.diff(view.start).astype(float)
-        self.ncoop = adj @ coop.astype(float)
+        table = self.neighbour_table(model)
+        if table is not None:
+            c8 = np.zeros(n + 1, np.int8)
+            c8[:n] = coop
+            self.ncoop = np.take(c8, table).sum(axis=0, dtype=np.int32).astype(float)
+        else:
+            _, adj = self.adjacency(model)
+            self.ncoop = adj @ coop.astype(float)
         self.payoff = self.payoffs_from(coop, self.ncoop, self.degree)
         model.population.wealth[: len(self.payoff)] = self.payoff
 
@@ -378,13 +407,17 @@ class Update(Mechanism):
     # -- everyone at once ----------------------------------------------------
     def _synchronous(self, model: GiveTakeModel) -> None:
         play, pop, rng = self.play, model.population, model.rng
-        view, _ = play.adjacency(model)
         n = pop.size
-        coop = play.cooperating(model)
+        view = model.ties.directed(n)
+        coop = play.coop  # the strategies the payoffs were computed from
         pay = play.payoff
         has = (view.start[1:] > view.start[:-1]) & pop.alive[:n]
         if self.rule == "imitate_best":
-            new = self._imitate_best(view, coop, pay, has)
+            table = play.neighbour_table(model)
+            if table is not None:
+                new = self._imitate_best_table(table, coop, pay)
+            else:
+                new = self._imitate_best(view, coop, pay, has)
         elif self.rule == "fermi":
             members = np.flatnonzero(has)
             other = view.random_neighbor(members, rng)
@@ -409,6 +442,22 @@ class Update(Mechanism):
             new = coop.copy()
             new[members] = coop[view.dst[pick]]
         pop.strategy[:n] = np.where(new, play.c_index, play.d_index)
+
+    def _imitate_best_table(self, table: np.ndarray, coop: np.ndarray, pay: np.ndarray) -> np.ndarray:
+        """:meth:`_imitate_best` by column-wise gathers over the neighbour table."""
+        n = len(coop)
+        pc = np.full(n + 1, -np.inf)
+        pd = np.full(n + 1, -np.inf)
+        pc[:n][coop] = pay[coop]
+        pd[:n][~coop] = pay[~coop]
+        if self.include_self:
+            best_c, best_d = pc[:n].copy(), pd[:n].copy()
+        else:
+            best_c, best_d = np.full(n, -np.inf), np.full(n, -np.inf)
+        for row in table:
+            np.maximum(best_c, pc[row], out=best_c)
+            np.maximum(best_d, pd[row], out=best_d)
+        return np.where(best_c > best_d, True, np.where(best_d > best_c, False, coop))
 
     def _imitate_best(self, view, coop: np.ndarray, pay: np.ndarray, has: np.ndarray) -> np.ndarray:
         """Best payoff among cooperating and among defecting contacts (and oneself)."""
