@@ -97,7 +97,7 @@ class Chapters(Mechanism):
         "refresh": Param(0.1, "share of the distance to full strength a meeting adds to chapter ties", 0.0, 1.0),
         "report": Param(1.0, "chance a gift or refusal between chapter-mates becomes public", 0.0, 1.0),
         "excused_below": Param(0.4, "refusing a chapter-mate whose public reputation is below this is no strike", 0.0, 1.0),
-        "max_strikes": Param(3, "meetings in a row refusing and not giving before removal; 0: never", 0, 10_000),
+        "max_strikes": Param(3, "strikes (meetings refusing more than giving) before removal; 0: never", 0, 10_000),
         "recruit": Param(True, "a removed member's seat is filled by a newcomer"),
     }
 
