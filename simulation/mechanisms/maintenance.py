@@ -1,10 +1,11 @@
 """Maintenance: relationships take work (seed 004).
 
 Every week a tie that was not used loses ``decay`` of its strength; a tie
-weaker than ``min_strength`` dissolves.  Members also cut ties on purpose:
-when they have given more than their strategy tolerates without return, or
-(for strategies that watch trust) when their trust in the other has fallen
-below ``cut_trust``.
+weaker than ``min_strength`` dissolves.  Members also cut ties on purpose,
+when something happened on the tie this week (a gift or a refusal) that
+leaves them having given more than their strategy tolerates without return,
+or (for strategies that watch trust) with their trust in the other below
+``cut_trust``.
 """
 
 from __future__ import annotations
@@ -28,19 +29,23 @@ class Maintenance(Mechanism):
     }
 
     def step(self, model) -> None:
-        pop, ties = model.population, model.ties
+        pop, ties, tick = model.population, model.ties, model.tick
         e = ties.live()
         unused = ties.last_used[e] < model.steps
         ties.strength[e[unused]] -= self.decay
-        u, v = ties.u[e], ties.v[e]
+        weak = e[ties.strength[e] < self.min_strength]
+        # a member reconsiders a tie when something happened on it this week:
+        # ledgers change only with gifts, trust only with gifts and refusals
+        touched = np.unique(np.concatenate([tick.gifts[2], tick.refusals[2]]))
+        touched = touched[ties.alive[touched]]
+        u, v = ties.u[touched], ties.v[touched]
         su, sv = pop.strategy[u], pop.strategy[v]
-        led = ties.ledger[e]
+        led = ties.ledger[touched]
         tol = model.tolerance
         exploited = (led[:, 0] - led[:, 1] > tol[su]) | (led[:, 1] - led[:, 0] > tol[sv])
         wary = model.cuts_distrusted
-        tr = ties.trust[e]
+        tr = ties.trust[touched]
         distrusted = (wary[su] & (tr[:, 0] < self.cut_trust)) | (wary[sv] & (tr[:, 1] < self.cut_trust))
-        weak = ties.strength[e] < self.min_strength
-        cut = exploited | distrusted
-        model.tick.cut = ties.remove(e[cut])
-        model.tick.dissolved = ties.remove(e[weak & ~cut])
+        cut = touched[exploited | distrusted]
+        tick.cut = ties.remove(cut)
+        tick.dissolved = ties.remove(np.setdiff1d(weak, cut, assume_unique=True))
