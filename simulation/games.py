@@ -357,6 +357,12 @@ class Update(Mechanism):
             "true: everyone updates at once from the same payoffs; false: one generation per "
             "step, as many single updates as members, each seeing the current payoffs",
         ),
+        "events": Param(
+            0,
+            "asynchronous: single updates per step; 0 means one per member (a generation)",
+            0,
+            None,
+        ),
         "include_self": Param(
             True, "imitate_best: a member keeps its strategy when it scores at least as well as every contact"
         ),
@@ -549,7 +555,7 @@ class Update(Mechanism):
                     if f > fmax:
                         fmax = f
 
-        for _ in range(n_alive):
+        for _ in range(self.events or n_alive):
             if n_coop == 0 or n_coop == n_alive:
                 break  # absorbed: nothing can change any more
             if rule == "birth_death":
