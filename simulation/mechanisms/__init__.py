@@ -3,6 +3,7 @@
 from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
 from . import exchange, maintenance, meeting, churn, learning  # noqa: F401,E402
 from . import styles  # noqa: F401,E402
+from .. import ecosystems  # noqa: F401,E402  (registers the ecosystems mechanism)
 
 #: the order in which the default pipeline runs the built-in mechanisms
 DEFAULT_PIPELINE = [
@@ -16,6 +17,7 @@ DEFAULT_PIPELINE = [
     "introductions",
     "churn",
     "learning",
+    "ecosystems",
 ]
 
 __all__ = ["MECHANISMS", "Mechanism", "get_mechanism", "mechanism", "DEFAULT_PIPELINE"]
