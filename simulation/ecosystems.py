@@ -46,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -102,18 +103,15 @@ def parse_ids(text: str) -> list[int]:
 def community_backend(method: str = "auto") -> str:
     """The community detection backend ``method`` resolves to: ``igraph`` or ``networkx``.
 
-    ``auto`` picks igraph's Louvain when the ``igraph`` package is installed
-    (7-18 times faster, see ``benchmarks/bench_ecosystems.py``), else networkx's.
+    ``auto`` picks igraph's Leiden when the ``igraph`` package is installed
+    (faster, and warm-started from the previous detection, see
+    ``docs/ecosystems.md``), else networkx's Louvain.
     """
     if method == "networkx":
         return "networkx"
-    try:
-        import igraph  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("igraph") is None:
         if method == "igraph":
-            raise ImportError(
-                "ecosystems method 'igraph' needs the igraph package (pip install igraph)"
-            ) from None
+            raise ImportError("ecosystems method 'igraph' needs the igraph package (pip install igraph)")
         return "networkx"
     return "igraph"
 
@@ -127,8 +125,14 @@ def detect_communities(
     resolution: float = 1.0,
     seed: int = 0,
     method: str = "auto",
+    initial: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Louvain communities of a weighted graph on nodes ``0..n-1``; a label per node.
+    """Communities of a weighted graph on nodes ``0..n-1`` by modularity; a label per node.
+
+    With igraph: the Leiden algorithm (Traag, Waltman & van Eck 2019), started
+    from ``initial`` when given (a label per node: the previous detection, so
+    that the partition changes only where the graph did).  With networkx:
+    Louvain (Blondel et al. 2008), always from scratch.
 
     Parameters
     ----------
@@ -137,6 +141,7 @@ def detect_communities(
     resolution : modularity resolution; above 1 favours smaller communities
     seed : seeds the algorithm, so one seed gives one partition
     method : ``auto``, ``igraph`` or ``networkx`` (see :func:`community_backend`)
+    initial : optional starting label per node (igraph only)
 
     Returns
     -------
@@ -160,13 +165,22 @@ def detect_communities(
         import igraph as ig
 
         g = ig.Graph(n=n, edges=np.column_stack([u, v]))
+        start = None
+        if initial is not None:
+            start = np.unique(np.asarray(initial), return_inverse=True)[1].tolist()
         # igraph draws from one global generator: seed it for this call, then restore it
         ig.set_random_number_generator(random.Random(int(seed)))
         try:
-            membership = g.community_multilevel(weights=w, resolution=resolution).membership
+            found = g.community_leiden(
+                objective_function="modularity",
+                weights=w,
+                resolution=resolution,
+                initial_membership=start,
+                n_iterations=-1,
+            )
         finally:
             ig.set_random_number_generator(random)
-        return np.asarray(membership, np.int64)
+        return np.asarray(found.membership, np.int64)
     g = nx.Graph()
     g.add_nodes_from(range(n))
     g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist()), weight="strength")
@@ -625,12 +639,15 @@ class Ecosystems(Mechanism):
     name = "ecosystems"
     PARAMS = {
         "every": Param(10, "steps between two detections of ecosystems (0: never detect)", 0, None),
-        "resolution": Param(1.0, "Louvain resolution: above 1 finds smaller ecosystems", 0.0, None),
+        "resolution": Param(1.0, "modularity resolution: above 1 finds smaller ecosystems", 0.0, None),
         "method": Param(
             "auto",
-            "community detection: 'igraph' (fast Louvain, needs the igraph package), "
-            "'networkx', or 'auto' (igraph when installed)",
+            "community detection: 'igraph' (Leiden, needs the igraph package), "
+            "'networkx' (Louvain), or 'auto' (igraph when installed)",
             choices=("auto", "igraph", "networkx"),
+        ),
+        "warm_start": Param(
+            True, "start each detection from the previous one (igraph only): ecosystems keep their identity"
         ),
         "jaccard": Param(0.3, "overlap (Jaccard index) at which two detections' ecosystems match", 0.01, 1.0),
         "change": Param(0.1, "relative change in size that counts as growth or contraction", 0.0, None),
@@ -664,6 +681,7 @@ class Ecosystems(Mechanism):
         self.backend = community_backend(self.method)
         self.tracker = EcosystemTracker(self.jaccard, self.change)
         self.labels = np.full(0, -1, np.int64)
+        self._partition = np.full(0, -1, np.int64)  # every community of the last detection
         self.current: dict[int, int] = {}
         self.rows: list[dict[str, Any]] = []
         self.count = 0
@@ -679,11 +697,21 @@ class Ecosystems(Mechanism):
         self._grow(model)
         pop = model.population
         self._mark[: pop.size] = pop.wealth[: pop.size]
+        exchange = model.mechanism("exchange")
+        # value created by help: b - c per gift (None: fall back to all changes of wealth)
+        self._gift_value = (exchange.b, exchange.c) if exchange is not None else None
         self._influence: tuple[int, pd.DataFrame, dict] | None = None
         model.extra_metrics["ecosystems"] = lambda m: self.count
         model.extra_metrics["largest_ecosystem"] = lambda m: self.largest
         if self.every:
             self.detect(model)
+
+    @property
+    def method_used(self) -> str:
+        """The detection algorithm actually used, e.g. ``"igraph-leiden-warm"``."""
+        if self.backend == "networkx":
+            return "networkx-louvain"
+        return "igraph-leiden-warm" if self.warm_start else "igraph-leiden"
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -713,7 +741,11 @@ class Ecosystems(Mechanism):
         members = pop.n_alive
         s = self.series
         s["step"].append(model.steps)
-        s["value"].append(tick.welfare / members if members else 0.0)
+        if self._gift_value is not None:
+            created = len(giver) * (self._gift_value[0] - self._gift_value[1])
+        else:
+            created = tick.welfare
+        s["value"].append(created / members if members else 0.0)
         s["needs"].append(tick.needs)
         s["met"].append(len(giver))
         if self.every and model.steps % self.every == 0:
@@ -733,9 +765,25 @@ class Ecosystems(Mechanism):
         e = e[(index[ties.u[e]] >= 0) & (index[ties.v[e]] >= 0)]
         u, v = index[ties.u[e]], index[ties.v[e]]
         seed = int(self.rng.integers(2**31))
+        initial = None
+        if self.warm_start and self.backend == "igraph" and len(self._partition):
+            initial = np.full(n, -1, np.int64)
+            known = alive < len(self._partition)
+            initial[known] = self._partition[alive[known]]
+            fresh = initial < 0  # newcomers start on their own
+            initial[fresh] = initial.max(initial=-1) + 1 + np.arange(fresh.sum())
         lab = detect_communities(
-            n, u, v, ties.strength[e], resolution=self.resolution, seed=seed, method=self.backend
+            n,
+            u,
+            v,
+            ties.strength[e],
+            resolution=self.resolution,
+            seed=seed,
+            method=self.backend,
+            initial=initial,
         )
+        self._partition = np.full(pop.size, -1, np.int64)
+        self._partition[alive] = lab
         groups = groups_from_labels(lab, alive, self.min_size)
         ids = self.tracker.update(model.steps, groups)
 
@@ -743,7 +791,8 @@ class Ecosystems(Mechanism):
         for eid, g in zip(ids, groups):
             labels[g] = eid
         self.labels = labels
-        self.current = {int(s): int(labels[s]) for s in alive if labels[s] >= 0}
+        inside = alive[labels[alive] >= 0]
+        self.current = dict(zip(inside.tolist(), labels[inside].tolist()))
         self.count = len(groups)
         self.largest = len(groups[0]) / n if groups and n else 0.0
         if n:
@@ -787,7 +836,11 @@ class Ecosystems(Mechanism):
         pa = pos[asker]
         met = np.bincount(pa[pa >= 0], minlength=k)
         met_inside = np.bincount(pa[(pa >= 0) & (pos[giver] == pa)], minlength=k)
-        value = np.bincount(where, weights=pop.wealth[members] - self._mark[members], minlength=k)
+        b, c = self._gift_value if self._gift_value is not None else (0.0, 0.0)
+        pg = pos[giver]
+        given = np.bincount(pg[pg >= 0], minlength=k)
+        value = b * met - c * given
+        change = np.bincount(where, weights=pop.wealth[members] - self._mark[members], minlength=k)
         wealth = np.bincount(where, weights=pop.wealth[members], minlength=k)
 
         n_strat = len(model.strategy_names)
@@ -831,6 +884,7 @@ class Ecosystems(Mechanism):
                 "goal_attainment": met_inside[i] / needs[i] if needs[i] else float("nan"),
                 "value_created": float(value[i]),
                 "value_per_member": float(value[i] / sz),
+                "wealth_change": float(change[i]),
                 "mean_wealth": float(wealth[i] / sz),
             }
             for j, sname in enumerate(model.strategy_names):
@@ -892,7 +946,7 @@ class Ecosystems(Mechanism):
             "collapse_step": v.collapse_step,
             "collapse_reason": v.reason,
             "ecosystem_events": self.tracker.counts(),
-            "ecosystem_method": self.backend,
+            "ecosystem_method": self.method_used,
             "influence": self.influence(model)[1],
         }
 
@@ -900,6 +954,6 @@ class Ecosystems(Mechanism):
 _ECOSYSTEM_COLUMNS = [
     "step", "ecosystem", "size", "share", "born", "age", "internal_ties", "density", "mean_trust",
     "mean_strength", "needs", "needs_met", "needs_met_inside", "goal_attainment", "value_created",
-    "value_per_member", "mean_wealth",
+    "value_per_member", "wealth_change", "mean_wealth",
 ]  # fmt: skip
 _EVENT_COLUMNS = ["step", "event", "ecosystem", "size", "previous_size", "sources", "targets"]
