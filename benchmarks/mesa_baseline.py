@@ -15,8 +15,10 @@ search over the contact dicts, clustering by the same wedge-sampling
 estimator).  Random streams differ from the engine's, so runs are compared
 as distributions (``benchmarks/bench_engine_vs_mesa.py``).
 
-Supported: the built-in mechanisms (any order in ``pipeline``), the built-in
-strategies, and the non-lattice initial networks.
+Supported: the built-in mechanisms of the weekly dynamics (any order in
+``pipeline``), the built-in strategies, and the non-lattice initial networks.
+The ``ecosystems`` stage only observes the network (community detection
+every few steps, adding its own columns) and is left out.
 
 Examples
 --------
@@ -25,7 +27,7 @@ Examples
 >>> df = model.datacollector.get_model_vars_dataframe()
 >>> df["step"].tolist()
 [0, 1, 2, 3]
->>> len(model.agents) == df["members"].iloc[-1]
+>>> bool(len(model.agents) == df["members"].iloc[-1])
 True
 """
 
@@ -129,7 +131,7 @@ class Tie:
     gifts ``x`` has given the other end.
     """
 
-    __slots__ = ("a", "b", "strength", "trust", "given", "last_used", "born")
+    __slots__ = ("a", "b", "strength", "trust", "given", "last_used", "born", "alive")
 
     def __init__(self, a: Person, b: Person, strength: float, trust: float, step: int):
         self.a, self.b = a, b
@@ -138,6 +140,7 @@ class Tie:
         self.given = {a: 0, b: 0}
         self.last_used = step
         self.born = step
+        self.alive = True
 
     def other(self, member: Person) -> Person:
         return self.b if member is self.a else self.a
@@ -213,27 +216,25 @@ class Person(mesa.Agent):
         return "gift"
 
     # maintenance
-    def review_ties(self, decay: float, min_strength: float, cut_trust: float) -> tuple[list, list]:
-        """Decay my unused ties and judge them; each tie is handled by its first end."""
-        cut, weak = [], []
+    def decay_ties(self, decay: float, min_strength: float) -> list[Tie]:
+        """Unused ties weaken; returns those now too weak to last.  Each tie is handled by its first end."""
+        weak = []
         step = self.model.steps
-        for other, tie in self.contacts.items():
+        for tie in self.contacts.values():
             if tie.a is not self:
                 continue
             if tie.last_used < step:
                 tie.strength -= decay
-            exploited = (
-                tie.given[self] - tie.given[other] > self.rules.tolerance
-                or tie.given[other] - tie.given[self] > other.rules.tolerance
-            )
-            distrusted = (self.rules.cuts_distrusted and tie.trust[self] < cut_trust) or (
-                other.rules.cuts_distrusted and tie.trust[other] < cut_trust
-            )
-            if exploited or distrusted:
-                cut.append(tie)
-            elif tie.strength < min_strength:
+            if tie.strength < min_strength:
                 weak.append(tie)
-        return cut, weak
+        return weak
+
+    def wants_to_cut(self, tie: Tie, cut_trust: float) -> bool:
+        """Given more than my strategy tolerates without return, or (if wary) trust too low."""
+        other = tie.other(self)
+        if tie.given[self] - tie.given[other] > self.rules.tolerance:
+            return True
+        return self.rules.cuts_distrusted and tie.trust[self] < cut_trust
 
     # meeting
     def propose_meetings(self, cfg: dict, everyone: list[Person], attach_cum: list[float], out: list) -> None:
@@ -287,6 +288,9 @@ MECHANISM_NAMES = (
     "maintenance", "meeting", "introductions", "churn", "learning",
 )
 
+#: stages that only observe the network (community detection); the baseline leaves them out
+OBSERVERS = ("ecosystems",)
+
 
 class MesaBaselineModel(mesa.Model):
     """What the engine does, written per agent the way a Mesa user would.
@@ -307,7 +311,7 @@ class MesaBaselineModel(mesa.Model):
         self.config = scenario  # (Mesa's Model already has a `scenario` attribute)
         data = scenario.data
         self.pop_cfg = data["population"]
-        self.pipeline = list(data["pipeline"])
+        self.pipeline = [m for m in data["pipeline"] if m not in OBSERVERS]
         unknown = [m for m in self.pipeline if m not in MECHANISM_NAMES]
         if unknown:
             raise ValueError(f"the Mesa baseline has no per-agent version of {unknown}")
@@ -412,7 +416,8 @@ class MesaBaselineModel(mesa.Model):
             giver.gifts_given += 1
             asker.gifts_received += 1
         for giver, asker, tie in self.refusal_list:
-            tie.trust[asker] *= 1.0 - cfg["trust_loss"]
+            tie.trust[asker] *= 1.0 - cfg["trust_loss"]  # the asker trusts the refuser less
+            tie.trust[giver] *= 1.0 - cfg["trust_loss"]  # and the refuser expects little of the asker
             giver.refusals += 1
 
     def do_reputation(self) -> None:
@@ -429,16 +434,23 @@ class MesaBaselineModel(mesa.Model):
                 giver.public_refusals += 1
 
     def do_maintenance(self) -> None:
+        """Decay and dissolution of weak ties; cutting of ties something happened on this week."""
         cfg = self.mech["maintenance"]
-        to_cut, to_dissolve = [], []
+        weak: list[Tie] = []
         for person in self.agents:
-            cut, weak = person.review_ties(cfg["decay"], cfg["min_strength"], cfg["cut_trust"])
-            to_cut += cut
-            to_dissolve += weak
-        self.tick["cut"] = len(to_cut)
-        self.tick["dissolved"] = len(to_dissolve)
-        for tie in to_cut + to_dissolve:
+            weak += person.decay_ties(cfg["decay"], cfg["min_strength"])
+        # a member reconsiders a tie when a gift or a refusal happened on it this week
+        touched = dict.fromkeys(tie for _, _, tie in self.gift_list + self.refusal_list)
+        cut = [
+            tie for tie in touched
+            if tie.alive and (tie.a.wants_to_cut(tie, cfg["cut_trust"]) or tie.b.wants_to_cut(tie, cfg["cut_trust"]))
+        ]
+        for tie in cut:
             self.drop_tie(tie)
+        dissolved = [tie for tie in weak if tie.alive]
+        for tie in dissolved:
+            self.drop_tie(tie)
+        self.tick["cut"], self.tick["dissolved"] = len(cut), len(dissolved)
 
     def do_meeting(self) -> None:
         cfg = self.mech["meeting"]
@@ -559,7 +571,8 @@ class MesaBaselineModel(mesa.Model):
         return tie
 
     def drop_tie(self, tie: Tie) -> None:
-        if tie.b in tie.a.contacts:
+        if tie.alive:
+            tie.alive = False
             del tie.a.contacts[tie.b]
             del tie.b.contacts[tie.a]
             self.n_ties -= 1

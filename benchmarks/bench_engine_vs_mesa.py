@@ -1,0 +1,320 @@
+"""The vectorised engine against the same step written the idiomatic Mesa way.
+
+Two parts:
+
+timing
+    The default scenario (1,000 members, mean degree 20, then 300 for
+    reference), both models built with the same seed, a short warm-up, then
+    ``--steps`` timed steps each (metrics collected every step in both).  Runs
+    alternate between the models and are repeated; the table shows the median
+    milliseconds per step and the median of the per-repeat speed ratios.
+
+agreement
+    Both models on the default scenario over ``--seeds`` seeds (``--size``
+    members, ``--steps-agree`` steps).  For each key metric the mean over the
+    last ``--window`` steps of each run is one observation; the two samples are
+    compared with Welch's t-test and the Mann-Whitney U test (p-values
+    Holm-corrected across metrics), the difference of means with its 95 %
+    (Welch) confidence interval, and the standardized mean difference.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_engine_vs_mesa.py            # full (several minutes)
+    .venv/bin/python benchmarks/bench_engine_vs_mesa.py --quick    # reduced, about a minute
+
+The full run also writes ``benchmarks/results/engine_vs_mesa.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from mesa_baseline import OBSERVERS, MesaBaselineModel  # noqa: E402
+
+from simulation.mechanisms import DEFAULT_PIPELINE  # noqa: E402
+from simulation.model import GiveTakeModel  # noqa: E402
+from simulation.scenario import BUILTIN_STRATEGIES, Scenario  # noqa: E402
+
+RESULTS = HERE / "results" / "engine_vs_mesa.json"
+
+KEY_METRICS = (
+    ["members", "mean_degree", "clustering", "giant_component", "fulfilment_rate", "welfare", "gini"]
+    + [f"n_{s}" for s in BUILTIN_STRATEGIES]
+    + [f"wealth_{s}" for s in BUILTIN_STRATEGIES]
+    + ["ties", "requests", "gifts", "refusals", "mean_trust", "mean_strength", "mean_wealth"]
+)
+
+MODELS = {"engine": GiveTakeModel, "mesa": MesaBaselineModel}
+
+#: the default pipeline without the stages that only observe the network (ecosystems:
+#: community detection every few steps), which the baseline leaves out
+DYNAMICS = [m for m in DEFAULT_PIPELINE if m not in OBSERVERS]
+
+
+def scenario_for(size: int, pipeline: list[str] = DYNAMICS) -> Scenario:
+    """The default scenario at ``size`` members, running ``pipeline``."""
+    return Scenario.from_dict({"population": {"size": size}, "pipeline": list(pipeline)})
+
+
+# -- timing ----------------------------------------------------------------------
+
+
+def time_model(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> tuple[float, float]:
+    """(build seconds, milliseconds per step) of one run."""
+    t0 = time.perf_counter()
+    model = cls(scenario, rng=seed)
+    build = time.perf_counter() - t0
+    model.run_for(warmup)
+    t0 = time.perf_counter()
+    model.run_for(steps)
+    return build, (time.perf_counter() - t0) / steps * 1000.0
+
+
+def timing(sizes: list[int], warmup: int, steps: int, repeats: int) -> list[dict]:
+    out = []
+    for size in sizes:
+        scenario = scenario_for(size)
+        ms = {name: [] for name in MODELS}
+        full = []
+        build = {name: [] for name in MODELS}
+        ratios = []
+        for rep in range(repeats):
+            order = list(MODELS) if rep % 2 == 0 else list(MODELS)[::-1]  # alternate who runs first
+            this = {}
+            for name in order:
+                b, t = time_model(MODELS[name], scenario, seed=1000 + rep, warmup=warmup, steps=steps)
+                build[name].append(b)
+                ms[name].append(t)
+                this[name] = t
+            ratios.append(this["mesa"] / this["engine"])
+            full.append(time_model(GiveTakeModel, scenario_for(size, DEFAULT_PIPELINE), 1000 + rep, warmup, steps)[1])
+            print(
+                f"  size {size:>5}  repeat {rep + 1}/{repeats}: engine {this['engine']:8.2f} ms/step, "
+                f"mesa {this['mesa']:8.2f} ms/step, ratio {ratios[-1]:5.2f}",
+                flush=True,
+            )
+        out.append(
+            {
+                "members": size,
+                "mean_degree": scenario.get("network.mean_degree"),
+                "warmup_steps": warmup,
+                "timed_steps": steps,
+                "repeats": repeats,
+                "engine_ms_per_step": ms["engine"],
+                "mesa_ms_per_step": ms["mesa"],
+                "engine_build_s": build["engine"],
+                "mesa_build_s": build["mesa"],
+                "ratios": ratios,
+                "engine_ms_per_step_median": statistics.median(ms["engine"]),
+                "mesa_ms_per_step_median": statistics.median(ms["mesa"]),
+                "ratio_median": statistics.median(ratios),
+                "pipeline": DYNAMICS,
+                "engine_default_pipeline_ms_per_step": full,
+                "engine_default_pipeline_ms_per_step_median": statistics.median(full),
+            }
+        )
+    return out
+
+
+def print_timing(rows: list[dict]) -> None:
+    print()
+    print(f"{'members':>8} {'steps':>6} {'reps':>5} {'engine ms/step':>15} {'mesa ms/step':>13} {'speed ratio':>12}")
+    for r in rows:
+        print(
+            f"{r['members']:>8} {r['timed_steps']:>6} {r['repeats']:>5} {r['engine_ms_per_step_median']:>15.2f} "
+            f"{r['mesa_ms_per_step_median']:>13.2f} {r['ratio_median']:>11.1f}x"
+        )
+    print("(medians over repeats; ratio = mesa / engine per repeat, then the median)")
+    print("pipeline timed: " + ", ".join(DYNAMICS))
+    for r in rows:
+        print(
+            f"for reference, the engine with the whole default pipeline (+ {', '.join(OBSERVERS)}) at "
+            f"{r['members']} members: {r['engine_default_pipeline_ms_per_step_median']:.2f} ms/step"
+        )
+
+
+# -- agreement -------------------------------------------------------------------
+
+
+def run_summary(cls, scenario: Scenario, seed: int, steps: int, window: int) -> dict[str, float]:
+    model = cls(scenario, rng=seed)
+    model.run_for(steps)
+    df = model.datacollector.get_model_vars_dataframe()
+    tail = df.iloc[-window:]
+    return {k: float(tail[k].mean()) for k in KEY_METRICS}
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (NaN entries are left out and stay NaN)."""
+    idx = [i for i, p in enumerate(pvalues) if not math.isnan(p)]
+    m = len(idx)
+    order = sorted(idx, key=lambda i: pvalues[i])
+    adj = [math.nan] * len(pvalues)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        adj[i] = running
+    return adj
+
+
+def compare(engine: np.ndarray, mesa: np.ndarray, alpha: float = 0.05) -> dict:
+    e_mean, m_mean = float(engine.mean()), float(mesa.mean())
+    e_var, m_var = float(engine.var(ddof=1)), float(mesa.var(ddof=1))
+    diff = e_mean - m_mean
+    row = {"engine_mean": e_mean, "mesa_mean": m_mean, "engine_sd": math.sqrt(e_var), "mesa_sd": math.sqrt(m_var)}
+    if e_var == 0 and m_var == 0:  # constant in both (e.g. members with replacement)
+        same = diff == 0
+        return row | {
+            "diff": diff, "ci_low": diff, "ci_high": diff, "smd": 0.0 if same else math.inf,
+            "p_welch": 1.0 if same else 0.0, "p_mannwhitney": 1.0 if same else 0.0,
+        }
+    na, nb = len(engine), len(mesa)
+    se = math.sqrt(e_var / na + m_var / nb)
+    df = se**4 / ((e_var / na) ** 2 / (na - 1) + (m_var / nb) ** 2 / (nb - 1))
+    half = stats.t.ppf(1 - alpha / 2, df) * se
+    pooled = math.sqrt((e_var + m_var) / 2)
+    with warnings.catch_warnings():  # nearly constant samples (giant component ~ 1) warn about precision
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p_welch = float(stats.ttest_ind(engine, mesa, equal_var=False).pvalue)
+    return row | {
+        "diff": diff,
+        "ci_low": diff - half,
+        "ci_high": diff + half,
+        "smd": diff / pooled if pooled > 0 else math.inf,
+        "p_welch": p_welch,
+        "p_mannwhitney": float(stats.mannwhitneyu(engine, mesa, alternative="two-sided").pvalue),
+    }
+
+
+def agreement(size: int, steps: int, seeds: int, window: int) -> dict:
+    scenario = scenario_for(size)
+    samples = {name: {k: [] for k in KEY_METRICS} for name in MODELS}
+    seconds = {name: 0.0 for name in MODELS}
+    for seed in range(seeds):
+        for name, cls in MODELS.items():
+            t0 = time.perf_counter()
+            summary = run_summary(cls, scenario, seed, steps, window)
+            seconds[name] += time.perf_counter() - t0
+            for k, v in summary.items():
+                samples[name][k].append(v)
+        print(f"  seed {seed + 1}/{seeds} done", flush=True)
+    rows = {k: compare(np.array(samples["engine"][k]), np.array(samples["mesa"][k])) for k in KEY_METRICS}
+    for test in ("p_welch", "p_mannwhitney"):
+        adjusted = holm([rows[k][test] for k in KEY_METRICS])
+        for k, p in zip(KEY_METRICS, adjusted):
+            rows[k][f"{test}_holm"] = p
+    for r in rows.values():
+        r["verdict"] = "indistinguishable" if min(r["p_welch_holm"], r["p_mannwhitney_holm"]) >= 0.05 else "DIFFERS"
+    return {
+        "members": size,
+        "steps": steps,
+        "seeds": seeds,
+        "window": window,
+        "statistic": f"mean over the last {window} steps of each run",
+        "seconds": seconds,
+        "metrics": rows,
+        "samples": samples,
+    }
+
+
+def print_agreement(result: dict) -> None:
+    print()
+    print(
+        f"agreement: {result['seeds']} seeds per model, {result['members']} members, {result['steps']} steps, "
+        f"{result['statistic']}"
+    )
+    head = (
+        f"{'metric':<24} {'engine':>10} {'mesa':>10} {'diff [95% CI]':>30} {'SMD':>6} "
+        f"{'p Welch':>8} {'p MWU':>8}  verdict"
+    )
+    print(head)
+    print("-" * len(head))
+    for k, r in result["metrics"].items():
+        ci = f"{r['diff']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]"
+        print(
+            f"{k:<24} {r['engine_mean']:>10.4g} {r['mesa_mean']:>10.4g} {ci:>30} {r['smd']:>+6.2f} "
+            f"{r['p_welch_holm']:>8.3f} {r['p_mannwhitney_holm']:>8.3f}  {r['verdict']}"
+        )
+    print("(p-values Holm-corrected across the metrics above; SMD: difference / pooled SD)")
+    n_diff = sum(r["verdict"] != "indistinguishable" for r in result["metrics"].values())
+    print(f"{len(result['metrics']) - n_diff} of {len(result['metrics'])} metrics indistinguishable at 5 %")
+
+
+# -- main ------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="reduced sizes, steps and seeds (about a minute)")
+    ap.add_argument("--repeats", type=int, default=None, help="timing repeats per size (default 3, quick 1)")
+    ap.add_argument("--steps", type=int, default=None, help="timed steps (default 50, quick 10)")
+    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10, quick 3)")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per model for agreement (default 20, quick 8)")
+    ap.add_argument("--size", type=int, default=None, help="members for agreement (default 300, quick 150)")
+    ap.add_argument("--steps-agree", type=int, default=None, help="steps per agreement run (default 100, quick 40)")
+    ap.add_argument("--window", type=int, default=None, help="last steps averaged (default 20, quick 10)")
+    ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument("--no-agreement", action="store_true")
+    ap.add_argument("--out", type=Path, default=None, help=f"JSON output (default {RESULTS.relative_to(HERE.parent)} "
+                    "for a full run, none with --quick)")
+    args = ap.parse_args(argv)
+    q = args.quick
+    repeats = args.repeats or (1 if q else 3)
+    steps = args.steps or (10 if q else 50)
+    warmup = args.warmup if args.warmup is not None else (3 if q else 10)
+    sizes = [300] if q else [1000, 300]
+    seeds = args.seeds or (8 if q else 20)
+    size = args.size or (150 if q else 300)
+    steps_agree = args.steps_agree or (40 if q else 100)
+    window = args.window or (10 if q else 20)
+
+    result: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_start": list(os.getloadavg()),
+        },
+        "quick": q,
+    }
+    if not args.no_timing:
+        print(f"timing: default scenario, {warmup} warm-up + {steps} timed steps, {repeats} repeat(s)")
+        result["timing"] = timing(sizes, warmup, steps, repeats)
+        print_timing(result["timing"])
+    if not args.no_agreement:
+        print()
+        print(f"agreement runs: {seeds} seeds x 2 models, {size} members x {steps_agree} steps")
+        result["agreement"] = agreement(size, steps_agree, seeds, window)
+        print_agreement(result["agreement"])
+    result["machine"]["load_average_end"] = list(os.getloadavg())
+    print(f"\nload average at start {result['machine']['load_average_start'][0]:.2f}, "
+          f"at end {result['machine']['load_average_end'][0]:.2f} ({os.cpu_count()} CPUs)")
+
+    out = args.out if args.out is not None else (None if q else RESULTS)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        tmp.write_text(json.dumps(result, indent=1, default=float) + "\n")
+        tmp.replace(out)
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
