@@ -163,7 +163,10 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, object] | None 
     """
     scenario = _load_file(resolve_scenario(name_or_path), ())
     if overrides:
+        file_source = scenario.source
         scenario = scenario.with_overrides(dict(overrides), source="--set")
+        # problems found later (when the model is built) point at both
+        scenario.source = f"{file_source} with --set"
     return scenario
 
 
