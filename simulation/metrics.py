@@ -146,7 +146,9 @@ def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, 
     adj = adjacency(model)
     m["clustering"] = sampled_clustering(model, alive, CLUSTERING_SAMPLES) if n else 0.0
     if n:
-        _, labels = connected_components(adj, directed=False)
+        # the matrix is symmetric, so strong components are the components; this
+        # variant skips the transpose the undirected one builds
+        _, labels = connected_components(adj, directed=True, connection="strong")
         m["giant_component"] = float(np.bincount(labels[alive]).max() / n)
     else:
         m["giant_component"] = 0.0
