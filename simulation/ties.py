@@ -41,23 +41,25 @@ def _keys(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return lo * _KEY_BASE + hi
 
 
-def _group_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
-    """Stable permutation sorting ``keys`` (ints in ``[0, n_keys)``), in linear time.
+def _group_by_source(src: np.ndarray, dst: np.ndarray, code: np.ndarray, n: int):
+    """Group directed pairs by source in linear time: CSR row pointer, destinations, codes.
 
-    Uses scipy's compiled COO-to-CSR conversion, a counting sort; falls back
-    to numpy's stable argsort.
+    Uses scipy's compiled COO-to-CSR conversion (a stable counting sort);
+    falls back to numpy's stable argsort.
     """
     try:
         from scipy.sparse._sparsetools import coo_tocsr
     except ImportError:  # pragma: no cover - private scipy API moved
-        return np.argsort(keys, kind="stable")
-    nnz = len(keys)
-    keys = keys.astype(np.int64, copy=False)
-    ptr = np.empty(n_keys + 1, np.int64)
-    cols = np.empty(nnz, np.int64)
-    order = np.empty(nnz, np.int64)
-    coo_tocsr(n_keys, 1, nnz, keys, np.zeros(nnz, np.int64), np.arange(nnz, dtype=np.int64), ptr, cols, order)
-    return order
+        order = np.argsort(src, kind="stable")
+        start = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=start[1:])
+        return start, dst[order], code[order]
+    nnz = len(src)
+    start = np.empty(n + 1, np.int64)
+    dst_out = np.empty(nnz, np.int64)
+    code_out = np.empty(nnz, np.int64)
+    coo_tocsr(n, n, nnz, src, dst, code, start, dst_out, code_out)
+    return start, dst_out, code_out
 
 
 @dataclass(frozen=True)
@@ -169,15 +171,13 @@ class TieGraph:
         if self._view is not None and self._view[0] == n_slots:
             return self._view[1]
         idx = self.live()
-        m = len(idx)
         src = np.concatenate([self.u[idx], self.v[idx]])
         dst = np.concatenate([self.v[idx], self.u[idx]])
-        order = _group_order(src, n_slots)
-        src, dst = src[order], dst[order]
-        edge = idx[order % m] if m else order
-        side = (order >= m).astype(np.int8)
-        start = np.zeros(n_slots + 1, np.int64)
-        np.cumsum(np.bincount(src, minlength=n_slots), out=start[1:])
+        code = np.concatenate([2 * idx, 2 * idx + 1])  # tie index and direction in one number
+        start, dst, code = _group_by_source(src, dst, code, n_slots)
+        edge = code >> 1
+        side = (code & 1).astype(np.int8)
+        src = np.repeat(np.arange(n_slots, dtype=np.int64), np.diff(start))
         view = DirectedView(src, dst, edge, side, start)
         self._view = (n_slots, view)
         return view
