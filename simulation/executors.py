@@ -558,6 +558,7 @@ def _prepare(store: Store, experiment: Experiment, identity: dict[str, Any], res
         "design": experiment.method,
         "varied": experiment.varied,
         "ranges": {k: list(v) for k, v in experiment.ranges.items()},
+        "levels": experiment.levels,
         "points": experiment.points,
         "scenarios": [
             {"label": e.label, "reference": e.reference, "name": e.scenario.name} for e in experiment.scenarios

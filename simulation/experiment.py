@@ -42,7 +42,7 @@ Examples
 >>> Experiment.from_dict({"replications": 0}, source="x.toml")
 Traceback (most recent call last):
 ...
-simulation.errors.InputError: x.toml: replications = 0: expected an integer in [1, 1000000]
+simulation.errors.InputError: x.toml: replications: expected an integer in [1, 1000000], got 0
 """
 
 from __future__ import annotations
@@ -422,7 +422,7 @@ def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]
         from SALib.sample import sobol
 
         if samples & (samples - 1):
-            raise InputError(f"{source}: vary.samples = {samples}: sobol expects a power of 2 (e.g. 8, 16, 64)")
+            raise InputError(f"{source}: vary.samples: expected a power of 2 for sobol (e.g. 8, 16, 64), got {samples}")
         matrix = sobol.sample(problem, samples, calc_second_order=False, seed=design_seed)
     else:
         from SALib.sample import morris
@@ -457,6 +457,6 @@ def _ranges(table: Any, source: str) -> dict[str, tuple]:
             and bounds[0] < bounds[1]
         )
         if not ok:
-            raise InputError(f"{source}: vary.ranges.{key} = {bounds!r}: expected [low, high] with low < high")
+            raise InputError(f"{source}: vary.ranges.{key}: expected [low, high] with low < high, got {bounds!r}")
         out[key] = (bounds[0], bounds[1])
     return out

@@ -1,0 +1,588 @@
+"""Statistics over the runs of a sweep: means with confidence intervals, proportions,
+wealth by strategy and deciles, ecosystem life, pairwise comparisons with effect sizes.
+
+Everything works on the tidy tables of a :class:`~simulation.store.Store`
+(``summary``, ``timeseries``, ``members`` and optional ``ecosystems`` and
+``events``) and returns pandas DataFrames, so the same numbers feed the
+figures, the HTML report and your own notebooks.
+
+Runs are grouped into *conditions*: a scenario, or a scenario at one point
+of a parameter grid.  Sampled designs (latin, sobol, morris) are pooled per
+scenario and analysed for sensitivity instead.
+
+Methods: t-based 95% intervals for means; Wilson score intervals for
+proportions (Wilson 1927); Welch's t-test and the Mann-Whitney U test for
+two conditions, with Cohen's d (pooled standard deviation) and Cliff's delta
+(Cliff 1993) as effect sizes; p-values adjusted by Holm's step-down method
+(Holm 1979) within each outcome.
+
+Examples
+--------
+>>> import numpy as np
+>>> m, lo, hi, n = mean_ci(np.array([1.0, 2.0, 3.0]))
+>>> round(m, 3), round(lo, 3), round(hi, 3), n
+(2.0, -0.484, 4.484, 3)
+>>> [round(x, 3) for x in wilson(3, 10)]
+[0.3, 0.108, 0.603]
+>>> cliffs_delta(np.array([3, 4, 5]), np.array([1, 2, 3]))
+0.889
+>>> holm(np.array([0.01, 0.04, 0.03])).round(3).tolist()
+[0.03, 0.06, 0.06]
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .store import Store
+
+__all__ = [
+    "DEFAULT_OUTCOMES",
+    "TRAJECTORY_METRICS",
+    "SweepData",
+    "load",
+    "mean_ci",
+    "wilson",
+    "holm",
+    "cohens_d",
+    "cliffs_delta",
+    "trajectories",
+    "final_states",
+    "collapse",
+    "wealth_by_strategy",
+    "deciles",
+    "ecosystem_life",
+    "pairwise",
+    "sensitivity",
+    "OUTCOME_LABELS",
+]
+
+#: outcomes compared between conditions (those present in the store are used)
+DEFAULT_OUTCOMES = [
+    "final_mean_wealth",
+    "final_gini",
+    "final_members",
+    "final_giant_component",
+    "tail_fulfilment_rate",
+    "final_mean_trust",
+    "final_mean_degree",
+    "tail_welfare",
+]
+
+TRAJECTORY_METRICS = [
+    "members",
+    "mean_wealth",
+    "gini",
+    "fulfilment_rate",
+    "giant_component",
+    "mean_trust",
+    "mean_degree",
+    "welfare",
+]
+
+OUTCOME_LABELS = {
+    "final_mean_wealth": "mean wealth at the end",
+    "final_gini": "wealth inequality (Gini) at the end",
+    "final_members": "members at the end",
+    "final_giant_component": "share of members in the largest connected group at the end",
+    "tail_fulfilment_rate": "share of needs met (last quarter of the run)",
+    "final_mean_trust": "mean trust on ties at the end",
+    "final_mean_degree": "mean ties per member at the end",
+    "tail_welfare": "value created per week (last quarter of the run)",
+    "collapsed": "collapse (share of runs)",
+}
+
+_TAGS = ("run_id", "scenario", "point", "replication", "seed", "spawn_key")
+
+
+# -- small statistics ----------------------------------------------------------
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and t-based confidence interval; ``(mean, low, high, n)`` (NaN bounds for n < 2)."""
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = float(x.mean())
+    if n < 2:
+        return m, float("nan"), float("nan"), n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """Proportion ``k/n`` with its Wilson score interval: ``(p, low, high)``."""
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return p, float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values (NaNs stay NaN and are not counted)."""
+    p = np.asarray(p, float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    """Standardised mean difference (a - b) / pooled standard deviation."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return float("nan")
+    pooled = np.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
+    if pooled == 0:
+        return 0.0 if a.mean() == b.mean() else float(np.sign(a.mean() - b.mean()) * np.inf)
+    return float((a.mean() - b.mean()) / pooled)
+
+
+def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
+    """P(a > b) - P(a < b) over all pairs, in [-1, 1]; rounded to 3 decimals."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    bs = np.sort(b)
+    greater = np.searchsorted(bs, a, side="left").sum()
+    less = (len(bs) - np.searchsorted(bs, a, side="right")).sum()
+    return round(float((greater - less) / (len(a) * len(b))), 3)
+
+
+def _magnitude(delta: float) -> str:
+    """Romano et al. (2006) thresholds for |Cliff's delta|."""
+    d = abs(delta)
+    if not np.isfinite(d):
+        return ""
+    return "negligible" if d < 0.147 else "small" if d < 0.33 else "medium" if d < 0.474 else "large"
+
+
+# -- loading -------------------------------------------------------------------
+
+
+@dataclass
+class SweepData:
+    """The tables of a store, each with a ``condition`` column."""
+
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+    members: pd.DataFrame
+    failures: pd.DataFrame
+    manifest: dict[str, Any]
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    conditions: list[str] = field(default_factory=list)
+
+    @property
+    def strategies(self) -> list[str]:
+        if self.members.empty:
+            return []
+        present = set(self.members["strategy"].unique())
+        order = ["giver", "otherish_giver", "matcher", "taker", "connector"]
+        return [s for s in order if s in present] + sorted(present - set(order))
+
+
+def _condition_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
+    varied = [k for k in manifest.get("varied", []) if k in summary.columns]
+    if manifest.get("design", "grid") != "grid" or not varied:
+        return summary["scenario"].astype(str)
+    parts = [summary["scenario"].astype(str)]
+    for k in varied:
+        short = k.split(".")[-1]
+        parts.append(short + "=" + summary[k].map(lambda v: f"{v:g}" if isinstance(v, float) else str(v)))
+    label = parts[0] + " | " + parts[1]
+    for p in parts[2:]:
+        label = label + ", " + p
+    return label
+
+
+def load(store: Store | str) -> SweepData:
+    """Read a store's tables and label each run with its condition."""
+    store = store if isinstance(store, Store) else Store(store)
+    manifest = store.manifest()
+    summary = store.load("summary")
+    failures = store.failures()
+    if summary.empty:
+        return SweepData(summary, pd.DataFrame(), pd.DataFrame(), failures, manifest)
+    summary = summary.sort_values(["scenario", "point", "replication"], kind="stable").reset_index(drop=True)
+    summary["condition"] = _condition_labels(summary, manifest)
+    order = list(dict.fromkeys(summary["condition"]))
+    scen_order = [s["label"] for s in manifest.get("scenarios", [])]
+    if scen_order:
+        rank = {s: i for i, s in enumerate(scen_order)}
+        order.sort(key=lambda c: rank.get(summary.loc[summary["condition"] == c, "scenario"].iloc[0], 1e9))
+    cond = summary.set_index("run_id")["condition"]
+    ts = store.load("timeseries")
+    members = store.load("members")
+    for df in (ts, members):
+        if not df.empty:
+            df["condition"] = df["run_id"].map(cond)
+    extra = {}
+    for name in store.tables():
+        if name not in ("summary", "timeseries", "members"):
+            df = store.load(name)
+            if not df.empty and "run_id" in df.columns:
+                df["condition"] = df["run_id"].map(cond)
+            extra[name] = df
+    return SweepData(summary, ts, members, failures, manifest, extra, order)
+
+
+# -- analyses --------------------------------------------------------------------
+
+
+def trajectories(ts: pd.DataFrame, metrics: list[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Mean of each metric per condition and step with a t-based band.
+
+    Columns: ``condition, step, metric, mean, low, high, n``.
+    """
+    metrics = [m for m in (metrics or TRAJECTORY_METRICS) if m in ts.columns]
+    if ts.empty or not metrics:
+        return pd.DataFrame(columns=["condition", "step", "metric", "mean", "low", "high", "n"])
+    long = ts.melt(id_vars=["condition", "step"], value_vars=metrics, var_name="metric")
+    g = long.groupby(["condition", "metric", "step"], sort=False)["value"]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    tcrit = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
+    half = np.where(out["n"] > 1, tcrit * out["sd"] / np.sqrt(out["n"]), np.nan)
+    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out[["condition", "step", "metric", "mean", "low", "high", "n"]]
+
+
+def outcomes_present(summary: pd.DataFrame, outcomes: list[str] | None = None) -> list[str]:
+    """The outcomes (numeric summary columns) this store has."""
+    cols = outcomes or DEFAULT_OUTCOMES
+    return [c for c in cols if c in summary.columns and pd.api.types.is_numeric_dtype(summary[c])]
+
+
+def final_states(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Per condition and outcome: mean with 95% interval, sd, median, quartiles, n."""
+    rows = []
+    for outcome in outcomes_present(data.summary, outcomes):
+        for cond in data.conditions:
+            x = data.summary.loc[data.summary["condition"] == cond, outcome].to_numpy(float)
+            m, lo, hi, n = mean_ci(x)
+            x = x[np.isfinite(x)]
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "condition": cond,
+                    "mean": m,
+                    "low": lo,
+                    "high": hi,
+                    "sd": float(x.std(ddof=1)) if n > 1 else float("nan"),
+                    "median": float(np.median(x)) if n else float("nan"),
+                    "q25": float(np.percentile(x, 25)) if n else float("nan"),
+                    "q75": float(np.percentile(x, 75)) if n else float("nan"),
+                    "n": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def collapse(data: SweepData) -> pd.DataFrame:
+    """Per condition: runs, and the share of each verdict (flourishing, stable, collapsed)
+    with a Wilson 95% interval.  Empty when the runs have no ecosystem verdict."""
+    s = data.summary
+    if "verdict" not in s.columns or s["verdict"].isna().all():
+        return pd.DataFrame()
+    rows = []
+    verdicts = [v for v in ("flourishing", "stable", "collapsed") if True]
+    verdicts += sorted(set(s["verdict"].dropna()) - set(verdicts))
+    for cond in data.conditions:
+        v = s.loc[s["condition"] == cond, "verdict"].dropna()
+        n = len(v)
+        row: dict[str, Any] = {"condition": cond, "runs": n}
+        for name in verdicts:
+            k = int((v == name).sum())
+            p, lo, hi = wilson(k, n)
+            row[name] = k
+            row[f"p_{name}"], row[f"low_{name}"], row[f"high_{name}"] = p, lo, hi
+        if "collapse_step" in s.columns:
+            steps = s.loc[(s["condition"] == cond) & (s["verdict"] == "collapsed"), "collapse_step"]
+            steps = pd.to_numeric(steps, errors="coerce").dropna()
+            row["median_collapse_step"] = float(steps.median()) if len(steps) else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def wealth_by_strategy(data: SweepData) -> pd.DataFrame:
+    """Per condition and strategy: mean final wealth of its members (the mean over runs of
+    each run's mean, with a 95% interval) and its share of the members at the end."""
+    m = data.members
+    if m.empty:
+        return pd.DataFrame()
+    per_run = m.groupby(["condition", "run_id", "strategy"], sort=False)["wealth"].agg(["mean", "size"]).reset_index()
+    totals = m.groupby("run_id").size()
+    per_run["share"] = per_run["size"] / per_run["run_id"].map(totals)
+    rows = []
+    for cond in data.conditions:
+        for strat in data.strategies:
+            sel = per_run[(per_run["condition"] == cond) & (per_run["strategy"] == strat)]
+            if sel.empty:
+                continue
+            mean, lo, hi, n = mean_ci(sel["mean"].to_numpy())
+            rows.append(
+                {
+                    "condition": cond,
+                    "strategy": strat,
+                    "mean_wealth": mean,
+                    "low": lo,
+                    "high": hi,
+                    "share_of_members": float(sel["share"].mean()),
+                    "runs": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
+    """Who sits in the top and bottom wealth deciles, strategy by strategy.
+
+    In every run, members are ranked by final wealth (ties share their
+    average rank); the top decile holds ranks above the 90th percentile, the
+    bottom decile those at or below the 10th.  For each strategy the
+    *representation* is its share of a decile divided by its share of all
+    members (1 = as expected by chance, 2 = twice as often).  Reported per
+    condition: mean representation over runs with a 95% interval, and a
+    one-sample t-test of (share in the decile - share of members) against 0.
+    Grant's claim (givers at both ends) is that givers are over-represented
+    in the top *and* the bottom decile.
+    """
+    m = data.members
+    if m.empty:
+        return pd.DataFrame()
+    m = m[["condition", "run_id", "strategy", "wealth"]].copy()
+    m["pct"] = m.groupby("run_id")["wealth"].rank(method="average", pct=True)
+    m["top"] = m["pct"] > 1 - tail
+    m["bottom"] = m["pct"] <= tail
+    g = m.groupby(["condition", "run_id", "strategy"], sort=False)
+    counts = g.agg(n=("wealth", "size"), top=("top", "sum"), bottom=("bottom", "sum")).reset_index()
+    run_tot = m.groupby("run_id").agg(N=("wealth", "size"), T=("top", "sum"), B=("bottom", "sum"))
+    counts = counts.join(run_tot, on="run_id")
+    counts["share"] = counts["n"] / counts["N"]
+    counts["share_top"] = np.where(counts["T"] > 0, counts["top"] / counts["T"].where(counts["T"] > 0, 1), np.nan)
+    counts["share_bottom"] = np.where(counts["B"] > 0, counts["bottom"] / counts["B"].where(counts["B"] > 0, 1), np.nan)
+    rows = []
+    for cond in data.conditions:
+        runs = counts.loc[counts["condition"] == cond, "run_id"].unique()
+        for strat in data.strategies:
+            sel = counts[(counts["condition"] == cond) & (counts["strategy"] == strat)].set_index("run_id")
+            if sel.empty:
+                continue
+            # a run where the strategy has died out still counts (share 0 everywhere)
+            sel = sel.reindex(runs)
+            sel[["share", "share_top", "share_bottom"]] = sel[["share", "share_top", "share_bottom"]].fillna(0.0)
+            row: dict[str, Any] = {"condition": cond, "strategy": strat, "share_of_members": float(sel["share"].mean())}
+            for end in ("top", "bottom"):
+                diff = (sel[f"share_{end}"] - sel["share"]).to_numpy(float)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(sel["share"] > 0, sel[f"share_{end}"] / sel["share"], np.nan)
+                mean, lo, hi, n = mean_ci(ratio)
+                row[f"share_{end}"] = float(sel[f"share_{end}"].mean())
+                row[f"{end}_representation"], row[f"{end}_low"], row[f"{end}_high"] = mean, lo, hi
+                if n > 1 and np.nanstd(diff) > 0:
+                    row[f"{end}_p"] = float(stats.ttest_1samp(diff, 0.0, nan_policy="omit").pvalue)
+                else:
+                    row[f"{end}_p"] = float("nan")
+            row["runs"] = len(runs)
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["both_ends"] = (
+            (out["top_representation"] > 1)
+            & (out["bottom_representation"] > 1)
+            & (out["top_p"] < 0.05)
+            & (out["bottom_p"] < 0.05)
+        )
+    return out
+
+
+_ECO_ID = ("ecosystem", "ecosystem_id", "eco", "id", "community", "track")
+
+
+def ecosystem_life(data: SweepData) -> pd.DataFrame:
+    """Per condition: ecosystem events per run (births, deaths, merges, splits, ...) and,
+    from the ``ecosystems`` table when stored, how many ecosystems a run sees, how long
+    they live and how large they grow.  Empty when the runs track no ecosystems."""
+    s = data.summary
+    event_cols = [c for c in s.columns if c.startswith("ecosystem_events_")]
+    eco = data.extra.get("ecosystems", pd.DataFrame())
+    id_col = next((c for c in _ECO_ID if c in eco.columns), None) if not eco.empty else None
+    if not event_cols and id_col is None:
+        return pd.DataFrame()
+    rows = []
+    for cond in data.conditions:
+        row: dict[str, Any] = {"condition": cond}
+        sel = s[s["condition"] == cond]
+        for c in event_cols:
+            mean, lo, hi, n = mean_ci(pd.to_numeric(sel[c], errors="coerce").fillna(0).to_numpy())
+            row[c.removeprefix("ecosystem_events_") + "_per_run"] = mean
+        if id_col is not None and "step" in eco.columns:
+            e = eco[eco["condition"] == cond]
+            if not e.empty:
+                per_eco = e.groupby(["run_id", id_col])
+                if "age" in e.columns:
+                    span = per_eco["age"].max()
+                else:
+                    span = per_eco["step"].max() - per_eco["step"].min()
+                row["ecosystems_per_run"] = float(per_eco.size().groupby(level=0).size().mean())
+                row["mean_lifetime_steps"] = float(span.mean())
+                row["median_lifetime_steps"] = float(span.median())
+                if "size" in e.columns:
+                    row["mean_size"] = float(e["size"].mean())
+                    row["mean_peak_size"] = float(per_eco["size"].max().mean())
+                for c in ("goal_attainment", "value_per_member", "density", "mean_trust"):
+                    if c in e.columns:
+                        row[f"mean_{c}" if not c.startswith("mean_") else c] = float(
+                            pd.to_numeric(e[c], errors="coerce").mean()
+                        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairwise(data: SweepData, outcomes: list[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Every pair of conditions on every outcome: Welch t, Mann-Whitney U, Cohen's d,
+    Cliff's delta; Holm-adjusted p-values (of the Mann-Whitney test) within each outcome.
+
+    ``significant`` uses the Holm-adjusted Mann-Whitney p-value at ``alpha``;
+    ``direction`` names the condition with the higher values.
+    """
+    s = data.summary
+    rows = []
+    for outcome in outcomes_present(s, outcomes):
+        block = []
+        for a, b in itertools.combinations(data.conditions, 2):
+            xa = s.loc[s["condition"] == a, outcome].to_numpy(float)
+            xb = s.loc[s["condition"] == b, outcome].to_numpy(float)
+            xa, xb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
+            if len(xa) < 2 or len(xb) < 2:
+                continue
+            same = np.ptp(np.concatenate([xa, xb])) == 0
+            welch_p = float("nan") if same else float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
+            mw_p = 1.0 if same else float(stats.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+            block.append(
+                {
+                    "outcome": outcome,
+                    "a": a,
+                    "b": b,
+                    "mean_a": float(xa.mean()),
+                    "mean_b": float(xb.mean()),
+                    "difference": float(xa.mean() - xb.mean()),
+                    "n_a": len(xa),
+                    "n_b": len(xb),
+                    "welch_p": welch_p,
+                    "mannwhitney_p": mw_p,
+                    "cohens_d": cohens_d(xa, xb),
+                    "cliffs_delta": cliffs_delta(xa, xb),
+                }
+            )
+        if not block:
+            continue
+        df = pd.DataFrame(block)
+        df["p_holm"] = holm(df["mannwhitney_p"].to_numpy())
+        df["welch_p_holm"] = holm(df["welch_p"].to_numpy())
+        df["significant"] = df["p_holm"] < alpha
+        df["effect"] = df["cliffs_delta"].map(_magnitude)
+        df["direction"] = np.where(df["difference"] > 0, df["a"], np.where(df["difference"] < 0, df["b"], ""))
+        rows.append(df)
+    if not rows:
+        return pd.DataFrame()
+    return pd.concat(rows, ignore_index=True)
+
+
+def collapse_pairwise(data: SweepData, alpha: float = 0.05) -> pd.DataFrame:
+    """Pairs of conditions compared on the probability of collapse (Fisher's exact test, Holm)."""
+    s = data.summary
+    if "verdict" not in s.columns or s["verdict"].isna().all():
+        return pd.DataFrame()
+    rows = []
+    for a, b in itertools.combinations(data.conditions, 2):
+        va = s.loc[s["condition"] == a, "verdict"].dropna()
+        vb = s.loc[s["condition"] == b, "verdict"].dropna()
+        ka, kb = int((va == "collapsed").sum()), int((vb == "collapsed").sum())
+        if len(va) == 0 or len(vb) == 0:
+            continue
+        p = float(stats.fisher_exact([[ka, len(va) - ka], [kb, len(vb) - kb]]).pvalue)
+        rows.append({"a": a, "b": b, "p_collapse_a": ka / len(va), "p_collapse_b": kb / len(vb), "fisher_p": p})
+    df = pd.DataFrame(rows)
+    if not df.empty:
+        df["p_holm"] = holm(df["fisher_p"].to_numpy())
+        df["significant"] = df["p_holm"] < alpha
+    return df
+
+
+def sensitivity(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """How much each varied parameter moves each outcome.
+
+    Sobol designs: first-order and total Sobol indices (Saltelli 2002, via
+    SALib); Morris designs: mu* and sigma of elementary effects (Morris 1991;
+    Campolongo et al. 2007); otherwise Spearman's rank correlation of the
+    parameter with the outcome over runs.  Per scenario; outcomes are averaged
+    over replications at each design point first.
+    """
+    man = data.manifest
+    varied = [k for k in man.get("varied", []) if k in data.summary.columns]
+    if not varied or data.summary.empty:
+        return pd.DataFrame()
+    method = man.get("design", "grid")
+    points = man.get("points", [])
+    rows = []
+    for scen in data.summary["scenario"].unique():
+        s = data.summary[data.summary["scenario"] == scen]
+        for outcome in outcomes_present(s, outcomes):
+            y_by_point = s.groupby("point")[outcome].mean()
+            complete = len(points) > 0 and all(p in y_by_point.index for p in range(len(points)))
+            if method in ("sobol", "morris") and complete:
+                problem = {
+                    "num_vars": len(varied),
+                    "names": varied,
+                    "bounds": [man["ranges"][k] for k in varied],
+                }
+                y = y_by_point.reindex(range(len(points))).to_numpy(float)
+                x = np.array([[p[k] for k in varied] for p in points], float)
+                try:
+                    if method == "sobol":
+                        from SALib.analyze import sobol as sa
+
+                        res = sa.analyze(problem, y, calc_second_order=False, print_to_console=False)
+                        for i, k in enumerate(varied):
+                            rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "sobol",
+                                         "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
+                                         "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+                    else:
+                        from SALib.analyze import morris as ma
+
+                        res = ma.analyze(problem, x, y, num_levels=int(man.get("levels", 4) or 4), print_to_console=False)
+                        for i, k in enumerate(varied):
+                            rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "morris",
+                                         "mu_star": res["mu_star"][i], "mu_star_conf": res["mu_star_conf"][i],
+                                         "sigma": res["sigma"][i]})
+                    continue
+                except (ValueError, ZeroDivisionError, IndexError):
+                    pass  # fall back to rank correlation below
+            for k in varied:
+                x = pd.to_numeric(s[k], errors="coerce").to_numpy(float)
+                y = s[outcome].to_numpy(float)
+                ok = np.isfinite(x) & np.isfinite(y)
+                if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+                    continue
+                r = stats.spearmanr(x[ok], y[ok])
+                rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "spearman",
+                             "rho": float(r.statistic), "p": float(r.pvalue)})
+    return pd.DataFrame(rows)

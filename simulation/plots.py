@@ -1,0 +1,283 @@
+"""Figures of a sweep (matplotlib, headless), each saved as PNG and SVG.
+
+Every function takes the tables of :mod:`simulation.analysis`, draws one
+figure and returns it; :func:`save` writes ``<name>.png`` and ``<name>.svg``.
+Colours are fixed per strategy and per condition so that figures of one
+report read together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .analysis import OUTCOME_LABELS  # noqa: E402
+
+__all__ = [
+    "STRATEGY_COLOURS",
+    "save",
+    "trajectories",
+    "strategy_trajectories",
+    "final_states",
+    "collapse",
+    "wealth_by_strategy",
+    "deciles",
+    "ecosystem_events",
+    "effect_sizes",
+]
+
+STRATEGY_COLOURS = {
+    "giver": "#2a9d8f",
+    "otherish_giver": "#8ab17d",
+    "matcher": "#e9c46a",
+    "taker": "#e76f51",
+    "connector": "#6d597a",
+}
+_CYCLE = plt.get_cmap("tab10").colors
+
+#: most conditions drawn in one trajectory figure
+MAX_LINES = 10
+
+METRIC_LABELS = {
+    "members": "members",
+    "mean_wealth": "mean wealth",
+    "gini": "wealth Gini",
+    "fulfilment_rate": "share of needs met",
+    "giant_component": "largest group (share)",
+    "mean_trust": "mean trust",
+    "mean_degree": "ties per member",
+    "welfare": "value created / week",
+}
+
+
+def _style() -> None:
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 130,
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.25,
+            "legend.fontsize": 8,
+            "legend.frameon": False,
+            "svg.fonttype": "none",
+        }
+    )
+
+
+_style()
+
+
+def colour(conditions: list[str], cond: str) -> tuple:
+    return _CYCLE[conditions.index(cond) % len(_CYCLE)]
+
+
+def save(fig: Figure, out_dir: str | Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``out_dir/name.png`` and ``.svg``; closes it."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    from .io import atomic_path
+
+    for ext in ("png", "svg"):
+        path = out_dir / f"{name}.{ext}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def _grid(n: int, cols: int = 2, w: float = 4.6, h: float = 2.7) -> tuple[Figure, np.ndarray]:
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows), squeeze=False, layout="constrained")
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()
+
+
+def trajectories(traj: pd.DataFrame, conditions: list[str], metrics: list[str]) -> Figure:
+    """Mean trajectory of each metric per condition with its 95% band."""
+    metrics = [m for m in metrics if m in set(traj["metric"])]
+    shown = conditions[:MAX_LINES]
+    fig, axes = _grid(len(metrics))
+    for ax, metric in zip(axes, metrics):
+        d = traj[traj["metric"] == metric]
+        for cond in shown:
+            c = d[d["condition"] == cond]
+            if c.empty:
+                continue
+            col = colour(conditions, cond)
+            ax.plot(c["step"], c["mean"], color=col, lw=1.4, label=cond)
+            ax.fill_between(c["step"], c["low"], c["high"], color=col, alpha=0.18, lw=0)
+        ax.set_title(METRIC_LABELS.get(metric, metric))
+        ax.set_xlabel("week")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)))
+    title = "Mean trajectories with 95% confidence bands"
+    if len(conditions) > MAX_LINES:
+        title += f" (first {MAX_LINES} of {len(conditions)} conditions)"
+    fig.suptitle(title)
+    return fig
+
+
+def strategy_trajectories(traj: pd.DataFrame, conditions: list[str], strategies: list[str]) -> Figure:
+    """Mean wealth of each strategy over time, one panel per condition."""
+    shown = conditions[:12]
+    fig, axes = _grid(len(shown), cols=min(3, max(1, len(shown))), w=3.8, h=2.6)
+    for ax, cond in zip(axes, shown):
+        d = traj[traj["condition"] == cond]
+        for s in strategies:
+            c = d[d["metric"] == f"wealth_{s}"]
+            if c.empty:
+                continue
+            col = STRATEGY_COLOURS.get(s, "grey")
+            ax.plot(c["step"], c["mean"], color=col, lw=1.4, label=s)
+            ax.fill_between(c["step"], c["low"], c["high"], color=col, alpha=0.18, lw=0)
+        ax.set_title(cond)
+        ax.set_xlabel("week")
+        ax.set_ylabel("mean wealth")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    fig.suptitle("Wealth of each strategy over time (mean over runs, 95% band)")
+    return fig
+
+
+def final_states(summary: pd.DataFrame, conditions: list[str], outcomes: list[str]) -> Figure:
+    """Distribution over runs of each outcome per condition: boxes and the runs as dots."""
+    fig, axes = _grid(len(outcomes), cols=2, w=4.8, h=0.35 * len(conditions) + 1.4)
+    rng = np.random.default_rng(0)  # jitter only
+    for ax, outcome in zip(axes, outcomes):
+        data = [summary.loc[summary["condition"] == c, outcome].dropna().to_numpy(float) for c in conditions]
+        pos = np.arange(len(conditions))[::-1]
+        ax.boxplot(data, positions=pos, vert=False, widths=0.6, showfliers=False,
+                   medianprops={"color": "black"}, boxprops={"color": "#555"}, whiskerprops={"color": "#555"})
+        for p, x, cond in zip(pos, data, conditions):
+            ax.scatter(x, p + rng.uniform(-0.18, 0.18, len(x)), s=6, color=colour(conditions, cond), alpha=0.6, lw=0)
+        ax.set_yticks(pos, conditions)
+        ax.set_title(OUTCOME_LABELS.get(outcome, outcome))
+        ax.grid(axis="y", visible=False)
+    fig.suptitle("Final states over runs (box: quartiles; dots: runs)")
+    return fig
+
+
+def collapse(table: pd.DataFrame) -> Figure:
+    """Share of runs per verdict and condition, with the Wilson 95% interval of collapse."""
+    conds = table["condition"].tolist()
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(conds) + 1.4), layout="constrained")
+    pos = np.arange(len(conds))[::-1]
+    left = np.zeros(len(conds))
+    colours = {"flourishing": "#2a9d8f", "stable": "#e9c46a", "collapsed": "#e76f51"}
+    for verdict in [c.removeprefix("p_") for c in table.columns if c.startswith("p_")]:
+        share = table[f"p_{verdict}"].to_numpy(float)
+        ax.barh(pos, share, left=left, color=colours.get(verdict, "grey"), label=verdict, height=0.6)
+        if verdict == "collapsed":
+            lo, hi = table["low_collapsed"].to_numpy(float), table["high_collapsed"].to_numpy(float)
+            centre = left + share
+            ax.errorbar(centre, pos, xerr=[share - lo, hi - share], fmt="none", ecolor="black", capsize=3, lw=1)
+        left = left + share
+    ax.set_yticks(pos, conds)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of runs (error bar: 95% Wilson interval of collapse)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=3)
+    ax.set_title("Ecosystem verdicts")
+    return fig
+
+
+def wealth_by_strategy(table: pd.DataFrame, conditions: list[str], strategies: list[str]) -> Figure:
+    """Mean final wealth of each strategy per condition (95% intervals)."""
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.1 * len(conditions) + 2), 3.6), layout="constrained")
+    width = 0.8 / max(1, len(strategies))
+    x = np.arange(len(conditions))
+    for i, s in enumerate(strategies):
+        d = table[table["strategy"] == s].set_index("condition").reindex(conditions)
+        mean = d["mean_wealth"].to_numpy(float)
+        err = np.vstack([mean - d["low"].to_numpy(float), d["high"].to_numpy(float) - mean])
+        ax.bar(x + (i - (len(strategies) - 1) / 2) * width, mean, width, yerr=np.nan_to_num(err),
+               color=STRATEGY_COLOURS.get(s, "grey"), label=s, capsize=2, error_kw={"lw": 0.8})
+    ax.set_xticks(x, conditions, rotation=20, ha="right")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylabel("mean final wealth")
+    fig.legend(*ax.get_legend_handles_labels(), ncol=len(strategies), loc="outside upper center")
+    ax.set_title("Wealth by strategy at the end (mean over runs, 95% interval)")
+    return fig
+
+
+def deciles(table: pd.DataFrame, conditions: list[str], strategies: list[str]) -> Figure:
+    """Representation of each strategy in the top and bottom wealth deciles (1 = its share of members)."""
+    fig, axes = plt.subplots(1, 2, figsize=(max(9, 1.4 * len(conditions) + 3), 3.8), sharey=True, layout="constrained")
+    width = 0.8 / max(1, len(strategies))
+    x = np.arange(len(conditions))
+    for ax, end in zip(axes, ("top", "bottom")):
+        for i, s in enumerate(strategies):
+            d = table[table["strategy"] == s].set_index("condition").reindex(conditions)
+            mean = d[f"{end}_representation"].to_numpy(float)
+            err = np.vstack([mean - d[f"{end}_low"].to_numpy(float), d[f"{end}_high"].to_numpy(float) - mean])
+            ax.bar(x + (i - (len(strategies) - 1) / 2) * width, mean, width, yerr=np.nan_to_num(err),
+                   color=STRATEGY_COLOURS.get(s, "grey"), label=s, capsize=2, error_kw={"lw": 0.8})
+        ax.axhline(1, color="black", lw=0.8, ls="--")
+        ax.set_xticks(x, conditions, rotation=20, ha="right")
+        ax.set_title(f"{end} 10% by final wealth")
+    axes[0].set_ylabel("representation (share in decile / share of members)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(strategies))
+    return fig
+
+
+def ecosystem_events(table: pd.DataFrame) -> Figure:
+    """Ecosystem events per run (birth, growth, contraction, merge, split, death) per condition."""
+    cols = [c for c in table.columns if c.endswith("_per_run") and c != "ecosystems_per_run"]
+    conds = table["condition"].tolist()
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.1 * len(conds) + 2), 3.4), layout="constrained")
+    width = 0.8 / max(1, len(cols))
+    x = np.arange(len(conds))
+    cmap = plt.get_cmap("Set2").colors
+    for i, c in enumerate(cols):
+        ax.bar(x + (i - (len(cols) - 1) / 2) * width, table[c].to_numpy(float), width,
+               color=cmap[i % len(cmap)], label=c.removesuffix("_per_run"))
+    ax.set_xticks(x, conds, rotation=20, ha="right")
+    ax.set_ylabel("events per run (mean)")
+    fig.legend(*ax.get_legend_handles_labels(), ncol=min(6, len(cols)), loc="outside upper center")
+    ax.set_title("Ecosystem life: events per run")
+    return fig
+
+
+def effect_sizes(pairs: pd.DataFrame, conditions: list[str], outcomes: list[str]) -> Figure:
+    """Cliff's delta of every pair of conditions (row vs column) per outcome; * = significant after Holm."""
+    fig, axes = _grid(len(outcomes), cols=min(2, len(outcomes)), w=0.55 * len(conditions) + 2.6,
+                      h=0.5 * len(conditions) + 1.6)
+    n = len(conditions)
+    idx = {c: i for i, c in enumerate(conditions)}
+    im = None
+    for ax, outcome in zip(axes, outcomes):
+        mat = np.full((n, n), np.nan)
+        sig = np.zeros((n, n), bool)
+        for row in pairs[pairs["outcome"] == outcome].itertuples():
+            i, j = idx[row.a], idx[row.b]
+            mat[i, j], mat[j, i] = row.cliffs_delta, -row.cliffs_delta
+            sig[i, j] = sig[j, i] = bool(row.significant)
+        im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1)
+        for i in range(n):
+            for j in range(n):
+                if np.isfinite(mat[i, j]):
+                    ax.text(j, i, f"{mat[i, j]:.2f}{'*' if sig[i, j] else ''}", ha="center", va="center",
+                            fontsize=6.5, color="white" if abs(mat[i, j]) > 0.6 else "black")
+        ax.set_xticks(range(n), conditions, rotation=35, ha="right", fontsize=7)
+        ax.set_yticks(range(n), conditions, fontsize=7)
+        ax.grid(False)
+        ax.set_title(OUTCOME_LABELS.get(outcome, outcome), fontsize=9)
+    if im is not None:
+        fig.colorbar(im, ax=list(axes[: len(outcomes)]), shrink=0.6, label="Cliff's delta (row vs column)")
+    fig.suptitle("Pairwise effect sizes; * = significant after Holm correction")
+    return fig

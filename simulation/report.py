@@ -1,0 +1,361 @@
+"""The report of a sweep: figures (PNG and SVG), tables (CSV) and one self-contained
+``report.html`` that opens offline (figures embedded, no external CSS or script).
+
+:func:`write_report` reads a store, runs every analysis of
+:mod:`simulation.analysis` that its tables allow (failed runs are listed,
+missing ecosystem data is skipped with a note) and writes::
+
+    DIR/report/report.html
+    DIR/report/figures/<name>.png and .svg
+    DIR/report/tables/<name>.csv
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import analysis as an
+from .io import atomic_path, write_table
+from .store import Store, now
+
+__all__ = ["write_report", "conclusions"]
+
+
+def write_report(store_dir: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Analyse the store at ``store_dir`` and write its report; returns the path of ``report.html``.
+
+    Raises
+    ------
+    InputError
+        ``store_dir`` is not a results folder.
+    """
+    from .errors import InputError
+
+    store = Store(store_dir)
+    if not store.exists():
+        raise InputError(f"{store.path}: not a givetake results folder (no manifest.json)")
+    out = Path(out_dir) if out_dir else store.path / "report"
+    figs_dir, tabs_dir = out / "figures", out / "tables"
+    data = an.load(store)
+    sections: list[str] = []
+    figures: dict[str, Path] = {}
+
+    def figure(name: str, fig) -> str:
+        from . import plots
+
+        png, _svg = plots.save(fig, figs_dir, name)
+        figures[name] = png
+        return _img(png, name)
+
+    def table(name: str, df: pd.DataFrame) -> None:
+        if not df.empty:
+            write_table(tabs_dir / f"{name}.csv", df, "csv")
+
+    man = data.manifest
+    n_done, n_failed = len(data.summary), len(data.failures)
+    if data.summary.empty:
+        sections.append(_section("Results", "<p>No run has finished yet: nothing to analyse.</p>"))
+    else:
+        from . import plots
+
+        outcomes = an.outcomes_present(data.summary)
+        conds = data.conditions
+        strategies = data.strategies
+
+        # trajectories
+        traj = an.trajectories(data.timeseries)
+        table("trajectories", traj)
+        body = figure("trajectories", plots.trajectories(traj, conds, an.TRAJECTORY_METRICS))
+        straj = an.trajectories(data.timeseries, [f"wealth_{s}" for s in strategies])
+        if not straj.empty:
+            body += figure("strategy_wealth_over_time", plots.strategy_trajectories(straj, conds, strategies))
+        sections.append(_section("Trajectories", body, "Mean over runs at each week; bands are 95% t-intervals."))
+
+        # final states
+        finals = an.final_states(data, outcomes)
+        table("final_states", finals)
+        body = figure("final_states", plots.final_states(data.summary, conds, outcomes))
+        body += _table(_final_wide(finals), digits=3)
+        sections.append(_section("Final states", body, "Mean [95% interval] over runs; n runs per condition."))
+
+        # collapse
+        col = an.collapse(data)
+        table("collapse", col)
+        if col.empty:
+            body = "<p class='note'>These runs record no ecosystem verdict (the scenarios' pipeline has no ecosystem tracking), so collapse is not assessed.</p>"
+        else:
+            body = figure("collapse", plots.collapse(col))
+            body += _table(_collapse_view(col), digits=3)
+            cp = an.collapse_pairwise(data)
+            table("collapse_pairwise", cp)
+            if not cp.empty and cp["significant"].any():
+                body += "<h3>Significant differences in collapse probability (Fisher, Holm)</h3>"
+                body += _table(cp[cp["significant"]], digits=4)
+        sections.append(_section("Collapse", body, "Share of runs per verdict; intervals are Wilson 95% score intervals."))
+
+        # wealth by strategy and deciles
+        wbs = an.wealth_by_strategy(data)
+        dec = an.deciles(data)
+        table("wealth_by_strategy", wbs)
+        table("deciles", dec)
+        body = ""
+        if not wbs.empty:
+            body += figure("wealth_by_strategy", plots.wealth_by_strategy(wbs, conds, strategies))
+        if not dec.empty:
+            body += figure("deciles", plots.deciles(dec, conds, strategies))
+            body += _givers_both_ends(dec)
+            body += _table(
+                dec[["condition", "strategy", "share_of_members", "top_representation", "top_p",
+                     "bottom_representation", "bottom_p", "both_ends"]],
+                digits=3,
+            )
+        sections.append(_section(
+            "Wealth by strategy",
+            body or "<p class='note'>No member tables stored.</p>",
+            "Representation = a strategy's share of the top (bottom) 10% by final wealth divided by its share "
+            "of all members, averaged over runs; p from a one-sample t-test of the share difference.",
+        ))
+
+        # ecosystems
+        eco = an.ecosystem_life(data)
+        table("ecosystem_life", eco)
+        if eco.empty:
+            body = "<p class='note'>No ecosystem tracking in these runs.</p>"
+        else:
+            body = ""
+            if any(c.endswith("_per_run") and c != "ecosystems_per_run" for c in eco.columns):
+                body += figure("ecosystem_events", plots.ecosystem_events(eco))
+            body += _table(eco, digits=2)
+        sections.append(_section("Ecosystem life", body))
+
+        # comparisons
+        pairs = an.pairwise(data, outcomes)
+        table("pairwise", pairs)
+        if not pairs.empty and len(conds) > 1:
+            body = figure("effect_sizes", plots.effect_sizes(pairs, conds, outcomes))
+            sig = pairs[pairs["significant"]]
+            body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = 0.05).</p>"
+            cols = ["outcome", "a", "b", "mean_a", "mean_b", "cliffs_delta", "effect", "cohens_d",
+                    "mannwhitney_p", "p_holm", "welch_p_holm", "significant"]
+            body += "<details><summary>All comparisons</summary>" + _table(pairs[cols], digits=4) + "</details>"
+            sections.append(_section(
+                "Pairwise comparisons",
+                body,
+                "Mann-Whitney U (two-sided) with Holm correction within each outcome; Welch's t for reference; "
+                "effect sizes: Cliff's delta (|δ| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large) "
+                "and Cohen's d.",
+            ))
+
+        sens = an.sensitivity(data, outcomes)
+        table("sensitivity", sens)
+        if not sens.empty:
+            sections.append(_section("Parameter sensitivity", _table(sens, digits=3),
+                                     f"Design: {html.escape(str(man.get('design')))}."))
+
+        concl = conclusions(data, pairs, dec, col)
+        sections.insert(0, _section("Conclusions", concl))
+
+    if n_failed:
+        rows = "".join(
+            f"<details><summary><code>{html.escape(str(r.run_id))}</code> ({html.escape(str(r.get('scenario', '')))}): "
+            f"{html.escape(str(r.get('error', '')))}</summary><pre>{html.escape(str(r.get('traceback', '')))}</pre></details>"
+            for _, r in data.failures.iterrows()
+        )
+        sections.append(_section("Failed runs", rows, f"{n_failed} runs raised; they are left out of every statistic above. "
+                                 "<code>givetake sweep … --resume</code> retries them."))
+        table("failures", data.failures.drop(columns=["traceback"], errors="ignore").astype(str))
+    sections.append(_section("Run metadata", _metadata(man, n_done, n_failed)))
+
+    page = _page(man, sections, n_done, n_failed)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path
+
+
+# -- conclusions in plain words -------------------------------------------------
+
+
+def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col: pd.DataFrame) -> str:
+    """Plain-words findings: the significant differences, collapse and the deciles claim."""
+    items: list[str] = []
+    n_runs = data.summary.groupby("condition").size()
+    items.append(
+        f"{len(data.summary)} runs over {len(data.conditions)} conditions "
+        f"({int(n_runs.min())}–{int(n_runs.max())} runs each)."
+    )
+    if not pairs.empty:
+        for outcome, block in pairs.groupby("outcome", sort=False):
+            label = an.OUTCOME_LABELS.get(outcome, outcome)
+            means = data.summary.groupby("condition")[outcome].mean().reindex(data.conditions)
+            ranking = " > ".join(html.escape(c) for c in means.sort_values(ascending=False).index)
+            sig = block[block["significant"]]
+            large = sig[sig["effect"] == "large"]
+            text = f"<b>{html.escape(label)}</b>: {ranking} (by mean). {len(sig)} of {len(block)} pairs differ significantly"
+            if len(large):
+                examples = "; ".join(
+                    f"{html.escape(r.direction)} higher than {html.escape(r.b if r.direction == r.a else r.a)} "
+                    f"(δ = {abs(r.cliffs_delta):.2f})"
+                    for r in large.sort_values("cliffs_delta", key=abs, ascending=False).head(3).itertuples()
+                )
+                text += f", {len(large)} with a large effect, e.g. {examples}"
+            items.append(text + ".")
+    if not col.empty and "p_collapsed" in col.columns:
+        parts = [
+            f"{html.escape(r.condition)} {r.p_collapsed:.0%} [{r.low_collapsed:.0%}, {r.high_collapsed:.0%}]"
+            for r in col.itertuples()
+        ]
+        items.append("<b>Probability of collapse</b> (95% Wilson interval): " + "; ".join(parts) + ".")
+    if not dec.empty:
+        items.append(_givers_both_ends(dec, inline=True))
+    return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
+
+
+def _givers_both_ends(dec: pd.DataFrame, inline: bool = False) -> str:
+    g = dec[dec["strategy"] == "giver"]
+    if g.empty:
+        return "" if inline else "<p class='note'>No givers in these runs.</p>"
+    yes = g[g["both_ends"]]["condition"].tolist()
+    top_only = g[(g["top_representation"] > 1) & (g["top_p"] < 0.05) & ~g["both_ends"]]["condition"].tolist()
+    bottom_only = g[(g["bottom_representation"] > 1) & (g["bottom_p"] < 0.05) & ~g["both_ends"]]["condition"].tolist()
+    esc = lambda xs: ", ".join(html.escape(x) for x in xs) or "none"  # noqa: E731
+    text = (
+        "<b>Givers at both ends</b> (Grant 2013: givers over-represented among the least <i>and</i> the most "
+        f"successful): significant in {esc(yes)}; givers over-represented only at the top in {esc(top_only)}, "
+        f"only at the bottom in {esc(bottom_only)}."
+    )
+    return text if inline else f"<p>{text}</p>"
+
+
+# -- HTML helpers -----------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{margin-bottom:.2em}h2{border-bottom:2px solid #2a9d8f;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.82em;margin:.8em 0;display:block;overflow-x:auto}
+th,td{padding:.25em .6em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
+th{background:#f3f5f4;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
+img{max-width:100%;height:auto;margin:.6em 0}.note{color:#666;font-style:italic}
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.8em}
+details{margin:.3em 0}summary{cursor:pointer}.meta td{text-align:left;white-space:normal}
+.lead{color:#555}
+"""
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _section(title: str, body: str, lead: str = "") -> str:
+    anchor = title.lower().replace(" ", "-")
+    lead_html = f"<p class='lead'>{lead}</p>" if lead else ""
+    return f'<section id="{anchor}"><h2>{html.escape(title)}</h2>{lead_html}{body}</section>'
+
+
+def _fmt(v: Any, digits: int) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return "–"
+        if v != 0 and abs(v) < 10 ** (-digits):
+            return f"{v:.1e}"
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def _table(df: pd.DataFrame, digits: int = 3) -> str:
+    if df.empty:
+        return ""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(v, digits))}</td>" for v in row) + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _final_wide(finals: pd.DataFrame) -> pd.DataFrame:
+    if finals.empty:
+        return finals
+    finals = finals.copy()
+    finals["cell"] = [
+        f"{_fmt(m, 3)} [{_fmt(lo, 3)}, {_fmt(hi, 3)}]" for m, lo, hi in zip(finals["mean"], finals["low"], finals["high"])
+    ]
+    wide = finals.pivot(index="condition", columns="outcome", values="cell")
+    order = list(dict.fromkeys(finals["condition"]))
+    wide = wide.reindex(order)[list(dict.fromkeys(finals["outcome"]))]
+    wide.columns = [an.OUTCOME_LABELS.get(c, c) for c in wide.columns]
+    n = finals.groupby("condition")["n"].max().reindex(order)
+    wide.insert(0, "n", n.to_numpy())
+    return wide.reset_index()
+
+
+def _collapse_view(col: pd.DataFrame) -> pd.DataFrame:
+    out = col[["condition", "runs"]].copy()
+    for v in [c.removeprefix("p_") for c in col.columns if c.startswith("p_")]:
+        out[v] = [f"{p:.0%} [{lo:.0%}, {hi:.0%}]" for p, lo, hi in zip(col[f"p_{v}"], col[f"low_{v}"], col[f"high_{v}"])]
+    if "median_collapse_step" in col.columns:
+        out["median week of collapse"] = col["median_collapse_step"]
+    return out
+
+
+def _metadata(man: dict[str, Any], n_done: int, n_failed: int) -> str:
+    ident = man.get("identity", {})
+    rows = [
+        ("experiment", man.get("experiment")),
+        ("experiment file", man.get("experiment_file")),
+        ("experiment file SHA-256", ident.get("experiment_hash")),
+        ("scenario settings SHA-256", ident.get("scenarios_hash")),
+        ("givetake version", man.get("version")),
+        ("git commit", man.get("git_commit") or "none"),
+        ("master seed", man.get("master_seed")),
+        ("per-run seeds", man.get("seed_rule")),
+        ("design", man.get("design")),
+        ("varied parameters", ", ".join(man.get("varied", [])) or "none"),
+        ("design points", len(man.get("points", []))),
+        ("replications", man.get("replications")),
+        ("steps per run", ident.get("steps") or "each scenario's own"),
+        ("runs finished / failed", f"{n_done} / {n_failed}"),
+        ("store created", man.get("created")),
+        ("report written", now()),
+    ]
+    body = "<table class='meta'>" + "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+    ) + "</table>"
+    sessions = man.get("sessions", [])
+    if sessions:
+        body += "<h3>Sweep sessions</h3>" + _table(pd.DataFrame(sessions))
+    scen = man.get("scenarios", [])
+    if scen:
+        body += "<h3>Scenarios</h3>" + _table(pd.DataFrame(scen))
+    body += "<details><summary>Manifest (JSON)</summary><pre>" + html.escape(
+        json.dumps({k: v for k, v in man.items() if k != "runs"}, indent=2, default=str)
+    ) + "</pre></details>"
+    return body
+
+
+def _page(man: dict[str, Any], sections: list[str], n_done: int, n_failed: int) -> str:
+    title = f"givetake report: {man.get('experiment', 'sweep')}"
+    desc = html.escape(str(man.get("description", "")).strip())
+    toc = " · ".join(
+        f'<a href="#{s.split("id=", 1)[1].split(chr(34))[1]}">{html.escape(s.split("<h2>", 1)[1].split("</h2>")[0])}</a>'
+        for s in sections
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>
+<body><h1>{html.escape(title)}</h1><p class="lead">{desc}</p>
+<p>{n_done} runs finished, {n_failed} failed. {toc}</p>
+{"".join(sections)}
+</body></html>
+"""
