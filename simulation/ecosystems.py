@@ -126,6 +126,7 @@ def detect_communities(
     seed: int = 0,
     method: str = "auto",
     initial: np.ndarray | None = None,
+    iterations: int = 2,
 ) -> np.ndarray:
     """Communities of a weighted graph on nodes ``0..n-1`` by modularity; a label per node.
 
@@ -142,6 +143,7 @@ def detect_communities(
     seed : seeds the algorithm, so one seed gives one partition
     method : ``auto``, ``igraph`` or ``networkx`` (see :func:`community_backend`)
     initial : optional starting label per node (igraph only)
+    iterations : Leiden iterations (igraph only); -1 iterates until the partition is stable
 
     Returns
     -------
@@ -176,7 +178,7 @@ def detect_communities(
                 weights=w,
                 resolution=resolution,
                 initial_membership=start,
-                n_iterations=-1,
+                n_iterations=iterations,
             )
         finally:
             ig.set_random_number_generator(random)
@@ -387,10 +389,13 @@ class Verdict:
 
 
 def _trailing_mean(x: np.ndarray, window: int) -> np.ndarray:
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    idx = np.arange(1, len(x) + 1)
-    lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
+    """Mean of each entry and the ``window - 1`` before it (fewer at the start)."""
+    if len(x) == 0:
+        return np.zeros(0)
+    padded = np.concatenate([np.full(window - 1, np.nan), np.asarray(x, float)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    counts = np.minimum(np.arange(1, len(x) + 1), window)
+    return np.nansum(windows, axis=1) / counts
 
 
 def _first_sustained(flag: np.ndarray, sustain: int) -> int | None:
@@ -649,6 +654,9 @@ class Ecosystems(Mechanism):
         "warm_start": Param(
             True, "start each detection from the previous one (igraph only): ecosystems keep their identity"
         ),
+        "iterations": Param(
+            2, "Leiden iterations per detection (igraph only; -1: until the partition is stable)", -1, None
+        ),
         "jaccard": Param(0.3, "overlap (Jaccard index) at which two detections' ecosystems match", 0.01, 1.0),
         "change": Param(0.1, "relative change in size that counts as growth or contraction", 0.0, None),
         "min_size": Param(3, "smallest community that counts as an ecosystem", 1, None),
@@ -781,6 +789,7 @@ class Ecosystems(Mechanism):
             seed=seed,
             method=self.backend,
             initial=initial,
+            iterations=self.iterations,
         )
         self._partition = np.full(pop.size, -1, np.int64)
         self._partition[alive] = lab
