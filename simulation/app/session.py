@@ -107,15 +107,16 @@ class Session:
             return Scenario.from_dict({"name": "default"}, source="default")
         return load_scenario(name)
 
-    def scenario(self) -> Scenario:
-        """The scenario with the app's size cap and the page's settings applied."""
+    def scenario(self, settings: dict[str, Any] | None = None) -> Scenario:
+        """The scenario with the app's size cap and the page's settings (or ``settings``) applied."""
+        settings = self.overrides if settings is None else settings
         base = self.base_scenario()
         overrides = {}
-        if "population.size" not in self.overrides and base.get("population.size") > APP_MAX_SIZE:
+        if "population.size" not in settings and base.get("population.size") > APP_MAX_SIZE:
             overrides["population.size"] = APP_MAX_SIZE
             if base.get("network.mean_degree") >= APP_MAX_SIZE:
                 overrides["network.mean_degree"] = APP_MAX_SIZE // 10
-        overrides.update(self.overrides)
+        overrides.update(settings)
         return base.with_overrides(overrides, source="settings") if overrides else base
 
     def reset(self) -> None:

@@ -1,0 +1,169 @@
+"""Guided lessons: a scenario, a few settings and what to watch for.
+
+Each lesson ties one idea from the source articles on business networking
+to a run students can watch.  Loading a lesson sets its scenario, settings
+and seed; the text says what to look at and what to try next.  Lessons do
+not promise an outcome: the point is to look and compare.
+
+Examples
+--------
+>>> [lesson.title for lesson in LESSONS.values()][:3]
+['You reap what you sow', 'Users and abusers bleed the network dry', 'Structure versus no structure']
+>>> LESSONS["reap_what_you_sow"].scenario
+'referral_group'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Lesson", "LESSONS"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A guided preset."""
+
+    key: str
+    title: str
+    source: str  # the idea, quoted from the source article it comes from
+    scenario: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    seed: int = 1
+    story: str = ""  # what the run sets up
+    watch: tuple[str, ...] = ()  # what to look at while it plays
+    try_next: str = ""  # a change to make, then Reset
+
+    def markdown(self) -> str:
+        """The lesson as Markdown for the page."""
+        watch = "\n".join(f"- {w}" for w in self.watch)
+        return (
+            f"### {self.title}\n\n> {self.source}\n\n{self.story}\n\n**Watch for**\n\n{watch}\n\n"
+            f"**Then try:** {self.try_next}"
+        )
+
+
+_CLASS = {"population.size": 200}
+
+LESSONS: dict[str, Lesson] = {
+    lesson.key: lesson
+    for lesson in [
+        Lesson(
+            key="reap_what_you_sow",
+            title="You reap what you sow",
+            source=(
+                "“The old axioms ‘you’ll reap what you sow’ or ‘give and you shall receive’ have never "
+                "been truer than when applied to social networking.” — *Social Networking for Business*"
+            ),
+            scenario="referral_group",
+            overrides=dict(_CLASS),
+            story=(
+                "A referral group of 200 people in chapters that meet every week. Everyone's record is "
+                "known in their chapter. Givers pay for every favour they do; takers only collect."
+            ),
+            watch=(
+                "**Mean wealth by strategy**: who is ahead after 10 weeks, and who after 100?",
+                "Click a green giver and then a red taker: compare *trust received* over time "
+                "in the inspector.",
+                "Thick ties gather around members who give; members who only take keep few of them.",
+            ),
+            try_next=(
+                "open *Reputation and trust*, set **gossip** to 0 (nobody hears who helped whom) and "
+                "press Reset. Does giving still pay?"
+            ),
+        ),
+        Lesson(
+            key="users_and_abusers",
+            title="Users and abusers bleed the network dry",
+            source=(
+                "“If you are a user and abuser of your network, only taking from others and giving "
+                "nothing in return, you will bleed your network dry only to watch it crumble before "
+                "your eyes.” — *Social Networking for Business*"
+            ),
+            scenario="taker_invasion",
+            overrides={**_CLASS, "mechanisms.arrivals.at": 30},
+            story=(
+                "A healthy community of contributors and matchers. In week 30 a wave of takers "
+                "arrives: they ask everyone and never give back."
+            ),
+            watch=(
+                "**Members by strategy** jumps in week 30: where do the newcomers (black outline) "
+                "settle in the picture?",
+                "Do the takers end up pushed to the edge with few ties, or does the "
+                "**fulfilment rate** fall for everyone?",
+                "Faded grey circles are members whose business failed and who left.",
+            ),
+            try_next=(
+                "make the wave bigger (*Networking style* → **share** 1.0) or stop gossip, then "
+                "Reset: when does the community crumble instead of isolating the takers?"
+            ),
+        ),
+        Lesson(
+            key="structure",
+            title="Structure versus no structure",
+            source=(
+                "“We are not a structured networking group, we don’t ask you to commit or become a "
+                "member or even offer any help at all … no structure, no help, no relationships.” — "
+                "*Networking*, Small Business Community Network"
+            ),
+            scenario="open_mixer",
+            overrides=dict(_CLASS),
+            story=(
+                "An open mixer: many chance meetings, ties that start weak and fade within weeks, "
+                "and no shared record of who helps whom."
+            ),
+            watch=(
+                "Ties appear and vanish quickly: few of them ever grow thick.",
+                "Note the **fulfilment rate** and the **wealth** of each strategy after about 60 weeks.",
+            ),
+            try_next=(
+                "keep the seed, pick the scenario **referral_group** (chapters that meet weekly, "
+                "shared reputation) and play 60 weeks again. Compare the fulfilment rate and where "
+                "the takers end up."
+            ),
+        ),
+        Lesson(
+            key="relationships_take_work",
+            title="Relationships take work",
+            source=(
+                "“Building and cultivating a network isn’t about how many ‘friends’ or ‘connections’ "
+                "you have, it’s about truly building relationships … It also takes maintenance.” — "
+                "*My network uses me*"
+            ),
+            scenario="relationships_vs_numbers",
+            overrides=dict(_CLASS),
+            story=(
+                "Half the members keep a few deep relationships and work on them; the other half "
+                "collect as many connections as they can and leave them be."
+            ),
+            watch=(
+                "Many thin ties flicker on and off; the thick ones last.",
+                "Click a few members: how many ties do they have, and how strong are their best ones?",
+            ),
+            try_next="open *Keeping ties*, set **decay** to 0 (ties never fade) and Reset.",
+        ),
+        Lesson(
+            key="connectors",
+            title="My network uses me: connectors",
+            source=(
+                "“Utilizing that network to benefit others is a key trait of a successful connector "
+                "… Finally, my network uses me.” — *My network uses me*"
+            ),
+            scenario="connectors",
+            overrides=dict(_CLASS),
+            story=(
+                "No events and no chance meetings: new relationships come from introductions. "
+                "Connectors (pink) introduce two of their contacts when one needs what the other offers."
+            ),
+            watch=(
+                "Where do the pink connectors sit in the picture: at the edge or between groups?",
+                "Switch **Colour by** to *ecosystem* once ecosystems appear: do connectors join them?",
+            ),
+            try_next=(
+                "set the **connector share** to 0 and the **matcher share** up by the same amount, "
+                "then Reset. Does the network still grow?"
+            ),
+        ),
+    ]
+}
