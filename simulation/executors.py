@@ -246,7 +246,8 @@ class ProcessExecutor(Executor):
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["simulation.executors", "simulation.run"])
+        # everything a run imports, loaded once in the server rather than in every worker
+        ctx.set_forkserver_preload(["simulation.executors", "simulation.run", "simulation.ecosystems", "igraph"])
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_die_with_parent)
         return self._pool
 

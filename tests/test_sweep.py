@@ -1,0 +1,204 @@
+"""Sweeps: identical results on every executor, resume after SIGKILL, failures recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulation.errors import InputError
+from simulation.executors import run_sweep
+from simulation.experiment import load_experiment
+from simulation.mechanisms import DEFAULT_PIPELINE
+from simulation.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPERIMENT = """
+name = "tiny"
+scenarios = [
+    {{ scenario = {{ population = {{ size = 60 }}, network = {{ mean_degree = 6 }} }}, label = "plain" }},
+    {{ scenario = {{ population = {{ size = 60, mix = {{ giver = 0.5, taker = 0.5 }} }}, network = {{ mean_degree = 6 }} }}, label = "harsh" }},
+]
+replications = {reps}
+steps = {steps}
+seed = 99
+[vary.values]
+"mechanisms.exchange.b" = [2.0, 4.0]
+"""
+
+#: a script that registers a mechanism which breaks runs on demand, then runs the CLI
+TRIPWIRE = '''
+import sys
+from simulation.mechanisms import Mechanism, mechanism
+from simulation.params import Param
+
+
+@mechanism
+class Tripwire(Mechanism):
+    """Raises at week 3 when ``fail`` is set: a run that breaks."""
+
+    name = "tripwire"
+    PARAMS = {"fail": Param(False, "raise at week 3")}
+
+    def step(self, model):
+        if self.fail and model.steps >= 3:
+            raise RuntimeError("tripwire went off")
+
+
+if __name__ == "__main__":
+    from simulation.cli import main
+
+    sys.exit(main(sys.argv[1:]))
+'''
+
+
+def tiny_experiment(tmp_path: Path, reps: int = 2, steps: int = 15) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(textwrap.dedent(EXPERIMENT.format(reps=reps, steps=steps)))
+    return path
+
+
+def stored(out: Path) -> dict[str, pd.DataFrame]:
+    """Every stored table, rows in a canonical order."""
+    store = Store(out)
+    tables = {}
+    for name in store.tables():
+        df = store.load(name)
+        keys = [c for c in ("run_id", "step", "slot", "ecosystem", "event") if c in df.columns]
+        tables[name] = df.sort_values(keys, kind="stable").reset_index(drop=True)
+    return tables
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    ta, tb = stored(a), stored(b)
+    assert sorted(ta) == sorted(tb)
+    for name in ta:
+        pd.testing.assert_frame_equal(ta[name], tb[name], obj=name)
+
+
+def cli(*args: str, script: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    head = [sys.executable, str(script)] if script else [sys.executable, "-m", "simulation.cli"]
+    return subprocess.run([*head, *args], cwd=ROOT, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as c:
+        yield c
+
+
+def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster):
+    exp = load_experiment(tiny_experiment(tmp_path))
+    base = run_sweep(exp, tmp_path / "serial", executor="serial", progress=False)
+    assert base.done == base.total == 8 and base.failed == 0
+    run_sweep(exp, tmp_path / "one", executor="process", workers=1, progress=False)
+    run_sweep(exp, tmp_path / "two", executor="process", workers=2, progress=False)
+    run_sweep(exp, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address, progress=False)
+    for other in ("one", "two", "dask"):
+        assert_same_results(tmp_path / "serial", tmp_path / other)
+    # the runs really were spread over two Dask worker processes
+    workers = {json.loads(line)["worker"] for line in (tmp_path / "dask" / "log.jsonl").read_text().splitlines()}
+    assert len(workers) == 2
+    ts = Store(tmp_path / "serial").load("timeseries")
+    assert {"run_id", "scenario", "replication", "seed", "spawn_key", "mechanisms.exchange.b"} <= set(ts.columns)
+    members = Store(tmp_path / "serial").load("members")
+    assert set(members["strategy"]) >= {"giver", "taker"} and members["wealth"].notna().all()
+
+
+def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_path):
+    path = tiny_experiment(tmp_path, reps=5, steps=15)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "sweep", str(path), "--out", str(out), "--workers", "2",
+         "--no-report", "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    summaries = out / "data" / "summary"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= 3:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, with no chance to clean up
+    proc.wait()
+    done_at_kill = len(Store(out).done_ids())
+    assert 3 <= done_at_kill < 20, "the sweep must be killed in the middle"
+
+    resumed = cli("sweep", str(path), "--out", str(out), "--workers", "2", "--resume", "--no-report", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done_at_kill} already stored" in resumed.stderr
+
+    exp = load_experiment(path)
+    run_sweep(exp, tmp_path / "whole", executor="serial", progress=False)
+    assert_same_results(tmp_path / "whole", out)
+    summary = Store(out).load("summary")
+    assert summary["run_id"].is_unique and len(summary) == 20
+    assert (Store(out).load("timeseries").groupby("run_id").size() == 16).all()
+    leftovers = [p for p in out.rglob(".*") if p.name != ".lock"]
+    assert leftovers == []
+
+
+def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
+    script = tmp_path / "tripwire_sweep.py"
+    script.write_text(TRIPWIRE)
+    pipeline = ", ".join(f'"{m}"' for m in [*DEFAULT_PIPELINE, "tripwire"])
+    exp = tmp_path / "breaks.toml"
+    exp.write_text(
+        textwrap.dedent(f"""
+        scenarios = [{{ scenario = {{ population = {{ size = 60 }}, network = {{ mean_degree = 6 }}, pipeline = [{pipeline}] }}, label = "t" }}]
+        replications = 2
+        steps = 10
+        [vary.values]
+        "mechanisms.tripwire.fail" = [false, true]
+        """)
+    )
+    out = tmp_path / "out"
+    first = cli("sweep", str(exp), "--out", str(out), "--workers", "2", "--no-report", "--quiet", script=script)
+    assert first.returncode == 1, first.stderr
+    assert "2 runs done, 2 failed" in first.stderr
+    store = Store(out)
+    assert store.done_ids() == {"t-p0000-r0000", "t-p0000-r0001"}
+    assert store.failed_ids() == {"t-p0001-r0000", "t-p0001-r0001"}
+    record = json.loads((out / "failures" / "t-p0001-r0000.json").read_text())
+    assert "RuntimeError: tripwire went off" in record["traceback"]
+    assert record["spawn_key"] == [0, 1, 0] and record["params"] == {"mechanisms.tripwire.fail": True}
+    # resuming retries only the failed runs
+    again = cli("sweep", str(exp), "--out", str(out), "--workers", "1", "--resume", "--no-report", "--quiet", script=script)
+    assert "0 runs done, 2 failed, 2 already stored" in again.stderr
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert sorted(r["run_id"] for r in log if not r["ok"]) == sorted(["t-p0001-r0000", "t-p0001-r0001"] * 2)
+
+
+def test_a_store_is_not_overwritten_nor_mixed_with_another_experiment(tmp_path):
+    path = tiny_experiment(tmp_path, reps=1, steps=5)
+    exp = load_experiment(path)
+    out = tmp_path / "out"
+    run_sweep(exp, out, executor="serial", progress=False)
+    with pytest.raises(InputError, match="already holds results; add --resume"):
+        run_sweep(exp, out, executor="serial", progress=False)
+    again = run_sweep(exp, out, executor="serial", progress=False, resume=True)
+    assert again.done == 0 and again.skipped == 4
+    path.write_text(path.read_text().replace("seed = 99", "seed = 100"))
+    with pytest.raises(InputError, match="different experiment file"):
+        run_sweep(load_experiment(path), out, executor="serial", progress=False, resume=True)
+    with pytest.raises(InputError, match="different number of steps"):
+        run_sweep(exp, out, executor="serial", progress=False, resume=True, steps=6)
+    # more replications extend the store and keep what is there
+    more = run_sweep(exp, out, executor="serial", progress=False, resume=True, replications=2)
+    assert more.skipped == 4 and more.done == 4
