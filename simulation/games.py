@@ -211,6 +211,7 @@ class Play(Mechanism):
         self._adj_view = None
         self._adj: sp.csr_matrix | None = None
         self._table_view = None
+        self._degree_view = None
         self._table: np.ndarray | None = None
         self._init_strategies(model)
         n = model.population.size
@@ -293,7 +294,9 @@ class Play(Mechanism):
         view = model.ties.directed(n)
         coop = self.cooperating(model)
         self.coop = coop
-        self.degree = np.diff(view.start).astype(float)
+        if self._degree_view is not view:
+            self.degree = np.diff(view.start).astype(float)
+            self._degree_view = view
         table = self.neighbour_table(model)
         if table is not None:
             c8 = np.zeros(n + 1, np.int8)
@@ -452,17 +455,16 @@ class Update(Mechanism):
     def _imitate_best_table(self, table: np.ndarray, coop: np.ndarray, pay: np.ndarray) -> np.ndarray:
         """:meth:`_imitate_best` by column-wise gathers over the neighbour table."""
         n = len(coop)
-        pc = np.full(n + 1, -np.inf)
-        pd = np.full(n + 1, -np.inf)
-        pc[:n][coop] = pay[coop]
-        pd[:n][~coop] = pay[~coop]
-        if self.include_self:
-            best_c, best_d = pc[:n].copy(), pd[:n].copy()
-        else:
-            best_c, best_d = np.full(n, -np.inf), np.full(n, -np.inf)
+        # column 0: payoff of cooperators (-inf for defectors), column 1 the reverse; one
+        # 16-byte gather per contact fetches both (a complex view of the pair)
+        both = np.full((n + 1, 2), -np.inf)
+        both[:n, 0] = np.where(coop, pay, -np.inf)
+        both[:n, 1] = np.where(coop, -np.inf, pay)
+        pairs = both.view(np.complex128).ravel()
+        best = both[:n].copy() if self.include_self else np.full((n, 2), -np.inf)
         for row in table:
-            np.maximum(best_c, pc[row], out=best_c)
-            np.maximum(best_d, pd[row], out=best_d)
+            np.maximum(best, pairs.take(row).view(np.float64).reshape(n, 2), out=best)
+        best_c, best_d = best[:, 0], best[:, 1]
         return np.where(best_c > best_d, True, np.where(best_d > best_c, False, coop))
 
     def _imitate_best(self, view, coop: np.ndarray, pay: np.ndarray, has: np.ndarray) -> np.ndarray:
