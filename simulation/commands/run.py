@@ -10,6 +10,7 @@ givetake run my_world.toml --out results/my_world --format csv --quiet
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from datetime import datetime
@@ -101,7 +102,20 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=steps_to_run, desc=scenario.name, unit="week", file=sys.stderr, leave=False)
+        try:
+            size = os.get_terminal_size(sys.stderr.fileno())
+        except OSError:
+            size = os.terminal_size((0, 0))
+        bar = tqdm(
+            total=steps_to_run,
+            desc=scenario.name,
+            unit="week",
+            file=sys.stderr,
+            leave=False,
+            # a terminal that reports no size (0 x 0) would hide the bar
+            ncols=None if size.columns else 80,
+            nrows=None if size.lines else 24,
+        )
 
     def on_step(model) -> None:
         if bar is not None:

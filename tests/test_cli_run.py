@@ -1,0 +1,216 @@
+"""``givetake run`` and ``givetake scenarios`` end to end: outputs, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from simulation import __version__
+from simulation.cli import main
+from simulation.scenario_files import builtin_scenarios, describe
+
+SMALL = ["--set", "population.size=80", "--set", "network.mean_degree=6"]
+GIVETAKE = [sys.executable, "-m", "simulation.cli"]
+
+
+def run_cli(args, capsys) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_writes_timeseries_summary_and_network(tmp_path, capsys):
+    out = tmp_path / "res"
+    code, stdout, stderr = run_cli(
+        ["run", "referral_group", "--steps", "12", "--seed", "5", *SMALL, "--set", "mechanisms.exchange.b=4", "--out", out],
+        capsys,
+    )
+    assert code == 0, stderr
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert ts["step"].tolist() == list(range(13))
+    assert {"members", "ties", "fulfilment_rate", "expelled"} <= set(ts.columns)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 5 and summary["version"] == __version__
+    assert summary["scenario"]["population"]["size"] == 80
+    assert summary["scenario"]["mechanisms"]["exchange"]["b"] == 4.0
+    assert summary["overrides"]["mechanisms.exchange.b"] == 4
+    assert summary["final"]["members"] == ts["members"].iloc[-1]
+    g = nx.read_graphml(out / "network.graphml")
+    assert g.number_of_nodes() == ts["members"].iloc[-1]
+    assert g.number_of_edges() == ts["ties"].iloc[-1]
+    # the summary table on stdout
+    assert "fulfilment rate" in stdout and "mean wealth taker" in stdout and str(out) in stdout
+    assert stderr == ""  # no progress bar when stderr is not a terminal
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_same_seed_same_results_different_seed_different(tmp_path, capsys):
+    outs = []
+    for seed, name in [(3, "a"), (3, "b"), (4, "c")]:
+        code, _, _ = run_cli(["run", "open_mixer", "--steps", "8", "--seed", seed, *SMALL, "--quiet", "--out", tmp_path / name], capsys)
+        assert code == 0
+        outs.append(pd.read_parquet(tmp_path / name / "timeseries.parquet"))
+    assert outs[0].equals(outs[1])
+    assert not outs[0].equals(outs[2])
+
+
+def test_csv_format_and_quiet(tmp_path, capsys):
+    out = tmp_path / "csv"
+    code, stdout, stderr = run_cli(["run", "paid_events", "--steps", "5", *SMALL, "--format", "csv", "--quiet", "--out", out], capsys)
+    assert code == 0 and stdout == "" and stderr == ""
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert len(ts) == 6 and "event_fees" in ts.columns
+    assert not (out / "timeseries.parquet").exists()
+
+
+def test_default_output_folder_is_results_name_timestamp(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run_cli(["run", "open_mixer", "--steps", "2", *SMALL, "--quiet"], capsys)
+    code2, _, _ = run_cli(["run", "open_mixer", "--steps", "2", *SMALL, "--quiet"], capsys)
+    assert code == code2 == 0
+    made = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert len(made) == 2 and all(n.startswith("open_mixer-20") for n in made)
+    assert all((tmp_path / "results" / n / "summary.json").is_file() for n in made)
+
+
+def test_a_scenario_file_by_path(tmp_path, capsys):
+    f = tmp_path / "mine.toml"
+    f.write_text('extends = "open_mixer"\nname = "mine"\n[population]\nsize = 60\n[network]\nmean_degree = 4\n')
+    code, _, _ = run_cli(["run", f, "--steps", "3", "--quiet", "--out", tmp_path / "o"], capsys)
+    assert code == 0
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["scenario_name"] == "mine"
+
+
+def test_scenarios_lists_every_builtin_with_its_description(capsys):
+    code, stdout, _ = run_cli(["scenarios"], capsys)
+    assert code == 0
+    lines = stdout.strip().splitlines()
+    assert len(lines) == len(builtin_scenarios())
+    for name in builtin_scenarios():
+        assert any(line.startswith(name + " ") and line.endswith(describe(name)) for line in lines)
+    code, stdout, _ = run_cli(["scenarios", "referral_group"], capsys)
+    assert code == 0 and "chapters" in stdout and "referral_group.toml" in stdout
+
+
+BAD = {
+    "unknown key": ("[population]\nsise = 50\n", [], "bad.toml: population.sise: unknown key (did you mean 'size'?)"),
+    "wrong type": ('[mechanisms.exchange]\nb = "three"\n', [], "bad.toml: mechanisms.exchange.b: expected a number"),
+    "out of range": ("[mechanisms.needs]\np_need = 1.5\n", [], "bad.toml: mechanisms.needs.p_need: expected a number in [0.0, 1.0]"),
+    "mix sum": ("[population.mix]\ngiver = 0.5\n", [], "bad.toml: population.mix: shares must sum to 1"),
+    "unknown strategy": ("[population.mix]\nthief = 1.0\n", [], "bad.toml: population.mix.thief: unknown strategy"),
+    "unknown mechanism": ('pipeline = ["needs", "chapter"]\n', [], "bad.toml: pipeline[1]: unknown mechanism 'chapter'"),
+    "malformed": ("[population]\nsize = = 3\n", [], "bad.toml: malformed TOML"),
+    "extends itself": ('extends = "bad.toml"\n', [], "bad.toml: extends: the scenario extends itself"),
+    "bad override": ("", ["--set", "population.size=big"], "--set: population.size: expected an integer"),
+    "override without value": ("", ["--set", "population.size"], "--set 'population.size': expected KEY=VALUE"),
+    "bad strategy in a mechanism": (
+        '[mechanisms.arrivals]\nstrategy = "thief"\n',
+        ["--set", 'pipeline=["arrivals"]'],
+        "bad.toml with --set: mechanisms.arrivals.strategy: expected 'mix' or one of",
+    ),
+    "negative steps": ("", ["--steps", "-3"], "--steps '-3': expected a non-negative integer"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, monkeypatch, capsys, case):
+    text, extra, expected = BAD[case]
+    monkeypatch.chdir(tmp_path)
+    Path("bad.toml").write_text(text)
+    code, stdout, stderr = run_cli(["run", "bad.toml", "--steps", "2", "--set", "population.size=40", *extra], capsys)
+    assert code == 2
+    assert stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("givetake: error: ")
+    assert expected in stderr, stderr
+    assert "Traceback" not in stderr
+    assert not Path("results").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_missing_file_and_unknown_name_exit_2(tmp_path, capsys):
+    code, _, stderr = run_cli(["run", tmp_path / "nothere.toml", "--out", tmp_path / "o"], capsys)
+    assert code == 2 and "nothere.toml: no such file" in stderr
+    code, _, stderr = run_cli(["run", "open_mixe", "--out", tmp_path / "o"], capsys)
+    assert code == 2 and "did you mean 'open_mixer'?" in stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["scenarios", "--help"]])
+def test_every_command_has_help(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 0
+    assert "usage: givetake" in capsys.readouterr().out
+
+
+def test_version_from_the_command_line():
+    res = subprocess.run([*GIVETAKE, "--version"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == f"givetake {__version__}"
+
+
+def test_an_unexpected_error_exits_1_with_a_traceback(tmp_path):
+    code = (
+        "import sys\n"
+        "from simulation.mechanisms import Mechanism, mechanism\n"
+        "from simulation.cli import main\n"
+        "@mechanism\n"
+        "class Broken(Mechanism):\n"
+        "    name = 'broken_for_test'\n"
+        "    def step(self, model):\n"
+        "        raise RuntimeError('a bug in a mechanism')\n"
+        f"sys.exit(main(['run', 'open_mixer', '--steps', '3', '--quiet', '--out', {str(tmp_path / 'o')!r},"
+        " '--set', 'population.size=40', '--set', 'network.mean_degree=4', '--set', 'pipeline=[\"broken_for_test\"]']))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert "Traceback" in res.stderr and "a bug in a mechanism" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_progress_bar_on_a_terminal_and_an_interrupted_run_leaves_no_output(tmp_path):
+    out = tmp_path / "interrupted"
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [*GIVETAKE, "run", "open_mixer", "--steps", "100000", *SMALL, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    deadline = time.monotonic() + 120
+    try:
+        # the progress bar shows on a terminal once the weeks start running
+        while b"week" not in seen and time.monotonic() < deadline and proc.poll() is None:
+            ready, _, _ = select.select([primary], [], [], 1.0)
+            if ready:
+                seen += os.read(primary, 65536)
+        assert b"week" in seen and b"/100000" in seen
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        while select.select([primary], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(primary)
+    assert proc.returncode == 130
+    assert b"interrupted" in seen
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
