@@ -20,7 +20,7 @@ from typing import Any
 import solara
 
 from ..errors import InputError
-from ..scenario import ScenarioError
+from ..scenario import Scenario, ScenarioError
 from .controls import Control, controls_for
 from .drawing import legend_html, strategy_colour
 from .lessons import LESSONS
@@ -50,6 +50,9 @@ _CSS = """
 .gt-events td, .gt-events th { border-bottom: 1px solid #e6e6e6; padding: 2px 6px; text-align: left; }
 .gt-facts td { padding: 1px 10px 1px 0; }
 .gt-note { color: #666; font-size: 12px; }
+.gt-notice { border-radius: 6px; padding: 8px 10px; font-size: 13px; }
+.gt-error { background: #fdecea; border: 1px solid #e57373; color: #8a1c1c; }
+.gt-info { background: #e8f1fb; border: 1px solid #90b8e0; color: #1b4a78; }
 .gt-lesson blockquote { border-left: 3px solid #bbb; margin: 4px 0; padding-left: 8px; color: #444; }
 """
 
@@ -237,12 +240,12 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
                 solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML=f"up to {weeks / interval:.3g} weeks per second")
                 solara.InputInt("Seed", value=seed_value, on_value=lambda v: set_seed_value(int(v or 0)), classes=["gt-seed"])
                 if message:
-                    solara.Error(message, classes=["gt-error"])
+                    Notice(message, kind="error")
                     if "population.mix" in message:
                         solara.Button("Rescale the shares to sum to 1", on_click=rescale_mix, text=True, classes=["gt-rescale"])
                 elif settings_changed:
-                    solara.Info("Settings changed: press Reset to start again with them.", dense=True)
-                Settings(session, pending, on_setting)
+                    Notice("Settings changed: press Reset to start again with them.", kind="info")
+                Settings(session, session.config, pending, on_setting)
 
             # picture, lesson and inspector
             with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, gap="10px"):
@@ -269,7 +272,7 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
                         if lesson is not None:
                             with solara.Column(classes=["gt-panel", "gt-lesson"]):
                                 solara.Markdown(lesson.markdown())
-                        Inspector(session, frame.step, select, pick, set_pick)
+                        Inspector(session, version, select, pick, set_pick)
                 with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
                     for name, svg in frame.charts.items():
                         solara.HTML(
@@ -278,7 +281,13 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
                             classes=["gt-panel", f"gt-chart-{name}"],
                             style="flex: 1 1 360px; min-width: 300px; padding: 4px",
                         )
-                EcosystemPanel(session, frame.step)
+                EcosystemPanel(session, version)
+
+
+@solara.component
+def Notice(text: str, kind: str = "info"):
+    """A coloured one-line message box (``kind``: ``"error"`` or ``"info"``)."""
+    solara.HTML(tag="div", classes=["gt-notice", f"gt-{kind}"], unsafe_innerHTML=html.escape(text))
 
 
 def _legend(session: Session) -> str:
@@ -296,9 +305,9 @@ def _legend(session: Session) -> str:
 
 
 @solara.component
-def Settings(session: Session, pending: dict[str, Any], on_setting: Callable[[str, Any], None]):
-    """Sliders generated from the declared parameters of the scenario in use."""
-    groups = controls_for(session.config)
+def Settings(session: Session, config: Scenario, pending: dict[str, Any], on_setting: Callable[[str, Any], None]):
+    """Sliders generated from the declared parameters of the scenario in use (``config``)."""
+    groups = controls_for(config)
     with solara.Column(gap="0px", classes=["gt-settings"]):
         for group, controls in groups.items():
             SettingGroup(group, controls, session, pending, on_setting, open_at_start=group == "Population")
@@ -359,8 +368,11 @@ def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any]
 
 
 @solara.component
-def Inspector(session: Session, step: int, select: Callable[[int | None], None], pick: int, set_pick: Callable[[int], None]):
-    """Details of the selected member: strategy, wealth, ties, trust over time."""
+def Inspector(session: Session, version: int, select: Callable[[int | None], None], pick: int, set_pick: Callable[[int], None]):
+    """Details of the selected member: strategy, wealth, ties, trust over time.
+
+    ``version`` changes whenever the run or the selection does, so the panel is redrawn.
+    """
     slot = session.selected
     with solara.Column(classes=["gt-panel", "gt-inspector"], gap="4px"):
         with solara.Row(gap="6px", style={"align-items": "center"}):
@@ -405,8 +417,11 @@ def Inspector(session: Session, step: int, select: Callable[[int | None], None],
 
 
 @solara.component
-def EcosystemPanel(session: Session, step: int):
-    """Ecosystems of the run and their event log (when the scenario detects them)."""
+def EcosystemPanel(session: Session, version: int):
+    """Ecosystems of the run and their event log (when the scenario detects them).
+
+    ``version`` changes whenever the run does, so the panel is redrawn.
+    """
     mech = session.ecosystems
     if mech is None:
         return

@@ -1,0 +1,267 @@
+"""The classroom app without a browser: layout, drawing, sessions, settings, lessons, and
+the Solara page rendered with Solara's own test utilities."""
+
+from __future__ import annotations
+
+import re
+
+import ipyvue
+import ipyvuetify as v
+import numpy as np
+import pytest
+import solara
+import solara.widgets
+
+from simulation import GiveTakeModel
+from simulation.app.controls import control_for, controls_for
+from simulation.app.drawing import STRATEGY_COLOURS, ecosystem_colour, line_chart, network_svg
+from simulation.app.layout import FADE_FRAMES, NetworkLayout
+from simulation.app.lessons import LESSONS
+from simulation.app.page import Viewer
+from simulation.app.session import APP_MAX_SIZE, Session, scenario_choices
+from simulation.params import Param
+from simulation.scenario import ScenarioError
+from simulation.scenario_files import builtin_scenarios, load_scenario
+
+
+def small_model(seed: int = 0, size: int = 80) -> GiveTakeModel:
+    return GiveTakeModel(rng=seed, population__size=size, network__mean_degree=4)
+
+
+# -- layout ------------------------------------------------------------------------
+def test_layout_moves_members_a_little_per_frame_not_from_scratch():
+    model = small_model()
+    layout = NetworkLayout(seed=1, iterations=3)
+    layout.update(model)
+    before = layout.pos[: model.population.size].copy()
+    model.step()
+    layout.update(model)
+    alive = model.population.alive_slots()
+    alive = alive[alive < len(before)]
+    moved = np.hypot(*(layout.pos[alive] - before[alive]).T)
+    k = 1 / np.sqrt(len(alive))
+    # three iterations, each capped by the temperature 0.15 k
+    assert moved.max() <= 3 * 0.15 * k + 1e-6
+    assert moved.mean() > 0
+
+
+def test_newcomers_are_placed_next_to_their_first_contact():
+    model = small_model(size=120)
+    layout = NetworkLayout(seed=2)
+    layout.update(model)
+    new = model.add_members(5)
+    contacts = model.population.alive_slots()[:5]
+    model.ties.add(new, contacts, strength=0.5, trust=0.5, step=model.steps)
+    layout.update(model, iterations=0)
+    spread = np.hypot(*(layout.pos[: 120].max(0) - layout.pos[: 120].min(0)))
+    dist = np.hypot(*(layout.pos[new] - layout.pos[contacts]).T)
+    assert layout.known[new].all()
+    assert np.median(dist) < 0.2 * spread
+
+
+def test_departed_members_fade_out_over_a_few_frames_then_vanish():
+    model = small_model()
+    layout = NetworkLayout(seed=3)
+    layout.update(model)
+    gone = np.array([4, 9])
+    model.remove_members(gone)
+    layout.update(model)
+    slots, alpha = layout.fading()
+    assert set(slots.tolist()) == {4, 9} and (alpha > 0).all() and (alpha < 1).all()
+    first_alpha = alpha.copy()
+    layout.update(model)
+    assert (layout.fading()[1] < first_alpha).all()
+    for _ in range(FADE_FRAMES):
+        layout.update(model)
+    assert len(layout.fading()[0]) == 0
+
+
+# -- drawing -----------------------------------------------------------------------
+def test_network_svg_has_one_clickable_circle_per_member_coloured_by_strategy():
+    model = small_model()
+    layout = NetworkLayout(seed=0)
+    layout.update(model)
+    svg = network_svg(model, layout)
+    slots = [int(s) for s in re.findall(r'<circle[^>]*data-slot="(\d+)"', svg)]
+    assert sorted(slots) == model.population.alive_slots().tolist()
+    giver = np.flatnonzero(model.population.strategy[: model.population.size] == 0)[0]
+    circle = re.search(rf'<circle[^>]*fill="([^"]+)"[^>]*data-slot="{giver}"', svg)
+    assert circle.group(1) == STRATEGY_COLOURS["giver"]
+
+
+def test_tie_width_grows_with_strength_and_wealth_grows_circles():
+    model = small_model()
+    layout = NetworkLayout(seed=0)
+    layout.update(model)
+    ties = model.ties
+    e = ties.live()
+    ties.strength[e] = 0.1
+    ties.strength[e[:3]] = 0.95
+    model.population.wealth[0] = 1000.0
+    svg = network_svg(model, layout)
+    widths = [float(w) for w in re.findall(r'<path[^>]*stroke-width="([\d.]+)"', svg)]
+    assert len(widths) == 2 and widths[1] > widths[0]
+    radius = {int(s): float(r) for r, s in re.findall(r'r="([\d.]+)"[^>]*data-slot="(\d+)"', svg)}
+    assert radius[0] == max(radius.values())
+
+
+def test_ecosystem_colouring_uses_the_ecosystem_of_each_member():
+    model = small_model()
+    layout = NetworkLayout(seed=0)
+    layout.update(model)
+    svg = network_svg(model, layout, colour_by="ecosystem", ecosystems={0: 3, 1: 3})
+    fill = dict((int(s), f) for f, s in re.findall(r'fill="([^"]+)"[^>]*data-slot="(\d+)"', svg))
+    assert fill[0] == fill[1] == ecosystem_colour(3)
+    assert fill[2] == ecosystem_colour(-1)
+
+
+def test_line_chart_reports_the_points_it_draws():
+    empty = line_chart({"a": ([], [])}, title="t")
+    drawn = line_chart({"a": ([0, 1, 2], [0.1, 0.5, 0.2]), "b": ([0, 1, 2], [1, 2, 3])}, title="t")
+    assert 'data-points="0"' in empty and "<polyline" not in empty
+    assert 'data-points="6"' in drawn and drawn.count("<polyline") == 2
+
+
+# -- sessions ----------------------------------------------------------------------
+def test_big_scenarios_start_at_the_classroom_size_and_settings_override_it():
+    s = Session("open_mixer", seed=0)
+    assert load_scenario("open_mixer").get("population.size") > APP_MAX_SIZE
+    assert s.model.population.n_alive == APP_MAX_SIZE
+    s.configure(overrides={"population.size": 120})
+    assert s.model.population.n_alive == 120
+
+
+def test_an_invalid_setting_raises_a_one_line_error_and_keeps_the_running_model():
+    s = Session("open_mixer", overrides={"population.size": 60}, seed=0)
+    s.step(3)
+    model = s.model
+    with pytest.raises(ScenarioError) as err:
+        s.configure(overrides={"population.mix.taker": 0.9})
+    assert "shares must sum to 1" in str(err.value) and "\n" not in str(err.value)
+    assert s.model is model and s.model.steps == 3 and s.overrides == {"population.size": 60}
+
+
+def test_reset_with_the_same_seed_replays_the_same_run():
+    a = Session("open_mixer", overrides={"population.size": 60}, seed=4)
+    a.step(5)
+    first = a.model.metrics["welfare"], a.model.ties.count
+    a.reset()
+    a.step(5)
+    assert (a.model.metrics["welfare"], a.model.ties.count) == first
+
+
+def test_inspector_follows_a_member_through_time():
+    s = Session("open_mixer", overrides={"population.size": 60}, seed=0)
+    s.step(6)
+    slot = int(s.model.population.alive_slots()[0])
+    info = s.inspect(slot)
+    assert info["strategy"] == s.model.member(slot).strategy
+    assert info["ties"] == len(s.model.member(slot).contacts())
+    assert {c["slot"] for c in info["contacts"]} == set(s.model.member(slot).contacts())
+    points = int(re.search(r'data-points="(\d+)"', info["chart"]).group(1))
+    assert points == 2 * 7  # trust received and given, weeks 0..6
+    with pytest.raises(ValueError):
+        s.inspect(10_000)
+
+
+def test_two_sessions_do_not_share_a_model():
+    a = Session("open_mixer", overrides={"population.size": 50}, seed=0)
+    b = Session("open_mixer", overrides={"population.size": 50}, seed=0)
+    a.step(4)
+    assert a.model is not b.model and b.model.steps == 0
+
+
+def test_the_picker_lists_built_ins_and_local_files(tmp_path):
+    (tmp_path / "mine.toml").write_text('extends = "open_mixer"\n[population]\nsize = 40\n')
+    choices = scenario_choices([tmp_path])
+    assert set(builtin_scenarios()) <= set(choices)
+    path = str(tmp_path / "mine.toml")
+    assert choices[path] == path
+    assert Session(path).model.population.n_alive == 40
+
+
+# -- settings and lessons --------------------------------------------------------
+def test_controls_take_label_help_and_bounds_from_the_declared_params():
+    gossip = control_for("mechanisms.reputation.gossip")
+    from simulation.mechanisms import MECHANISMS
+
+    declared: Param = MECHANISMS["reputation"].PARAMS["gossip"]
+    assert (gossip.low, gossip.high, gossip.param.doc) == (declared.low, declared.high, declared.doc)
+    size = control_for("population.size")
+    assert size.kind == "int" and size.high <= 2000
+
+
+def test_each_scenario_shows_only_the_settings_of_mechanisms_it_runs():
+    mixer = {c.key for cs in controls_for(load_scenario("open_mixer")).values() for c in cs}
+    group = {c.key for cs in controls_for(load_scenario("referral_group")).values() for c in cs}
+    assert "mechanisms.chapters.max_strikes" in group and "mechanisms.chapters.max_strikes" not in mixer
+    assert "population.mix.taker" in mixer and "mechanisms.exchange.b" in mixer
+
+
+def test_every_lesson_builds_its_scenario():
+    required = {"You reap what you sow", "Users and abusers bleed the network dry", "Structure versus no structure"}
+    assert required <= {lesson.title for lesson in LESSONS.values()}
+    for lesson in LESSONS.values():
+        s = Session(lesson.scenario, lesson.overrides, lesson.seed)
+        assert s.config.name == lesson.scenario
+        for key, value in lesson.overrides.items():
+            assert s.config.get(key) == value
+        assert "Watch for" in lesson.markdown()
+
+
+# -- the Solara page ---------------------------------------------------------------
+def _html(rc, cls: str) -> str:
+    widgets = [w for w in rc.find(solara.widgets.HTML).widgets if cls in (w.attributes.get("class") or "").split()]
+    assert len(widgets) == 1, f"expected one .{cls}"
+    return widgets[0].unsafe_innerHTML
+
+
+def _by_class(rc, widget_class, cls: str) -> list:
+    def classes(w) -> list[str]:
+        text = getattr(w, "class_", None) or (getattr(w, "attributes", None) or {}).get("class") or ""
+        return text.split()
+
+    return [w for w in rc.find(widget_class).widgets if cls in classes(w)]
+
+
+def _click(rc, cls: str) -> None:
+    (button,) = _by_class(rc, v.Btn, cls)
+    button.click()
+
+
+def _week(rc) -> int:
+    return int(re.search(r"Week <b[^>]*>(\d+)</b>", _html(rc, "gt-week")).group(1))
+
+
+def test_page_step_and_reset_buttons_drive_the_model():
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    assert _week(rc) == 0
+    _click(rc, "gt-step")
+    _click(rc, "gt-step")
+    assert _week(rc) == 2
+    _click(rc, "gt-reset")
+    assert _week(rc) == 0
+    rc.close()
+
+
+def test_page_click_on_a_member_opens_the_inspector():
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    assert not _by_class(rc, solara.widgets.HTML, "gt-inspected")
+    (view,) = [w for w in rc.find(ipyvue.VueTemplate).widgets if hasattr(w, "vue_select_member")]
+    view.vue_select_member(7)  # what the page's click handler sends
+    assert "Member #7" in _html(rc, "gt-inspected")
+    assert 'class="selected" data-slot="7"' in view.svg
+    rc.close()
+
+
+def test_page_shows_an_invalid_setting_as_a_message_not_a_traceback():
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    slider = next(
+        w for w in rc.find(v.Slider).widgets if str(w.label).startswith("taker share")
+    )
+    slider.v_model = 0.9
+    text = _html(rc, "gt-error")
+    assert "shares must sum to 1" in text and "Traceback" not in text
+    _click(rc, "gt-rescale")
+    assert not _by_class(rc, solara.widgets.HTML, "gt-error")
+    rc.close()
