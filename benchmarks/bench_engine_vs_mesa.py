@@ -207,6 +207,15 @@ def compare(engine: np.ndarray, mesa: np.ndarray, alpha: float = 0.05) -> dict:
     }
 
 
+def _holm_and_verdict(rows: dict[str, dict]) -> None:
+    names = list(rows)
+    for test in ("p_welch", "p_mannwhitney"):
+        for k, p in zip(names, holm([rows[k][test] for k in names])):
+            rows[k][f"{test}_holm"] = p
+    for r in rows.values():
+        r["verdict"] = "indistinguishable" if min(r["p_welch_holm"], r["p_mannwhitney_holm"]) >= 0.05 else "DIFFERS"
+
+
 def agreement(size: int, steps: int, seeds: int, window: int) -> dict:
     scenario = scenario_for(size)
     samples = {name: {k: [] for k in KEY_METRICS} for name in MODELS}
@@ -220,12 +229,7 @@ def agreement(size: int, steps: int, seeds: int, window: int) -> dict:
                 samples[name][k].append(v)
         print(f"  seed {seed + 1}/{seeds} done", flush=True)
     rows = {k: compare(np.array(samples["engine"][k]), np.array(samples["mesa"][k])) for k in KEY_METRICS}
-    for test in ("p_welch", "p_mannwhitney"):
-        adjusted = holm([rows[k][test] for k in KEY_METRICS])
-        for k, p in zip(KEY_METRICS, adjusted):
-            rows[k][f"{test}_holm"] = p
-    for r in rows.values():
-        r["verdict"] = "indistinguishable" if min(r["p_welch_holm"], r["p_mannwhitney_holm"]) >= 0.05 else "DIFFERS"
+    _holm_and_verdict(rows)
     return {
         "members": size,
         "steps": steps,
@@ -244,13 +248,17 @@ def print_agreement(result: dict) -> None:
         f"agreement: {result['seeds']} seeds per model, {result['members']} members, {result['steps']} steps, "
         f"{result['statistic']}"
     )
+    _print_rows(result["metrics"])
+
+
+def _print_rows(rows: dict[str, dict]) -> None:
     head = (
         f"{'metric':<24} {'engine':>10} {'mesa':>10} {'diff [95% CI]':>30} {'SMD':>6} "
         f"{'p Welch raw/Holm':>17} {'p MWU raw/Holm':>15}  verdict"
     )
     print(head)
     print("-" * len(head))
-    for k, r in result["metrics"].items():
+    for k, r in rows.items():
         ci = f"{r['diff']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]"
         print(
             f"{k:<24} {r['engine_mean']:>10.4g} {r['mesa_mean']:>10.4g} {ci:>30} {r['smd']:>+6.2f} "
@@ -258,8 +266,62 @@ def print_agreement(result: dict) -> None:
             f"{r['verdict']}"
         )
     print("(Holm: corrected across the metrics above; verdict from the Holm values; SMD: difference / pooled SD)")
-    n_diff = sum(r["verdict"] != "indistinguishable" for r in result["metrics"].values())
-    print(f"{len(result['metrics']) - n_diff} of {len(result['metrics'])} metrics indistinguishable at 5 %")
+    n_diff = sum(r["verdict"] != "indistinguishable" for r in rows.values())
+    print(f"{len(rows) - n_diff} of {len(rows)} metrics indistinguishable at 5 %")
+
+
+# -- one step from the same state -------------------------------------------------
+
+#: what one step does, counted per mechanism, and the state after it
+STEP_QUANTITIES = [
+    "needs", "requests", "gifts", "refusals", "cut", "dissolved", "met", "introduced",
+    "failed", "left", "joined", "welfare", "ties", "mean_trust", "mean_strength", "mean_wealth", "gini",
+]
+
+
+def _step_record(model) -> dict[str, float]:
+    tick = model.tick
+    get = tick.get if isinstance(tick, dict) else (lambda k, d: getattr(tick, k, d))
+    out = {k: float(model.metrics[k]) for k in STEP_QUANTITIES if k in model.metrics}
+    for k in ("cut", "dissolved", "met", "introduced"):
+        out[k] = float(get(k, 0))
+    return out
+
+
+def one_step(size: int, warm: int, samples: int, state_seed: int = 7) -> dict:
+    """Both models take one step from the very same state, ``samples`` times each.
+
+    The engine is run ``warm`` steps from ``state_seed`` (rebuilt for every
+    sample, so the state is identical), the baseline is a copy of that state
+    (:meth:`MesaBaselineModel.from_engine`); then each takes one step with a
+    fresh random stream.  With the starting state fixed, the per-mechanism
+    counts of one step vary far less than whole runs do, so this locates a
+    deviation in a single mechanism.
+    """
+    scenario = scenario_for(size)
+    samples_by = {name: {k: [] for k in STEP_QUANTITIES} for name in MODELS}
+    for k in range(samples):
+        engine = GiveTakeModel(scenario, rng=state_seed)
+        engine.run_for(warm)
+        mesa = MesaBaselineModel.from_engine(engine, rng=50_000 + k)
+        engine.rng = np.random.default_rng(90_000 + k)  # a fresh stream for the engine's step
+        engine.step()
+        mesa.step()
+        for name, model in (("engine", engine), ("mesa", mesa)):
+            for q, v in _step_record(model).items():
+                samples_by[name][q].append(v)
+    rows = {q: compare(np.array(samples_by["engine"][q]), np.array(samples_by["mesa"][q])) for q in STEP_QUANTITIES}
+    _holm_and_verdict(rows)
+    return {"members": size, "state_after_steps": warm, "state_seed": state_seed, "samples": samples, "metrics": rows}
+
+
+def print_one_step(result: dict) -> None:
+    print()
+    print(
+        f"one step from the same state ({result['members']} members after {result['state_after_steps']} steps, "
+        f"{result['samples']} samples per model)"
+    )
+    _print_rows(result["metrics"])
 
 
 # -- main ------------------------------------------------------------------------
@@ -278,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=None, help="members for timing (default 1000 300)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="dotted scenario override for both models, e.g. mechanisms.giving.capacity=1")
+    ap.add_argument("--one-step", type=int, default=None, metavar="N",
+                    help="samples of one step from the same state (default 40, quick 10; 0: skip)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--no-agreement", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help=f"JSON output (default {RESULTS.relative_to(HERE.parent)} "
@@ -315,6 +379,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agreement runs: {seeds} seeds x 2 models, {size} members x {steps_agree} steps")
         result["agreement"] = agreement(size, steps_agree, seeds, window)
         print_agreement(result["agreement"])
+    n_one = args.one_step if args.one_step is not None else (10 if q else 40)
+    if n_one:
+        print()
+        print(f"one-step runs: {n_one} samples x 2 models, {size} members")
+        result["one_step"] = one_step(size, warm=30 if q else 50, samples=n_one)
+        print_one_step(result["one_step"])
     result["machine"]["load_average_end"] = list(os.getloadavg())
     print(f"\nload average at start {result['machine']['load_average_start'][0]:.2f}, "
           f"at end {result['machine']['load_average_end'][0]:.2f} ({os.cpu_count()} CPUs)")

@@ -341,12 +341,60 @@ class MesaBaselineModel(mesa.Model):
 
         self.metric_level = data["metrics"]
         self.metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = self.new_datacollector()
+        self.measure()
+
+    def new_datacollector(self) -> mesa.DataCollector:
+        return mesa.DataCollector(
             model_reporters={
                 k: (lambda m, k=k: m.metrics[k]) for k in metric_names(self.strategy_names, self.metric_level)
             }
         )
-        self.measure()
+
+    @classmethod
+    def from_engine(cls, engine, *, rng=None) -> MesaBaselineModel:
+        """A baseline model in the state an engine model is in now, for step-by-step comparisons.
+
+        Copies the live members (strategy, wealth, skills, interests, rank,
+        records), every live tie (strength, trust and ledger per direction,
+        last use) and the step counter; reads the engine, never changes it.
+        The copy continues with its own random stream ``rng``.
+        """
+        config = engine.config
+        data = config.data
+        small = config.with_overrides({"population.size": 2, "network.kind": "empty", "network.mean_degree": 0})
+        model = cls(small, rng=rng)
+        model.config = config
+        model.pop_cfg = data["population"]
+        model.initial_size = engine.initial_size
+        for person in list(model.agents):
+            model.leave(person)
+        pop, ties = engine.population, engine.ties
+        people: dict[int, Person] = {}
+        for slot in pop.alive_slots().tolist():
+            name = engine.strategy_names[pop.strategy[slot]]
+            person = Person(model, model.rules[name], float(pop.wealth[slot]))
+            person.skills = {int(k) for k in pop.skills[slot].nonzero()[0]}
+            person.interests = {int(k) for k in pop.interests[slot].nonzero()[0]}
+            person.rank = int(pop.rank[slot])
+            person.public_gifts = float(pop.public_gifts[slot])
+            person.public_refusals = float(pop.public_refusals[slot])
+            person.gifts_given = int(pop.gifts_given[slot])
+            person.gifts_received = int(pop.gifts_received[slot])
+            person.refusals = int(pop.refusals[slot])
+            person.joined = int(pop.joined[slot])
+            people[slot] = person
+        for e in ties.live().tolist():
+            u, v = people[int(ties.u[e])], people[int(ties.v[e])]
+            tie = model.add_tie(u, v, float(ties.strength[e]), 0.0)
+            tie.trust[u], tie.trust[v] = float(ties.trust[e, 0]), float(ties.trust[e, 1])
+            tie.given[u], tie.given[v] = int(ties.ledger[e, 0]), int(ties.ledger[e, 1])
+            tie.last_used, tie.born = int(ties.last_used[e]), int(ties.born[e])
+        model.steps = engine.steps  # (Mesa's clock keeps its own time; only the step counter is read)
+        model.new_tick()
+        model.datacollector = model.new_datacollector()
+        model.measure()
+        return model
 
     def new_tick(self) -> None:
         self.tick = dict(needs=0, requests=0, gifts=0, refusals=0, welfare=0.0, joined=0, left=0, failed=0)
