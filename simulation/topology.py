@@ -37,7 +37,15 @@ import numpy as np
 if TYPE_CHECKING:
     from .model import GiveTakeModel
 
-__all__ = ["initial_edges", "network_size", "lattice_edges", "complete_edges", "KINDS", "LATTICE_KINDS"]
+__all__ = [
+    "initial_edges",
+    "network_size",
+    "lattice_edges",
+    "complete_edges",
+    "random_regular_edges",
+    "KINDS",
+    "LATTICE_KINDS",
+]
 
 #: every value ``network.kind`` accepts
 KINDS = (
@@ -99,6 +107,41 @@ def complete_edges(n: int) -> np.ndarray:
     return np.stack([a, b], axis=1).astype(np.int64)
 
 
+def random_regular_edges(n: int, k: int, gen: np.random.Generator, max_tries: int = 100_000) -> np.ndarray:
+    """A uniformly random simple k-regular graph on ``n`` nodes, by the pairing model.
+
+    The ``n k`` tie ends are paired at random and the pairing is kept only if it
+    has no self-loop and no repeated tie, which makes every simple k-regular
+    graph equally likely (Bollobás 1980).  About ``exp((k^2 - 1) / 4)`` pairings
+    are drawn on average: fast for small ``k`` (42 for ``k = 4``).
+
+    Examples
+    --------
+    >>> e = random_regular_edges(10, 3, np.random.default_rng(0))
+    >>> np.bincount(e.ravel()).tolist()
+    [3, 3, 3, 3, 3, 3, 3, 3, 3, 3]
+    """
+    if (n * k) % 2 or k >= n:
+        raise ValueError(f"no simple {k}-regular graph on {n} nodes")
+    if k == 0:
+        return np.zeros((0, 2), np.int64)
+    stubs = np.repeat(np.arange(n, dtype=np.int64), k)
+    batch = 48  # pairings tried at once; the first simple one (in draw order) is kept
+    for _ in range(0, max_tries, batch):
+        pairs = gen.permuted(np.broadcast_to(stubs, (batch, len(stubs))), axis=1).reshape(batch, -1, 2)
+        lo, hi = pairs.min(axis=2), pairs.max(axis=2)
+        keys = np.sort(lo * n + hi, axis=1)
+        simple = ~(lo == hi).any(axis=1) & (keys[:, 1:] != keys[:, :-1]).all(axis=1)
+        if simple.any():
+            i = int(np.argmax(simple))
+            return np.stack([lo[i], hi[i]], axis=1)
+    raise RuntimeError(f"no simple pairing found for a {k}-regular graph on {n} nodes")  # pragma: no cover
+
+
+#: up to this degree random regular graphs come from the pairing model (else networkx)
+PAIRING_MAX_DEGREE = 5
+
+
 def initial_edges(model: GiveTakeModel, cfg: dict[str, Any], n: int) -> np.ndarray:
     """Edges ``(m, 2)`` of the initial network over member slots ``0..n-1``."""
     k = cfg["mean_degree"]
@@ -124,6 +167,8 @@ def initial_edges(model: GiveTakeModel, cfg: dict[str, Any], n: int) -> np.ndarr
                 f"network.mean_degree: a random regular graph needs population.size * mean_degree "
                 f"to be even, got {n} * {k}"
             )
+        if k <= PAIRING_MAX_DEGREE:
+            return random_regular_edges(n, k, model.rng)
         g = nx.random_regular_graph(k, n, seed=seed)
     else:  # pragma: no cover - the scenario schema only lets known kinds through
         raise ValueError(f"network.kind: unknown kind {kind!r}")
