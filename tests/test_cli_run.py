@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import pty
@@ -15,6 +17,8 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulation import __version__
 from simulation.cli import main
@@ -214,3 +218,103 @@ def test_progress_bar_on_a_terminal_and_an_interrupted_run_leaves_no_output(tmp_
     assert b"interrupted" in seen
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+# -- property: mutated files and overrides never end in a traceback ------------------------
+
+FUZZ_BASE = """\
+name = "fuzz"
+steps = 2
+pipeline = ["needs", "asking", "giving", "exchange", "reputation", "chapters", "events",
+            "platforms", "arrivals", "habits", "maintenance", "meeting", "introductions", "churn"]
+[population]
+size = 60
+[population.mix]
+giver = 0.3
+matcher = 0.4
+taker = 0.3
+[network]
+kind = "erdos_renyi"
+mean_degree = 4
+[mechanisms.chapters]
+size = 10
+[mechanisms.events]
+first = 1
+per_year = 52
+[mechanisms.platforms]
+count = 3
+per_member = 2
+[mechanisms.arrivals]
+at = 1
+share = 0.2
+strategy = "taker"
+"""
+FUZZ_KEYS = [
+    "population.size",
+    "population.mix.giver",
+    "network.kind",
+    "network.mean_degree",
+    "mechanisms.chapters.size",
+    "mechanisms.events.fee",
+    "mechanisms.platforms.per_member",
+    "mechanisms.platforms.count",
+    "mechanisms.arrivals.strategy",
+    "mechanisms.habits.deep_ties",
+    "pipeline",
+    "steps",
+]
+FUZZ_VALUES = st.one_of(
+    st.booleans(),
+    st.integers(-5, 80),
+    st.floats(-1.0, 2.0),
+    st.sampled_from(["taker", "mix", "thief", "lattice", "empty", "complete", "random_regular"]),
+    st.lists(st.sampled_from(["needs", "chapters", "arrivals", "platforms", "bogus"]), max_size=3),
+)
+
+
+@st.composite
+def fuzz_file(draw):
+    lines = FUZZ_BASE.splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["drop", "value", "garble"]))
+        if kind == "drop":
+            lines.pop(i)
+        elif kind == "value" and "=" in lines[i]:
+            key = lines[i].split("=")[0]
+            lines[i] = key + "= " + draw(st.sampled_from(["0", "1", "-1", "3.5", "1e9", '"x"', "true", "[]", "{}"]))
+        else:
+            pos = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:pos] + draw(st.sampled_from(["=", "[", '"', "x", "0", ".", "#"])) + lines[i][pos:]
+        if not lines:
+            break
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=fuzz_file(), overrides=st.dictionaries(st.sampled_from(FUZZ_KEYS), FUZZ_VALUES, max_size=2))
+def test_mutated_scenarios_run_or_fail_cleanly_from_the_command_line(tmp_path_factory, text, overrides):
+    from simulation.errors import InputError
+    from simulation.scenario_files import load_scenario
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "fuzz.toml"
+    path.write_text(text)
+    sets = []
+    for key, value in overrides.items():
+        sets += ["--set", f"{key}={json.dumps(value)}"]
+    try:
+        s = load_scenario(path, {k: v for k, v in overrides.items()})
+        if s.get("population.size") > 2000:
+            return  # valid but too big for a unit test
+    except InputError:
+        pass
+    out = folder / "out"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["run", str(path), "--steps", "2", "--quiet", "--out", str(out), *sets])
+    assert code in (0, 2)
+    if code == 2:
+        assert err.getvalue().count("\n") == 1 and not out.exists()
+    else:
+        assert (out / "summary.json").is_file()
