@@ -159,7 +159,8 @@ def test_every_command_has_help(args, capsys):
 
 
 def test_version_from_the_command_line():
-    res = subprocess.run([*GIVETAKE, "--version"], capture_output=True, text=True, timeout=120)
+    script = Path(sys.executable).with_name("givetake")  # the installed console script
+    res = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and res.stdout.strip() == f"givetake {__version__}"
 
 
@@ -318,3 +319,13 @@ def test_mutated_scenarios_run_or_fail_cleanly_from_the_command_line(tmp_path_fa
         assert err.getvalue().count("\n") == 1 and not out.exists()
     else:
         assert (out / "summary.json").is_file()
+
+
+def test_an_unwritable_output_folder_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, stderr = run_cli(["run", "open_mixer", "--steps", "1", *SMALL, "--out", blocker / "res"], capsys)
+    assert code == 2 and "cannot write the results" in stderr and stderr.count("\n") == 1
+    code, _, stderr = run_cli(["run", "open_mixer", "--steps", "1", *SMALL, "--out", blocker], capsys)
+    assert code == 2 and "exists and is not a folder" in stderr
+    assert blocker.read_text() == "not a folder"

@@ -86,6 +86,18 @@ def test_styles_differ_in_mechanism_not_only_numbers():
     assert "meeting" not in pipelines["connectors"] and "introductions" in pipelines["connectors"]
 
 
+def test_styles_keep_the_default_stages_they_do_not_replace():
+    from simulation.mechanisms import DEFAULT_PIPELINE
+
+    replaced = {"connectors": {"meeting"}}  # connectors meet only through introductions
+    for name in STYLES:
+        pipeline = load_scenario(name).data["pipeline"]
+        missing = set(DEFAULT_PIPELINE) - set(pipeline) - replaced.get(name, set())
+        assert not missing, f"scenarios/{name}.toml: pipeline lacks default stage(s) {sorted(missing)}"
+        order = [m for m in pipeline if m in DEFAULT_PIPELINE]
+        assert order == [m for m in DEFAULT_PIPELINE if m in order], f"{name}: default stages out of order"
+
+
 def test_scenario_dir_is_the_repository_folder():
     assert SCENARIO_DIR == Path(scenario_files.__file__).resolve().parents[1] / "scenarios"
     assert (SCENARIO_DIR / "open_mixer.toml").is_file()
@@ -281,16 +293,21 @@ def test_any_override_text_parses_or_fails_cleanly(text):
 # -- the reference in docs/scenarios.md ------------------------------------------------
 
 
-def test_reference_in_docs_matches_the_declared_parameters():
+@pytest.fixture(scope="module")
+def reference() -> str:
+    return reference_markdown()
+
+
+def test_reference_in_docs_matches_the_declared_parameters(reference):
     current = generated_part(DOC_PATH.read_text(encoding="utf-8"))
     assert current is not None, "docs/scenarios.md lost its generated-reference markers"
-    assert current.strip() == reference_markdown().strip(), (
+    assert current.strip() == reference.strip(), (
         "docs/scenarios.md is out of date: run `python -m simulation.schema_doc`"
     )
 
 
-def test_reference_documents_every_key_of_every_builtin():
-    ref = reference_markdown()
+def test_reference_documents_every_key_of_every_builtin(reference):
+    ref = reference
     for name in STYLES:
         data = load_scenario(name).data
         for mech, table in data["mechanisms"].items():

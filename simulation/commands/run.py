@@ -128,7 +128,10 @@ def run_command(args: argparse.Namespace) -> int:
             bar.close()
     result.summary["source"] = scenario.source
     result.summary["overrides"] = overrides
-    write_run(result, out, args.format)
+    try:
+        write_run(result, out, args.format)
+    except OSError as err:
+        raise InputError(f"--out {str(out)!r}: cannot write the results ({err.strerror or err})") from None
     if not args.quiet:
         print(summary_table(result.summary, result.model.strategy_names))
         print(f"results written to {out}")
