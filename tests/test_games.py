@@ -358,3 +358,15 @@ def test_classic_scenario_files_load_and_run(name):
     res = run_scenario(s, steps=3, seed=1)
     assert "cooperators" in res.timeseries.columns
     assert {"fixated", "winner", "fixation_step"} <= set(res.summary)
+
+
+def test_validate_command_prints_the_table_and_writes_the_report(tmp_path, capsys):
+    from simulation.cli import main
+
+    code = main(["validate", "--quick", "--only", "nowak_may", "--executor", "serial", "--docs", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "cooperator share, 1.8 < b < 2" in out and "published" in out
+    report = (tmp_path / "validation.md").read_text()
+    assert "| Nowak & May 1992 | cooperator share, b > 2 |" in report
+    assert (tmp_path / "figures" / "validation_nowak_may.png").stat().st_size > 1000
+    assert code == (0 if report.count("| pass |") == 2 else 1)
