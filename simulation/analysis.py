@@ -396,10 +396,7 @@ def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
                 mean, lo, hi, n = mean_ci(ratio)
                 row[f"share_{end}"] = float(sel[f"share_{end}"].mean())
                 row[f"{end}_representation"], row[f"{end}_low"], row[f"{end}_high"] = mean, lo, hi
-                if n > 1 and np.nanstd(diff) > 0:
-                    row[f"{end}_p"] = float(stats.ttest_1samp(diff, 0.0, nan_policy="omit").pvalue)
-                else:
-                    row[f"{end}_p"] = float("nan")
+                row[f"{end}_p"] = _one_sample_p(diff)
             row["runs"] = len(runs)
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -411,6 +408,16 @@ def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
             & (out["bottom_p"] < 0.05)
         )
     return out
+
+
+def _one_sample_p(diff: np.ndarray) -> float:
+    """Two-sided one-sample t-test of mean(diff) = 0; a constant non-zero difference is certain."""
+    d = diff[np.isfinite(diff)]
+    if len(d) < 2:
+        return float("nan")
+    if np.ptp(d) == 0:
+        return 1.0 if d[0] == 0 else 0.0
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
 
 
 _ECO_ID = ("ecosystem", "ecosystem_id", "eco", "id", "community", "track")

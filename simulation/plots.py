@@ -161,7 +161,7 @@ def final_states(summary: pd.DataFrame, conditions: list[str], outcomes: list[st
     for ax, outcome in zip(axes, outcomes):
         data = [summary.loc[summary["condition"] == c, outcome].dropna().to_numpy(float) for c in conditions]
         pos = np.arange(len(conditions))[::-1]
-        ax.boxplot(data, positions=pos, vert=False, widths=0.6, showfliers=False,
+        ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.6, showfliers=False,
                    medianprops={"color": "black"}, boxprops={"color": "#555"}, whiskerprops={"color": "#555"})
         for p, x, cond in zip(pos, data, conditions):
             ax.scatter(x, p + rng.uniform(-0.18, 0.18, len(x)), s=6, color=colour(conditions, cond), alpha=0.6, lw=0)

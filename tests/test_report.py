@@ -1,0 +1,225 @@
+"""Analysis statistics and the report: correct intervals and tests, givers-at-both-ends,
+a self-contained report.html, also for stores with failed runs or without ecosystems."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from simulation import analysis as an
+from simulation.cli import main
+from simulation.executors import run_sweep
+from simulation.experiment import Experiment
+from simulation.mechanisms import DEFAULT_PIPELINE
+from simulation.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TRIPWIRE = '''
+import sys
+from simulation.mechanisms import Mechanism, mechanism
+from simulation.params import Param
+
+
+@mechanism
+class Tripwire(Mechanism):
+    """Raises at week 3 when ``fail`` is set: a run that breaks."""
+
+    name = "tripwire"
+    PARAMS = {"fail": Param(False, "raise at week 3")}
+
+    def step(self, model):
+        if self.fail and model.steps >= 3:
+            raise RuntimeError("tripwire went off")
+
+
+if __name__ == "__main__":
+    from simulation.cli import main
+
+    sys.exit(main(sys.argv[1:]))
+'''
+
+
+# -- statistics ------------------------------------------------------------------
+
+
+def test_mean_ci_is_the_t_interval():
+    x = np.random.default_rng(1).normal(5, 2, 12)
+    m, lo, hi, n = an.mean_ci(x)
+    ref = stats.t.interval(0.95, 11, loc=x.mean(), scale=stats.sem(x))
+    assert n == 12 and m == pytest.approx(x.mean())
+    assert (lo, hi) == pytest.approx(ref)
+
+
+def test_wilson_interval_matches_the_score_formula_and_stays_in_0_1():
+    p, lo, hi = an.wilson(0, 10)
+    assert p == 0 and lo == 0 and hi == pytest.approx(0.2775, abs=1e-4)
+    p, lo, hi = an.wilson(10, 10)
+    assert lo == pytest.approx(0.7225, abs=1e-4) and hi == pytest.approx(1.0)
+    # coverage over many binomial samples is close to 95%
+    rng = np.random.default_rng(2)
+    ks = rng.binomial(40, 0.3, 4000)
+    covered = np.mean([lo <= 0.3 <= hi for lo, hi in (an.wilson(int(k), 40)[1:] for k in ks)])
+    assert 0.93 < covered < 0.97
+
+
+def test_holm_matches_the_step_down_definition():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 0.1, 7)
+    adj = an.holm(p)
+    order = np.argsort(p)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, (len(p) - rank) * p[i])
+        assert adj[i] == pytest.approx(min(1.0, running))
+
+
+def test_effect_sizes_agree_with_their_definitions():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(1, 1, 30), rng.normal(0, 1, 25)
+    brute = np.mean([np.sign(x - y) for x, y in itertools.product(a, b)])
+    assert an.cliffs_delta(a, b) == pytest.approx(brute, abs=1e-3)
+    pooled = np.sqrt((29 * a.var(ddof=1) + 24 * b.var(ddof=1)) / 53)
+    assert an.cohens_d(a, b) == pytest.approx((a.mean() - b.mean()) / pooled)
+
+
+def _synthetic(conditions: dict[str, np.ndarray], n_runs: int = 12) -> an.SweepData:
+    """SweepData whose summary holds one outcome ``final_mean_wealth`` drawn per condition."""
+    rows = []
+    for cond, values in conditions.items():
+        for r, v in enumerate(values[:n_runs]):
+            rows.append({"run_id": f"{cond}-{r}", "scenario": cond, "condition": cond, "final_mean_wealth": v})
+    summary = pd.DataFrame(rows)
+    return an.SweepData(summary, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, conditions=list(conditions))
+
+
+def test_pairwise_finds_real_differences_and_not_ties():
+    rng = np.random.default_rng(5)
+    data = _synthetic({"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "same": np.full(12, 1.0),
+                       "same2": np.full(12, 1.0)})
+    pairs = an.pairwise(data, ["final_mean_wealth"]).set_index(["a", "b"])
+    assert pairs.loc[("low", "high"), "significant"]
+    assert pairs.loc[("low", "high"), "direction"] == "high"
+    assert pairs.loc[("low", "high"), "cliffs_delta"] < -0.9
+    assert not pairs.loc[("same", "same2"), "significant"]
+    assert pairs.loc[("same", "same2"), "cliffs_delta"] == 0
+    # Holm: adjusted p-values are never below the raw ones
+    assert (pairs["p_holm"] >= pairs["mannwhitney_p"] - 1e-12).all()
+
+
+def _members(both_ends: bool, runs: int = 10, n: int = 100, seed: int = 6) -> pd.DataFrame:
+    """Per-run members: 20 givers, 80 matchers; givers' wealth at both ends or only at the top."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for r in range(runs):
+        matchers = rng.normal(50, 5, n - 20)
+        if both_ends:
+            givers = np.concatenate([rng.normal(100, 5, 10), rng.normal(0, 5, 10)])
+        else:
+            givers = rng.normal(100, 5, 20)
+        for w, s in zip(np.concatenate([givers, matchers]), ["giver"] * 20 + ["matcher"] * (n - 20)):
+            rows.append({"condition": "c", "run_id": f"r{r}", "strategy": s, "wealth": w})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("both", [True, False])
+def test_deciles_detect_givers_at_both_ends_only_when_they_are(both):
+    m = _members(both)
+    data = an.SweepData(pd.DataFrame(), pd.DataFrame(), m, pd.DataFrame(), {}, conditions=["c"])
+    dec = an.deciles(data).set_index("strategy")
+    giver = dec.loc["giver"]
+    assert giver["share_of_members"] == pytest.approx(0.2)
+    assert giver["top_representation"] == pytest.approx(5.0)  # all 10 of the top 10 are givers
+    if both:
+        assert giver["bottom_representation"] == pytest.approx(5.0)
+        assert bool(giver["both_ends"])
+    else:
+        assert giver["bottom_representation"] == 0
+        assert not bool(giver["both_ends"])
+    assert dec.loc["matcher", "top_representation"] == 0
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def _check_self_contained(html: str, figures: Path) -> None:
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "external resource"
+    assert "<script" not in html and "<link" not in html
+    pngs = sorted(figures.glob("*.png"))
+    assert pngs and all(p.with_suffix(".svg").is_file() for p in pngs)
+    assert html.count("data:image/png;base64,") == len(pngs)
+
+
+def test_report_of_a_sweep_with_failed_runs(tmp_path):
+    script = tmp_path / "tripwire_sweep.py"
+    script.write_text(TRIPWIRE)
+    pipeline = ", ".join(f'"{m}"' for m in [*DEFAULT_PIPELINE, "tripwire"])
+    world = f"population = {{ size = 60 }}, network = {{ mean_degree = 6 }}, pipeline = [{pipeline}]"
+    exp = tmp_path / "mixed.toml"
+    exp.write_text(
+        textwrap.dedent(f"""
+        name = "mixed"
+        description = "Two worlds that run and one that breaks."
+        scenarios = [
+          {{ scenario = {{ {world} }}, label = "calm" }},
+          {{ scenario = {{ {world} }}, label = "rough", set = {{ "population.mix" = {{ giver = 0.4, otherish_giver = 0.0, matcher = 0.0, taker = 0.6, connector = 0.0 }} }} }},
+          {{ scenario = {{ {world} }}, label = "broken", set = {{ "mechanisms.tripwire.fail" = true }} }},
+        ]
+        replications = 4
+        steps = 15
+        """)
+    )
+    out = tmp_path / "store"
+    done = subprocess.run(
+        [sys.executable, str(script), "sweep", str(exp), "--out", str(out), "--executor", "serial", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 1, done.stderr  # some runs failed
+    assert "8 runs done, 4 failed" in done.stderr
+    report = Path(done.stdout.strip().splitlines()[-1])  # the sweep prints the report's path last
+    assert report == out / "report" / "report.html" and report.is_file()
+    html = report.read_text()
+    _check_self_contained(html, out / "report" / "figures")
+    assert "<h2>Failed runs</h2>" in html and "tripwire went off" in html
+    for r in range(4):
+        assert f"broken-p0000-r{r:04d}" in html
+    for section in ("Conclusions", "Trajectories", "Final states", "Wealth by strategy", "Pairwise comparisons",
+                    "Run metadata"):
+        assert f"<h2>{section}</h2>" in html
+    finals = pd.read_csv(out / "report" / "tables" / "final_states.csv")
+    assert set(finals["condition"]) == {"calm", "rough"} and (finals["n"] == 4).all()
+    pairs = pd.read_csv(out / "report" / "tables" / "pairwise.csv")
+    assert set(zip(pairs["a"], pairs["b"])) == {("calm", "rough")}
+    dec = pd.read_csv(out / "report" / "tables" / "deciles.csv")
+    assert set(dec["condition"]) == {"calm", "rough"}
+    summary = Store(out).load("summary")
+    if "verdict" in summary.columns:  # the pipeline tracks ecosystems: collapse is assessed
+        col = pd.read_csv(out / "report" / "tables" / "collapse.csv")
+        assert (col["runs"] == 4).all()
+        assert "<h2>Ecosystem life</h2>" in html
+
+
+def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, capsys):
+    pipeline = [m for m in DEFAULT_PIPELINE if m != "ecosystems"]
+    base = {"population": {"size": 50}, "network": {"mean_degree": 5}, "pipeline": pipeline}
+    exp = Experiment.from_dict(
+        {"scenarios": [{"scenario": base, "label": "a"}, {"scenario": base, "label": "b", "set": {"mechanisms.exchange.b": 5.0}}],
+         "replications": 3, "steps": 8, "seed": 1}
+    )
+    run_sweep(exp, tmp_path / "s", executor="serial", progress=False)
+    assert main(["report", str(tmp_path / "s")]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    html = path.read_text()
+    assert "record no ecosystem verdict" in html
+    assert "No ecosystem tracking in these runs" in html
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a givetake results folder" in capsys.readouterr().err
