@@ -20,12 +20,13 @@ stability
     up as births and deaths of ecosystems that did not change.
 
 cost
-    Wall time of the default scenario with and without the ``ecosystems``
-    mechanism in the pipeline (1,000 members x 200 weeks; 10,000 x 30).
+    CPU time of the default scenario with and without the ``ecosystems``
+    mechanism in the pipeline (1,000 members x 200 weeks; 10,000 x 30), runs
+    alternating, median of three.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_ecosystems.py           # everything (about 3 minutes)
+    .venv/bin/python benchmarks/bench_ecosystems.py           # everything (about 10 minutes)
     .venv/bin/python benchmarks/bench_ecosystems.py --quick   # no 100,000-member graph, shorter runs
 
 Results are printed and written to ``benchmarks/results/ecosystems.json``.
@@ -95,14 +96,15 @@ def igraph_louvain(n, u, v, w, seed):
 
 
 def timed(fn, *args, **kwargs):
-    t = time.perf_counter()
+    """CPU seconds of one call (steadier than wall time on a shared machine) and its result."""
+    t = time.process_time()
     out = fn(*args, **kwargs)
-    return time.perf_counter() - t, out
+    return time.process_time() - t, out
 
 
 def bench_detection(sizes: list[int]) -> list[dict]:
     rows = []
-    print("detection (seconds, graph building included; x = speed-up over networkx Louvain)")
+    print("detection (CPU seconds, graph building included; x = speed-up over networkx Louvain)")
     print(
         f"{'members':>8} {'ties':>9} {'nx louvain':>11} {'ig louvain':>15} {'ig leiden':>15} {'ig leiden warm':>15}"
     )
@@ -156,28 +158,33 @@ def stability(steps: int, size: int) -> list[dict]:
         # an ecosystem kept its id when the id was already there at the previous detection
         kept = float((eco["age"] > 0).sum() / max(int((eco["step"] > 0).sum()), 1))
         counts = result.summary["ecosystem_events"]
-        rows.append({"method": label, "events": counts, "kept_id_share": kept, "run_s": t})
+        rows.append({"method": label, "events": counts, "kept_id_share": kept, "run_cpu_s": t})
         print(
             f"  {label:<20} kept id {kept:6.1%}   "
             + "  ".join(f"{k} {v}" for k, v in counts.items())
-            + f"   run {t:.1f}s"
+            + f"   run {t:.1f} CPU s"
         )
     return rows
 
 
-def cost(runs: list[tuple[int, int]]) -> list[dict]:
-    print("\ncost (wall seconds of a whole run; baseline: the same run without the ecosystems mechanism)")
+def cost(runs: list[tuple[int, int]], repeats: int) -> list[dict]:
+    print(
+        "\ncost (CPU seconds of a whole run, median of alternating repeats; "
+        "baseline: the same run without the ecosystems mechanism)"
+    )
     rows = []
     without = [m for m in DEFAULT_PIPELINE if m != "ecosystems"]
     for size, steps in runs:
         base = Scenario.from_dict({"population": {"size": size}, "pipeline": without})
         full = Scenario.from_dict({"population": {"size": size}})
-        t0, _ = timed(run_scenario, base, steps=steps, seed=1)
-        t1, _ = timed(run_scenario, full, steps=steps, seed=1)
-        rows.append({"members": size, "steps": steps, "without_s": t0, "with_s": t1, "ratio": t1 / t0})
-        print(
-            f"  {size:>7} members x {steps:>4} weeks: without {t0:6.2f}s  with {t1:6.2f}s  ratio {t1 / t0:.2f}"
-        )
+        t0, t1 = [], []
+        for _ in range(repeats):
+            t0.append(timed(run_scenario, base, steps=steps, seed=1)[0])
+            t1.append(timed(run_scenario, full, steps=steps, seed=1)[0])
+        ratio = float(np.median(np.array(t1) / np.array(t0)))
+        a, b = float(np.median(t0)), float(np.median(t1))
+        rows.append({"members": size, "steps": steps, "without_s": a, "with_s": b, "ratio": ratio})
+        print(f"  {size:>7} members x {steps:>4} weeks: without {a:6.2f}s  with {b:6.2f}s  ratio {ratio:.2f}")
     return rows
 
 
@@ -194,7 +201,7 @@ def main() -> None:
         "python": platform.python_version(),
         "detection": bench_detection(sizes),
         "stability": stability(100 if args.quick else 200, 1000),
-        "cost": cost([(1000, 100)] if args.quick else [(1000, 200), (10_000, 30)]),
+        "cost": cost([(1000, 100)] if args.quick else [(1000, 200), (10_000, 30)], 1 if args.quick else 3),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")

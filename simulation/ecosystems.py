@@ -235,7 +235,7 @@ class EcosystemTracker:
     previous id continues in at most one current community, so after a split
     the largest part keeps the id and after a merge the id of the community
     that contributed most survives.  Other communities get fresh ids (counting
-    up from 0).  The tracker works on any ids (member slots, names).
+    up from 0).  Members are given as integers (member slots, or any integer ids).
 
     Attributes
     ----------
