@@ -146,7 +146,10 @@ def summary_table(summary: dict[str, Any], strategies: list[str] | None = None) 
         ("seed", str(summary.get("seed", ""))),
         ("weeks run", str(summary.get("steps_run", ""))),
     ]
-    for key in ("members", "ties", "fulfilment_rate", "welfare", "gini", "mean_wealth"):
+    for key in ("members", "ties"):
+        if key in final:
+            rows.append((key, str(int(final[key]))))
+    for key in ("fulfilment_rate", "welfare", "gini", "mean_wealth"):
         if key in final:
             rows.append((key.replace("_", " "), _fmt(final[key])))
     names = strategies or [k[2:] for k in final if k.startswith("n_")]
@@ -163,8 +166,6 @@ def summary_table(summary: dict[str, Any], strategies: list[str] | None = None) 
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:.3f}"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{float(value):.3f}"
     return str(value)
