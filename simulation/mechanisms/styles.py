@@ -77,14 +77,14 @@ class Chapters(Mechanism):
     part of the public record with chance ``report`` (on top of ordinary
     gossip).
 
-    Non-contributors are removed: a member who refused a chapter-mate in good
-    standing (public reputation at least ``excused_below``) more often than
-    it gave to anyone since the last meeting gets a strike; a meeting
-    period with gifts and no strike clears the strikes.  At ``max_strikes`` strikes in a row the member is
-    removed from the network (``max_strikes = 0``: nobody is removed), and with
-    ``recruit`` the chapter fills the seat with a newcomer from the scenario's mix.
-    Newcomers join the chapter with the fewest members; when every chapter is
-    full a new one opens.
+    Non-contributors are removed.  A member who, since the last meeting,
+    refused chapter-mates in good standing (public reputation at least
+    ``excused_below``) more often than it gave to anyone gets a strike; a
+    period with gifts and no strike clears its strikes.  At ``max_strikes``
+    strikes the member is removed from the network (``max_strikes = 0``:
+    nobody is removed), and with ``recruit`` the chapter fills the seat with a
+    newcomer from the scenario's mix.  Newcomers join the chapter with the
+    fewest members; when every chapter is full a new one opens.
     """
 
     name = "chapters"
