@@ -81,6 +81,7 @@ class RunOutcome:
     started: float = 0.0
     finished: float = 0.0
     worker: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -93,11 +94,14 @@ def perform_run(spec: RunSpec) -> RunOutcome:
     Never raises for a failing model: the error and its traceback are
     returned so the sweep can record them and go on.
     """
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         tables = _run_tables(spec)
-        return RunOutcome(spec.run_id, tables, started=started, finished=time.time(), worker=worker)
+        return RunOutcome(
+            spec.run_id, tables, started=started, finished=time.time(), worker=worker,
+            cpu_seconds=time.process_time() - cpu,
+        )
     except Exception as err:  # noqa: BLE001 - any failure of a run is recorded, not fatal
         return RunOutcome(
             spec.run_id,
@@ -520,6 +524,7 @@ def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> N
             "started": outcome.started,
             "finished": outcome.finished,
             "seconds": round(outcome.finished - outcome.started, 4),
+            "cpu_seconds": round(outcome.cpu_seconds, 4),
             "worker": outcome.worker,
         }
     )

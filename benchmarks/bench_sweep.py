@@ -1,0 +1,129 @@
+"""Sweep throughput, executor overhead and memory as runs grow.
+
+Prints, all measured in this run:
+
+1. throughput of a real sweep (runs per minute) with the serial executor, the process
+   pool with 1 and 2 workers and Dask (local cluster) with 2 workers, and the speed-up of
+   2 workers over 1;
+2. per-run overhead of each executor: start-up time, and the cost per task of sending a
+   task that does nothing and getting its result back;
+3. memory of the sweep process for N and 4N runs (peak traced Python allocations while
+   results stream to disk), against the baseline of keeping every result in one list.
+
+Usage: ``python benchmarks/bench_sweep.py [--runs 24] [--size 120] [--steps 40]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from simulation.executors import make_executor, perform_run, run_sweep
+from simulation.experiment import Experiment
+
+
+def experiment(runs: int, size: int, steps: int, seed: int = 1) -> Experiment:
+    world = {"population": {"size": size}, "network": {"mean_degree": min(10, size // 4)}}
+    return Experiment.from_dict(
+        {
+            "name": "bench",
+            "scenarios": [{"scenario": world, "label": "a"}, {"scenario": {**world, "mechanisms": {"exchange": {"b": 4.0}}}, "label": "b"}],
+            "replications": max(1, runs // 2),
+            "steps": steps,
+            "seed": seed,
+        }
+    )
+
+
+def _noop(x: int) -> int:
+    return x
+
+
+def throughput(exp: Experiment, tmp: Path) -> dict[str, float]:
+    rows = {}
+    for label, kind, workers in [
+        ("serial", "serial", 1),
+        ("process, 1 worker", "process", 1),
+        ("process, 2 workers", "process", 2),
+        ("dask local, 2 workers", "dask", 2),
+    ]:
+        out = tmp / label.replace(" ", "_").replace(",", "")
+        t = time.perf_counter()
+        res = run_sweep(exp, out, executor=kind, workers=workers, progress=False)
+        wall = time.perf_counter() - t
+        assert res.failed == 0, res.failed_ids
+        rows[label] = res.done / wall * 60
+        print(f"  {label:24s} {res.done:4d} runs in {wall:6.1f} s  = {rows[label]:7.1f} runs/min")
+        shutil.rmtree(out)
+    print(f"  speed-up of 2 process workers over 1: {rows['process, 2 workers'] / rows['process, 1 worker']:.2f}x "
+          f"(ideal 2.00x on 2 free cores)")
+    print(f"  process pool (1 worker) vs serial: {rows['process, 1 worker'] / rows['serial']:.2f}x")
+    return rows
+
+
+def overhead(tasks: int = 400) -> None:
+    for kind in ("serial", "process", "dask"):
+        t = time.perf_counter()
+        with make_executor(kind, workers=2) as ex:
+            list(ex.imap(_noop, range(4)))  # first results: workers are up
+            started = time.perf_counter() - t
+            t1 = time.perf_counter()
+            n = sum(1 for _ in ex.imap(_noop, range(tasks)))
+            per = (time.perf_counter() - t1) / n
+        print(f"  {kind:8s} start-up {started:6.2f} s   per task {per * 1e3:7.3f} ms")
+
+
+def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> None:
+    def streamed(exp: Experiment, out: Path) -> float:
+        gc.collect()
+        tracemalloc.start()
+        run_sweep(exp, out, executor="process", workers=2, progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        shutil.rmtree(out)
+        return peak / 2**20
+
+    def in_memory(exp: Experiment) -> float:
+        gc.collect()
+        tracemalloc.start()
+        with make_executor("process", workers=2) as ex:
+            kept = [r for _, r in ex.imap(perform_run, exp.runs())]
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del kept
+        return peak / 2**20
+
+    n_small, n_large = len(exp_small.runs()), len(exp_large.runs())
+    s_small, s_large = streamed(exp_small, tmp / "m1"), streamed(exp_large, tmp / "m2")
+    l_small, l_large = in_memory(exp_small), in_memory(exp_large)
+    print(f"  streamed to disk : {n_small:4d} runs peak {s_small:7.1f} MiB, {n_large:4d} runs peak {s_large:7.1f} MiB"
+          f"  -> ratio {s_large / s_small:.2f}")
+    print(f"  baseline, a list : {n_small:4d} runs peak {l_small:7.1f} MiB, {n_large:4d} runs peak {l_large:7.1f} MiB"
+          f"  -> ratio {l_large / l_small:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=24, help="runs of the throughput sweep")
+    ap.add_argument("--size", type=int, default=120, help="members per run")
+    ap.add_argument("--steps", type=int, default=40, help="weeks per run")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    try:
+        print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
+        throughput(experiment(args.runs, args.size, args.steps), tmp)
+        print("Executor overhead (2 workers; tasks that do nothing)")
+        overhead()
+        print("Memory of the sweep process as runs grow (results stream to disk)")
+        memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
