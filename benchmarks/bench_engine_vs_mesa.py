@@ -91,6 +91,45 @@ def time_model(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> t
     return build, (time.perf_counter() - t0) / steps * 1000.0
 
 
+def _timed(fn, name: str, acc: dict[str, float]):
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        acc[name] = acc.get(name, 0.0) + time.perf_counter() - t0
+        return out
+
+    return wrapper
+
+
+def stage_times(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> dict[str, float]:
+    """Milliseconds per step spent in each stage of the pipeline and in measuring (one run)."""
+    model = cls(scenario, rng=seed)
+    model.run_for(warmup)
+    acc: dict[str, float] = {}
+    if isinstance(model, GiveTakeModel):
+        for mech in model.pipeline:
+            mech.step = _timed(mech.step, mech.name, acc)
+        model._measure = _timed(model._measure, "metrics", acc)
+    else:
+        for name in model.pipeline:
+            setattr(model, f"do_{name}", _timed(getattr(model, f"do_{name}"), name, acc))
+        model.measure = _timed(model.measure, "metrics", acc)
+    t0 = time.perf_counter()
+    model.run_for(steps)
+    acc["total"] = time.perf_counter() - t0
+    return {k: v / steps * 1000.0 for k, v in acc.items()}
+
+
+def print_stages(size: int, stages: dict[str, dict[str, float]]) -> None:
+    print()
+    print(f"where the time goes at {size} members (ms/step, one run each)")
+    print(f"{'stage':<16} {'engine':>9} {'mesa':>9} {'ratio':>7}")
+    for k in [*DYNAMICS, "metrics", "total"]:
+        e, m = stages["engine"].get(k, 0.0), stages["mesa"].get(k, 0.0)
+        ratio = f"{m / e:6.1f}x" if e > 0 else "     -"
+        print(f"{k:<16} {e:>9.2f} {m:>9.2f} {ratio:>7}")
+
+
 def timing(sizes: list[int], warmup: int, steps: int, repeats: int) -> list[dict]:
     out = []
     for size in sizes:
@@ -132,6 +171,10 @@ def timing(sizes: list[int], warmup: int, steps: int, repeats: int) -> list[dict
                 "pipeline": DYNAMICS,
                 "engine_default_pipeline_ms_per_step": full,
                 "engine_default_pipeline_ms_per_step_median": statistics.median(full),
+                "stages_ms_per_step": {
+                    name: stage_times(cls, scenario, seed=2000, warmup=warmup, steps=steps)
+                    for name, cls in MODELS.items()
+                },
             }
         )
     return out
@@ -146,6 +189,9 @@ def print_timing(rows: list[dict]) -> None:
             f"{r['mesa_ms_per_step_median']:>13.2f} {r['ratio_median']:>11.1f}x"
         )
     print("(medians over repeats; ratio = mesa / engine per repeat, then the median)")
+    for r in rows:
+        print_stages(r["members"], r["stages_ms_per_step"])
+    print()
     print("pipeline timed: " + ", ".join(DYNAMICS))
     for r in rows:
         print(
