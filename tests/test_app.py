@@ -206,7 +206,7 @@ def test_every_lesson_builds_its_scenario():
         assert s.config.name == lesson.scenario
         for key, value in lesson.overrides.items():
             assert s.config.get(key) == value
-        assert "Watch for" in lesson.markdown()
+        assert "Watch for" in lesson.html()
 
 
 # -- the Solara page ---------------------------------------------------------------

@@ -15,7 +15,9 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 __all__ = ["Lesson", "LESSONS"]
@@ -35,13 +37,29 @@ class Lesson:
     watch: tuple[str, ...] = ()  # what to look at while it plays
     try_next: str = ""  # a change to make, then Reset
 
-    def markdown(self) -> str:
-        """The lesson as Markdown for the page."""
-        watch = "\n".join(f"- {w}" for w in self.watch)
+    def html(self) -> str:
+        """The lesson as HTML for the page (``**bold**`` and ``*italic*`` in the texts).
+
+        Built here rather than by a Markdown renderer: Solara's Markdown loads
+        KaTeX from a CDN, which a classroom without internet does not have.
+        """
+        watch = "".join(f"<li>{_inline(w)}</li>" for w in self.watch)
         return (
-            f"### {self.title}\n\n> {self.source}\n\n{self.story}\n\n**Watch for**\n\n{watch}\n\n"
-            f"**Then try:** {self.try_next}"
+            f"<h3>{escape(self.title)}</h3><blockquote>{_inline(self.source)}</blockquote>"
+            f"<p>{_inline(self.story)}</p><p><b>Watch for</b></p><ul>{watch}</ul>"
+            f"<p><b>Then try:</b> {_inline(self.try_next)}</p>"
         )
+
+
+def _inline(text: str) -> str:
+    """Escape ``text`` and turn ``**bold**`` and ``*italic*`` into HTML.
+
+    >>> _inline("a **b** and *c* < d")
+    'a <b>b</b> and <i>c</i> &lt; d'
+    """
+    out = escape(text, quote=False)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+    return re.sub(r"\*(.+?)\*", r"<i>\1</i>", out)
 
 
 _CLASS = {"population.size": 200}

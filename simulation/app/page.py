@@ -53,7 +53,10 @@ _CSS = """
 .gt-notice { border-radius: 6px; padding: 8px 10px; font-size: 13px; }
 .gt-error { background: #fdecea; border: 1px solid #e57373; color: #8a1c1c; }
 .gt-info { background: #e8f1fb; border: 1px solid #90b8e0; color: #1b4a78; }
-.gt-lesson blockquote { border-left: 3px solid #bbb; margin: 4px 0; padding-left: 8px; color: #444; }
+.gt-lesson blockquote { border-left: 3px solid #bbb; margin: 4px 0 8px 0; padding-left: 8px; color: #444; font-style: italic; }
+.gt-lesson h3 { font-size: 17px; margin: 2px 0 6px 0; }
+.gt-lesson ul { margin: 0 0 6px 0; }
+.gt-lesson p { margin: 0 0 6px 0; }
 """
 
 
@@ -271,7 +274,7 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
                     with solara.Column(style={"flex": "2 1 340px", "min-width": "320px"}, gap="10px"):
                         if lesson is not None:
                             with solara.Column(classes=["gt-panel", "gt-lesson"]):
-                                solara.Markdown(lesson.markdown())
+                                solara.HTML(tag="div", unsafe_innerHTML=lesson.html())
                         Inspector(session, version, select, pick, set_pick)
                 with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
                     for name, svg in frame.charts.items():

@@ -1,0 +1,293 @@
+"""The classroom app in a real browser: Debian's Chromium driven by Playwright against
+``givetake app`` served on a free localhost port.
+
+Every request the page makes is recorded; anything that would leave this machine
+is blocked and fails the test (the app must work in a classroom without
+internet), as do failed responses, console errors and uncaught page errors.
+Screenshots go to ``test-artifacts/app/``.  Without Chromium the tests are
+skipped, except under ``CI=true``, where a missing browser fails the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "app"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``givetake app`` on a free port (one server per test process)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    log = open(ARTIFACTS / f"server-{worker}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.close()
+                pytest.fail(f"givetake app did not start; see {log.name}")
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+class Tab:
+    """One browser tab on the app, recording everything that goes wrong."""
+
+    def __init__(self, browser, url: str, name: str):
+        self.name = name
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.offsite: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.page.on("response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None)
+        self.page.goto(url)
+        self.page.wait_for_selector(".gt-network-view svg circle", timeout=45_000)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        parsed = urlparse(url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
+            self.offsite.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    # -- reading the page ------------------------------------------------------
+    def week(self) -> int:
+        return int(self.page.inner_text(".gt-step-count"))
+
+    def members(self) -> int:
+        return int(self.page.inner_text(".gt-members"))
+
+    def network(self) -> str:
+        return self.page.inner_html(".gt-network-view")
+
+    def wait_week(self, predicate, timeout: float = 20) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            week = self.week()
+            if predicate(week):
+                return week
+            time.sleep(0.1)
+        raise AssertionError(f"week stayed at {self.week()}")
+
+    def wait_text(self, selector: str, pattern: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            loc = self.page.locator(selector)
+            if loc.count():
+                text = loc.first.inner_text()
+                if re.search(pattern, text):
+                    return text
+            time.sleep(0.1)
+        raise AssertionError(f"{selector}: {pattern!r} never appeared (last: {text!r})")
+
+    def choose(self, label: str, option: str) -> None:
+        """Pick ``option`` in the drop-down labelled ``label``."""
+        self.page.locator(".v-select", has=self.page.locator("label", has_text=label)).first.click()
+        self.page.locator(".v-select__content .v-list-item", has_text=option).first.click()
+
+    def shot(self, what: str) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=True)
+
+    def check_clean(self) -> None:
+        assert not self.offsite, f"requests off this machine: {self.offsite}"
+        assert not self.failed, f"failed requests: {self.failed}"
+        assert not self.errors, f"console errors: {self.errors}"
+        body = self.page.inner_text("body")
+        assert "Traceback" not in body
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def open_tab(browser, server, request):
+    tabs: list[Tab] = []
+
+    def open_(suffix: str = "") -> Tab:
+        tab = Tab(browser, server, request.node.name.removeprefix("test_") + suffix)
+        tabs.append(tab)
+        return tab
+
+    yield open_
+    try:
+        for tab in tabs:
+            tab.check_clean()
+    finally:
+        for tab in tabs:
+            tab.close()
+
+
+def _drawn_charts(tab: Tab) -> list[int]:
+    """Points drawn in each live chart, once it has a visible size."""
+    charts = tab.page.locator("svg.gt-chart")
+    out = []
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        assert box is not None and box["height"] > 80 and box["width"] > 200
+        out.append(int(charts.nth(i).get_attribute("data-points")))
+    return out
+
+
+def test_page_loads_offline_and_play_advances_the_week_and_changes_the_picture(open_tab):
+    tab = open_tab()
+    assert tab.week() == 0
+    assert tab.page.locator(".gt-network-view svg circle[data-slot]").count() == tab.members() > 0
+    points = _drawn_charts(tab)
+    assert len(points) == 4 and all(p > 0 for p in points[:3])
+    # the front-end really rendered: buttons and sliders came from the local assets
+    assert tab.page.locator("button.gt-play").is_visible()
+    assert tab.page.locator(".v-slider").count() > 3
+    tab.shot("start")
+    before = tab.network()
+    tab.page.click("button.gt-play")
+    tab.wait_week(lambda w: w >= 4)
+    tab.page.click("button.gt-play")  # pause
+    time.sleep(0.5)
+    paused = tab.week()
+    time.sleep(0.6)
+    assert tab.week() == paused
+    assert tab.network() != before
+    assert _drawn_charts(tab)[0] > 4
+    tab.shot("playing")
+
+
+def test_a_slider_change_then_reset_changes_the_population(open_tab):
+    tab = open_tab()
+    assert tab.members() == 300
+    size = tab.page.locator(".v-input.v-slider", has_text="size:").first
+    size.locator(".v-slider-thumb").focus()
+    tab.page.keyboard.press("Home")  # the smallest population
+    tab.wait_text(".gt-info", "press Reset")
+    tab.page.click("button.gt-reset")
+    tab.wait_text(".gt-members", r"^10$")
+    assert tab.page.locator(".gt-network-view svg circle[data-slot]").count() == 10
+    # an impossible mix is a message in the page, not a traceback, and the run stays
+    taker = tab.page.locator(".v-input.v-slider", has_text="taker share").first
+    taker.locator(".v-slider-thumb").focus()
+    tab.page.keyboard.press("End")
+    tab.wait_text(".gt-error", "shares must sum to 1")
+    tab.page.click("button.gt-reset")
+    assert tab.members() == 10
+    tab.shot("invalid-mix")
+    tab.page.click("button.gt-rescale")
+    tab.page.wait_for_selector(".gt-error", state="detached")
+
+
+def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_inspects(open_tab):
+    tab = open_tab()
+    tab.choose("Scenario", "referral_group")
+    tab.wait_text(".gt-note", "referral group")
+    assert tab.page.locator("button.gt-group", has_text="Networking style").count() == 1
+    assert tab.week() == 0
+    tab.page.click("button.gt-step")
+    tab.wait_week(lambda w: w == 1)
+    tab.shot("referral-group")
+
+    tab.choose("Lesson", "Users and abusers")
+    tab.wait_text(".gt-lesson", "bleed the network dry")
+    scenario = tab.page.locator(".v-select", has=tab.page.locator("label", has_text="Scenario")).first
+    assert "taker_invasion" in scenario.inner_text()
+    assert tab.week() == 0 and tab.members() == 200
+    circle = tab.page.locator(".gt-network-view svg circle[data-slot]").nth(5)
+    slot = circle.get_attribute("data-slot")
+    circle.click(force=True)
+    text = tab.wait_text(".gt-inspected", f"Member #{slot}")
+    assert re.search(r"giver|matcher|taker|connector", text)
+    tab.page.locator(".gt-inspector svg.gt-chart").nth(1).wait_for(timeout=10_000)
+    assert tab.page.locator(".gt-inspector svg.gt-chart").count() == 2  # trust and wealth over time
+    tab.shot("lesson-inspector")
+
+
+def test_two_tabs_keep_separate_models(open_tab):
+    a = open_tab("-a")
+    b = open_tab("-b")
+    for _ in range(3):
+        a.page.click("button.gt-step")
+    a.wait_week(lambda w: w == 3)
+    size = b.page.locator(".v-input.v-slider", has_text="size:").first
+    size.locator(".v-slider-thumb").focus()
+    b.page.keyboard.press("Home")
+    b.page.click("button.gt-reset")
+    b.wait_text(".gt-members", r"^10$")
+    assert b.week() == 0
+    assert a.week() == 3 and a.members() == 300
+    a.shot("stepped")
+    b.shot("reset")
