@@ -80,6 +80,7 @@ __all__ = [
     "burt_effective_size",
     "trust_pagerank",
     "parse_ids",
+    "life_stories",
 ]
 
 #: the events of an ecosystem's life (Palla, Barabási & Vicsek 2007)
@@ -95,6 +96,81 @@ def _ids(ids: Iterable[int]) -> str:
 def parse_ids(text: str) -> list[int]:
     """Ecosystem ids from a ``sources``/``targets`` cell (``"3,7"`` -> ``[3, 7]``)."""
     return [int(x) for x in str(text).split(",") if x != ""]
+
+
+def life_stories(ecosystems: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """One row per ecosystem: where it came from, how it lived and how it ended.
+
+    Built from the ``ecosystems`` and ``events`` tables of a run (so it also
+    works on saved results).  Columns: ``ecosystem, born, last_seen, lifetime,
+    detections, origin`` (``new``, ``split`` or ``merge``), ``parents`` (ids it
+    split from), ``fate`` (``alive``, ``died``, ``merged`` or ``split``),
+    ``ended`` (week of the end, NaN while alive), ``successors`` (ids that
+    carried on its members), ``peak_size, final_size, mean_goal_attainment,
+    value_created`` (over its life), ``taker_share_first, taker_share_last``
+    (when the run has takers) and ``story`` (its events in order, e.g.
+    ``"birth > growth > merge > death"``).
+
+    Examples
+    --------
+    >>> t = EcosystemTracker()
+    >>> _ = t.update(0, [set(range(8)), set(range(8, 14))])
+    >>> _ = t.update(10, [set(range(14))])
+    >>> eco = pd.DataFrame({"step": [0, 0, 10], "ecosystem": [0, 1, 0], "size": [8, 6, 14]})
+    >>> lives = life_stories(eco, pd.DataFrame(t.events))
+    >>> lives[["ecosystem", "fate", "ended", "successors", "story"]].to_dict("records")
+    [{'ecosystem': 0, 'fate': 'alive', 'ended': nan, 'successors': '', 'story': 'birth > merge'}, \
+{'ecosystem': 1, 'fate': 'merged', 'ended': 10.0, 'successors': '0', 'story': 'birth > merge'}]
+    """
+    columns = [
+        "ecosystem", "born", "last_seen", "lifetime", "detections", "origin", "parents", "fate", "ended",
+        "successors", "peak_size", "final_size", "mean_goal_attainment", "value_created",
+        "taker_share_first", "taker_share_last", "story",
+    ]  # fmt: skip
+    if len(ecosystems) == 0:
+        return pd.DataFrame(columns=columns)
+    involved: dict[int, list[tuple[int, str, list[int], list[int]]]] = {}
+    for row in events.itertuples(index=False):
+        src, tgt = parse_ids(row.sources), parse_ids(row.targets)
+        for eid in {int(row.ecosystem), *src, *tgt}:
+            involved.setdefault(eid, []).append((int(row.step), str(row.event), src, tgt))
+    out = []
+    for eid, rows in ecosystems.sort_values("step").groupby("ecosystem", sort=True):
+        eid = int(eid)
+        origin, parents, fate, ended, successors, story = "new", [], "alive", np.nan, [], []
+        for step, kind, src, tgt in involved.get(eid, []):
+            story.append(kind)
+            if eid in tgt and eid not in src and src:
+                origin, parents = kind, src
+            if eid in src and eid not in tgt:
+                fate = {"death": "died", "merge": "merged", "split": "split"}.get(kind, kind)
+                ended, successors = step, tgt
+        first, last = rows.iloc[0], rows.iloc[-1]
+        goal = rows["goal_attainment"].mean() if "goal_attainment" in rows else np.nan
+        value = rows["value_created"].sum() if "value_created" in rows else np.nan
+        taker = "share_taker" in rows
+        out.append(
+            {
+                "ecosystem": eid,
+                "born": int(first["step"]),
+                "last_seen": int(last["step"]),
+                "lifetime": int(last["step"] - first["step"]),
+                "detections": len(rows),
+                "origin": origin,
+                "parents": _ids(parents),
+                "fate": fate,
+                "ended": ended,
+                "successors": _ids(successors),
+                "peak_size": int(rows["size"].max()),
+                "final_size": int(last["size"]),
+                "mean_goal_attainment": float(goal),
+                "value_created": float(value),
+                "taker_share_first": float(first["share_taker"]) if taker else np.nan,
+                "taker_share_last": float(last["share_taker"]) if taker else np.nan,
+                "story": " > ".join(story),
+            }
+        )
+    return pd.DataFrame(out, columns=columns)
 
 
 # ---------------------------------------------------------------------------
@@ -695,6 +771,7 @@ class Ecosystems(Mechanism):
         self.count = 0
         self.largest = 0.0
         self.detections: list[int] = []
+        self._first_seen: dict[int, int] = {}
         # per-step series for the verdict
         self.series: dict[str, list[float]] = {k: [] for k in ("step", "value", "giant", "needs", "met")}
         self._giant = float("nan")
@@ -795,6 +872,8 @@ class Ecosystems(Mechanism):
         self._partition[alive] = lab
         groups = groups_from_labels(lab, alive, self.min_size)
         ids = self.tracker.update(model.steps, groups)
+        for eid in ids:
+            self._first_seen.setdefault(eid, model.steps)
 
         labels = np.full(pop.size, -1, np.int64)
         for eid, g in zip(ids, groups):
@@ -946,7 +1025,30 @@ class Ecosystems(Mechanism):
         )
         eco = pd.DataFrame(self.rows, columns=columns)
         events = pd.DataFrame(self.events, columns=_EVENT_COLUMNS)
-        return {"ecosystems": eco, "events": events, "influence": self.influence(model)[0]}
+        return {
+            "ecosystems": eco,
+            "events": events,
+            "ecosystem_lives": life_stories(eco, events),
+            "influence": self.influence(model)[0],
+        }
+
+    def stats(self) -> dict[str, Any]:
+        """Counts over the run: detections, ecosystems now and ever, mean lifetime of ended ones."""
+        ended = [e for e in self.events if e["event"] in ("death", "merge", "split")]
+        lifetimes = []
+        for e in ended:
+            for eid in parse_ids(e["sources"]):
+                if eid not in parse_ids(e["targets"]) and eid in self._first_seen:
+                    lifetimes.append(e["step"] - self._first_seen[eid])
+        final = [r for r in self.rows if self.detections and r["step"] == self.detections[-1]]
+        return {
+            "detections": len(self.detections),
+            "final": self.count,
+            "ever": self.tracker.next_id,
+            "largest_share": self.largest,
+            "final_goal_attainment": _mean([r["goal_attainment"] for r in final]),
+            "mean_lifetime_of_ended": _mean(lifetimes),
+        }
 
     def summary(self, model: GiveTakeModel) -> dict[str, Any]:
         v = self.verdict()
@@ -956,8 +1058,15 @@ class Ecosystems(Mechanism):
             "collapse_reason": v.reason,
             "ecosystem_events": self.tracker.counts(),
             "ecosystem_method": self.method_used,
+            "ecosystem_stats": self.stats(),
             "influence": self.influence(model)[1],
         }
+
+
+def _mean(values: list[float]) -> float | None:
+    """Mean of the values that are numbers, or None (JSON has no NaN)."""
+    ok = [float(v) for v in values if v is not None and not math.isnan(v)]
+    return sum(ok) / len(ok) if ok else None
 
 
 _ECOSYSTEM_COLUMNS = [

@@ -18,6 +18,7 @@ from simulation.ecosystems import (
     burt_effective_size,
     detect_communities,
     judge,
+    life_stories,
     parse_ids,
     trust_pagerank,
 )
@@ -126,6 +127,34 @@ def test_tracking_is_deterministic_and_counts_every_event_kind():
     counts = a.counts()
     assert list(counts) == list(EVENTS)
     assert counts == {"birth": 3, "growth": 1, "contraction": 1, "merge": 1, "split": 1, "death": 1}
+
+
+def test_life_stories_tell_origin_fate_and_events_of_each_ecosystem():
+    t = EcosystemTracker()
+    parts = {
+        0: [set(range(10)), set(range(10, 20)), set(range(20, 26))],
+        1: [set(range(20)), set(range(20, 26))],  # the first two merge
+        2: [set(range(12)), set(range(12, 20)), set(range(20, 26))],  # which splits again
+        3: [set(range(12)), set(range(12, 20))],  # the third dies
+    }
+    rows = []
+    for step, groups in parts.items():
+        for eid, g in zip(t.update(step, groups), groups):
+            rows.append({"step": step, "ecosystem": eid, "size": len(g), "share_taker": 0.1 * step})
+    lives = life_stories(pd.DataFrame(rows), pd.DataFrame(t.events)).set_index("ecosystem")
+    survivor = next(eid for eid, g in t.groups.items() if 0 in g)  # the merged id that lives on
+    absorbed = 1 - survivor
+    assert lives.loc[absorbed, "fate"] == "merged" and lives.loc[absorbed, "ended"] == 1
+    assert parse_ids(lives.loc[absorbed, "successors"]) == [survivor]
+    assert lives.loc[survivor, "story"] == "birth > merge > split" and lives.loc[survivor, "fate"] == "alive"
+    assert lives.loc[2, "fate"] == "died" and lives.loc[2, "story"] == "birth > death"
+    assert lives.loc[2, "lifetime"] == 2 and lives.loc[2, "detections"] == 3
+    newcomer = max(t.groups)
+    assert lives.loc[newcomer, "origin"] == "split" and parse_ids(lives.loc[newcomer, "parents"]) == [
+        survivor
+    ]
+    assert lives.loc[survivor, "peak_size"] == 20 and lives.loc[survivor, "final_size"] == 12
+    assert lives.loc[survivor, "taker_share_last"] == pytest.approx(0.3)
 
 
 # ---------------------------------------------------------------------------
@@ -333,6 +362,9 @@ def test_run_outputs_tables_summary_and_metrics(tmp_path):
     assert sum(s["ecosystem_events"].values()) == len(events)
     assert s["ecosystem_events"]["birth"] == (events["event"] == "birth").sum()
     assert -1 <= s["influence"]["rank_centrality"] <= 1
+    stats = s["ecosystem_stats"]
+    assert stats["detections"] == 5 and stats["final"] == len(eco[eco["step"] == 20])
+    assert stats["ever"] == eco["ecosystem"].nunique() == len(result.tables["ecosystem_lives"])
     ts = result.timeseries
     last = eco[eco["step"] == 20]
     assert ts["ecosystems"].iloc[-1] == len(last)
