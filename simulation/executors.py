@@ -223,16 +223,22 @@ class SerialExecutor(Executor):
             yield item, fn(item)
 
 
-def _die_with_parent() -> None:
-    """Worker start-up: on Linux, ask the kernel to end this worker when its parent dies."""
-    try:
-        import ctypes
-        import signal
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end this worker soon after the sweep process ``parent`` dies
+    (killed, crashed), instead of finishing runs nobody will store."""
+    import threading
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user
+                os._exit(1)
+
+    threading.Thread(target=watch, name="givetake-parent-watch", daemon=True).start()
 
 
 class ProcessExecutor(Executor):
@@ -252,7 +258,9 @@ class ProcessExecutor(Executor):
         ctx = mp.get_context("forkserver")
         # everything a run imports, loaded once in the server rather than in every worker
         ctx.set_forkserver_preload(["simulation.executors", "simulation.run", "simulation.ecosystems", "igraph"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_die_with_parent)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
+        )
         return self._pool
 
     def __enter__(self) -> ProcessExecutor:
@@ -263,6 +271,16 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def __exit__(self, exc_type, *exc: object) -> None:
+        if exc_type is not None and self._pool is not None:
+            # interrupted (Ctrl-C) or failed: stop the runs in flight now rather than waiting
+            # for them; they are not in the store and a --resume redoes them
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.close()
 
     def imap(self, fn, items):
         from concurrent.futures import FIRST_COMPLETED, wait

@@ -142,6 +142,8 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None) -> Pa
             body = figure("effect_sizes", plots.effect_sizes(pairs, conds, outcomes))
             sig = pairs[pairs["significant"]]
             body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = 0.05).</p>"
+            if not sig.empty:
+                body += "<h3>Significant differences</h3>" + _table(_significant_view(sig), digits=3)
             cols = ["outcome", "a", "b", "mean_a", "mean_b", "cliffs_delta", "effect", "cohens_d",
                     "mannwhitney_p", "p_holm", "welch_p_holm", "significant"]
             body += "<details><summary>All comparisons</summary>" + _table(pairs[cols], digits=4) + "</details>"
@@ -199,6 +201,9 @@ def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col:
             ranking = " > ".join(html.escape(c) for c in means.sort_values(ascending=False).index)
             sig = block[block["significant"]]
             large = sig[sig["effect"] == "large"]
+            if sig.empty:
+                items.append(f"<b>{html.escape(label)}</b>: no significant difference between conditions.")
+                continue
             text = f"<b>{html.escape(label)}</b>: {ranking} (by mean). {len(sig)} of {len(block)} pairs differ significantly"
             if len(large):
                 examples = "; ".join(
@@ -298,6 +303,25 @@ def _final_wide(finals: pd.DataFrame) -> pd.DataFrame:
     n = finals.groupby("condition")["n"].max().reindex(order)
     wide.insert(0, "n", n.to_numpy())
     return wide.reset_index()
+
+
+def _significant_view(sig: pd.DataFrame) -> pd.DataFrame:
+    higher = sig["direction"]
+    lower = np.where(sig["direction"] == sig["a"], sig["b"], sig["a"])
+    mean_hi = np.where(sig["direction"] == sig["a"], sig["mean_a"], sig["mean_b"])
+    mean_lo = np.where(sig["direction"] == sig["a"], sig["mean_b"], sig["mean_a"])
+    return pd.DataFrame(
+        {
+            "outcome": [an.OUTCOME_LABELS.get(o, o) for o in sig["outcome"]],
+            "higher": higher.to_numpy(),
+            "mean (higher)": mean_hi,
+            "lower": lower,
+            "mean (lower)": mean_lo,
+            "|Cliff's δ|": sig["cliffs_delta"].abs().to_numpy(),
+            "effect": sig["effect"].to_numpy(),
+            "p (Holm)": sig["p_holm"].to_numpy(),
+        }
+    )
 
 
 def _collapse_view(col: pd.DataFrame) -> pd.DataFrame:

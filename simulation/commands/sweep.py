@@ -36,6 +36,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
+def _stop_on_sigterm() -> None:
+    """A batch system's SIGTERM (job time limit, ``kill``) stops the sweep like Ctrl-C:
+    runs in flight are dropped, the manifest records the session's end."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(args: argparse.Namespace) -> int:
     from ..executors import run_sweep
     from ..experiment import load_experiment
@@ -49,6 +60,7 @@ def main(args: argparse.Namespace) -> int:
     if args.scheduler and args.executor != "dask":
         raise InputError("--scheduler: only used with --executor dask")
     experiment = load_experiment(args.experiment)
+    _stop_on_sigterm()
     out = Path(args.out) if args.out else Path("results") / experiment.name
     text = Path(args.experiment).read_text()
     n = len(experiment.scenarios) * len(experiment.points) * (args.replications or experiment.replications)
