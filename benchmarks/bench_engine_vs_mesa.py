@@ -80,29 +80,30 @@ def scenario_for(size: int, pipeline: list[str] = DYNAMICS) -> Scenario:
 # -- timing ----------------------------------------------------------------------
 
 
-def time_model(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> tuple[float, float]:
-    """(build seconds, milliseconds per step) of one run."""
+def time_model(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> dict[str, float]:
+    """Build seconds, and wall-clock and CPU milliseconds per step, of one run."""
     t0 = time.perf_counter()
     model = cls(scenario, rng=seed)
     build = time.perf_counter() - t0
     model.run_for(warmup)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model.run_for(steps)
-    return build, (time.perf_counter() - t0) / steps * 1000.0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"build_s": build, "wall_ms": wall / steps * 1000.0, "cpu_ms": cpu / steps * 1000.0}
 
 
 def _timed(fn, name: str, acc: dict[str, float]):
     def wrapper(*args, **kwargs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn(*args, **kwargs)
-        acc[name] = acc.get(name, 0.0) + time.perf_counter() - t0
+        acc[name] = acc.get(name, 0.0) + time.process_time() - t0
         return out
 
     return wrapper
 
 
 def stage_times(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> dict[str, float]:
-    """Milliseconds per step spent in each stage of the pipeline and in measuring (one run)."""
+    """CPU milliseconds per step spent in each stage of the pipeline and in measuring (one run)."""
     model = cls(scenario, rng=seed)
     model.run_for(warmup)
     acc: dict[str, float] = {}
@@ -114,15 +115,15 @@ def stage_times(cls, scenario: Scenario, seed: int, warmup: int, steps: int) -> 
         for name in model.pipeline:
             setattr(model, f"do_{name}", _timed(getattr(model, f"do_{name}"), name, acc))
         model.measure = _timed(model.measure, "metrics", acc)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     model.run_for(steps)
-    acc["total"] = time.perf_counter() - t0
+    acc["total"] = time.process_time() - t0
     return {k: v / steps * 1000.0 for k, v in acc.items()}
 
 
 def print_stages(size: int, stages: dict[str, dict[str, float]]) -> None:
     print()
-    print(f"where the time goes at {size} members (ms/step, one run each)")
+    print(f"where the time goes at {size} members (cpu ms/step, one run each)")
     print(f"{'stage':<16} {'engine':>9} {'mesa':>9} {'ratio':>7}")
     for k in [*DYNAMICS, "metrics", "total"]:
         e, m = stages["engine"].get(k, 0.0), stages["mesa"].get(k, 0.0)
@@ -134,61 +135,59 @@ def timing(sizes: list[int], warmup: int, steps: int, repeats: int) -> list[dict
     out = []
     for size in sizes:
         scenario = scenario_for(size)
-        ms = {name: [] for name in MODELS}
+        runs: dict[str, list[dict]] = {name: [] for name in MODELS}
         full = []
-        build = {name: [] for name in MODELS}
-        ratios = []
         for rep in range(repeats):
             order = list(MODELS) if rep % 2 == 0 else list(MODELS)[::-1]  # alternate who runs first
-            this = {}
             for name in order:
-                b, t = time_model(MODELS[name], scenario, seed=1000 + rep, warmup=warmup, steps=steps)
-                build[name].append(b)
-                ms[name].append(t)
-                this[name] = t
-            ratios.append(this["mesa"] / this["engine"])
-            full.append(time_model(GiveTakeModel, scenario_for(size, DEFAULT_PIPELINE), 1000 + rep, warmup, steps)[1])
+                runs[name].append(time_model(MODELS[name], scenario, seed=1000 + rep, warmup=warmup, steps=steps))
+            full.append(time_model(GiveTakeModel, scenario_for(size, DEFAULT_PIPELINE), 1000 + rep, warmup, steps))
+            e, m = runs["engine"][-1], runs["mesa"][-1]
             print(
-                f"  size {size:>5}  repeat {rep + 1}/{repeats}: engine {this['engine']:8.2f} ms/step, "
-                f"mesa {this['mesa']:8.2f} ms/step, ratio {ratios[-1]:5.2f}",
+                f"  size {size:>5}  repeat {rep + 1}/{repeats}: engine {e['wall_ms']:8.2f} ms/step "
+                f"(cpu {e['cpu_ms']:.2f}), mesa {m['wall_ms']:8.2f} ms/step (cpu {m['cpu_ms']:.2f}), "
+                f"ratio {m['wall_ms'] / e['wall_ms']:5.2f} (cpu {m['cpu_ms'] / e['cpu_ms']:.2f})",
                 flush=True,
             )
-        out.append(
-            {
-                "members": size,
-                "mean_degree": scenario.get("network.mean_degree"),
-                "warmup_steps": warmup,
-                "timed_steps": steps,
-                "repeats": repeats,
-                "engine_ms_per_step": ms["engine"],
-                "mesa_ms_per_step": ms["mesa"],
-                "engine_build_s": build["engine"],
-                "mesa_build_s": build["mesa"],
-                "ratios": ratios,
-                "engine_ms_per_step_median": statistics.median(ms["engine"]),
-                "mesa_ms_per_step_median": statistics.median(ms["mesa"]),
-                "ratio_median": statistics.median(ratios),
-                "pipeline": DYNAMICS,
-                "engine_default_pipeline_ms_per_step": full,
-                "engine_default_pipeline_ms_per_step_median": statistics.median(full),
-                "stages_ms_per_step": {
-                    name: stage_times(cls, scenario, seed=2000, warmup=warmup, steps=steps)
-                    for name, cls in MODELS.items()
-                },
-            }
-        )
+        row: dict = {
+            "members": size,
+            "mean_degree": scenario.get("network.mean_degree"),
+            "warmup_steps": warmup,
+            "timed_steps": steps,
+            "repeats": repeats,
+            "pipeline": DYNAMICS,
+        }
+        for clock in ("wall_ms", "cpu_ms"):
+            for name in MODELS:
+                row[f"{name}_{clock}_per_step"] = [r[clock] for r in runs[name]]
+                row[f"{name}_{clock}_per_step_median"] = statistics.median(row[f"{name}_{clock}_per_step"])
+            ratios = [m[clock] / e[clock] for e, m in zip(runs["engine"], runs["mesa"])]
+            row[f"ratios_{clock}"] = ratios
+            row[f"ratio_{clock}_median"] = statistics.median(ratios)
+        for name in MODELS:
+            row[f"{name}_build_s"] = [r["build_s"] for r in runs[name]]
+        row["engine_default_pipeline_wall_ms_per_step_median"] = statistics.median(r["wall_ms"] for r in full)
+        row["stages_ms_per_step"] = {
+            name: stage_times(cls, scenario, seed=2000, warmup=warmup, steps=steps) for name, cls in MODELS.items()
+        }
+        out.append(row)
     return out
 
 
 def print_timing(rows: list[dict]) -> None:
     print()
-    print(f"{'members':>8} {'steps':>6} {'reps':>5} {'engine ms/step':>15} {'mesa ms/step':>13} {'speed ratio':>12}")
+    print(
+        f"{'members':>8} {'steps':>6} {'reps':>5} {'engine ms/step':>15} {'mesa ms/step':>13} {'speed ratio':>12}"
+        f" {'engine cpu ms':>14} {'mesa cpu ms':>12} {'cpu ratio':>10}"
+    )
     for r in rows:
         print(
-            f"{r['members']:>8} {r['timed_steps']:>6} {r['repeats']:>5} {r['engine_ms_per_step_median']:>15.2f} "
-            f"{r['mesa_ms_per_step_median']:>13.2f} {r['ratio_median']:>11.1f}x"
+            f"{r['members']:>8} {r['timed_steps']:>6} {r['repeats']:>5} {r['engine_wall_ms_per_step_median']:>15.2f} "
+            f"{r['mesa_wall_ms_per_step_median']:>13.2f} {r['ratio_wall_ms_median']:>11.1f}x"
+            f" {r['engine_cpu_ms_per_step_median']:>14.2f} {r['mesa_cpu_ms_per_step_median']:>12.2f}"
+            f" {r['ratio_cpu_ms_median']:>9.1f}x"
         )
-    print("(medians over repeats; ratio = mesa / engine per repeat, then the median)")
+    print("(medians over repeats; ratio = mesa / engine per repeat, then the median; cpu: process time)")
     for r in rows:
         print_stages(r["members"], r["stages_ms_per_step"])
     print()
@@ -196,7 +195,7 @@ def print_timing(rows: list[dict]) -> None:
     for r in rows:
         print(
             f"for reference, the engine with the whole default pipeline (+ {', '.join(OBSERVERS)}) at "
-            f"{r['members']} members: {r['engine_default_pipeline_ms_per_step_median']:.2f} ms/step"
+            f"{r['members']} members: {r['engine_default_pipeline_wall_ms_per_step_median']:.2f} ms/step"
         )
 
 
@@ -387,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="dotted scenario override for both models, e.g. mechanisms.giving.capacity=1")
     ap.add_argument("--one-step", type=int, default=None, metavar="N",
-                    help="samples of one step from the same state (default 40, quick 10; 0: skip)")
+                    help="samples of one step from the same state (default 100, quick 10; 0: skip)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--no-agreement", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help=f"JSON output (default {RESULTS.relative_to(HERE.parent)} "
@@ -425,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agreement runs: {seeds} seeds x 2 models, {size} members x {steps_agree} steps")
         result["agreement"] = agreement(size, steps_agree, seeds, window)
         print_agreement(result["agreement"])
-    n_one = args.one_step if args.one_step is not None else (10 if q else 40)
+    n_one = args.one_step if args.one_step is not None else (10 if q else 100)
     if n_one:
         print()
         print(f"one-step runs: {n_one} samples x 2 models, {size} members")
