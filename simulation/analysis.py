@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,7 +418,9 @@ def _one_sample_p(diff: np.ndarray) -> float:
         return float("nan")
     if np.ptp(d) == 0:
         return 1.0 if d[0] == 0 else 0.0
-    return float(stats.ttest_1samp(d, 0.0).pvalue)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_1samp(d, 0.0).pvalue)
 
 
 _ECO_ID = ("ecosystem", "ecosystem_id", "eco", "id", "community", "track")
@@ -481,8 +484,11 @@ def pairwise(data: SweepData, outcomes: list[str] | None = None, alpha: float = 
             if len(xa) < 2 or len(xb) < 2:
                 continue
             same = np.ptp(np.concatenate([xa, xb])) == 0
-            welch_p = float("nan") if same else float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
-            mw_p = 1.0 if same else float(stats.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+            with warnings.catch_warnings():
+                # nearly constant outcomes (e.g. no member ever leaves) are fine: the tests say "no difference"
+                warnings.simplefilter("ignore", RuntimeWarning)
+                welch_p = float("nan") if same else float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
+                mw_p = 1.0 if same else float(stats.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
             block.append(
                 {
                     "outcome": outcome,

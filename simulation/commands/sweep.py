@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
     p.add_argument("--replications", type=int, default=None, metavar="N", help="replications per scenario and point")
     p.add_argument("--steps", type=int, default=None, metavar="N", help="weeks per run")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="master seed of the runs, replacing the file's (to check that conclusions hold across seeds)")
     p.add_argument("--resume", action="store_true", help="complete an existing results folder: run only missing or failed runs")
     p.add_argument("--out", metavar="DIR", default=None, help="results folder (default: results/<experiment name>)")
     p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
@@ -60,6 +63,10 @@ def main(args: argparse.Namespace) -> int:
     if args.scheduler and args.executor != "dask":
         raise InputError("--scheduler: only used with --executor dask")
     experiment = load_experiment(args.experiment)
+    if args.seed is not None:
+        if not 0 <= args.seed < 2**63:
+            raise InputError(f"--seed {args.seed}: expected an integer in [0, 2**63 - 1]")
+        experiment = dataclasses.replace(experiment, seed=args.seed)
     _stop_on_sigterm()
     out = Path(args.out) if args.out else Path("results") / experiment.name
     text = Path(args.experiment).read_text()
