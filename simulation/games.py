@@ -490,22 +490,23 @@ class Update(Mechanism):
 
     # -- one member at a time ------------------------------------------------------
     def _lists(self, model: GiveTakeModel):
-        view, _ = self.play.adjacency(model)
+        view = model.ties.directed(model.population.size)
         if self._lists_key is not view:
             dst = view.dst.tolist()
             start = view.start.tolist()
             self._nbrs = [dst[start[i] : start[i + 1]] for i in range(len(start) - 1)]
+            self._deg = np.diff(view.start).tolist()
             self._lists_key = view
-        return self._nbrs
+        return self._nbrs, self._deg
 
     def _asynchronous(self, model: GiveTakeModel) -> None:
         play, pop = self.play, model.population
-        nbrs = self._lists(model)
-        members = pop.alive_slots().tolist()
+        nbrs, deg = self._lists(model)
+        alive = pop.alive_slots()
+        members = alive.tolist()
         coop_arr = play.cooperating(model)
         coop = coop_arr.astype(np.int8).tolist()
         ncoop = play.ncoop.astype(np.int64).tolist()  # play ran earlier this step
-        deg = [len(x) for x in nbrs]
         pay = play.payoff.tolist()
         R, S, T, P = play.R, play.S, play.T, play.P
         self_play, averaged = play.self_play, play.averaged
@@ -520,23 +521,14 @@ class Update(Mechanism):
             f = 1.0 - w + w * p
             return f if f > 0.0 else 0.0
 
-        fit = [fit_of(p) for p in pay] if use_fit else []
-        fmax = max((fit[i] for i in members), default=0.0) if use_fit else 0.0
-
-        def payoff(j: int) -> float:
-            nc = ncoop[j]
-            dg = deg[j]
-            if coop[j]:
-                v = nc * R + (dg - nc) * S + (R if self_play else 0.0)
-            else:
-                v = nc * T + (dg - nc) * P + (P if self_play else 0.0)
-            if averaged:
-                g = dg + self_play
-                v = v / g if g else 0.0
-            return v
+        fit_arr = self.fitness_from(play.payoff) if use_fit else np.zeros(0)
+        fit = fit_arr.tolist()
+        # an upper bound of every fitness, for rejection sampling (raised when a fitness grows)
+        fmax = float(fit_arr.max()) if len(fit_arr) else 0.0
+        self_r, self_p = (R, P) if self_play else (0.0, 0.0)
 
         n_alive = len(members)
-        n_coop = sum(coop[i] for i in members)
+        n_coop = int(np.count_nonzero(coop_arr[alive]))
         rand = model.random.random
 
         def flip(i: int) -> None:
@@ -545,11 +537,17 @@ class Update(Mechanism):
             coop[i] = new
             n_coop += 1 if new else -1
             d = 1 if new else -1
-            changed = nbrs[i] + [i]
             for j in nbrs[i]:
                 ncoop[j] += d
-            for j in changed:
-                p = payoff(j)
+            for j in nbrs[i] + [i]:
+                nc, dg = ncoop[j], deg[j]
+                if coop[j]:
+                    p = nc * R + (dg - nc) * S + self_r
+                else:
+                    p = nc * T + (dg - nc) * P + self_p
+                if averaged:
+                    g = dg + self_play
+                    p = p / g if g else 0.0
                 pay[j] = p
                 if use_fit:
                     f = fit_of(p)
