@@ -61,6 +61,7 @@ __all__ = [
     "ecosystem_life",
     "pairwise",
     "sensitivity",
+    "agreement",
     "OUTCOME_LABELS",
 ]
 
@@ -599,3 +600,20 @@ def sensitivity(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFr
                 rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "spearman",
                              "rho": float(r.statistic), "p": float(r.pvalue)})
     return pd.DataFrame(rows)
+
+
+def agreement(pairs: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """Which pairwise differences two sweeps (e.g. two master seeds) agree on.
+
+    Returns one row per outcome and pair of conditions found in both, with
+    ``significant_here``, ``significant_there``, whether the direction is the
+    same, and ``stable`` = significant in both in the same direction.
+    """
+    if pairs.empty or other.empty:
+        return pd.DataFrame()
+    keys = ["outcome", "a", "b"]
+    cols = keys + ["difference", "cliffs_delta", "p_holm", "significant"]
+    m = pairs[cols].merge(other[cols], on=keys, suffixes=("_here", "_there"))
+    m["same_direction"] = np.sign(m["difference_here"]) == np.sign(m["difference_there"])
+    m["stable"] = m["significant_here"] & m["significant_there"] & m["same_direction"]
+    return m

@@ -566,7 +566,7 @@ def _prepare(store: Store, experiment: Experiment, identity: dict[str, Any], res
             if old.get(key) != identity[key]:
                 raise InputError(
                     f"{store.path}: was written by {what} ({manifest.get('experiment_file', '?')}); "
-                    "refusing to mix results -- use another --out"
+                    "refusing to mix results -- remove that folder or choose another --out"
                 )
         return manifest
     if store.path.exists() and any(p for p in store.path.iterdir() if p.name != ".lock"):

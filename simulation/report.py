@@ -28,8 +28,11 @@ from .store import Store, now
 __all__ = ["write_report", "conclusions"]
 
 
-def write_report(store_dir: str | Path, out_dir: str | Path | None = None) -> Path:
+def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compare: str | Path | None = None) -> Path:
     """Analyse the store at ``store_dir`` and write its report; returns the path of ``report.html``.
+
+    ``compare`` is another store of the same experiment (e.g. another master seed): the
+    report then says which significant differences hold in both.
 
     Raises
     ------
@@ -154,6 +157,15 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None) -> Pa
                 "effect sizes: Cliff's delta (|δ| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large) "
                 "and Cohen's d.",
             ))
+
+            if compare is not None:
+                other_store = Store(compare)
+                if not other_store.exists():
+                    raise InputError(f"{other_store.path}: not a givetake results folder (no manifest.json)")
+                other = an.load(other_store)
+                agree = an.agreement(pairs, an.pairwise(other, outcomes))
+                table("agreement", agree)
+                sections.append(_section("Stability across sweeps", _stability(agree, other_store.path, man, other.manifest)))
 
         sens = an.sensitivity(data, outcomes)
         table("sensitivity", sens)
@@ -303,6 +315,32 @@ def _final_wide(finals: pd.DataFrame) -> pd.DataFrame:
     n = finals.groupby("condition")["n"].max().reindex(order)
     wide.insert(0, "n", n.to_numpy())
     return wide.reset_index()
+
+
+def _stability(agree: pd.DataFrame, other: Path, man: dict, other_man: dict) -> str:
+    if agree.empty:
+        return "<p class='note'>The two sweeps share no comparisons.</p>"
+    here, there = agree["significant_here"], agree["significant_there"]
+    stable = agree[agree["stable"]]
+    text = (
+        f"<p>Compared with <code>{html.escape(str(other))}</code> (master seed {html.escape(str(other_man.get('master_seed')))}; "
+        f"this sweep: {html.escape(str(man.get('master_seed')))}): of {len(agree)} comparisons, {int(here.sum())} are "
+        f"significant here, {int(there.sum())} there, and <b>{len(stable)} in both, in the same direction</b>; "
+        f"{int((here ^ there).sum())} are significant in only one of them.</p>"
+    )
+    if not stable.empty:
+        view = stable.assign(
+            outcome=[an.OUTCOME_LABELS.get(o, o) for o in stable["outcome"]],
+            higher=np.where(stable["difference_here"] > 0, stable["a"], stable["b"]),
+            lower=np.where(stable["difference_here"] > 0, stable["b"], stable["a"]),
+        )[["outcome", "higher", "lower", "cliffs_delta_here", "cliffs_delta_there", "p_holm_here", "p_holm_there"]]
+        text += "<h3>Significant in both</h3>" + _table(view, digits=3)
+    only = agree[here ^ there]
+    if not only.empty:
+        text += "<details><summary>Significant in one sweep only</summary>" + _table(
+            only[["outcome", "a", "b", "cliffs_delta_here", "cliffs_delta_there", "p_holm_here", "p_holm_there"]], digits=3
+        ) + "</details>"
+    return text
 
 
 def _significant_view(sig: pd.DataFrame) -> pd.DataFrame:

@@ -223,3 +223,16 @@ def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, 
     assert "No ecosystem tracking in these runs" in html
     assert main(["report", str(tmp_path)]) == 2
     assert "not a givetake results folder" in capsys.readouterr().err
+
+
+def test_agreement_keeps_only_differences_significant_in_both_sweeps_in_one_direction():
+    rng = np.random.default_rng(7)
+    first = _synthetic({"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "mid": rng.normal(0.2, 1, 12)})
+    second = _synthetic({"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "mid": rng.normal(0.2, 1, 12)})
+    flipped = _synthetic({"low": rng.normal(3, 1, 12), "high": rng.normal(0, 1, 12), "mid": rng.normal(0.2, 1, 12)})
+    a = an.pairwise(first, ["final_mean_wealth"])
+    same = an.agreement(a, an.pairwise(second, ["final_mean_wealth"])).set_index(["a", "b"])
+    assert same.loc[("low", "high"), "stable"]
+    assert not same.loc[("low", "mid"), "stable"]  # a small difference is not significant
+    other = an.agreement(a, an.pairwise(flipped, ["final_mean_wealth"])).set_index(["a", "b"])
+    assert not other.loc[("low", "high"), "stable"] and not other.loc[("low", "high"), "same_direction"]
