@@ -215,6 +215,18 @@ def _condition_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Ser
     return label
 
 
+def _strategy_columns(store: Store) -> list[str]:
+    """Strategy names of the ``wealth_<strategy>`` columns of the stored timeseries."""
+    import pyarrow.parquet as pq
+
+    folder = store.data / "timeseries"
+    done = store.done_ids()
+    for f in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        if f.stem in done:
+            return [c.removeprefix("wealth_") for c in pq.read_schema(f).names if c.startswith("wealth_")]
+    return []
+
+
 def load(store: Store | str) -> SweepData:
     """Read a store's tables and label each run with its condition."""
     store = store if isinstance(store, Store) else Store(store)
@@ -231,14 +243,16 @@ def load(store: Store | str) -> SweepData:
         rank = {s: i for i, s in enumerate(scen_order)}
         order.sort(key=lambda c: rank.get(summary.loc[summary["condition"] == c, "scenario"].iloc[0], 1e9))
     cond = summary.set_index("run_id")["condition"]
-    ts = store.load("timeseries")
-    members = store.load("members")
+    # only the columns the analyses use: a sweep of many runs stays small in memory
+    ts_cols = ["run_id", "step", *TRAJECTORY_METRICS, *[f"wealth_{s}" for s in _strategy_columns(store)]]
+    ts = store.load("timeseries", columns=ts_cols)
+    members = store.load("members", columns=["run_id", "strategy", "wealth"])
     for df in (ts, members):
         if not df.empty:
             df["condition"] = df["run_id"].map(cond)
     extra = {}
-    for name in store.tables():
-        if name not in ("summary", "timeseries", "members"):
+    for name in ("ecosystems", "events"):
+        if name in store.tables():
             df = store.load(name)
             if not df.empty and "run_id" in df.columns:
                 df["condition"] = df["run_id"].map(cond)
