@@ -54,6 +54,7 @@ __all__ = [
     "validate",
     "write_report",
     "format_table",
+    "kaleidoscope",
 ]
 
 #: 12 ln 2 - 8: Nowak & May's cooperator share in the chaotic regime
@@ -476,6 +477,49 @@ def _figures(results: list[StudyResult], fig_dir: Path) -> dict[str, str]:
     return out
 
 
+def kaleidoscope(path: str | Path, side: int = 99, b: float = 1.85, steps: tuple[int, ...] = (10, 30, 60, 120)) -> Path:
+    """Draw Nowak & May's kaleidoscope: one defector in the centre of a lattice of cooperators.
+
+    Colours follow Nowak & May (1992): blue a cooperator that was a cooperator, red a
+    defector that was a defector, yellow a new defector, green a new cooperator.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    from .model import GiveTakeModel
+    from .scenario_files import load_scenario
+
+    scenario = load_scenario(
+        "nowak_may",
+        {"network.width": side, "network.height": side, "game.b": b, "game.init": "single_defector_centre"},
+    )
+    model = GiveTakeModel(scenario, rng=0)
+    c_index = model.strategy_names.index("cooperate")
+    grid = model.population.strategy[: side * side] == c_index
+    cmap = ListedColormap(["#d62728", "#ffdd00", "#2ca02c", "#1f4e9c"])  # DD, CD, DC, CC
+    fig, axes = plt.subplots(1, len(steps), figsize=(3.0 * len(steps), 3.2), dpi=110)
+    for ax, target in zip(np.atleast_1d(axes), steps):
+        while model.steps < target:
+            previous = grid
+            model.step()
+            grid = model.population.strategy[: side * side] == c_index
+        code = 2 * previous.astype(int) + grid.astype(int)  # 0 DD, 1 DC, 2 CD, 3 CC
+        colour = np.choose(code, [0, 2, 1, 3]).reshape(side, side)
+        ax.imshow(colour, cmap=cmap, vmin=0, vmax=3, interpolation="nearest")
+        ax.set_title(f"generation {target}", fontsize=9)
+        ax.set_axis_off()
+    fig.suptitle(f"Nowak & May's kaleidoscope: one defector, b = {b}, {side} x {side}", fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def write_report(results: list[StudyResult], docs: str | Path = "docs", quick: bool = False,
                  command: str = "givetake validate") -> Path:
     """Write ``validation.md`` and its figures (``figures/validation_*.png``) under ``docs``."""
@@ -533,6 +577,16 @@ def write_report(results: list[StudyResult], docs: str | Path = "docs", quick: b
         head, body = texts[res.name]
         lines += ["", head, "", body, "", f"Settings: {res.settings}.  Run time: {res.seconds:.0f} s.", ""]
         lines.append(f"![{res.name}](figures/{figs[res.name]})")
+        if res.name == "nowak_may":
+            kaleidoscope(docs / "figures" / "validation_kaleidoscope.png")
+            lines += [
+                "",
+                "The same rules from a single defector in a 99 x 99 lattice of cooperators (b = 1.85): "
+                "the symmetric, ever-changing pattern of Nowak & May's Figure 1.  Blue: cooperator, "
+                "red: defector, yellow: new defector, green: new cooperator.",
+                "",
+                "![kaleidoscope](figures/validation_kaleidoscope.png)",
+            ]
     lines += [
         "",
         "## Reproducing",
