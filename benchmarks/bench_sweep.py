@@ -46,6 +46,7 @@ def _noop(x: int) -> int:
 
 def throughput(exp: Experiment, tmp: Path) -> dict[str, float]:
     rows = {}
+    runs = len(exp.runs())
     for label, kind, workers in [
         ("serial", "serial", 1),
         ("process, 1 worker", "process", 1),
@@ -60,6 +61,12 @@ def throughput(exp: Experiment, tmp: Path) -> dict[str, float]:
         rows[label] = res.done / wall * 60
         print(f"  {label:24s} {res.done:4d} runs in {wall:6.1f} s  = {rows[label]:7.1f} runs/min")
         shutil.rmtree(out)
+    serial_s = runs / rows["serial"] * 60
+    for label, rate in rows.items():
+        workers = 2 if "2 workers" in label else 1
+        # worker-seconds spent beyond the serial run time, per run (start-up included)
+        extra = (runs / rate * 60 * workers - serial_s) / runs
+        print(f"  per-run overhead of {label:24s}: {extra * 1e3:8.1f} ms of worker time (start-up included)")
     print(f"  speed-up of 2 process workers over 1: {rows['process, 2 workers'] / rows['process, 1 worker']:.2f}x "
           f"(ideal 2.00x on 2 free cores)")
     print(f"  process pool (1 worker) vs serial: {rows['process, 1 worker'] / rows['serial']:.2f}x")
@@ -115,10 +122,11 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     try:
-        print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
-        throughput(experiment(args.runs, args.size, args.steps), tmp)
+        # first, while no worker process exists yet: start-up includes starting the workers
         print("Executor overhead (2 workers; tasks that do nothing)")
         overhead()
+        print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
+        throughput(experiment(args.runs, args.size, args.steps), tmp)
         print("Memory of the sweep process as runs grow (results stream to disk)")
         memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
     finally:

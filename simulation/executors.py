@@ -344,13 +344,21 @@ class DaskExecutor(Executor):
             n = len(self.client.scheduler_info().get("workers", {}))
             self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()) or n)
         else:
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
+            import logging
+            import warnings
+
+            # the dashboard is off, but the scheduler's health endpoint still looks for port
+            # 8787 and warns when another cluster has it; and stopping workers is not news
+            logging.getLogger("distributed").setLevel(logging.ERROR)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
+                self.cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
             self.client = Client(self.cluster)
         return self
 
