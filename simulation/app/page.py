@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..scenario import Scenario, ScenarioError
 from .controls import Control, controls_for
 from .drawing import legend_html, strategy_colour
-from .lessons import LESSONS
+from .lessons import LESSONS, Lesson
 from .session import DEFAULT_SCENARIO, Session, scenario_choices
 
 __all__ = ["Page", "Viewer", "NetworkView", "SPEEDS"]
@@ -78,9 +78,21 @@ def _start(scenario: str | None, overrides: dict[str, Any] | None, seed: int) ->
 
 
 @solara.component
-def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | None = None, seed: int = 0):
-    """The whole app for one scenario; each Viewer has its own model."""
-    session, first_error = solara.use_memo(lambda: _start(scenario, overrides, seed), [])
+def Viewer(
+    scenario: str | None = DEFAULT_SCENARIO,
+    overrides: dict[str, Any] | None = None,
+    seed: int = 0,
+    session: Session | None = None,
+):
+    """The whole app, opening on ``scenario`` with ``overrides`` and ``seed``.
+
+    Each Viewer builds its own :class:`Session` (so its own model), unless one is
+    given: in a notebook, ``Viewer(session=s)`` lets you look at ``s.model`` while
+    the page runs it.
+    """
+    session, first_error = solara.use_memo(
+        lambda: (session, None) if session is not None else _start(scenario, overrides, seed), []
+    )
     counter = solara.use_memo(lambda: itertools.count(1), [])
     version, set_version = solara.use_state(0)
     playing, set_playing = solara.use_state(False)
@@ -89,34 +101,10 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
     seed_value, set_seed_value = solara.use_state(session.seed)
     message, set_message = solara.use_state(first_error)
     lesson_key, set_lesson_key = solara.use_state(None)
-    pick, set_pick = solara.use_state(0)
     choices = solara.use_memo(scenario_choices, [])
 
     def bump() -> None:
         set_version(next(counter))
-
-    frame = solara.use_memo(session.frame, [version])
-
-    # -- the play loop (a thread per view, stopped when paused or changed) ----------
-    def loop(cancel: threading.Event) -> None:
-        if not playing:
-            return
-        weeks, interval = SPEEDS[speed]
-        while not cancel.is_set():
-            t0 = time.perf_counter()
-            try:
-                session.step(weeks)
-            except Exception as err:  # show it in the page, never a traceback
-                set_message(f"The run stopped: {_one_line(err)}")
-                set_playing(False)
-                return
-            bump()
-            if not getattr(session.model, "running", True) or session.model.population.n_alive == 0:
-                set_playing(False)
-                return
-            cancel.wait(max(interval - (time.perf_counter() - t0), 0.01))
-
-    solara.use_thread(loop, dependencies=[playing, speed, session.model], intrusive_cancel=False)
 
     # -- actions ---------------------------------------------------------------------
     def apply(**kwargs: Any) -> bool:
@@ -182,14 +170,6 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
         except (ScenarioError, InputError) as err:
             set_message(_one_line(err))
 
-    def select(slot: int | None) -> None:
-        session.selected = slot
-        bump()
-
-    def on_colour(value: str) -> None:
-        session.colour_by = value
-        bump()
-
     # -- the page --------------------------------------------------------------------
     solara.Style(_CSS)
     solara.Title("givetake — networking ecosystems")
@@ -251,40 +231,98 @@ def Viewer(scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | 
                 Settings(session, session.config, pending, on_setting)
 
             # picture, lesson and inspector
-            with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, gap="10px"):
-                with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
-                    with solara.Column(classes=["gt-panel"], style={"flex": "3 1 480px", "min-width": "380px"}):
-                        with solara.Row(justify="space-between", style={"align-items": "center"}):
-                            solara.HTML(
-                                tag="div",
-                                classes=["gt-week"],
-                                unsafe_innerHTML=(
-                                    f"Week <b class='gt-step-count'>{frame.step}</b> · "
-                                    f"<span class='gt-members'>{frame.members}</span> members · "
-                                    f"{int(frame.metrics.get('ties', 0))} ties"
-                                ),
-                            )
-                            colour_values = ["strategy", "ecosystem"] if session.ecosystems is not None else ["strategy"]
-                            if len(colour_values) > 1:
-                                solara.ToggleButtonsSingle(
-                                    value=session.colour_by, values=colour_values, on_value=on_colour, dense=True
-                                )
-                        NetworkView(svg=frame.network, event_select_member=select)
-                        solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
-                    with solara.Column(style={"flex": "2 1 340px", "min-width": "320px"}, gap="10px"):
-                        if lesson is not None:
-                            with solara.Column(classes=["gt-panel", "gt-lesson"]):
-                                solara.HTML(tag="div", unsafe_innerHTML=lesson.html())
-                        Inspector(session, version, select, pick, set_pick)
-                with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
-                    for name, svg in frame.charts.items():
-                        solara.HTML(
-                            tag="div",
-                            unsafe_innerHTML=svg,
-                            classes=["gt-panel", f"gt-chart-{name}"],
-                            style="flex: 1 1 360px; min-width: 300px; padding: 4px",
+            Live(session, version, playing, speed, set_playing, set_message, lesson)
+
+
+@solara.component
+def Live(
+    session: Session,
+    generation: int,
+    playing: bool,
+    speed: int,
+    set_playing: Callable[[bool], None],
+    set_message: Callable[[str | None], None],
+    lesson: Lesson | None,
+):
+    """The moving part of the page: week counter, network, inspector, charts, ecosystems.
+
+    It holds the play loop and its own frame counter, so a frame redraws only
+    this part and not the controls.  ``generation`` changes when the controls
+    change the run (step, reset, another scenario).
+    """
+    counter = solara.use_memo(lambda: itertools.count(1), [])
+    version, set_version = solara.use_state(0)
+    pick, set_pick = solara.use_state(0)
+
+    def bump() -> None:
+        set_version(next(counter))
+
+    frame = solara.use_memo(session.frame, [version, generation])
+
+    # -- the play loop (a thread per view, stopped when paused or changed) ----------
+    def loop(cancel: threading.Event) -> None:
+        if not playing:
+            return
+        weeks, interval = SPEEDS[speed]
+        while not cancel.is_set():
+            t0 = time.perf_counter()
+            try:
+                session.step(weeks)
+            except Exception as err:  # show it in the page, never a traceback
+                set_message(f"The run stopped: {_one_line(err)}")
+                set_playing(False)
+                return
+            bump()
+            if not getattr(session.model, "running", True) or session.model.population.n_alive == 0:
+                set_playing(False)
+                return
+            cancel.wait(max(interval - (time.perf_counter() - t0), 0.01))
+
+    solara.use_thread(loop, dependencies=[playing, speed, session.model], intrusive_cancel=False)
+
+    def select(slot: int | None) -> None:
+        session.selected = slot
+        bump()
+
+    def on_colour(value: str) -> None:
+        session.colour_by = value
+        bump()
+
+    ticks = (version, generation)
+    with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, gap="10px"):
+        with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
+            with solara.Column(classes=["gt-panel"], style={"flex": "3 1 480px", "min-width": "380px"}):
+                with solara.Row(justify="space-between", style={"align-items": "center"}):
+                    solara.HTML(
+                        tag="div",
+                        classes=["gt-week"],
+                        unsafe_innerHTML=(
+                            f"Week <b class='gt-step-count'>{frame.step}</b> · "
+                            f"<span class='gt-members'>{frame.members}</span> members · "
+                            f"{int(frame.metrics.get('ties', 0))} ties"
+                        ),
+                    )
+                    colour_values = ["strategy", "ecosystem"] if session.ecosystems is not None else ["strategy"]
+                    if len(colour_values) > 1:
+                        solara.ToggleButtonsSingle(
+                            value=session.colour_by, values=colour_values, on_value=on_colour, dense=True
                         )
-                EcosystemPanel(session, version)
+                NetworkView(svg=frame.network, event_select_member=select)
+                solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
+            with solara.Column(style={"flex": "2 1 340px", "min-width": "320px"}, gap="10px"):
+                if lesson is not None:
+                    with solara.Column(classes=["gt-panel", "gt-lesson"]):
+                        solara.HTML(tag="div", unsafe_innerHTML=lesson.html())
+                Inspector(session, ticks, select, pick, set_pick)
+        with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
+            for name, svg in frame.charts.items():
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=svg,
+                    classes=["gt-panel", f"gt-chart-{name}"],
+                    style="flex: 1 1 360px; min-width: 300px; padding: 4px",
+                )
+        EcosystemPanel(session, ticks)
 
 
 @solara.component
@@ -371,7 +409,7 @@ def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any]
 
 
 @solara.component
-def Inspector(session: Session, version: int, select: Callable[[int | None], None], pick: int, set_pick: Callable[[int], None]):
+def Inspector(session: Session, version: tuple[int, int], select: Callable[[int | None], None], pick: int, set_pick: Callable[[int], None]):
     """Details of the selected member: strategy, wealth, ties, trust over time.
 
     ``version`` changes whenever the run or the selection does, so the panel is redrawn.
@@ -420,7 +458,7 @@ def Inspector(session: Session, version: int, select: Callable[[int | None], Non
 
 
 @solara.component
-def EcosystemPanel(session: Session, version: int):
+def EcosystemPanel(session: Session, version: tuple[int, int]):
     """Ecosystems of the run and their event log (when the scenario detects them).
 
     ``version`` changes whenever the run does, so the panel is redrawn.
