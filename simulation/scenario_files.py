@@ -38,6 +38,7 @@ __all__ = [
     "SCENARIO_DIR",
     "builtin_scenarios",
     "describe",
+    "first_sentence",
     "load_scenario",
     "parse_override",
     "read_toml",
