@@ -128,17 +128,33 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(_display(path), "", f"malformed TOML: {err}") from None
 
 
+def _known_top() -> set[str]:
+    from .scenario import SECTIONS, TOP_LEVEL
+
+    return {*TOP_LEVEL, *SECTIONS, "population", "network", "mechanisms", "strategies"}
+
+
 def _load_file(path: Path, chain: tuple[Path, ...]) -> Scenario:
     path = path.resolve()
     source = _display(path)
     raw = read_toml(path)
     raw.setdefault("name", path.stem)
     parent = raw.pop("extends", None)
+    known = _known_top()
+    for key in raw:
+        if key not in known and difflib.get_close_matches(key, ["extends"], n=1, cutoff=0.75):
+            raise ScenarioError(source, key, "unknown key (did you mean 'extends'?)")
     base = None
     if parent is not None:
         if not isinstance(parent, str) or not parent:
             raise ScenarioError(source, "extends", f"expected a scenario name or path, got {parent!r}")
-        parent_path = resolve_scenario(parent, relative_to=path.parent, source=f"{source}: extends").resolve()
+        try:
+            parent_path = resolve_scenario(parent, relative_to=path.parent, source=f"{source}: extends").resolve()
+        except ScenarioError as err:
+            if err.source.startswith(source):
+                raise
+            reason = str(err)[len(err.source) + 2 :]
+            raise ScenarioError(source, "extends", f"{parent!r} ({_display(Path(err.source))}): {reason}") from None
         if parent_path == path:
             raise ScenarioError(source, "extends", f"the scenario extends itself ({parent!r})")
         if parent_path in chain:

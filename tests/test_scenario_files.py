@@ -181,7 +181,9 @@ BAD_FILES = {
     "malformed": ('name = "x"\n\n[population]\nsize 50\n', r"malformed TOML: .*line 4"),
     "extends itself": ('extends = "bad.toml"\n', r"extends: the scenario extends itself"),
     "extends a number": ("extends = 3\n", r"extends: expected a scenario name or path"),
-    "extends nothing": ('extends = "no_such_style"\n', r"unknown scenario 'no_such_style'"),
+    "extends nothing": ('extends = "no_such_style"\n', r"extends: unknown scenario 'no_such_style'"),
+    "extends a missing file": ('extends = "gone/x.toml"\n', r"extends: 'gone/x.toml' \(.*gone/x.toml\): no such file"),
+    "extends misspelt": ('extend = "open_mixer"\n', r"extend: unknown key \(did you mean 'extends'\?\)"),
 }
 
 
