@@ -265,3 +265,39 @@ def test_page_shows_an_invalid_setting_as_a_message_not_a_traceback():
     _click(rc, "gt-rescale")
     assert not _by_class(rc, solara.widgets.HTML, "gt-error")
     rc.close()
+
+
+def test_the_page_displays_as_a_widget_in_a_jupyter_kernel(tmp_path, monkeypatch):
+    """A real IPython kernel (this interpreter) shows the page as an ipywidget, with no
+    error output and nothing that would load from the internet."""
+    import json
+    import sys
+
+    from jupyter_client.manager import start_new_kernel
+
+    spec = tmp_path / "kernels" / "givetake-test"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python", "display_name": "t"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    km, kc = start_new_kernel(kernel_name="givetake-test")
+    try:
+        code = "from simulation.app import Page\nfrom simulation.app.page import Viewer\nViewer('open_mixer', {'population.size': 40}, 0)"
+        msg_id = kc.execute(code)
+        outputs = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=90)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+            outputs.append(msg)
+        kinds = [m["msg_type"] for m in outputs]
+        assert "error" not in kinds, [m["content"] for m in outputs if m["msg_type"] == "error"]
+        shown = [m["content"]["data"] for m in outputs if m["msg_type"] in ("display_data", "execute_result")]
+        assert any("application/vnd.jupyter.widget-view+json" in d for d in shown)
+        assert not any("http" in str(d.get("application/javascript", "")) for d in shown)
+        assert kinds.count("comm_open") > 20  # the page's widgets reached the front-end side
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

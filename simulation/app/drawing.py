@@ -54,6 +54,9 @@ _ECOSYSTEM_PALETTE = [
     "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
 ]  # fmt: skip
 
+#: members who joined in the last this many weeks are drawn with a black outline
+NEW_WEEKS = 4
+
 #: ties drawn in four widths, by strength
 _STRENGTH_EDGES = np.array([0.25, 0.5, 0.75])
 _EDGE_STYLE = [(0.5, 0.22), (1.0, 0.32), (1.8, 0.42), (2.8, 0.55)]  # (width, opacity)
@@ -157,7 +160,7 @@ def network_svg(
             names = model.strategy_names
             palette = [strategy_colour(name, i) for i, name in enumerate(names)]
             fills = [palette[i] for i in pop.strategy[alive].tolist()]
-        born_now = pop.joined[alive] >= max(model.steps, 1)
+        born_now = (pop.joined[alive] > 0) & (pop.joined[alive] > model.steps - NEW_WEEKS)
         for s, cx, cy, rr, fill, fresh in zip(
             alive.tolist(), _fmt(x), _fmt(y), _fmt(r), fills, born_now.tolist(), strict=True
         ):

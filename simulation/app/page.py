@@ -18,15 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 import solara
+import solara.checks
 
 from ..errors import InputError
 from ..scenario import Scenario, ScenarioError
 from .controls import Control, controls_for
-from .drawing import legend_html, strategy_colour
+from .drawing import NEW_WEEKS, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
 from .session import DEFAULT_SCENARIO, Session, scenario_choices
 
 __all__ = ["Page", "Viewer", "NetworkView", "SPEEDS"]
+
+# Displayed in a notebook, Solara adds a one-time check that loads a page from
+# solara.dev; the app must not reach the internet, so that check is switched off.
+solara.checks.should_perform_jupyter_check = lambda: False
 
 #: speed setting -> (weeks per frame, seconds per frame)
 SPEEDS: dict[int, tuple[int, float]] = {
@@ -340,7 +345,7 @@ def _legend(session: Session) -> str:
     ]
     note = (
         "<div class='gt-note'>circle size: wealth · line width: tie strength · black outline: "
-        "joined this week · grey, fading: left · click a member to inspect it</div>"
+        f"joined in the last {NEW_WEEKS} weeks · grey, fading: left · click a member to inspect it</div>"
     )
     return legend_html(items) + note
 
