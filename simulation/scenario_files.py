@@ -59,7 +59,9 @@ def builtin_scenarios() -> dict[str, Path]:
     """
     if not SCENARIO_DIR.is_dir():
         return {}
-    files = sorted(SCENARIO_DIR.rglob("*.toml"), key=lambda p: (len(p.relative_to(SCENARIO_DIR).parts), str(p)))
+    files = sorted(
+        SCENARIO_DIR.rglob("*.toml"), key=lambda p: (len(p.relative_to(SCENARIO_DIR).parts), str(p))
+    )
     out: dict[str, Path] = {}
     for path in files:
         out.setdefault(path.stem, path)
@@ -83,7 +85,9 @@ def _looks_like_path(text: str) -> bool:
     return text.endswith(".toml") or "/" in text or os.sep in text
 
 
-def resolve_scenario(name_or_path: str | Path, relative_to: Path | None = None, source: str = "scenario") -> Path:
+def resolve_scenario(
+    name_or_path: str | Path, relative_to: Path | None = None, source: str = "scenario"
+) -> Path:
     """The file of a built-in scenario name or a path to a TOML file.
 
     Parameters
@@ -119,7 +123,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ScenarioError(_display(path), "", f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+        raise ScenarioError(
+            _display(path), "", f"not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
     except OSError as err:
         raise ScenarioError(_display(path), "", f"cannot read the file ({err.strerror})") from None
     try:
@@ -149,12 +155,16 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Scenario:
         if not isinstance(parent, str) or not parent:
             raise ScenarioError(source, "extends", f"expected a scenario name or path, got {parent!r}")
         try:
-            parent_path = resolve_scenario(parent, relative_to=path.parent, source=f"{source}: extends").resolve()
+            parent_path = resolve_scenario(
+                parent, relative_to=path.parent, source=f"{source}: extends"
+            ).resolve()
         except ScenarioError as err:
             if err.source.startswith(source):
                 raise
             reason = str(err)[len(err.source) + 2 :]
-            raise ScenarioError(source, "extends", f"{parent!r} ({_display(Path(err.source))}): {reason}") from None
+            raise ScenarioError(
+                source, "extends", f"{parent!r} ({_display(Path(err.source))}): {reason}"
+            ) from None
         if parent_path == path:
             raise ScenarioError(source, "extends", f"the scenario extends itself ({parent!r})")
         if parent_path in chain:

@@ -37,7 +37,19 @@ def run_cli(args, capsys) -> tuple[int, str, str]:
 def test_run_writes_timeseries_summary_and_network(tmp_path, capsys):
     out = tmp_path / "res"
     code, stdout, stderr = run_cli(
-        ["run", "referral_group", "--steps", "12", "--seed", "5", *SMALL, "--set", "mechanisms.exchange.b=4", "--out", out],
+        [
+            "run",
+            "referral_group",
+            "--steps",
+            "12",
+            "--seed",
+            "5",
+            *SMALL,
+            "--set",
+            "mechanisms.exchange.b=4",
+            "--out",
+            out,
+        ],
         capsys,
     )
     assert code == 0, stderr
@@ -62,7 +74,21 @@ def test_run_writes_timeseries_summary_and_network(tmp_path, capsys):
 def test_same_seed_same_results_different_seed_different(tmp_path, capsys):
     outs = []
     for seed, name in [(3, "a"), (3, "b"), (4, "c")]:
-        code, _, _ = run_cli(["run", "open_mixer", "--steps", "8", "--seed", seed, *SMALL, "--quiet", "--out", tmp_path / name], capsys)
+        code, _, _ = run_cli(
+            [
+                "run",
+                "open_mixer",
+                "--steps",
+                "8",
+                "--seed",
+                seed,
+                *SMALL,
+                "--quiet",
+                "--out",
+                tmp_path / name,
+            ],
+            capsys,
+        )
         assert code == 0
         outs.append(pd.read_parquet(tmp_path / name / "timeseries.parquet"))
     assert outs[0].equals(outs[1])
@@ -71,7 +97,9 @@ def test_same_seed_same_results_different_seed_different(tmp_path, capsys):
 
 def test_csv_format_and_quiet(tmp_path, capsys):
     out = tmp_path / "csv"
-    code, stdout, stderr = run_cli(["run", "paid_events", "--steps", "5", *SMALL, "--format", "csv", "--quiet", "--out", out], capsys)
+    code, stdout, stderr = run_cli(
+        ["run", "paid_events", "--steps", "5", *SMALL, "--format", "csv", "--quiet", "--out", out], capsys
+    )
     assert code == 0 and stdout == "" and stderr == ""
     ts = pd.read_csv(out / "timeseries.csv")
     assert len(ts) == 6 and "event_fees" in ts.columns
@@ -90,7 +118,9 @@ def test_default_output_folder_is_results_name_timestamp(tmp_path, monkeypatch, 
 
 def test_a_scenario_file_by_path(tmp_path, capsys):
     f = tmp_path / "mine.toml"
-    f.write_text('extends = "open_mixer"\nname = "mine"\n[population]\nsize = 60\n[network]\nmean_degree = 4\n')
+    f.write_text(
+        'extends = "open_mixer"\nname = "mine"\n[population]\nsize = 60\n[network]\nmean_degree = 4\n'
+    )
     code, _, _ = run_cli(["run", f, "--steps", "3", "--quiet", "--out", tmp_path / "o"], capsys)
     assert code == 0
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["scenario_name"] == "mine"
@@ -108,16 +138,40 @@ def test_scenarios_lists_every_builtin_with_its_description(capsys):
 
 
 BAD = {
-    "unknown key": ("[population]\nsise = 50\n", [], "bad.toml: population.sise: unknown key (did you mean 'size'?)"),
-    "wrong type": ('[mechanisms.exchange]\nb = "three"\n', [], "bad.toml: mechanisms.exchange.b: expected a number"),
-    "out of range": ("[mechanisms.needs]\np_need = 1.5\n", [], "bad.toml: mechanisms.needs.p_need: expected a number in [0.0, 1.0]"),
+    "unknown key": (
+        "[population]\nsise = 50\n",
+        [],
+        "bad.toml: population.sise: unknown key (did you mean 'size'?)",
+    ),
+    "wrong type": (
+        '[mechanisms.exchange]\nb = "three"\n',
+        [],
+        "bad.toml: mechanisms.exchange.b: expected a number",
+    ),
+    "out of range": (
+        "[mechanisms.needs]\np_need = 1.5\n",
+        [],
+        "bad.toml: mechanisms.needs.p_need: expected a number in [0.0, 1.0]",
+    ),
     "mix sum": ("[population.mix]\ngiver = 0.5\n", [], "bad.toml: population.mix: shares must sum to 1"),
-    "unknown strategy": ("[population.mix]\nthief = 1.0\n", [], "bad.toml: population.mix.thief: unknown strategy"),
-    "unknown mechanism": ('pipeline = ["needs", "chapter"]\n', [], "bad.toml: pipeline[1]: unknown mechanism 'chapter'"),
+    "unknown strategy": (
+        "[population.mix]\nthief = 1.0\n",
+        [],
+        "bad.toml: population.mix.thief: unknown strategy",
+    ),
+    "unknown mechanism": (
+        'pipeline = ["needs", "chapter"]\n',
+        [],
+        "bad.toml: pipeline[1]: unknown mechanism 'chapter'",
+    ),
     "malformed": ("[population]\nsize = = 3\n", [], "bad.toml: malformed TOML"),
     "extends itself": ('extends = "bad.toml"\n', [], "bad.toml: extends: the scenario extends itself"),
     "bad override": ("", ["--set", "population.size=big"], "--set: population.size: expected an integer"),
-    "override without value": ("", ["--set", "population.size"], "--set 'population.size': expected KEY=VALUE"),
+    "override without value": (
+        "",
+        ["--set", "population.size"],
+        "--set 'population.size': expected KEY=VALUE",
+    ),
     "bad strategy in a mechanism": (
         '[mechanisms.arrivals]\nstrategy = "thief"\n',
         ["--set", 'pipeline=["arrivals"]'],
@@ -132,7 +186,9 @@ def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, monkeypatch, ca
     text, extra, expected = BAD[case]
     monkeypatch.chdir(tmp_path)
     Path("bad.toml").write_text(text)
-    code, stdout, stderr = run_cli(["run", "bad.toml", "--steps", "2", "--set", "population.size=40", *extra], capsys)
+    code, stdout, stderr = run_cli(
+        ["run", "bad.toml", "--steps", "2", "--set", "population.size=40", *extra], capsys
+    )
     assert code == 2
     assert stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("givetake: error: ")
@@ -283,10 +339,14 @@ def fuzz_file(draw):
             lines.pop(i)
         elif kind == "value" and "=" in lines[i]:
             key = lines[i].split("=")[0]
-            lines[i] = key + "= " + draw(st.sampled_from(["0", "1", "-1", "3.5", "1e9", '"x"', "true", "[]", "{}"]))
+            lines[i] = (
+                key + "= " + draw(st.sampled_from(["0", "1", "-1", "3.5", "1e9", '"x"', "true", "[]", "{}"]))
+            )
         else:
             pos = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:pos] + draw(st.sampled_from(["=", "[", '"', "x", "0", ".", "#"])) + lines[i][pos:]
+            lines[i] = (
+                lines[i][:pos] + draw(st.sampled_from(["=", "[", '"', "x", "0", ".", "#"])) + lines[i][pos:]
+            )
         if not lines:
             break
     return "\n".join(lines) + "\n"

@@ -182,7 +182,10 @@ BAD_FILES = {
     "extends itself": ('extends = "bad.toml"\n', r"extends: the scenario extends itself"),
     "extends a number": ("extends = 3\n", r"extends: expected a scenario name or path"),
     "extends nothing": ('extends = "no_such_style"\n', r"extends: unknown scenario 'no_such_style'"),
-    "extends a missing file": ('extends = "gone/x.toml"\n', r"extends: 'gone/x.toml' \(.*gone/x.toml\): no such file"),
+    "extends a missing file": (
+        'extends = "gone/x.toml"\n',
+        r"extends: 'gone/x.toml' \(.*gone/x.toml\): no such file",
+    ),
     "extends misspelt": ('extend = "open_mixer"\n', r"extend: unknown key \(did you mean 'extends'\?\)"),
 }
 
@@ -241,7 +244,10 @@ toml_values = st.recursive(
         st.floats(allow_nan=True, allow_infinity=True),
         st.text(max_size=12),
     ),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(string.ascii_lowercase, max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(string.ascii_lowercase, max_size=5), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -260,8 +266,14 @@ def mutated_text(draw):
             lines = text.splitlines()
             i = draw(st.integers(0, len(lines) - 1))
             if kind == "replace_line":
-                lines[i] = draw(st.sampled_from(KNOWN_KEYS)).split(".")[-1] + " = " + draw(
-                    st.sampled_from(["1", "-5", "0.5", '"x"', "true", "[1, 2]", "{a = 1}", "1e400", "nan"])
+                lines[i] = (
+                    draw(st.sampled_from(KNOWN_KEYS)).split(".")[-1]
+                    + " = "
+                    + draw(
+                        st.sampled_from(
+                            ["1", "-5", "0.5", '"x"', "true", "[1, 2]", "{a = 1}", "1e400", "nan"]
+                        )
+                    )
                 )
             else:
                 lines.insert(i, lines[i])

@@ -54,7 +54,9 @@ def chapters_world(max_strikes: int, **chapters) -> Scenario:
             "population": {"size": 100, "mix": {"giver": 0.9, "taker": 0.1}},
             "network": {"kind": "empty", "mean_degree": 0},
             "pipeline": [*EXCHANGE, "chapters"],
-            "mechanisms": {"chapters": {"size": 25, "max_strikes": max_strikes, "recruit": False, **chapters}},
+            "mechanisms": {
+                "chapters": {"size": 25, "max_strikes": max_strikes, "recruit": False, **chapters}
+            },
         }
     )
 
@@ -147,7 +149,9 @@ def test_events_happen_per_year_times_a_year_and_exclude_those_who_cannot_pay():
     assert (ts["event_attendees"] > 0).sum() == 4
     assert result.summary["events"]["held"] == 4
     assert result.summary["events"]["fees_paid"] == pytest.approx(2.5 * ts["event_attendees"].sum())
-    broke = Scenario.from_dict({**events_world().to_dict(), "population": {"size": 120, "initial_wealth": 2.0}})
+    broke = Scenario.from_dict(
+        {**events_world().to_dict(), "population": {"size": 120, "initial_wealth": 2.0}}
+    )
     ts = run_scenario(broke, steps=10, seed=1).timeseries
     assert ts["event_attendees"].sum() == 0
 
@@ -158,7 +162,9 @@ def test_paid_events_welfare_includes_the_fees():
     week = int(with_fee.index[with_fee["event_fees"] > 0][0])
     free = run_scenario(small("paid_events", 150, mechanisms__events__fee=0.0), steps=week, seed=2).timeseries
     # the same week, the same draws before it: the only difference is the fee paid that week
-    assert free["welfare"].iloc[week] - with_fee["welfare"].iloc[week] == pytest.approx(with_fee["event_fees"].iloc[week])
+    assert free["welfare"].iloc[week] - with_fee["welfare"].iloc[week] == pytest.approx(
+        with_fee["event_fees"].iloc[week]
+    )
 
 
 # -- platforms (online_platform) -------------------------------------------------------
@@ -229,7 +235,12 @@ def test_platforms_reject_more_platforms_per_member_than_exist():
 def test_a_wave_arrives_in_its_week_with_its_strategy():
     s = load_scenario(
         "taker_invasion",
-        {"population.size": 100, "mechanisms.arrivals.at": 5, "mechanisms.arrivals.share": 0.3, "mechanisms.arrivals.count": 2},
+        {
+            "population.size": 100,
+            "mechanisms.arrivals.at": 5,
+            "mechanisms.arrivals.share": 0.3,
+            "mechanisms.arrivals.count": 2,
+        },
     )
     ts = run_scenario(s, steps=6, seed=1).timeseries
     assert ts["arrived"].tolist() == [0, 0, 0, 0, 0, 32, 0]

@@ -42,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", metavar="SCENARIO", help="built-in scenario name or path to a .toml file")
     p.add_argument("--steps", metavar="N", help="weeks to run (default: the scenario's `steps`)")
-    p.add_argument("--seed", metavar="S", default="0", help="random seed, a non-negative integer (default: 0)")
+    p.add_argument(
+        "--seed", metavar="S", default="0", help="random seed, a non-negative integer (default: 0)"
+    )
     p.add_argument(
         "--set",
         metavar="KEY=VALUE",
@@ -53,7 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario>-<timestamp>/)")
     p.add_argument(
-        "--format", choices=("parquet", "csv"), default="parquet", help="format of the tables (default: parquet)"
+        "--format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="format of the tables (default: parquet)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     p.set_defaults(func=run_command)
@@ -155,7 +160,9 @@ def summary_table(summary: dict[str, Any], strategies: list[str] | None = None) 
     names = strategies or [k[2:] for k in final if k.startswith("n_")]
     for s in names:
         if final.get(f"n_{s}", 0):
-            rows.append((f"mean wealth {s}", f"{_fmt(final.get(f'wealth_{s}', 0.0))}  (n={int(final[f'n_{s}'])})"))
+            rows.append(
+                (f"mean wealth {s}", f"{_fmt(final.get(f'wealth_{s}', 0.0))}  (n={int(final[f'n_{s}'])})")
+            )
     verdict = summary.get("verdict")
     if isinstance(verdict, dict):
         verdict = verdict.get("verdict", verdict.get("label", verdict))

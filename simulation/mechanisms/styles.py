@@ -94,10 +94,16 @@ class Chapters(Mechanism):
         "meets": Param(2, "chapter-mates each member talks with at a meeting", 0, 1000),
         "strength": Param(0.4, "strength of a tie made at a chapter meeting", 0.0, 1.0),
         "trust": Param(0.6, "trust a tie made at a chapter meeting starts with", 0.0, 1.0),
-        "refresh": Param(0.1, "share of the distance to full strength a meeting adds to chapter ties", 0.0, 1.0),
+        "refresh": Param(
+            0.1, "share of the distance to full strength a meeting adds to chapter ties", 0.0, 1.0
+        ),
         "report": Param(1.0, "chance a gift or refusal between chapter-mates becomes public", 0.0, 1.0),
-        "excused_below": Param(0.4, "refusing a chapter-mate whose public reputation is below this is no strike", 0.0, 1.0),
-        "max_strikes": Param(3, "strikes (meetings refusing more than giving) before removal; 0: never", 0, 10_000),
+        "excused_below": Param(
+            0.4, "refusing a chapter-mate whose public reputation is below this is no strike", 0.0, 1.0
+        ),
+        "max_strikes": Param(
+            3, "strikes (meetings refusing more than giving) before removal; 0: never", 0, 10_000
+        ),
         "recruit": Param(True, "a removed member's seat is filled by a newcomer"),
     }
 
@@ -179,7 +185,9 @@ class Chapters(Mechanism):
             return
         a = np.repeat(members, self.meets)
         b = _random_members_of(ch[members], members, ch[a], model.rng)
-        tick.chapter_ties = connect(model, a, b, strength=self.strength, trust=self.trust, max_ties=model.max_ties)
+        tick.chapter_ties = connect(
+            model, a, b, strength=self.strength, trust=self.trust, max_ties=model.max_ties
+        )
 
     def tables(self, model) -> dict:
         return {"expulsions": pd.DataFrame(self.removed, columns=["step", "slot", "strategy"])}
@@ -243,7 +251,9 @@ class Events(Mechanism):
             return
         a = np.repeat(attendees, self.meets)
         b = attendees[rng.integers(0, len(attendees), len(a))]
-        model.tick.event_ties = connect(model, a, b, strength=self.strength, trust=self.trust, max_ties=model.max_ties)
+        model.tick.event_ties = connect(
+            model, a, b, strength=self.strength, trust=self.trust, max_ties=model.max_ties
+        )
 
     def summary(self, model) -> dict:
         return {"events": {"held": self.held, "fees_paid": self.fees_total}}
@@ -279,7 +289,9 @@ class Platforms(Mechanism):
         "strength": Param(0.1, "strength of an online tie", 0.0, 1.0),
         "trust": Param(0.4, "trust an online tie starts with", 0.0, 1.0),
         "ratings": Param(0.8, "chance that a gift or refusal is rated publicly", 0.0, 1.0),
-        "p_cross": Param(0.1, "weekly chance of introducing two contacts who share an interest across platforms", 0.0, 1.0),
+        "p_cross": Param(
+            0.1, "weekly chance of introducing two contacts who share an interest across platforms", 0.0, 1.0
+        ),
     }
 
     def setup(self, model) -> None:
@@ -436,7 +448,9 @@ class Habits(Mechanism):
         "collect": Param(3, "new connections a collector makes per week", 0, 1000),
         "collect_strength": Param(0.1, "strength of a collected connection", 0.0, 1.0),
         "deep_ties": Param(8, "most ties a relationship builder keeps", 1, 100_000),
-        "care": Param(0.05, "share of the distance to full strength a builder adds to its ties per week", 0.0, 1.0),
+        "care": Param(
+            0.05, "share of the distance to full strength a builder adds to its ties per week", 0.0, 1.0
+        ),
     }
 
     GROUPS = ("builders", "collectors")
