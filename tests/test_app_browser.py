@@ -146,6 +146,18 @@ class Tab:
             time.sleep(0.1)
         raise AssertionError(f"week stayed at {self.week()}")
 
+    def stable_week(self, timeout: float = 15) -> int:
+        """The week once it stops changing (frames already sent may still arrive)."""
+        deadline = time.monotonic() + timeout
+        last = self.week()
+        while time.monotonic() < deadline:
+            time.sleep(0.4)
+            now = self.week()
+            if now == last:
+                return now
+            last = now
+        raise AssertionError(f"the week kept changing after pause (now {last})")
+
     def wait_text(self, selector: str, pattern: str, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
         text = ""
@@ -220,9 +232,9 @@ def test_page_loads_offline_and_play_advances_the_week_and_changes_the_picture(o
     tab.page.click("button.gt-play")
     tab.wait_week(lambda w: w >= 4)
     tab.page.click("button.gt-play")  # pause
-    time.sleep(0.5)
-    paused = tab.week()
-    time.sleep(0.6)
+    tab.page.locator("button.gt-play", has_text="Play").wait_for()
+    paused = tab.stable_week()
+    time.sleep(1.0)
     assert tab.week() == paused
     assert tab.network() != before
     assert _drawn_charts(tab)[0] > 4
