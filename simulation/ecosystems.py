@@ -49,6 +49,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import random
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,8 @@ __all__ = [
 EVENTS = ("birth", "growth", "contraction", "merge", "split", "death")
 #: the possible run verdicts
 VERDICTS = ("flourishing", "stable", "collapsed")
+
+_IGRAPH_LOCK = threading.Lock()
 
 
 def _ids(ids: Iterable[int]) -> str:
@@ -246,18 +249,20 @@ def detect_communities(
         start = None
         if initial is not None:
             start = np.unique(np.asarray(initial), return_inverse=True)[1].tolist()
-        # igraph draws from one global generator: seed it for this call, then restore it
-        ig.set_random_number_generator(random.Random(int(seed)))
-        try:
-            found = g.community_leiden(
-                objective_function="modularity",
-                weights=w,
-                resolution=resolution,
-                initial_membership=start,
-                n_iterations=iterations,
-            )
-        finally:
-            ig.set_random_number_generator(random)
+        # igraph draws from one global generator: seed it for this call (one call at a
+        # time, so runs in threads of one process stay reproducible), then restore it
+        with _IGRAPH_LOCK:
+            ig.set_random_number_generator(random.Random(int(seed)))
+            try:
+                found = g.community_leiden(
+                    objective_function="modularity",
+                    weights=w,
+                    resolution=resolution,
+                    initial_membership=start,
+                    n_iterations=iterations,
+                )
+            finally:
+                ig.set_random_number_generator(random)
         return np.asarray(found.membership, np.int64)
     g = nx.Graph()
     g.add_nodes_from(range(n))
