@@ -140,8 +140,12 @@ def timing(sizes: list[int], warmup: int, steps: int, repeats: int) -> list[dict
         for rep in range(repeats):
             order = list(MODELS) if rep % 2 == 0 else list(MODELS)[::-1]  # alternate who runs first
             for name in order:
-                runs[name].append(time_model(MODELS[name], scenario, seed=1000 + rep, warmup=warmup, steps=steps))
-            full.append(time_model(GiveTakeModel, scenario_for(size, DEFAULT_PIPELINE), 1000 + rep, warmup, steps))
+                runs[name].append(
+                    time_model(MODELS[name], scenario, seed=1000 + rep, warmup=warmup, steps=steps)
+                )
+            full.append(
+                time_model(GiveTakeModel, scenario_for(size, DEFAULT_PIPELINE), 1000 + rep, warmup, steps)
+            )
             e, m = runs["engine"][-1], runs["mesa"][-1]
             print(
                 f"  size {size:>5}  repeat {rep + 1}/{repeats}: engine {e['wall_ms']:8.2f} ms/step "
@@ -168,7 +172,8 @@ def timing(sizes: list[int], warmup: int, steps: int, repeats: int) -> list[dict
             row[f"{name}_build_s"] = [r["build_s"] for r in runs[name]]
         row["engine_default_pipeline_wall_ms_per_step_median"] = statistics.median(r["wall_ms"] for r in full)
         row["stages_ms_per_step"] = {
-            name: stage_times(cls, scenario, seed=2000, warmup=warmup, steps=steps) for name, cls in MODELS.items()
+            name: stage_times(cls, scenario, seed=2000, warmup=warmup, steps=steps)
+            for name, cls in MODELS.items()
         }
         out.append(row)
     return out
@@ -227,12 +232,21 @@ def compare(engine: np.ndarray, mesa: np.ndarray, alpha: float = 0.05) -> dict:
     e_mean, m_mean = float(engine.mean()), float(mesa.mean())
     e_var, m_var = float(engine.var(ddof=1)), float(mesa.var(ddof=1))
     diff = e_mean - m_mean
-    row = {"engine_mean": e_mean, "mesa_mean": m_mean, "engine_sd": math.sqrt(e_var), "mesa_sd": math.sqrt(m_var)}
+    row = {
+        "engine_mean": e_mean,
+        "mesa_mean": m_mean,
+        "engine_sd": math.sqrt(e_var),
+        "mesa_sd": math.sqrt(m_var),
+    }
     if e_var == 0 and m_var == 0:  # constant in both (e.g. members with replacement)
         same = diff == 0
         return row | {
-            "diff": diff, "ci_low": diff, "ci_high": diff, "smd": 0.0 if same else math.inf,
-            "p_welch": 1.0 if same else 0.0, "p_mannwhitney": 1.0 if same else 0.0,
+            "diff": diff,
+            "ci_low": diff,
+            "ci_high": diff,
+            "smd": 0.0 if same else math.inf,
+            "p_welch": 1.0 if same else 0.0,
+            "p_mannwhitney": 1.0 if same else 0.0,
         }
     na, nb = len(engine), len(mesa)
     se = math.sqrt(e_var / na + m_var / nb)
@@ -258,7 +272,9 @@ def _holm_and_verdict(rows: dict[str, dict]) -> None:
         for k, p in zip(names, holm([rows[k][test] for k in names])):
             rows[k][f"{test}_holm"] = p
     for r in rows.values():
-        r["verdict"] = "indistinguishable" if min(r["p_welch_holm"], r["p_mannwhitney_holm"]) >= 0.05 else "DIFFERS"
+        r["verdict"] = (
+            "indistinguishable" if min(r["p_welch_holm"], r["p_mannwhitney_holm"]) >= 0.05 else "DIFFERS"
+        )
 
 
 def agreement(size: int, steps: int, seeds: int, window: int) -> dict:
@@ -310,7 +326,9 @@ def _print_rows(rows: dict[str, dict]) -> None:
             f"{r['p_welch']:>8.3f}/{r['p_welch_holm']:<8.3f} {r['p_mannwhitney']:>6.3f}/{r['p_mannwhitney_holm']:<8.3f} "
             f"{r['verdict']}"
         )
-    print("(Holm: corrected across the metrics above; verdict from the Holm values; SMD: difference / pooled SD)")
+    print(
+        "(Holm: corrected across the metrics above; verdict from the Holm values; SMD: difference / pooled SD)"
+    )
     n_diff = sum(r["verdict"] != "indistinguishable" for r in rows.values())
     print(f"{len(rows) - n_diff} of {len(rows)} metrics indistinguishable at 5 %")
 
@@ -319,8 +337,23 @@ def _print_rows(rows: dict[str, dict]) -> None:
 
 #: what one step does, counted per mechanism, and the state after it
 STEP_QUANTITIES = [
-    "needs", "requests", "gifts", "refusals", "cut", "dissolved", "met", "introduced",
-    "failed", "left", "joined", "welfare", "ties", "mean_trust", "mean_strength", "mean_wealth", "gini",
+    "needs",
+    "requests",
+    "gifts",
+    "refusals",
+    "cut",
+    "dissolved",
+    "met",
+    "introduced",
+    "failed",
+    "left",
+    "joined",
+    "welfare",
+    "ties",
+    "mean_trust",
+    "mean_strength",
+    "mean_wealth",
+    "gini",
 ]
 
 
@@ -355,9 +388,18 @@ def one_step(size: int, warm: int, samples: int, state_seed: int = 7) -> dict:
         for name, model in (("engine", engine), ("mesa", mesa)):
             for q, v in _step_record(model).items():
                 samples_by[name][q].append(v)
-    rows = {q: compare(np.array(samples_by["engine"][q]), np.array(samples_by["mesa"][q])) for q in STEP_QUANTITIES}
+    rows = {
+        q: compare(np.array(samples_by["engine"][q]), np.array(samples_by["mesa"][q]))
+        for q in STEP_QUANTITIES
+    }
     _holm_and_verdict(rows)
-    return {"members": size, "state_after_steps": warm, "state_seed": state_seed, "samples": samples, "metrics": rows}
+    return {
+        "members": size,
+        "state_after_steps": warm,
+        "state_seed": state_seed,
+        "samples": samples,
+        "metrics": rows,
+    }
 
 
 def print_one_step(result: dict) -> None:
@@ -378,19 +420,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=None, help="timing repeats per size (default 3, quick 1)")
     ap.add_argument("--steps", type=int, default=None, help="timed steps (default 50, quick 10)")
     ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10, quick 3)")
-    ap.add_argument("--seeds", type=int, default=None, help="seeds per model for agreement (default 20, quick 8)")
+    ap.add_argument(
+        "--seeds", type=int, default=None, help="seeds per model for agreement (default 20, quick 8)"
+    )
     ap.add_argument("--size", type=int, default=None, help="members for agreement (default 300, quick 150)")
-    ap.add_argument("--steps-agree", type=int, default=None, help="steps per agreement run (default 100, quick 40)")
+    ap.add_argument(
+        "--steps-agree", type=int, default=None, help="steps per agreement run (default 100, quick 40)"
+    )
     ap.add_argument("--window", type=int, default=None, help="last steps averaged (default 20, quick 10)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=None, help="members for timing (default 1000 300)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="dotted scenario override for both models, e.g. mechanisms.giving.capacity=1")
-    ap.add_argument("--one-step", type=int, default=None, metavar="N",
-                    help="samples of one step from the same state (default 100, quick 10; 0: skip)")
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=None, help="members for timing (default 1000 300)"
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted scenario override for both models, e.g. mechanisms.giving.capacity=1",
+    )
+    ap.add_argument(
+        "--one-step",
+        type=int,
+        default=None,
+        metavar="N",
+        help="samples of one step from the same state (default 100, quick 10; 0: skip)",
+    )
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--no-agreement", action="store_true")
-    ap.add_argument("--out", type=Path, default=None, help=f"JSON output (default {RESULTS.relative_to(HERE.parent)} "
-                    "for a full run, none with --quick)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"JSON output (default {RESULTS.relative_to(HERE.parent)} for a full run, none with --quick)",
+    )
     args = ap.parse_args(argv)
     q = args.quick
     repeats = args.repeats or (1 if q else 3)
@@ -431,8 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         result["one_step"] = one_step(size, warm=30 if q else 50, samples=n_one)
         print_one_step(result["one_step"])
     result["machine"]["load_average_end"] = list(os.getloadavg())
-    print(f"\nload average at start {result['machine']['load_average_start'][0]:.2f}, "
-          f"at end {result['machine']['load_average_end'][0]:.2f} ({os.cpu_count()} CPUs)")
+    print(
+        f"\nload average at start {result['machine']['load_average_start'][0]:.2f}, "
+        f"at end {result['machine']['load_average_end'][0]:.2f} ({os.cpu_count()} CPUs)"
+    )
 
     out = args.out if args.out is not None else (None if q else RESULTS)
     if out is not None:

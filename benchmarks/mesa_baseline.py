@@ -284,8 +284,16 @@ class Person(mesa.Agent):
 # -- the model --------------------------------------------------------------------
 
 MECHANISM_NAMES = (
-    "needs", "asking", "giving", "exchange", "reputation",
-    "maintenance", "meeting", "introductions", "churn", "learning",
+    "needs",
+    "asking",
+    "giving",
+    "exchange",
+    "reputation",
+    "maintenance",
+    "meeting",
+    "introductions",
+    "churn",
+    "learning",
 )
 
 #: stages that only observe the network (community detection); the baseline leaves them out
@@ -320,11 +328,14 @@ class MesaBaselineModel(mesa.Model):
         self.max_ties = self.mech["meeting"]["max_ties"] if meeting_on else 10**9
         self.newcomer_tie = (
             (self.mech["meeting"]["initial_strength"], self.mech["meeting"]["initial_trust"])
-            if meeting_on else (0.3, 0.5)
+            if meeting_on
+            else (0.3, 0.5)
         )
         self.newcomer_bias = self.mech["meeting"]["reputation_bias"] if meeting_on else 1.0
 
-        self.strategy_names = list(BUILTIN_STRATEGIES) + [s for s in scenario.mix if s not in BUILTIN_STRATEGIES]
+        self.strategy_names = list(BUILTIN_STRATEGIES) + [
+            s for s in scenario.mix if s not in BUILTIN_STRATEGIES
+        ]
         self.rules = {s: make_rules(s, data["strategies"].get(s, {})) for s in self.strategy_names}
         self.mix = [(s, scenario.mix.get(s, 0.0)) for s in self.strategy_names]
         self.metrics_random = type(self.random)(self.random.getrandbits(64))
@@ -362,7 +373,9 @@ class MesaBaselineModel(mesa.Model):
         """
         config = engine.config
         data = config.data
-        small = config.with_overrides({"population.size": 2, "network.kind": "empty", "network.mean_degree": 0})
+        small = config.with_overrides(
+            {"population.size": 2, "network.kind": "empty", "network.mean_degree": 0}
+        )
         model = cls(small, rng=rng)
         model.config = config
         model.pop_cfg = data["population"]
@@ -490,8 +503,10 @@ class MesaBaselineModel(mesa.Model):
         # a member reconsiders a tie when a gift or a refusal happened on it this week
         touched = dict.fromkeys(tie for _, _, tie in self.gift_list + self.refusal_list)
         cut = [
-            tie for tie in touched
-            if tie.alive and (tie.a.wants_to_cut(tie, cfg["cut_trust"]) or tie.b.wants_to_cut(tie, cfg["cut_trust"]))
+            tie
+            for tie in touched
+            if tie.alive
+            and (tie.a.wants_to_cut(tie, cfg["cut_trust"]) or tie.b.wants_to_cut(tie, cfg["cut_trust"]))
         ]
         for tie in cut:
             self.drop_tie(tie)
@@ -523,7 +538,11 @@ class MesaBaselineModel(mesa.Model):
             for person in self.agents:
                 self.pay(person, -cfg["upkeep"])
         failed = [p for p in self.agents if p.wealth < cfg["failure_wealth"]]
-        exits = [p for p in self.agents if p.wealth >= cfg["failure_wealth"] and self.random.random() < cfg["p_exit"]]
+        exits = [
+            p
+            for p in self.agents
+            if p.wealth >= cfg["failure_wealth"] and self.random.random() < cfg["p_exit"]
+        ]
         for person in failed + exits:
             self.leave(person)
         self.tick["failed"] = len(failed)
@@ -629,7 +648,8 @@ class MesaBaselineModel(mesa.Model):
         """Tie up pairs of live members; the degree cap is checked against degrees before the batch."""
         cap = self.max_ties
         ok = [
-            (a, b) for a, b in pairs
+            (a, b)
+            for a, b in pairs
             if a is not b and a.alive and b.alive and len(a.contacts) < cap and len(b.contacts) < cap
         ]
         added = 0

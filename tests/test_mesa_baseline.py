@@ -112,8 +112,14 @@ def test_strategy_rules_decide_every_request_like_the_engine():
             assert getattr(rules, attr) == getattr(engine, attr), (name, attr)
         n = len(grid)
         ctx = DecisionContext(
-            model=None, giver=np.zeros(n, np.int64), asker=np.ones(n, np.int64), edge=np.zeros(n, np.int64),
-            given=given, received=received, trust=np.full(n, 0.5), asker_reputation=rep,
+            model=None,
+            giver=np.zeros(n, np.int64),
+            asker=np.ones(n, np.int64),
+            edge=np.zeros(n, np.int64),
+            given=given,
+            received=received,
+            trust=np.full(n, 0.5),
+            asker_reputation=rep,
         )
         expected = engine.gives(ctx)
         giver = Who()
@@ -130,8 +136,18 @@ def test_a_copy_of_the_engines_state_measures_the_same():
     copy = mb.MesaBaselineModel.from_engine(engine, rng=1)
     assert copy.steps == engine.steps and len(copy.agents) == engine.population.n_alive
     # every metric without sampling is computed independently and must come out the same
-    for k in ("members", "ties", "mean_degree", "giant_component", "gini", "mean_trust", "mean_strength",
-              "mean_wealth", *(f"n_{s}" for s in BUILTIN_STRATEGIES), *(f"wealth_{s}" for s in BUILTIN_STRATEGIES)):
+    for k in (
+        "members",
+        "ties",
+        "mean_degree",
+        "giant_component",
+        "gini",
+        "mean_trust",
+        "mean_strength",
+        "mean_wealth",
+        *(f"n_{s}" for s in BUILTIN_STRATEGIES),
+        *(f"wealth_{s}" for s in BUILTIN_STRATEGIES),
+    ):
         assert copy.metrics[k] == pytest.approx(engine.metrics[k], rel=1e-12, abs=1e-12), k
     assert copy.metrics["clustering"] == pytest.approx(engine.metrics["clustering"], abs=0.1)
     engine.step()
@@ -150,7 +166,9 @@ def test_initial_strategy_counts_are_the_same():
 # two givers and six takers on a complete network; every member needs the one skill it lacks
 GIVERS_TAKERS = {
     "population": {
-        "size": 8, "skills": 2, "skills_per_member": 1,
+        "size": 8,
+        "skills": 2,
+        "skills_per_member": 1,
         "mix": {"giver": 0.25, "otherish_giver": 0.0, "matcher": 0.0, "taker": 0.75, "connector": 0.0},
     },
     "network": {"kind": "complete"},
@@ -165,7 +183,16 @@ GIVERS_TAKERS = {
     },
 }
 #: member i's strategy and skill: a giver and three takers offer skill 0, the same offer skill 1
-LAYOUT = [("giver", 0), ("giver", 1), ("taker", 0), ("taker", 0), ("taker", 0), ("taker", 1), ("taker", 1), ("taker", 1)]
+LAYOUT = [
+    ("giver", 0),
+    ("giver", 1),
+    ("taker", 0),
+    ("taker", 0),
+    ("taker", 0),
+    ("taker", 1),
+    ("taker", 1),
+    ("taker", 1),
+]
 
 
 def _arrange(model) -> None:
