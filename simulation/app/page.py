@@ -23,7 +23,7 @@ import solara.checks
 from ..errors import InputError
 from ..scenario import Scenario, ScenarioError
 from .controls import Control, controls_for
-from .drawing import NEW_WEEKS, legend_html, strategy_colour
+from .drawing import NEW_WEEKS, ecosystem_colour, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
 from .session import DEFAULT_SCENARIO, Session, scenario_choices
 
@@ -338,11 +338,22 @@ def Notice(text: str, kind: str = "info"):
 
 def _legend(session: Session) -> str:
     model = session.model
-    items = [
-        (name.replace("_", " "), strategy_colour(name, i))
-        for i, name in enumerate(model.strategy_names)
-        if name in session.config.mix and session.config.mix[name] > 0 or model.metrics.get(f"n_{name}", 0)
-    ]
+    eco = session.ecosystem_map() if session.colour_by == "ecosystem" else None
+    if eco:
+        sizes: dict[int, int] = {}
+        for e in eco.values():
+            sizes[e] = sizes.get(e, 0) + 1
+        top = sorted(sizes, key=lambda e: -sizes[e])[:8]
+        items = [(f"ecosystem {e} ({sizes[e]})", ecosystem_colour(e)) for e in top]
+        if len(sizes) > len(top):
+            items.append((f"+{len(sizes) - len(top)} smaller", "#ffffff"))
+        items.append(("in no ecosystem", ecosystem_colour(-1)))
+    else:
+        items = [
+            (name.replace("_", " "), strategy_colour(name, i))
+            for i, name in enumerate(model.strategy_names)
+            if name in session.config.mix and session.config.mix[name] > 0 or model.metrics.get(f"n_{name}", 0)
+        ]
     note = (
         "<div class='gt-note'>circle size: wealth · line width: tie strength · black outline: "
         f"joined in the last {NEW_WEEKS} weeks · grey, fading: left · click a member to inspect it</div>"
