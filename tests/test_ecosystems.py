@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from simulation.ecosystems import (
     EVENTS,
+    Ecosystems,
     EcosystemTracker,
     VerdictCriteria,
     burt_constraint,
@@ -25,7 +26,7 @@ from simulation.ecosystems import (
 from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.model import GiveTakeModel
 from simulation.run import run_scenario, write_run
-from simulation.scenario import Scenario
+from simulation.scenario import Scenario, ScenarioError
 
 METHODS = ["networkx", "igraph"]
 
@@ -317,6 +318,14 @@ def test_flourishing_needs_met_needs_and_value_near_its_peak():
     assert judge(steps, value, None, needs, np.full(21, 5.99), crit).verdict == "stable"
     steps, value = series((20, 1.0), (1, 0.79))
     assert judge(steps, value, None, needs, np.full(21, 6), crit).verdict == "stable"
+
+
+def test_the_mechanism_defaults_are_the_documented_criteria_and_bad_values_are_refused():
+    assert Ecosystems().criteria() == VerdictCriteria()
+    with pytest.raises(ScenarioError, match="mechanisms.ecosystems.jaccard"):
+        Scenario.from_dict({"mechanisms": {"ecosystems": {"jaccard": 0.0}}})
+    with pytest.raises(ScenarioError, match="mechanisms.ecosystems.method"):
+        Scenario.from_dict({"mechanisms": {"ecosystems": {"method": "magic"}}})
 
 
 # ---------------------------------------------------------------------------
