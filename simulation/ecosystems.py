@@ -2,9 +2,11 @@
 
 An *ecosystem* (seed 000) is a community of the strength-weighted tie graph:
 members who work with each other more than with the rest.  The
-:class:`Ecosystems` mechanism finds them every ``every`` steps with seeded
-Louvain modularity optimisation (Blondel et al. 2008), follows them from one
-detection to the next by membership overlap (:class:`EcosystemTracker`,
+:class:`Ecosystems` mechanism finds them every ``every`` steps by seeded
+modularity optimisation (:func:`detect_communities`: igraph's Leiden, started
+from the previous detection, or networkx's Louvain, Blondel et al. 2008),
+follows them from one detection to the next by membership overlap
+(:class:`EcosystemTracker`,
 Jaccard index, after Greene, Doyle & Cunningham 2010) and names what happened
 to each with the events of Palla, Barabási & Vicsek (2007, *Nature* 446:664):
 birth, growth, contraction, merge, split and death.  At the end of a run it
@@ -15,11 +17,13 @@ Definitions of every column and criterion are in ``docs/ecosystems.md``.
 Outputs of a run
 ----------------
 tables ``ecosystems`` (one row per ecosystem per detection), ``events`` (one
-row per event) and ``influence`` (one row per member at the end); in the
-summary ``verdict``, ``collapse_step``, ``collapse_reason``,
-``ecosystem_events`` (count per event) and ``influence`` (correlations with
-rank); per-step metrics ``ecosystems`` (count) and ``largest_ecosystem``
-(share of members in the largest one).
+row per event), ``ecosystem_lives`` (one row per ecosystem,
+:func:`life_stories`) and ``influence`` (one row per member at the end); in
+the summary ``verdict``, ``collapse_step``, ``collapse_reason``,
+``ecosystem_events`` (count per event), ``ecosystem_method``,
+``ecosystem_stats`` and ``influence`` (correlations with rank); per-step
+metrics ``ecosystems`` (count) and ``largest_ecosystem`` (share of members in
+the largest one).
 
 Live accessors (for the app)
 ----------------------------
@@ -32,6 +36,8 @@ Live accessors (for the app)
     list of event rows (dicts with the columns of ``events``) so far.
 ``.rows``
     list of ecosystem rows (dicts with the columns of ``ecosystems``) so far.
+``.verdict()``
+    the :class:`Verdict` from the steps so far.
 
 Examples
 --------
@@ -714,8 +720,9 @@ class Ecosystems(Mechanism):
     """Detect, track and judge ecosystems (communities of the tie graph).
 
     Every ``every`` steps (and once at the start) the strength-weighted tie
-    graph of the members is split into communities with seeded Louvain;
-    communities of at least ``min_size`` members are ecosystems, followed
+    graph of the members is split into communities (:func:`detect_communities`,
+    seeded from a generator spawned from the model's, so measuring never
+    changes the run); communities of at least ``min_size`` members are ecosystems, followed
     across detections by :class:`EcosystemTracker`.  Each step the mechanism
     records what the verdict needs (value created, needs met); the run's
     verdict follows :func:`judge`.  Put it last in the pipeline: it reads what
