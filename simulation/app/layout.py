@@ -45,9 +45,9 @@ def tie_pull(strength: np.ndarray) -> np.ndarray:
     groups held by strong ties gather while weak, fading ties barely count.
 
     >>> tie_pull(np.array([0.0, 0.5, 1.0])).round(3).tolist()
-    [0.03, 0.405, 3.03]
+    [0.05, 0.425, 1.55]
     """
-    return 0.03 + 3.0 * strength**3
+    return 0.05 + 1.5 * strength**2
 
 
 class NetworkLayout:

@@ -161,12 +161,13 @@ class Session:
 
     # -- running -----------------------------------------------------------
     def step(self, weeks: int = 1) -> None:
-        """Advance the model ``weeks`` weeks and relax the layout once."""
+        """Advance the model ``weeks`` weeks, then relax the layout: more iterations for
+        more weeks, so the picture keeps up with a fast run."""
         with self.lock:
             for _ in range(weeks):
                 self.model.step()
                 self._record()
-            self.layout.update(self.model)
+            self.layout.update(self.model, iterations=min(self.layout.iterations * weeks, 4 * self.layout.iterations))
 
     def _record(self) -> None:
         pop, ties = self.model.population, self.model.ties
