@@ -223,10 +223,12 @@ def deciles(table: pd.DataFrame, conditions: list[str], strategies: list[str]) -
         for i, s in enumerate(strategies):
             d = table[table["strategy"] == s].set_index("condition").reindex(conditions)
             mean = d[f"{end}_representation"].to_numpy(float)
-            err = np.vstack([mean - d[f"{end}_low"].to_numpy(float), d[f"{end}_high"].to_numpy(float) - mean])
+            low = np.clip(d[f"{end}_low"].to_numpy(float), 0, None)  # a representation is never negative
+            err = np.vstack([mean - low, d[f"{end}_high"].to_numpy(float) - mean])
             ax.bar(x + (i - (len(strategies) - 1) / 2) * width, mean, width, yerr=np.nan_to_num(err),
                    color=STRATEGY_COLOURS.get(s, "grey"), label=s, capsize=2, error_kw={"lw": 0.8})
         ax.axhline(1, color="black", lw=0.8, ls="--")
+        ax.set_ylim(bottom=0)
         ax.set_xticks(x, conditions, rotation=20, ha="right")
         ax.set_title(f"{end} 10% by final wealth")
     axes[0].set_ylabel("representation (share in decile / share of members)")
