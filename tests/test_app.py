@@ -301,3 +301,25 @@ def test_the_page_displays_as_a_widget_in_a_jupyter_kernel(tmp_path, monkeypatch
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+# -- the command -------------------------------------------------------------------
+def test_app_command_listens_on_this_machine_only_by_default():
+    from simulation.cli import build_parser
+
+    args = build_parser().parse_args(["app"])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
+
+
+def test_app_command_reports_a_busy_port_in_one_line(capsys):
+    import socket
+
+    from simulation.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("givetake: error: cannot listen on 127.0.0.1:") and "\n" not in err

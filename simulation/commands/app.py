@@ -15,7 +15,7 @@ import socket
 
 from ..errors import InputError
 
-__all__ = ["register", "run", "offline_environment"]
+__all__ = ["register", "run", "offline_environment", "address"]
 
 #: the app module and component Solara serves
 APP = "simulation.app.page:Page"
@@ -23,6 +23,10 @@ APP = "simulation.app.page:Page"
 #: where the server would fetch a missing front-end file from; nothing listens here,
 #: so a missing file shows up as an error instead of a silent download
 NO_CDN = "http://127.0.0.1:9/no-cdn/"
+
+
+#: how long the run of a disconnected page is kept
+KEEP_DISCONNECTED = "10m"
 
 
 def offline_environment() -> dict[str, str]:
@@ -33,6 +37,9 @@ def offline_environment() -> dict[str, str]:
         "SOLARA_ASSETS_CDN": NO_CDN,
         "SOLARA_THEME_SHOW_BANNER": "False",
         "SOLARA_CHECK_HOOKS": "off",
+        # a page that lost its connection without closing (a laptop lid shut) keeps
+        # its run this long; a closed tab stops its run at once
+        "SOLARA_KERNEL_CULL_TIMEOUT": KEEP_DISCONNECTED,
     }
 
 
@@ -66,6 +73,19 @@ def _check_port(host: str, port: int) -> None:
             raise InputError(f"cannot listen on {host}:{port} ({err.strerror}); try another --port") from None
 
 
+def address(host: str, port: int) -> str:
+    """The address to give people, for a host to listen on.
+
+    >>> address("127.0.0.1", 8765)
+    'http://127.0.0.1:8765/'
+    >>> address("0.0.0.0", 80)
+    'http://<address of this computer>:80/ (here: http://127.0.0.1:80/)'
+    """
+    if host in ("0.0.0.0", "::", ""):
+        return f"http://<address of this computer>:{port}/ (here: http://127.0.0.1:{port}/)"
+    return f"http://{host}:{port}/"
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve the app until interrupted."""
     _check_port(args.host, args.port)
@@ -78,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
     solara.settings.assets.proxy = True
     solara.settings.assets.cdn = NO_CDN
     solara.server.settings.telemetry.mixpanel_enable = False
+    solara.server.settings.kernel.cull_timeout = KEEP_DISCONNECTED
 
-    print(f"givetake app: open http://{args.host}:{args.port}/ in a browser (Ctrl+C to stop)", flush=True)
+    print(f"givetake app: open {address(args.host, args.port)} in a browser (Ctrl+C to stop)", flush=True)
     argv = ["run", APP, "--host", args.host, "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
     try:
         solara_cli.main(args=argv, prog_name="solara", standalone_mode=False)
