@@ -783,7 +783,6 @@ class Ecosystems(Mechanism):
         self.count = 0
         self.largest = 0.0
         self.detections: list[int] = []
-        self._first_seen: dict[int, int] = {}
         # per-step series for the verdict
         self.series: dict[str, list[float]] = {k: [] for k in ("step", "value", "giant", "needs", "met")}
         self._giant = float("nan")
@@ -884,8 +883,6 @@ class Ecosystems(Mechanism):
         self._partition[alive] = lab
         groups = groups_from_labels(lab, alive, self.min_size)
         ids = self.tracker.update(model.steps, groups)
-        for eid in ids:
-            self._first_seen.setdefault(eid, model.steps)
 
         labels = np.full(pop.size, -1, np.int64)
         for eid, g in zip(ids, groups):
@@ -1028,15 +1025,7 @@ class Ecosystems(Mechanism):
         return self._influence[1], self._influence[2]
 
     def tables(self, model: GiveTakeModel) -> dict[str, pd.DataFrame]:
-        columns = (
-            list(self.rows[0])
-            if self.rows
-            else _ECOSYSTEM_COLUMNS
-            + [f"share_{s}" for s in model.strategy_names]
-            + ["dominant_strategy", "dominant_skills", "dominant_skill_share"]
-        )
-        eco = pd.DataFrame(self.rows, columns=columns)
-        events = pd.DataFrame(self.events, columns=_EVENT_COLUMNS)
+        eco, events = self._frames(model)
         return {
             "ecosystems": eco,
             "events": events,
@@ -1044,23 +1033,46 @@ class Ecosystems(Mechanism):
             "influence": self.influence(model)[0],
         }
 
-    def stats(self) -> dict[str, Any]:
-        """Counts over the run: detections, ecosystems now and ever, mean lifetime of ended ones."""
-        ended = [e for e in self.events if e["event"] in ("death", "merge", "split")]
-        lifetimes = []
-        for e in ended:
-            for eid in parse_ids(e["sources"]):
-                if eid not in parse_ids(e["targets"]) and eid in self._first_seen:
-                    lifetimes.append(e["step"] - self._first_seen[eid])
-        final = [r for r in self.rows if self.detections and r["step"] == self.detections[-1]]
+    def stats(self, model: GiveTakeModel) -> dict[str, Any]:
+        """Run-level counts, and how ecosystems that ended differ from those alive at the end.
+
+        ``fates`` maps each fate (``alive``, ``died``, ``merged``, ``split``) to
+        the number of ecosystems and their means of lifetime (weeks until the
+        end, or until the last detection), peak size, goal attainment and last
+        taker share: the material for *why* some ecosystems end.
+        """
+        eco, events = self._frames(model)
+        lives = life_stories(eco, events)
+        final = eco[eco["step"] == self.detections[-1]] if self.detections else eco.iloc[:0]
+        lifetime = np.where(lives["fate"] == "alive", lives["lifetime"], lives["ended"] - lives["born"])
+        fates = {}
+        for fate in ("alive", "died", "merged", "split"):
+            sel = (lives["fate"] == fate).to_numpy()
+            fates[fate] = {
+                "count": int(sel.sum()),
+                "mean_lifetime": _mean(lifetime[sel].tolist()),
+                "mean_peak_size": _mean(lives.loc[sel, "peak_size"].tolist()),
+                "mean_goal_attainment": _mean(lives.loc[sel, "mean_goal_attainment"].tolist()),
+                "mean_taker_share_last": _mean(lives.loc[sel, "taker_share_last"].tolist()),
+            }
         return {
             "detections": len(self.detections),
             "final": self.count,
             "ever": self.tracker.next_id,
             "largest_share": self.largest,
-            "final_goal_attainment": _mean([r["goal_attainment"] for r in final]),
-            "mean_lifetime_of_ended": _mean(lifetimes),
+            "final_goal_attainment": _mean(final["goal_attainment"].tolist()),
+            "fates": fates,
         }
+
+    def _frames(self, model: GiveTakeModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+        columns = (
+            list(self.rows[0])
+            if self.rows
+            else _ECOSYSTEM_COLUMNS
+            + [f"share_{s}" for s in model.strategy_names]
+            + ["dominant_strategy", "dominant_skills", "dominant_skill_share"]
+        )
+        return pd.DataFrame(self.rows, columns=columns), pd.DataFrame(self.events, columns=_EVENT_COLUMNS)
 
     def summary(self, model: GiveTakeModel) -> dict[str, Any]:
         v = self.verdict()
@@ -1070,7 +1082,7 @@ class Ecosystems(Mechanism):
             "collapse_reason": v.reason,
             "ecosystem_events": self.tracker.counts(),
             "ecosystem_method": self.method_used,
-            "ecosystem_stats": self.stats(),
+            "ecosystem_stats": self.stats(model),
             "influence": self.influence(model)[1],
         }
 

@@ -374,6 +374,8 @@ def test_run_outputs_tables_summary_and_metrics(tmp_path):
     stats = s["ecosystem_stats"]
     assert stats["detections"] == 5 and stats["final"] == len(eco[eco["step"] == 20])
     assert stats["ever"] == eco["ecosystem"].nunique() == len(result.tables["ecosystem_lives"])
+    assert sum(f["count"] for f in stats["fates"].values()) == stats["ever"]
+    assert stats["fates"]["alive"]["count"] == stats["final"]
     ts = result.timeseries
     last = eco[eco["step"] == 20]
     assert ts["ecosystems"].iloc[-1] == len(last)
