@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import networkx as nx
@@ -28,7 +29,11 @@ from simulation.model import GiveTakeModel
 from simulation.run import run_scenario, write_run
 from simulation.scenario import Scenario, ScenarioError
 
-METHODS = ["networkx", "igraph"]
+HAS_IGRAPH = importlib.util.find_spec("igraph") is not None
+METHODS = [
+    "networkx",
+    pytest.param("igraph", marks=pytest.mark.skipif(not HAS_IGRAPH, reason="igraph is not installed")),
+]
 
 
 def kinds(events, step=None):
@@ -161,7 +166,7 @@ def test_life_stories_tell_origin_fate_and_events_of_each_ecosystem():
 # ---------------------------------------------------------------------------
 # the same cases through the model, on constructed tie graphs
 # ---------------------------------------------------------------------------
-def empty_model(n: int, method: str = "igraph", **settings) -> GiveTakeModel:
+def empty_model(n: int, method: str = "auto", **settings) -> GiveTakeModel:
     return GiveTakeModel(
         {
             "population": {"size": n},
