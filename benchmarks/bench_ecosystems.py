@@ -29,7 +29,8 @@ Usage::
     .venv/bin/python benchmarks/bench_ecosystems.py           # everything (about 10 minutes)
     .venv/bin/python benchmarks/bench_ecosystems.py --quick   # no 100,000-member graph, shorter runs
 
-Results are printed and written to ``benchmarks/results/ecosystems.json``.
+Results are printed and written to ``benchmarks/results/ecosystems.json``
+(``ecosystems_quick.json`` with ``--quick``).
 """
 
 from __future__ import annotations
@@ -203,9 +204,10 @@ def main() -> None:
         "stability": stability(100 if args.quick else 200, 1000),
         "cost": cost([(1000, 100)] if args.quick else [(1000, 200), (10_000, 30)], 1 if args.quick else 3),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"\nwritten {RESULTS}")
+    path = RESULTS.with_name("ecosystems_quick.json") if args.quick else RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"\nwritten {path}")
 
 
 if __name__ == "__main__":
