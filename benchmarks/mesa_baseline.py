@@ -462,16 +462,12 @@ class MesaBaselineModel(mesa.Model):
     def do_exchange(self) -> None:
         cfg = self.mech["exchange"]
         b, c = cfg["b"], cfg["c"]
-        strengthened = set()
         for giver, asker, tie in self.gift_list:
             self.pay(giver, -c)
             self.pay(asker, b)
             tie.given[giver] += 1
             tie.trust[asker] += cfg["trust_gain"] * (1.0 - tie.trust[asker])
-            # as in the engine, a tie strengthens once a week however many gifts cross it
-            if tie not in strengthened:
-                strengthened.add(tie)
-                tie.strength += cfg["strength_gain"] * (1.0 - tie.strength)
+            tie.strength += cfg["strength_gain"] * (1.0 - tie.strength)  # every gift strengthens
             tie.last_used = self.steps
             asker.need = None
             giver.gifts_given += 1

@@ -161,7 +161,9 @@ class Exchange(Mechanism):
         np.add.at(ties.ledger, (e, 1 - s), 1)
         t = ties.trust[e, s]
         ties.trust[e, s] = t + self.trust_gain * (1.0 - t)
-        ties.strength[e] += self.strength_gain * (1.0 - ties.strength[e])
+        # every gift strengthens: k gifts across one tie in a week close (1-(1-gain)^k) of the gap
+        used, k = np.unique(e, return_counts=True)
+        ties.strength[used] = 1.0 - (1.0 - ties.strength[used]) * (1.0 - self.strength_gain) ** k
         ties.last_used[e] = model.steps
         pop.need[a] = -1
         np.add.at(pop.gifts_given, g, 1)
