@@ -14,7 +14,7 @@ Examples
 >>> df = model.datacollector.get_model_vars_dataframe()
 >>> df["step"].tolist()
 [0, 1, 2, 3]
->>> len(model.agents) == df["members"].iloc[-1]
+>>> len(model.agents) == int(df["members"].iloc[-1])
 True
 """
 
