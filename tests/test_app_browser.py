@@ -22,7 +22,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# one Solara server per test process; with ``--dist loadgroup`` all browser tests
+# share one process (and one server) while other tests use the other workers
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
