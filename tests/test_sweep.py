@@ -119,7 +119,7 @@ def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster)
 
 
 def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_path):
-    path = tiny_experiment(tmp_path, reps=5, steps=15)
+    path = tiny_experiment(tmp_path, reps=10, steps=12)
     out = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulation.cli", "sweep", str(path), "--out", str(out), "--workers", "2",
@@ -130,15 +130,15 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_
         start_new_session=True,
     )
     summaries = out / "data" / "summary"
-    deadline = time.time() + 120
+    deadline = time.time() + 240
     while time.time() < deadline:
-        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= 3:
+        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= 2:
             break
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, with no chance to clean up
     proc.wait()
     done_at_kill = len(Store(out).done_ids())
-    assert 3 <= done_at_kill < 20, "the sweep must be killed in the middle"
+    assert 2 <= done_at_kill < 40, f"the sweep must be killed in the middle ({done_at_kill} of 40 done)"
 
     resumed = cli("sweep", str(path), "--out", str(out), "--workers", "2", "--resume", "--no-report", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
@@ -148,8 +148,8 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_
     run_sweep(exp, tmp_path / "whole", executor="serial", progress=False)
     assert_same_results(tmp_path / "whole", out)
     summary = Store(out).load("summary")
-    assert summary["run_id"].is_unique and len(summary) == 20
-    assert (Store(out).load("timeseries").groupby("run_id").size() == 16).all()
+    assert summary["run_id"].is_unique and len(summary) == 40
+    assert (Store(out).load("timeseries").groupby("run_id").size() == 13).all()
     leftovers = [p for p in out.rglob(".*") if p.name != ".lock"]
     assert leftovers == []
 
