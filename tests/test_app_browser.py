@@ -177,6 +177,19 @@ class Tab:
         self.page.locator(".v-select", has=self.page.locator("label", has_text=label)).first.click()
         self.page.locator(".v-select__content .v-list-item", has_text=option).first.click()
 
+    def visible_member(self) -> tuple[float, float, str]:
+        """The centre of a member's circle that no other circle covers, and its slot."""
+        circles = self.page.locator(".gt-network-view svg circle[data-slot]")
+        for i in range(min(circles.count(), 40)):
+            box = circles.nth(i).bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            on_top = self.page.evaluate(
+                "([x, y]) => document.elementFromPoint(x, y).getAttribute('data-slot')", [x, y]
+            )
+            if on_top == circles.nth(i).get_attribute("data-slot"):
+                return x, y, on_top
+        raise AssertionError("every member is covered by another")
+
     def shot(self, what: str) -> None:
         self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=True)
 
@@ -280,9 +293,8 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     scenario = tab.page.locator(".v-select", has=tab.page.locator("label", has_text="Scenario")).first
     assert "taker_invasion" in scenario.inner_text()
     assert tab.week() == 0 and tab.members() == 200
-    circle = tab.page.locator(".gt-network-view svg circle[data-slot]").nth(5)
-    slot = circle.get_attribute("data-slot")
-    circle.click(force=True)
+    x, y, slot = tab.visible_member()
+    tab.page.mouse.click(x, y)
     text = tab.wait_text(".gt-inspected", f"Member #{slot}")
     assert re.search(r"giver|matcher|taker|connector", text)
     tab.page.locator(".gt-inspector svg.gt-chart").nth(1).wait_for(timeout=10_000)
