@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +268,9 @@ details{margin:.3em 0}summary{cursor:pointer}.meta td{text-align:left;white-spac
 """
 
 
+_SECTION = re.compile(r'<section id="([^"]+)"><h2>([^<]+)</h2>')
+
+
 def _img(path: Path, alt: str) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
@@ -410,8 +414,7 @@ def _page(man: dict[str, Any], sections: list[str], n_done: int, n_failed: int) 
     title = f"givetake report: {man.get('experiment', 'sweep')}"
     desc = html.escape(str(man.get("description", "")).strip())
     toc = " · ".join(
-        f'<a href="#{s.split("id=", 1)[1].split(chr(34))[1]}">{html.escape(s.split("<h2>", 1)[1].split("</h2>")[0])}</a>'
-        for s in sections
+        f'<a href="#{anchor}">{title}</a>' for anchor, title in _SECTION.findall("".join(sections))
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
