@@ -255,7 +255,7 @@ def line_chart(
     hi = hi if y_max is None else max(y_max, hi)
     yt = nice_ticks(lo, hi, 4)
     lo, hi = yt[0], yt[-1]
-    xt = [t for t in nice_ticks(x_lo, x_hi, 5) if x_lo <= t <= x_hi]
+    xt = [t for t in nice_ticks(x_lo, x_hi, 5) if x_lo <= t <= x_hi and float(t).is_integer()]  # whole weeks
 
     def sx(x):
         return left + (np.asarray(x, float) - x_lo) / (x_hi - x_lo) * pw

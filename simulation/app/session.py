@@ -216,13 +216,16 @@ class Session:
         self.last_frame_seconds = time.perf_counter() - t0
         return frame
 
-    def series(self, name: str) -> tuple[list[float], list[float]]:
-        """``(weeks, values)`` of a metric so far (empty when it is not measured)."""
+    def series(self, name: str, from_week: int = 0) -> tuple[list[float], list[float]]:
+        """``(weeks, values)`` of a metric so far, from ``from_week`` on (empty when it is
+        not measured)."""
         mv = self.model.datacollector.model_vars
         if name not in mv:
             return [], []
         steps, values = mv["step"], mv[name]
-        pairs = [(s, y) for s, y in zip(steps, values, strict=False) if y is not None and y == y]
+        pairs = [
+            (s, y) for s, y in zip(steps, values, strict=False) if s >= from_week and y is not None and y == y
+        ]
         return [p[0] for p in pairs], [p[1] for p in pairs]
 
     def charts(self) -> dict[str, str]:
@@ -242,7 +245,7 @@ class Session:
                 colours=colours,
             ),
             "fulfilment": line_chart(
-                {"fulfilment": self.series("fulfilment_rate")},
+                {"fulfilment": self.series("fulfilment_rate", from_week=1)},  # nobody has asked yet in week 0
                 title="Fulfilment rate (share of needs met)",
                 colours={"fulfilment": "#0072B2"},
                 y_min=0,
