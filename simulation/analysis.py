@@ -318,11 +318,13 @@ def collapse(data: SweepData) -> pd.DataFrame:
     if "verdict" not in s.columns or s["verdict"].isna().all():
         return pd.DataFrame()
     rows = []
-    verdicts = [v for v in ("flourishing", "stable", "collapsed") if True]
+    verdicts = ["flourishing", "stable", "collapsed"]
     verdicts += sorted(set(s["verdict"].dropna()) - set(verdicts))
     for cond in data.conditions:
         v = s.loc[s["condition"] == cond, "verdict"].dropna()
         n = len(v)
+        if n == 0:  # this condition tracks no ecosystems
+            continue
         row: dict[str, Any] = {"condition": cond, "runs": n}
         for name in verdicts:
             k = int((v == name).sum())
