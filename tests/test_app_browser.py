@@ -259,7 +259,7 @@ def test_page_loads_offline_and_play_advances_the_week_and_changes_the_picture(o
 
 def test_a_slider_change_then_reset_changes_the_population(open_tab):
     tab = open_tab()
-    assert tab.members() == 300
+    assert tab.members() > 10
     size = tab.page.locator(".v-input.v-slider", has_text="size:").first
     size.locator(".v-slider-thumb").focus()
     tab.page.keyboard.press("Home")  # the smallest population
@@ -306,6 +306,7 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
 def test_two_tabs_keep_separate_models(open_tab):
     a = open_tab("-a")
     b = open_tab("-b")
+    a_members = a.members()
     for _ in range(3):
         a.page.click("button.gt-step")
     a.wait_week(lambda w: w == 3)
@@ -315,6 +316,7 @@ def test_two_tabs_keep_separate_models(open_tab):
     b.page.click("button.gt-reset")
     b.wait_text(".gt-members", r"^10$")
     assert b.week() == 0
-    assert a.week() == 3 and a.members() == 300
+    # b's smaller population did not reach a, whose run went on from its own start
+    assert a_members > 10 and a.week() == 3 and a.members() > 10
     a.shot("stepped")
     b.shot("reset")
