@@ -144,36 +144,29 @@ def Viewer(
         if apply(scenario=lesson.scenario, overrides=lesson.overrides, seed=lesson.seed):
             set_lesson_key(lesson.key)
 
-    def on_setting(key: str, value: Any) -> None:
-        new = {**pending, key: value}
+    def update_settings(new: dict[str, Any]) -> None:
+        """Keep the page's settings until Reset; say at once if they do not fit together."""
         set_pending(new)
         try:
             session.scenario(new)
             set_message(None)
         except (ScenarioError, InputError) as err:
             set_message(_one_line(err))
+
+    def on_setting(key: str, value: Any) -> None:
+        update_settings({**pending, key: value})
 
     def rescale_mix() -> None:
-        scenario = session.config
         mix = {k.rsplit(".", 1)[1]: v for k, v in pending.items() if k.startswith("population.mix.")}
-        shares = {**scenario.mix, **mix}
+        shares = {**session.config.mix, **mix}
         total = sum(shares.values())
-        if total > 0:
-            on_setting_many({f"population.mix.{k}": round(v / total, 4) for k, v in shares.items()})
-
-    def on_setting_many(values: dict[str, Any]) -> None:
-        new = {**pending, **values}
-        # rounding may leave the shares a hair off 1: put the rest on the largest share
-        keys = [k for k in new if k.startswith("population.mix.")]
-        if keys:
-            top = max(keys, key=lambda k: new[k])
-            new[top] = round(new[top] + 1.0 - sum(new[k] for k in keys), 6)
-        set_pending(new)
-        try:
-            session.scenario(new)
-            set_message(None)
-        except (ScenarioError, InputError) as err:
-            set_message(_one_line(err))
+        if total <= 0:
+            return
+        scaled = {f"population.mix.{k}": round(v / total, 4) for k, v in shares.items()}
+        # rounding may leave the shares a hair off 1: the largest share takes the rest
+        top = max(scaled, key=scaled.get)
+        scaled[top] = round(scaled[top] + 1.0 - sum(scaled.values()), 6)
+        update_settings({**pending, **scaled})
 
     # -- the page --------------------------------------------------------------------
     solara.Style(_CSS)
