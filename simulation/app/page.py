@@ -485,6 +485,9 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
             + (f" · detected every {every} weeks" if every else "")
         )
         solara.HTML(tag="div", unsafe_innerHTML=head)
+        verdict = _verdict(mech, session.model.steps)
+        if verdict:
+            solara.HTML(tag="div", classes=["gt-verdict"], unsafe_innerHTML=verdict)
         if not events:
             solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML="No ecosystem events yet.")
             return
@@ -502,6 +505,29 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
                 f"{rows}</table>"
             ),
         )
+
+
+_VERDICT_COLOURS = {"flourishing": "#1b7f3b", "stable": "#7a6a00", "collapsed": "#b3261e"}
+
+
+def _verdict(mech: Any, weeks: int) -> str:
+    """The run's verdict so far (see ``docs/ecosystems.md``) as HTML, or "" when there is none."""
+    judge = getattr(mech, "verdict", None)
+    if not callable(judge) or weeks < 1:
+        return ""
+    try:
+        v = judge()
+    except Exception:  # a verdict needs enough weeks; before that there is nothing to say
+        return ""
+    word = str(getattr(v, "verdict", "") or "")
+    if not word:
+        return ""
+    colour = _VERDICT_COLOURS.get(word, "#333")
+    reason = getattr(v, "reason", None)
+    return (
+        f"So far this network looks <b style='color:{colour}'>{html.escape(word)}</b>"
+        + (f" — {html.escape(str(reason))}" if reason else "")
+    )
 
 
 @solara.component
