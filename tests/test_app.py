@@ -325,3 +325,16 @@ def test_app_command_reports_a_busy_port_in_one_line(capsys):
         assert main(["app", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("givetake: error: cannot listen on 127.0.0.1:") and "\n" not in err
+
+
+def test_page_lesson_choice_loads_its_scenario_settings_and_text():
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    (lessons,) = [w for w in rc.find(v.Select).widgets if w.label == "Lesson"]
+    lesson = LESSONS["users_and_abusers"]
+    lessons.v_model = lesson.title
+    (scenario,) = [w for w in rc.find(v.Select).widgets if w.label.startswith("Scenario")]
+    assert scenario.v_model == lesson.scenario
+    texts = [w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets]
+    assert any(f"<h3>{lesson.title}</h3>" in t and "Watch for" in t for t in texts)
+    assert re.search(r"<span class='gt-members'>(\d+)</span>", _html(rc, "gt-week")).group(1) == "200"
+    rc.close()
