@@ -129,7 +129,9 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return p, float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    low = 0.0 if k == 0 else float(max(0.0, centre - half))
+    high = 1.0 if k == n else float(min(1.0, centre + half))
+    return p, low, high
 
 
 def holm(p: np.ndarray) -> np.ndarray:
@@ -577,6 +579,8 @@ def sensitivity(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFr
         s = data.summary[data.summary["scenario"] == scen]
         for outcome in outcomes_present(s, outcomes):
             y_by_point = s.groupby("point")[outcome].mean()
+            if not np.isfinite(y_by_point).any() or np.ptp(y_by_point.dropna()) == 0:
+                continue  # the outcome does not vary: nothing to attribute
             complete = len(points) > 0 and all(p in y_by_point.index for p in range(len(points)))
             if method in ("sobol", "morris") and complete:
                 problem = {

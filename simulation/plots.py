@@ -185,7 +185,8 @@ def collapse(table: pd.DataFrame) -> Figure:
         if verdict == "collapsed":
             lo, hi = table["low_collapsed"].to_numpy(float), table["high_collapsed"].to_numpy(float)
             centre = left + share
-            ax.errorbar(centre, pos, xerr=[share - lo, hi - share], fmt="none", ecolor="black", capsize=3, lw=1)
+            err = np.clip(np.vstack([share - lo, hi - share]), 0, None)
+            ax.errorbar(centre, pos, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
         left = left + share
     ax.set_yticks(pos, conds)
     ax.set_xlim(0, 1)

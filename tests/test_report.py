@@ -64,7 +64,7 @@ def test_wilson_interval_matches_the_score_formula_and_stays_in_0_1():
     p, lo, hi = an.wilson(0, 10)
     assert p == 0 and lo == 0 and hi == pytest.approx(0.2775, abs=1e-4)
     p, lo, hi = an.wilson(10, 10)
-    assert lo == pytest.approx(0.7225, abs=1e-4) and hi == pytest.approx(1.0)
+    assert lo == pytest.approx(0.7225, abs=1e-4) and hi == 1.0
     # coverage over many binomial samples is close to 95%
     rng = np.random.default_rng(2)
     ks = rng.binomial(40, 0.3, 4000)
@@ -236,3 +236,32 @@ def test_agreement_keeps_only_differences_significant_in_both_sweeps_in_one_dire
     assert not same.loc[("low", "mid"), "stable"]  # a small difference is not significant
     other = an.agreement(a, an.pairwise(flipped, ["final_mean_wealth"])).set_index(["a", "b"])
     assert not other.loc[("low", "high"), "stable"] and not other.loc[("low", "high"), "same_direction"]
+
+
+@pytest.mark.parametrize("method", ["morris", "sobol", "latin"])
+def test_sensitivity_ranks_the_parameter_that_drives_the_outcome_first(method):
+    raw = {
+        "scenarios": [{"scenario": {"population": {"size": 40}, "network": {"mean_degree": 4}}, "label": "s"}],
+        "seed": 3,
+        "vary": {
+            "method": method,
+            "samples": 16,
+            "ranges": {"mechanisms.exchange.b": [2.0, 5.0], "mechanisms.needs.p_need": [0.2, 0.8]},
+        },
+    }
+    exp = Experiment.from_dict(raw)
+    rows = []
+    for p, point in enumerate(exp.points):  # an outcome driven by b alone
+        rows.append({"run_id": f"s-{p}", "scenario": "s", "condition": "s", "point": p, **point,
+                     "final_mean_wealth": 10 * point["mechanisms.exchange.b"] + 0.01 * point["mechanisms.needs.p_need"]})
+    manifest = {"design": exp.method, "varied": exp.varied, "points": exp.points, "levels": exp.levels,
+                "ranges": {k: list(v) for k, v in exp.ranges.items()}}
+    data = an.SweepData(pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), manifest, conditions=["s"])
+    sens = an.sensitivity(data, ["final_mean_wealth"]).set_index("parameter")
+    score = {"morris": "mu_star", "sobol": "ST", "latin": "rho"}[method]
+    assert set(sens["method"]) == {"spearman" if method == "latin" else method}
+    assert abs(sens.loc["mechanisms.exchange.b", score]) > 0.9 * abs(sens[score]).max()
+    if method == "latin":  # a rank correlation over 16 points: p_need's is chance
+        assert sens.loc["mechanisms.exchange.b", "rho"] > 0.99 and sens.loc["mechanisms.needs.p_need", "p"] > 0.05
+    else:
+        assert abs(sens.loc["mechanisms.needs.p_need", score]) < 0.2 * abs(sens.loc["mechanisms.exchange.b", score])
