@@ -10,7 +10,8 @@ Prints, all measured in this run:
 3. memory of the sweep process for N and 4N runs (peak traced Python allocations while
    results stream to disk), against the baseline of keeping every result in one list.
 
-Usage: ``python benchmarks/bench_sweep.py [--runs 24] [--size 120] [--steps 40]``
+Usage: ``python benchmarks/bench_sweep.py [--runs 24] [--size 120] [--steps 40] [--quick]``;
+the figures are also written to ``benchmarks/results/sweep.json``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from pathlib import Path
 
 from simulation.executors import make_executor, perform_run, run_sweep
 from simulation.experiment import Experiment
+from simulation.io import write_json
+
+RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"
 
 
 def experiment(runs: int, size: int, steps: int, seed: int = 1) -> Experiment:
@@ -73,7 +77,8 @@ def throughput(exp: Experiment, tmp: Path) -> dict[str, float]:
     return rows
 
 
-def overhead(tasks: int = 400) -> None:
+def overhead(tasks: int = 400) -> dict[str, dict[str, float]]:
+    rows = {}
     for kind in ("serial", "process", "dask"):
         t = time.perf_counter()
         with make_executor(kind, workers=2) as ex:
@@ -83,9 +88,11 @@ def overhead(tasks: int = 400) -> None:
             n = sum(1 for _ in ex.imap(_noop, range(tasks)))
             per = (time.perf_counter() - t1) / n
         print(f"  {kind:8s} start-up {started:6.2f} s   per task {per * 1e3:7.3f} ms")
+        rows[kind] = {"startup_s": round(started, 3), "per_task_ms": round(per * 1e3, 4)}
+    return rows
 
 
-def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> None:
+def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> dict[str, float]:
     def streamed(exp: Experiment, out: Path) -> float:
         gc.collect()
         tracemalloc.start()
@@ -112,6 +119,13 @@ def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> None:
           f"  -> ratio {s_large / s_small:.2f}")
     print(f"  baseline, a list : {n_small:4d} runs peak {l_small:7.1f} MiB, {n_large:4d} runs peak {l_large:7.1f} MiB"
           f"  -> ratio {l_large / l_small:.2f}")
+    return {
+        "runs": [n_small, n_large],
+        "streamed_peak_mib": [round(s_small, 2), round(s_large, 2)],
+        "list_peak_mib": [round(l_small, 2), round(l_large, 2)],
+        "streamed_ratio": round(s_large / s_small, 3),
+        "list_ratio": round(l_large / l_small, 3),
+    }
 
 
 def main() -> None:
@@ -119,18 +133,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=24, help="runs of the throughput sweep")
     ap.add_argument("--size", type=int, default=120, help="members per run")
     ap.add_argument("--steps", type=int, default=40, help="weeks per run")
+    ap.add_argument("--quick", action="store_true", help="a small version (8 runs of 60 members x 10 weeks)")
     args = ap.parse_args()
+    if args.quick:
+        args.runs, args.size, args.steps = 8, 60, 10
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    results: dict = {"runs": args.runs, "size": args.size, "steps": args.steps}
     try:
         # first, while no worker process exists yet: start-up includes starting the workers
         print("Executor overhead (2 workers; tasks that do nothing)")
-        overhead()
+        results["overhead"] = overhead()
         print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
-        throughput(experiment(args.runs, args.size, args.steps), tmp)
+        results["runs_per_minute"] = {k: round(v, 2) for k, v in throughput(experiment(args.runs, args.size, args.steps), tmp).items()}
         print("Memory of the sweep process as runs grow (results stream to disk)")
-        memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
+        results["memory"] = memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    write_json(RESULTS, results)
+    print(f"written to {RESULTS}")
 
 
 if __name__ == "__main__":
