@@ -161,11 +161,24 @@ def network_svg(
             palette = [strategy_colour(name, i) for i, name in enumerate(names)]
             fills = [palette[i] for i in pop.strategy[alive].tolist()]
         born_now = (pop.joined[alive] > 0) & (pop.joined[alive] > model.steps - NEW_WEEKS)
-        for s, cx, cy, rr, fill, fresh in zip(
-            alive.tolist(), _fmt(x), _fmt(y), _fmt(r), fills, born_now.tolist(), strict=True
+        labels = [name.replace("_", " ") for name in model.strategy_names]
+        for s, cx, cy, rr, fill, fresh, k, w in zip(
+            alive.tolist(),
+            _fmt(x),
+            _fmt(y),
+            _fmt(r),
+            fills,
+            born_now.tolist(),
+            pop.strategy[alive].tolist(),
+            pop.wealth[alive].tolist(),
+            strict=True,
         ):
             stroke = ' stroke="#111" stroke-width="1.2"' if fresh else ' stroke="#fff" stroke-width="0.6"'
-            out.append(f'<circle cx="{cx}" cy="{cy}" r="{rr}" fill="{fill}"{stroke} data-slot="{s}"/>')
+            # <title>: the browser's own tooltip on hover
+            out.append(
+                f'<circle cx="{cx}" cy="{cy}" r="{rr}" fill="{fill}"{stroke} data-slot="{s}">'
+                f"<title>#{s} {labels[k]}, wealth {w:.0f}</title></circle>"
+            )
     if selected is not None and 0 <= selected < pop.size and layout.known[selected]:
         sx, sy = xy(np.array([selected]))
         out.append(
