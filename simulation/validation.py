@@ -520,6 +520,14 @@ def kaleidoscope(path: str | Path, side: int = 99, b: float = 1.85, steps: tuple
     return path
 
 
+def _machine() -> str:
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[1] if hasattr(os, "getloadavg") else float("nan")
+    return f"{cores} cores (load average {load:.1f} over the last 5 minutes when it finished)"
+
+
 def write_report(results: list[StudyResult], docs: str | Path = "docs", quick: bool = False,
                  command: str = "givetake validate") -> Path:
     """Write ``validation.md`` and its figures (``figures/validation_*.png``) under ``docs``."""
@@ -540,7 +548,7 @@ def write_report(results: list[StudyResult], docs: str | Path = "docs", quick: b
         "theory on graphs.",
         "",
         f"- version: givetake {__version__}; mode: {'quick (reduced)' if quick else 'full'}",
-        f"- checks passed: **{n_pass} of {n_all}**; run time {total:.0f} s",
+        f"- checks passed: **{n_pass} of {n_all}**; run time {total:.0f} s on {_machine()}",
         "",
         "| study | quantity | published | reproduced [interval] | runs | result |",
         "|---|---|---|---|---|---|",
