@@ -339,7 +339,7 @@ class DaskExecutor(Executor):
         if self.scheduler:
             try:
                 self.client = Client(self.scheduler, timeout="20s")
-            except OSError as err:
+            except (OSError, TimeoutError) as err:
                 raise InputError(f"--scheduler {self.scheduler}: cannot reach the Dask scheduler ({err})") from None
             n = len(self.client.scheduler_info().get("workers", {}))
             self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()) or n)
@@ -377,21 +377,23 @@ class DaskExecutor(Executor):
     def imap(self, fn, items):
         from distributed import as_completed
 
-        window = self.window or 4 * self.workers
+        # a remote cluster may still be growing (batch jobs waiting in the queue): keep
+        # enough runs queued on the scheduler for the workers still to come
+        window = self.window or (max(4 * self.workers, 512) if self.scheduler else 4 * self.workers)
         it = iter(items)
         pending: dict[str, Any] = {}
+        queue = as_completed()
 
-        def submit(item) -> Any:
-            fut = self.client.submit(fn, item, pure=False)
-            pending[fut.key] = item
-            return fut
+        def top_up() -> None:
+            while len(pending) < window:
+                item = next(it, _END)
+                if item is _END:
+                    return
+                fut = self.client.submit(fn, item, pure=False)
+                pending[fut.key] = item
+                queue.add(fut)
 
-        first = []
-        for item in it:
-            first.append(submit(item))
-            if len(first) >= window:
-                break
-        queue = as_completed(first)
+        top_up()
         for fut in queue:
             item = pending.pop(fut.key)
             try:
@@ -400,9 +402,10 @@ class DaskExecutor(Executor):
                 result = err
             fut.release()
             yield item, result
-            nxt = next(it, None)
-            if nxt is not None:
-                queue.add(submit(nxt))
+            top_up()
+
+
+_END = object()
 
 
 def make_executor(kind: str = "process", workers: int | None = None, scheduler: str | None = None) -> Executor:
