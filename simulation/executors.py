@@ -435,6 +435,8 @@ class SweepResult:
     failed: int = 0
     failed_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: things the user should know, e.g. that the code changed since the store was started
+    notes: list[str] = field(default_factory=list)
 
 
 def run_sweep(
@@ -480,10 +482,18 @@ def run_sweep(
         todo = [s for s in specs if s.run_id not in done_before]
         ex = make_executor(executor, workers, scheduler)
         session = {"started": now(), "finished": None, "executor": executor, "runs_to_do": len(todo)}
+        commit = git_commit()
+        notes = []
+        if done_before and todo and (manifest.get("version"), manifest.get("git_commit")) != (__version__, commit):
+            notes.append(
+                f"{store.path}: its first runs were made with givetake {manifest.get('version')} "
+                f"(commit {manifest.get('git_commit')}), the new ones with {__version__} (commit {commit}); "
+                "if the model changed in between, start a new --out"
+            )
         manifest.update(
             {
                 "version": __version__,
-                "git_commit": git_commit(),
+                "git_commit": commit,
                 "replications": replications or experiment.replications,
                 "runs": {
                     s.run_id: {
@@ -500,7 +510,7 @@ def run_sweep(
         store.write_manifest(manifest)
         if experiment_text is not None:
             store.copy_experiment(experiment_text)
-        result = SweepResult(store=store, total=len(specs), skipped=len(specs) - len(todo))
+        result = SweepResult(store=store, total=len(specs), skipped=len(specs) - len(todo), notes=notes)
         bar = _progress(len(todo), progress)
         try:
             if todo:

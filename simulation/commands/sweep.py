@@ -84,6 +84,8 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         experiment_text=text,
     )
+    for note in result.notes:
+        print(f"givetake: note: {note}", file=sys.stderr)
     print(
         f"givetake: {result.done} runs done, {result.failed} failed, {result.skipped} already stored "
         f"({result.seconds:.0f} s)",
