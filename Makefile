@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/givetake run open_mixer
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
