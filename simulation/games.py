@@ -301,7 +301,7 @@ class Play(Mechanism):
         if table is not None:
             c8 = np.zeros(n + 1, np.int8)
             c8[:n] = coop
-            self.ncoop = np.take(c8, table).sum(axis=0, dtype=np.int32).astype(float)
+            self.ncoop = np.add.reduce(np.take(c8, table), axis=0, dtype=np.float64)
         else:
             _, adj = self.adjacency(model)
             self.ncoop = adj @ coop.astype(float)
@@ -312,12 +312,8 @@ class Play(Mechanism):
         """Record fixation (one strategy left); stop the run when ``game.stop = 'fixation'``."""
         if self.fixated:
             return True
-        pop = model.population
-        strat = pop.strategy[pop.alive_slots()]
-        if len(strat) == 0:
-            return False
-        n_coop = int(np.count_nonzero(strat == self.c_index))
-        if 0 < n_coop < len(strat):
+        n_coop, n_alive = self.counts(model)
+        if n_alive == 0 or 0 < n_coop < n_alive:
             return False
         self.fixated = True
         self.winner = "cooperate" if n_coop else "defect"
@@ -326,18 +322,24 @@ class Play(Mechanism):
             model.running = False
         return True
 
+    def counts(self, model: GiveTakeModel) -> tuple[int, int]:
+        """Living cooperators and living members."""
+        pop = model.population
+        n = pop.size
+        coop = pop.strategy[:n] == self.c_index
+        alive = pop.alive[:n]
+        if alive.all():  # no one has left: skip the selection
+            return int(np.count_nonzero(coop)), n
+        return int(np.count_nonzero(coop & alive)), int(np.count_nonzero(alive))
+
     def summary(self, model: GiveTakeModel) -> dict:
         return {"fixated": self.fixated, "winner": self.winner, "fixation_step": self.fixation_step}
 
 
 def cooperator_share(model: GiveTakeModel) -> float:
     """Share of living members who play cooperate."""
-    play = model.mechanism("play")
-    pop = model.population
-    alive = pop.alive_slots()
-    if len(alive) == 0:
-        return 0.0
-    return float(np.count_nonzero(pop.strategy[alive] == play.c_index) / len(alive))
+    n_coop, n_alive = model.mechanism("play").counts(model)
+    return n_coop / n_alive if n_alive else 0.0
 
 
 # -- update -------------------------------------------------------------------
