@@ -299,9 +299,12 @@ class Play(Mechanism):
             self._degree_view = view
         table = self.neighbour_table(model)
         if table is not None:
-            c8 = np.zeros(n + 1, np.int8)
-            c8[:n] = coop
-            self.ncoop = np.add.reduce(np.take(c8, table), axis=0, dtype=np.float64)
+            c = np.zeros(n + 1)  # slot n: the padding, never cooperating
+            c[:n] = coop
+            ncoop = c.take(table[0])
+            for row in table[1:]:
+                ncoop += c.take(row)
+            self.ncoop = ncoop
         else:
             _, adj = self.adjacency(model)
             self.ncoop = adj @ coop.astype(float)
@@ -422,13 +425,12 @@ class Update(Mechanism):
         view = model.ties.directed(n)
         coop = play.coop  # the strategies the payoffs were computed from
         pay = play.payoff
-        has = (view.start[1:] > view.start[:-1]) & pop.alive[:n]
-        if self.rule == "imitate_best":
-            table = play.neighbour_table(model)
-            if table is not None:
-                new = self._imitate_best_table(table, coop, pay)
-            else:
-                new = self._imitate_best(view, coop, pay, has)
+        table = play.neighbour_table(model) if self.rule == "imitate_best" else None
+        has = None if table is not None else (view.start[1:] > view.start[:-1]) & pop.alive[:n]
+        if table is not None:
+            new = self._imitate_best_table(table, coop, pay)
+        elif self.rule == "imitate_best":
+            new = self._imitate_best(view, coop, pay, has)
         elif self.rule == "fermi":
             members = np.flatnonzero(has)
             other = view.random_neighbor(members, rng)
@@ -452,7 +454,7 @@ class Update(Mechanism):
                 pick[flat] = lo[flat] + (rng.random(len(flat)) * width).astype(np.int64)
             new = coop.copy()
             new[members] = coop[view.dst[pick]]
-        pop.strategy[:n] = np.where(new, play.c_index, play.d_index)
+        pop.strategy[:n] = np.where(new, np.int16(play.c_index), np.int16(play.d_index))
 
     def _imitate_best_table(self, table: np.ndarray, coop: np.ndarray, pay: np.ndarray) -> np.ndarray:
         """:meth:`_imitate_best` by column-wise gathers over the neighbour table."""
@@ -467,7 +469,7 @@ class Update(Mechanism):
         for row in table:
             np.maximum(best, pairs.take(row).view(np.float64).reshape(n, 2), out=best)
         best_c, best_d = best[:, 0], best[:, 1]
-        return np.where(best_c > best_d, True, np.where(best_d > best_c, False, coop))
+        return (best_c > best_d) | ((best_c == best_d) & coop)  # a tie keeps one's own
 
     def _imitate_best(self, view, coop: np.ndarray, pay: np.ndarray, has: np.ndarray) -> np.ndarray:
         """Best payoff among cooperating and among defecting contacts (and oneself)."""
