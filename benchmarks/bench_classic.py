@@ -171,8 +171,10 @@ def main() -> None:
     mesa_steps, fast_steps, runs = (2, 20, 100) if args.quick else (3, 100, 400)
 
     print("Nowak & May rules, periodic lattice, ms per step (lower is better)")
-    print(f"{'lattice':>9} {'(a) pd_grid':>12} {'(b) adapted':>12} {'(c) givetake':>13} "
-          f"{'(c) kernel':>11} {'(d) numpy':>10} {'a/c':>7} {'b/c':>7} {'c/d':>6}")
+    print(
+        f"{'lattice':>9} {'(a) pd_grid':>12} {'(b) adapted':>12} {'(c) givetake':>13} "
+        f"{'(c) kernel':>11} {'(d) numpy':>10} {'a/c':>7} {'b/c':>7} {'c/d':>6}"
+    )
     for side in (100, 200):
         r = lattice_bench(side, mesa_steps, fast_steps)
         print(
@@ -184,8 +186,11 @@ def main() -> None:
     print()
     print(f"Fixation runs per second ({runs} runs serial; {runs} per worker with {args.workers} workers)")
     for name, r in fixation_throughput(runs, args.workers).items():
-        print(f"{name:>8}: serial {r['serial']:7.1f} runs/s   process executor ({args.workers} workers) "
-              f"{r['process']:7.1f} runs/s   speed-up {r['process'] / r['serial']:.2f}x", flush=True)
+        print(
+            f"{name:>8}: serial {r['serial']:7.1f} runs/s   process executor ({args.workers} workers) "
+            f"{r['process']:7.1f} runs/s   speed-up {r['process'] / r['serial']:.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,13 @@ GAME: dict[str, Param] = {
     "S": Param(0.0, "payoff 'matrix': sucker's payoff (I cooperate, the other defects)", None, None),
     "T": Param(5.0, "payoff 'matrix': temptation (I defect, the other cooperates)", None, None),
     "P": Param(1.0, "payoff 'matrix': punishment for mutual defection", None, None),
-    "b": Param(1.85, "benefit: the temptation in 'weak_pd', the gift in 'donation' and 'snowdrift', "
-               "the stag in 'stag_hunt'", None, None),
+    "b": Param(
+        1.85,
+        "benefit: the temptation in 'weak_pd', the gift in 'donation' and 'snowdrift', "
+        "the stag in 'stag_hunt'",
+        None,
+        None,
+    ),
     "c": Param(1.0, "cost of cooperating ('donation', 'snowdrift'); the hare in 'stag_hunt'", None, None),
     "payoffs": Param(
         "accumulated",
@@ -194,8 +199,10 @@ class Play(Mechanism):
         self.self_play = 1 if game["self_interaction"] else 0
         names = model.strategy_names
         mix = model.config.mix
-        if "cooperate" not in names or "defect" not in names or any(
-            share > 0 for s, share in mix.items() if s not in ("cooperate", "defect")
+        if (
+            "cooperate" not in names
+            or "defect" not in names
+            or any(share > 0 for s, share in mix.items() if s not in ("cooperate", "defect"))
         ):
             raise ScenarioError(
                 model.config.source,
@@ -238,7 +245,9 @@ class Play(Mechanism):
             net = model.config.data["network"]
             if net["kind"] != "lattice":
                 raise ScenarioError(
-                    model.config.source, "game.init", "'single_defector_centre' needs network.kind = 'lattice'"
+                    model.config.source,
+                    "game.init",
+                    "'single_defector_centre' needs network.kind = 'lattice'",
                 )
             coop[:] = True
             coop[(net["height"] // 2) * net["width"] + net["width"] // 2] = False
@@ -255,9 +264,7 @@ class Play(Mechanism):
         n = model.population.size
         view = model.ties.directed(n)
         if view is not self._adj_view:
-            self._adj = sp.csr_matrix(
-                (np.ones(len(view.dst)), view.dst, view.start), shape=(n, n)
-            )
+            self._adj = sp.csr_matrix((np.ones(len(view.dst)), view.dst, view.start), shape=(n, n))
             self._adj_view = view
         return view, self._adj
 
@@ -376,7 +383,10 @@ class Update(Mechanism):
         ),
         "beta": Param(1.0, "fermi: intensity of selection (0: random copying)", 0.0, 1e6),
         "w": Param(
-            1.0, "death_birth, birth_death: intensity of selection in the fitness (0: neutral drift)", 0.0, 1e6
+            1.0,
+            "death_birth, birth_death: intensity of selection in the fitness (0: neutral drift)",
+            0.0,
+            1e6,
         ),
         "fitness": Param(
             "linear",
@@ -390,7 +400,9 @@ class Update(Mechanism):
         self.play = model.mechanism("play")
         names = [m.name for m in model.pipeline]
         if self.play is None or names.index("play") > names.index("update"):
-            raise ScenarioError(model.config.source, "pipeline", "'update' needs the 'play' mechanism before it")
+            raise ScenarioError(
+                model.config.source, "pipeline", "'update' needs the 'play' mechanism before it"
+            )
         if self.rule == "birth_death" and self.synchronous:
             raise ScenarioError(
                 model.config.source,

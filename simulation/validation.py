@@ -310,8 +310,13 @@ def ohtsuki_study(quick: bool = False, execute: Callable = _serial) -> StudyResu
     for bc in ratios:
         scenario = load_scenario(
             "ohtsuki_death_birth",
-            {"population.size": n, "network.mean_degree": k, "game.b": bc, "game.c": 1.0,
-             "mechanisms.update.w": w},
+            {
+                "population.size": n,
+                "network.mean_degree": k,
+                "game.b": bc,
+                "game.c": 1.0,
+                "mechanisms.update.w": w,
+            },
         )
         jobs.extend(_batches(bc, scenario, [2006, int(bc * 100)], runs, 100))
     totals = _collect_fixations(execute, jobs)
@@ -447,7 +452,9 @@ def _figures(results: list[StudyResult], fig_dir: Path) -> dict[str, str]:
                 err = np.array([[p[2] - p[3] for p in sel], [p[4] - p[2] for p in sel]])
                 grid = np.linspace(0.85, 1.55, 141)
                 ax.plot(grid, [moran_exact(float(r), n) for r in grid], color=f"C{i}", lw=1)
-                ax.errorbar(rs, np.maximum(est, 1e-7), yerr=err, fmt="o", color=f"C{i}", label=f"N = {n}", ms=4)
+                ax.errorbar(
+                    rs, np.maximum(est, 1e-7), yerr=err, fmt="o", color=f"C{i}", label=f"N = {n}", ms=4
+                )
             ax.set_yscale("log")
             ax.set_ylim(1e-7, 1)
             ax.set_xlabel("relative fitness r of the mutant")
@@ -458,8 +465,12 @@ def _figures(results: list[StudyResult], fig_dir: Path) -> dict[str, str]:
             n = d["n"]
             x = np.array(d["ratios"])
             y = np.array(d["p"]) * n
-            err = np.array([[y[i] - d["ci"][i][0] * n for i in range(len(x))],
-                            [d["ci"][i][1] * n - y[i] for i in range(len(x))]])
+            err = np.array(
+                [
+                    [y[i] - d["ci"][i][0] * n for i in range(len(x))],
+                    [d["ci"][i][1] * n - y[i] for i in range(len(x))],
+                ]
+            )
             ax.axhline(1.0, color="0.5", lw=1, label="neutral (1/N)")
             ax.axvline(d["k"], color="C2", ls=":", label=f"b/c = k = {d['k']}")
             ax.axvline(ohtsuki_threshold(n, d["k"]), color="C3", ls="--", label="(N-2)/(N/k-2)")
@@ -477,7 +488,9 @@ def _figures(results: list[StudyResult], fig_dir: Path) -> dict[str, str]:
     return out
 
 
-def kaleidoscope(path: str | Path, side: int = 99, b: float = 1.85, steps: tuple[int, ...] = (10, 30, 60, 120)) -> Path:
+def kaleidoscope(
+    path: str | Path, side: int = 99, b: float = 1.85, steps: tuple[int, ...] = (10, 30, 60, 120)
+) -> Path:
     """Draw Nowak & May's kaleidoscope: one defector in the centre of a lattice of cooperators.
 
     Colours follow Nowak & May (1992): blue a cooperator that was a cooperator, red a
@@ -528,8 +541,12 @@ def _machine() -> str:
     return f"{cores} cores (load average {load:.1f} over the last 5 minutes when it finished)"
 
 
-def write_report(results: list[StudyResult], docs: str | Path = "docs", quick: bool = False,
-                 command: str = "givetake validate") -> Path:
+def write_report(
+    results: list[StudyResult],
+    docs: str | Path = "docs",
+    quick: bool = False,
+    command: str = "givetake validate",
+) -> Path:
     """Write ``validation.md`` and its figures (``figures/validation_*.png``) under ``docs``."""
     from . import __version__
     from .io import atomic_path

@@ -222,7 +222,12 @@ def test_nowak_may_single_defector_grows_a_symmetric_pattern():
             **CLASSIC,
             "population": {"mix": MIX},
             "network": {"kind": "lattice", "width": n, "height": n},
-            "game": {"payoff": "weak_pd", "b": 1.85, "self_interaction": True, "init": "single_defector_centre"},
+            "game": {
+                "payoff": "weak_pd",
+                "b": 1.85,
+                "self_interaction": True,
+                "init": "single_defector_centre",
+            },
         },
         rng=0,
     )
@@ -288,8 +293,16 @@ def moran_fixation(n: int, r: float, runs: int, seed: int) -> float:
             **CLASSIC,
             "population": {"size": n, "mix": MIX},
             "network": {"kind": "complete"},
-            "game": {"payoff": "matrix", "R": r, "S": r, "T": 1.0, "P": 1.0, "payoffs": "averaged",
-                     "init": "single_mutant", "stop": "fixation"},
+            "game": {
+                "payoff": "matrix",
+                "R": r,
+                "S": r,
+                "T": 1.0,
+                "P": 1.0,
+                "payoffs": "averaged",
+                "init": "single_mutant",
+                "stop": "fixation",
+            },
             "mechanisms": {"update": {"rule": "birth_death", "synchronous": False, "w": 1.0}},
         }
     )
@@ -315,8 +328,16 @@ def test_fixation_stops_the_run_and_is_reported():
             **CLASSIC,
             "population": {"size": 20, "mix": MIX},
             "network": {"kind": "complete"},
-            "game": {"payoff": "matrix", "R": 1.0, "S": 1.0, "T": 1.0, "P": 1.0, "payoffs": "averaged",
-                     "init": "single_mutant", "stop": "fixation"},
+            "game": {
+                "payoff": "matrix",
+                "R": 1.0,
+                "S": 1.0,
+                "T": 1.0,
+                "P": 1.0,
+                "payoffs": "averaged",
+                "init": "single_mutant",
+                "stop": "fixation",
+            },
             "mechanisms": {"update": {"rule": "birth_death", "synchronous": False}},
         }
     )
@@ -332,8 +353,14 @@ def test_fixation_stops_the_run_and_is_reported():
 
 
 def test_same_seed_same_trajectory_for_every_rule():
-    for rule, sync in [("imitate_best", False), ("fermi", True), ("fermi", False), ("death_birth", False),
-                       ("birth_death", False), ("death_birth", True)]:
+    for rule, sync in [
+        ("imitate_best", False),
+        ("fermi", True),
+        ("fermi", False),
+        ("death_birth", False),
+        ("birth_death", False),
+        ("death_birth", True),
+    ]:
         scenario = Scenario.from_dict(
             {
                 **CLASSIC,
@@ -363,7 +390,9 @@ def test_classic_scenario_files_load_and_run(name):
 def test_validate_command_prints_the_table_and_writes_the_report(tmp_path, capsys):
     from simulation.cli import main
 
-    code = main(["validate", "--quick", "--only", "nowak_may", "--executor", "serial", "--docs", str(tmp_path)])
+    code = main(
+        ["validate", "--quick", "--only", "nowak_may", "--executor", "serial", "--docs", str(tmp_path)]
+    )
     out = capsys.readouterr().out
     assert "cooperator share, 1.8 < b < 2" in out and "published" in out
     report = (tmp_path / "validation.md").read_text()

@@ -52,7 +52,11 @@ def test_complete_graph_joins_every_pair_once():
 
 def test_lattice_scenario_sizes_the_population_from_width_and_height():
     m = GiveTakeModel(
-        {"population": {"size": 10}, "network": {"kind": "lattice", "width": 6, "height": 4}, "metrics": "light"},
+        {
+            "population": {"size": 10},
+            "network": {"kind": "lattice", "width": 6, "height": 4},
+            "metrics": "light",
+        },
         rng=0,
     )
     assert m.population.n_alive == 24 == len(m.agents)
@@ -87,7 +91,9 @@ def test_same_seed_builds_the_same_random_network(kind):
 
 def test_random_regular_needs_an_even_number_of_tie_ends():
     with pytest.raises(ScenarioError, match="network.mean_degree"):
-        Scenario.from_dict({"population": {"size": 11}, "network": {"kind": "random_regular", "mean_degree": 3}})
+        Scenario.from_dict(
+            {"population": {"size": 11}, "network": {"kind": "random_regular", "mean_degree": 3}}
+        )
 
 
 def test_unknown_neighbourhood_is_rejected_with_the_key():

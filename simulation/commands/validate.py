@@ -41,8 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("serial", "process", "dask"),
         help="where the runs happen (default: process, one worker per core)",
     )
-    p.add_argument("--workers", metavar="N", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--docs", metavar="DIR", default="docs", help="where validation.md and figures go (default: docs)")
+    p.add_argument(
+        "--workers", metavar="N", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--docs", metavar="DIR", default="docs", help="where validation.md and figures go (default: docs)"
+    )
     p.add_argument(
         "--only",
         metavar="STUDY",
