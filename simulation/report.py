@@ -203,10 +203,8 @@ def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col:
     """Plain-words findings: the significant differences, collapse and the deciles claim."""
     items: list[str] = []
     n_runs = data.summary.groupby("condition").size()
-    items.append(
-        f"{len(data.summary)} runs over {len(data.conditions)} conditions "
-        f"({int(n_runs.min())}–{int(n_runs.max())} runs each)."
-    )
+    each = f"{int(n_runs.min())}" if n_runs.min() == n_runs.max() else f"{int(n_runs.min())}–{int(n_runs.max())}"
+    items.append(f"{len(data.summary)} runs over {len(data.conditions)} conditions ({each} runs each).")
     if not pairs.empty:
         for outcome, block in pairs.groupby("outcome", sort=False):
             label = an.OUTCOME_LABELS.get(outcome, outcome)
