@@ -355,7 +355,8 @@ def cooperator_share(model: GiveTakeModel) -> float:
 # -- update -------------------------------------------------------------------
 @mechanism
 class Update(Mechanism):
-    """Members change strategy by a classic update rule (see the module docstring)."""
+    """Members change strategy by a classic rule: imitate the best, Fermi pairwise comparison,
+    death-birth, or birth-death (the Moran process); see :mod:`simulation.games`."""
 
     name = "update"
     PARAMS = {
