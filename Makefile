@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench lint app clean
+.PHONY: install demo test bench bench-quick lint app validate validate-quick docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,18 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --quick
+
+validate: $(STAMP)
+	$(BIN)/givetake validate
+
+validate-quick: $(STAMP)
+	$(BIN)/givetake validate --quick
+
+docs: $(STAMP)
+	$(BIN)/python -m simulation.schema_doc
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
