@@ -2,10 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .mechanisms import MECHANISMS, Mechanism, mechanism
 from .model import GiveTakeModel
 from .scenario import Scenario, ScenarioError
-from .strategies import REGISTRY as STRATEGIES, Strategy, strategy
-from .mechanisms import MECHANISMS, Mechanism, mechanism
+from .strategies import REGISTRY as STRATEGIES
+from .strategies import Strategy, strategy
 
 try:
     __version__ = version("givetake")

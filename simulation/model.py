@@ -161,19 +161,13 @@ class GiveTakeModel(mesa.Model):
         """Ask each giver's strategy about its requests; boolean array aligned with ``ctx``."""
         out = np.zeros(len(ctx), bool)
         strat = self.population.strategy[ctx.giver]
-        for i in np.unique(strat):
+        present = np.flatnonzero(np.bincount(strat, minlength=len(self.strategies)))
+        if len(present) == 1:
+            out[:] = self.strategies[present[0]].gives(ctx)
+            return out
+        for i in present:
             sel = np.flatnonzero(strat == i)
-            sub = DecisionContext(
-                model=self,
-                giver=ctx.giver[sel],
-                asker=ctx.asker[sel],
-                edge=ctx.edge[sel],
-                given=ctx.given[sel],
-                received=ctx.received[sel],
-                trust=ctx.trust[sel],
-                asker_reputation=ctx.asker_reputation[sel],
-            )
-            out[sel] = self.strategies[i].gives(sub)
+            out[sel] = self.strategies[i].gives(DecisionContext.subset(ctx, sel))
         return out
 
     def pay(self, slots: np.ndarray, amount: float | np.ndarray) -> None:

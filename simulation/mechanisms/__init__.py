@@ -1,9 +1,15 @@
 """Pipeline stages of the weekly step; importing this package registers them."""
 
-from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
-from . import exchange, maintenance, meeting, churn, learning  # noqa: F401,E402
-from . import styles  # noqa: F401,E402
 from .. import ecosystems  # noqa: F401,E402  (registers the ecosystems mechanism)
+from . import (  # noqa: F401,E402
+    churn,
+    exchange,
+    learning,
+    maintenance,
+    meeting,
+    styles,  # noqa: F401,E402
+)
+from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
 
 #: the order in which the default pipeline runs the built-in mechanisms
 DEFAULT_PIPELINE = [

@@ -112,7 +112,6 @@ class Giving(Mechanism):
                 given=ties.ledger[e, gs],
                 received=ties.ledger[e, s],
                 trust=ties.trust[e, gs],
-                asker_reputation=pop.reputation(a),
             )
             willing = model.decide(ctx)
             no = np.flatnonzero(~willing)

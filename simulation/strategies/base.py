@@ -7,12 +7,11 @@ they tolerate on a tie before cutting it, and whether they introduce contacts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..params import Configurable, Param
+from ..params import Configurable
 
 if TYPE_CHECKING:
     from ..model import GiveTakeModel
@@ -25,7 +24,6 @@ REGISTRY: dict[str, type[Strategy]] = {}
 CLASSIFIER_KEYS = ("gives_unconditionally", "uses_reputation", "uses_memory", "introduces")
 
 
-@dataclass
 class DecisionContext:
     """A batch of requests seen by the asked members (all arrays aligned).
 
@@ -36,17 +34,53 @@ class DecisionContext:
     given : gifts the giver has already given the asker on this tie
     received : gifts the giver has received from the asker on this tie
     trust : the giver's trust in the asker
-    asker_reputation : the asker's public reputation in (0, 1)
+    asker_reputation : the asker's public reputation in (0, 1) (computed from the
+        model when not given)
+
+    A context for part of a batch (:meth:`subset`) gathers a field only when a
+    strategy reads it, so strategies pay only for what they look at.
     """
 
-    model: GiveTakeModel
-    giver: np.ndarray
-    asker: np.ndarray
-    edge: np.ndarray
-    given: np.ndarray
-    received: np.ndarray
-    trust: np.ndarray
-    asker_reputation: np.ndarray
+    FIELDS = ("giver", "asker", "edge", "given", "received", "trust", "asker_reputation")
+
+    def __init__(
+        self,
+        model: GiveTakeModel,
+        giver: np.ndarray,
+        asker: np.ndarray,
+        edge: np.ndarray,
+        given: np.ndarray,
+        received: np.ndarray,
+        trust: np.ndarray,
+        asker_reputation: np.ndarray | None = None,
+    ):
+        self.model = model
+        self.giver, self.asker, self.edge = giver, asker, edge
+        self.given, self.received, self.trust = given, received, trust
+        if asker_reputation is not None:
+            self.asker_reputation = asker_reputation
+        self._n = len(giver)
+
+    @classmethod
+    def subset(cls, parent: DecisionContext, sel: np.ndarray) -> DecisionContext:
+        """The requests ``sel`` of ``parent``; fields are gathered when first read."""
+        ctx = cls.__new__(cls)
+        ctx.model = parent.model
+        ctx._parent, ctx._sel, ctx._n = parent, sel, len(sel)
+        return ctx
+
+    def __getattr__(self, name: str):
+        # only reached for fields not yet set: gather them lazily
+        if name in DecisionContext.FIELDS:
+            if "_parent" in self.__dict__:
+                value = getattr(self._parent, name)[self._sel]
+            elif name == "asker_reputation":
+                value = self.model.population.reputation(self.asker)
+            else:  # pragma: no cover - every other field is set by __init__
+                raise AttributeError(name)
+            setattr(self, name, value)
+            return value
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     @property
     def balance(self) -> np.ndarray:
@@ -54,7 +88,7 @@ class DecisionContext:
         return self.given - self.received
 
     def __len__(self) -> int:
-        return len(self.giver)
+        return self._n
 
 
 class Strategy(Configurable):
