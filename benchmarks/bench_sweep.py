@@ -10,7 +10,7 @@ Prints, all measured in this run:
 3. memory of the sweep process for N and 4N runs (peak traced Python allocations while
    results stream to disk), against the baseline of keeping every result in one list.
 
-Usage: ``python benchmarks/bench_sweep.py [--runs 24] [--size 120] [--steps 40] [--quick]``;
+Usage: ``python benchmarks/bench_sweep.py [--runs 40] [--size 200] [--steps 60] [--quick]``;
 the figures are also written to ``benchmarks/results/sweep.json``.
 """
 
@@ -48,8 +48,13 @@ def _noop(x: int) -> int:
     return x
 
 
-def throughput(exp: Experiment, tmp: Path) -> dict[str, float]:
-    rows = {}
+def throughput(exp: Experiment, tmp: Path) -> dict[str, dict[str, float]]:
+    """Runs per minute of each executor: overall (start-up included) and steady (between
+    the first and the last finished run, from the store's log)."""
+    import json
+
+    perform_run(exp.runs()[0])  # the serial executor runs in this process: warm it up like a worker
+    rows: dict[str, dict[str, float]] = {}
     runs = len(exp.runs())
     for label, kind, workers in [
         ("serial", "serial", 1),
@@ -62,18 +67,20 @@ def throughput(exp: Experiment, tmp: Path) -> dict[str, float]:
         res = run_sweep(exp, out, executor=kind, workers=workers, progress=False)
         wall = time.perf_counter() - t
         assert res.failed == 0, res.failed_ids
-        rows[label] = res.done / wall * 60
-        print(f"  {label:24s} {res.done:4d} runs in {wall:6.1f} s  = {rows[label]:7.1f} runs/min")
+        finished = sorted(json.loads(line)["finished"] for line in (out / "log.jsonl").read_text().splitlines())
+        steady = (len(finished) - 1) / (finished[-1] - finished[0]) * 60 if finished[-1] > finished[0] else float("nan")
+        rows[label] = {"overall": res.done / wall * 60, "steady": steady, "workers": workers}
+        print(f"  {label:24s} {res.done:4d} runs in {wall:6.1f} s  = {rows[label]['overall']:7.1f} runs/min overall, "
+              f"{steady:7.1f} runs/min steady")
         shutil.rmtree(out)
-    serial_s = runs / rows["serial"] * 60
-    for label, rate in rows.items():
-        workers = 2 if "2 workers" in label else 1
-        # worker-seconds spent beyond the serial run time, per run (start-up included)
-        extra = (runs / rate * 60 * workers - serial_s) / runs
-        print(f"  per-run overhead of {label:24s}: {extra * 1e3:8.1f} ms of worker time (start-up included)")
-    print(f"  speed-up of 2 process workers over 1: {rows['process, 2 workers'] / rows['process, 1 worker']:.2f}x "
-          f"(ideal 2.00x on 2 free cores)")
-    print(f"  process pool (1 worker) vs serial: {rows['process, 1 worker'] / rows['serial']:.2f}x")
+    serial_s = runs / rows["serial"]["steady"] * 60
+    for label, row in rows.items():
+        # worker-seconds per run beyond a run's own time in this process, in steady state
+        extra = (60 / row["steady"] * row["workers"]) - serial_s / runs
+        row["overhead_ms_per_run"] = extra * 1e3
+        print(f"  per-run overhead of {label:24s}: {extra * 1e3:8.1f} ms of worker time (steady state)")
+    one, two = rows["process, 1 worker"]["steady"], rows["process, 2 workers"]["steady"]
+    print(f"  speed-up of 2 process workers over 1 (steady): {two / one:.2f}x (ideal 2.00x on 2 free cores)")
     return rows
 
 
@@ -130,9 +137,9 @@ def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> dict[str,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=24, help="runs of the throughput sweep")
-    ap.add_argument("--size", type=int, default=120, help="members per run")
-    ap.add_argument("--steps", type=int, default=40, help="weeks per run")
+    ap.add_argument("--runs", type=int, default=40, help="runs of the throughput sweep")
+    ap.add_argument("--size", type=int, default=200, help="members per run")
+    ap.add_argument("--steps", type=int, default=60, help="weeks per run")
     ap.add_argument("--quick", action="store_true", help="a small version (8 runs of 60 members x 10 weeks)")
     args = ap.parse_args()
     if args.quick:
@@ -144,7 +151,10 @@ def main() -> None:
         print("Executor overhead (2 workers; tasks that do nothing)")
         results["overhead"] = overhead()
         print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
-        results["runs_per_minute"] = {k: round(v, 2) for k, v in throughput(experiment(args.runs, args.size, args.steps), tmp).items()}
+        results["runs_per_minute"] = {
+            k: {m: round(v, 2) for m, v in row.items()}
+            for k, row in throughput(experiment(args.runs, args.size, args.steps), tmp).items()
+        }
         print("Memory of the sweep process as runs grow (results stream to disk)")
         results["memory"] = memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
     finally:
