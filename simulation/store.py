@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
-from .io import atomic_path, write_json, write_table
+from .io import atomic_path, write_json
 
 __all__ = ["Store", "MANIFEST", "git_commit", "now"]
 
@@ -144,8 +144,8 @@ class Store:
         """Write one finished run; ``summary`` goes last and marks it done."""
         for name, df in tables.items():
             if name != DONE_TABLE:
-                write_table(self._file(name, run_id), df)
-        write_table(self._file(DONE_TABLE, run_id), tables[DONE_TABLE])
+                _write_parquet(self._file(name, run_id), df)
+        _write_parquet(self._file(DONE_TABLE, run_id), tables[DONE_TABLE])
         failure = self.failures_dir / f"{run_id}.json"
         if failure.exists():
             failure.unlink()
@@ -224,3 +224,18 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+
+def _write_parquet(path: Path, df: pd.DataFrame) -> None:
+    """Write ``df`` atomically as a compact Parquet file.
+
+    A run's tables are small and many: column statistics and the pandas
+    metadata would make up most of each file (a one-row summary of 150
+    columns shrinks from about 80 kB to 30 kB without them).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, write_statistics=False)
