@@ -253,7 +253,7 @@ def load(store: Store | str) -> SweepData:
         if not df.empty:
             df["condition"] = df["run_id"].map(cond)
     extra = {}
-    for name in ("ecosystems", "events"):
+    for name in ("ecosystems", "events", "ecosystem_lives"):
         if name in store.tables():
             df = store.load(name)
             if not df.empty and "run_id" in df.columns:
@@ -452,8 +452,9 @@ def ecosystem_life(data: SweepData) -> pd.DataFrame:
     s = data.summary
     event_cols = [c for c in s.columns if c.startswith("ecosystem_events_")]
     eco = data.extra.get("ecosystems", pd.DataFrame())
+    lives = data.extra.get("ecosystem_lives", pd.DataFrame())
     id_col = next((c for c in _ECO_ID if c in eco.columns), None) if not eco.empty else None
-    if not event_cols and id_col is None:
+    if not event_cols and id_col is None and lives.empty:
         return pd.DataFrame()
     rows = []
     for cond in data.conditions:
@@ -462,7 +463,20 @@ def ecosystem_life(data: SweepData) -> pd.DataFrame:
         for c in event_cols:
             mean, lo, hi, n = mean_ci(pd.to_numeric(sel[c], errors="coerce").fillna(0).to_numpy())
             row[c.removeprefix("ecosystem_events_") + "_per_run"] = mean
-        if id_col is not None and "step" in eco.columns:
+        life = lives[lives["condition"] == cond] if "condition" in lives.columns else pd.DataFrame()
+        if not life.empty and "lifetime" in life.columns:
+            # one row per ecosystem over its whole life: the most direct account
+            row["ecosystems_per_run"] = float(life.groupby("run_id").size().mean())
+            row["mean_lifetime_steps"] = float(life["lifetime"].mean())
+            row["median_lifetime_steps"] = float(life["lifetime"].median())
+            if "peak_size" in life.columns:
+                row["mean_peak_size"] = float(life["peak_size"].mean())
+            if "mean_goal_attainment" in life.columns:
+                row["mean_goal_attainment"] = float(pd.to_numeric(life["mean_goal_attainment"], errors="coerce").mean())
+            if "fate" in life.columns:
+                for fate, share in life["fate"].value_counts(normalize=True).items():
+                    row[f"share_{fate}"] = float(share)
+        elif id_col is not None and "step" in eco.columns:
             e = eco[eco["condition"] == cond]
             if not e.empty:
                 per_eco = e.groupby(["run_id", id_col])
