@@ -11,7 +11,7 @@ Prints, all measured in this run:
    results stream to disk), against the baseline of keeping every result in one list.
 
 Usage: ``python benchmarks/bench_sweep.py [--runs 40] [--size 200] [--steps 60] [--quick]``;
-the figures are also written to ``benchmarks/results/sweep.json``.
+the figures are also written to ``benchmarks/results/sweep.json`` (``sweep_quick.json`` with ``--quick``).
 """
 
 from __future__ import annotations
@@ -159,8 +159,9 @@ def main() -> None:
         results["memory"] = memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    write_json(RESULTS, results)
-    print(f"written to {RESULTS}")
+    path = RESULTS.with_name("sweep_quick.json") if args.quick else RESULTS
+    write_json(path, results)
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":
