@@ -60,7 +60,8 @@ import scipy.sparse as sp
 from .mechanisms.base import Mechanism, mechanism
 from .params import Param
 from .scenario import ScenarioError, register_section
-from .strategies.base import DecisionContext, Strategy, strategy
+from .strategies.base import strategy
+from .strategies.builtin import Giver, Taker
 
 if TYPE_CHECKING:
     from .model import GiveTakeModel
@@ -147,35 +148,18 @@ def payoff_matrix(game: dict[str, Any]) -> tuple[float, float, float, float]:
 
 # -- strategies ---------------------------------------------------------------
 @strategy
-class Cooperate(Strategy):
+class Cooperate(Giver):
     """Always cooperates: pays the cost of every game so that the other side gains."""
 
     name = "cooperate"
-    classifier = {
-        "gives_unconditionally": True,
-        "uses_reputation": False,
-        "uses_memory": False,
-        "introduces": False,
-    }
-
-    def gives(self, ctx: DecisionContext) -> np.ndarray:
-        return np.ones(len(ctx), bool)
 
 
 @strategy
-class Defect(Strategy):
+class Defect(Taker):
     """Always defects: takes what others give and gives nothing."""
 
     name = "defect"
-    classifier = {
-        "gives_unconditionally": False,
-        "uses_reputation": False,
-        "uses_memory": False,
-        "introduces": False,
-    }
-
-    def gives(self, ctx: DecisionContext) -> np.ndarray:
-        return np.zeros(len(ctx), bool)
+    asks_factor = 1.0
 
 
 # -- play ---------------------------------------------------------------------

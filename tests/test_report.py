@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sweep_helpers import TRIPWIRE
 
 from simulation import analysis as an
 from simulation.cli import main
@@ -24,29 +25,6 @@ from simulation.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TRIPWIRE = '''
-import sys
-from simulation.mechanisms import Mechanism, mechanism
-from simulation.params import Param
-
-
-@mechanism
-class Tripwire(Mechanism):
-    """Raises at week 3 when ``fail`` is set: a run that breaks."""
-
-    name = "tripwire"
-    PARAMS = {"fail": Param(False, "raise at week 3")}
-
-    def step(self, model):
-        if self.fail and model.steps >= 3:
-            raise RuntimeError("tripwire went off")
-
-
-if __name__ == "__main__":
-    from simulation.cli import main
-
-    sys.exit(main(sys.argv[1:]))
-'''
 
 
 # -- statistics ------------------------------------------------------------------
