@@ -1,14 +1,8 @@
 """Pipeline stages of the weekly step; importing this package registers them."""
 
-from .. import ecosystems  # noqa: F401,E402  (registers the ecosystems mechanism)
-from . import (  # noqa: F401,E402
-    churn,
-    exchange,
-    learning,
-    maintenance,
-    meeting,
-    styles,  # noqa: F401,E402
-)
+# importing the modules registers their mechanisms
+from .. import ecosystems  # noqa: F401
+from . import churn, exchange, learning, maintenance, meeting, styles  # noqa: F401
 from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
 
 #: the order in which the default pipeline runs the built-in mechanisms
