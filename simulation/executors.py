@@ -626,6 +626,10 @@ class _NoBar:
 def _progress(total: int, show: bool):
     if not show:
         return _NoBar()
+    import sys
+
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="runs", unit="run", dynamic_ncols=True, smoothing=0.1)
+    # on a terminal the bar redraws in place; in a log file, a line every 15 s is enough
+    every = 0.1 if sys.stderr.isatty() else 15.0
+    return tqdm(total=total, desc="runs", unit="run", dynamic_ncols=True, smoothing=0.1, mininterval=every)
