@@ -229,9 +229,11 @@ def deciles(table: pd.DataFrame, conditions: list[str], strategies: list[str]) -
             ax.bar(x + (i - (len(strategies) - 1) / 2) * width, mean, width, yerr=np.nan_to_num(err),
                    color=STRATEGY_COLOURS.get(s, "grey"), label=s, capsize=2, error_kw={"lw": 0.8})
         ax.axhline(1, color="black", lw=0.8, ls="--")
-        ax.set_ylim(bottom=0)
         ax.set_xticks(x, conditions, rotation=20, ha="right")
         ax.set_title(f"{end} 10% by final wealth")
+    # only once both panels are drawn: setting limits earlier freezes the shared scale
+    axes[0].set_ylim(bottom=0, auto=True)
+    axes[0].autoscale_view()
     axes[0].set_ylabel("representation (share in decile / share of members)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=len(strategies))
