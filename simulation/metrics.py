@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 if TYPE_CHECKING:
     from .model import GiveTakeModel
 
-__all__ = ["gini", "adjacency", "compute_metrics", "metric_names", "local_clustering", "sampled_clustering"]
+__all__ = ["gini", "adjacency", "compute_metrics", "metric_names", "sampled_clustering"]
 
 #: wedges sampled per step to estimate clustering (standard error below 0.012)
 CLUSTERING_SAMPLES = 2000
@@ -71,16 +71,6 @@ def sampled_clustering(model: GiveTakeModel, alive: np.ndarray, samples: int) ->
     second += second >= first  # a distinct second contact
     closed = model.ties.has(view.dst[lo + first], view.dst[lo + second])
     return float(closed.mean() * len(eligible) / len(alive))
-
-
-def local_clustering(adj: sp.csr_matrix, members: np.ndarray) -> np.ndarray:
-    """Local clustering coefficient of each of ``members`` (0 below degree 2)."""
-    rows = adj[members]
-    deg = np.asarray(rows.sum(axis=1)).ravel()
-    closed = np.asarray((rows @ adj).multiply(rows).sum(axis=1)).ravel()  # 2 x triangles
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(deg > 1, closed / (deg * (deg - 1)), 0.0)
-    return c
 
 
 LIGHT = ["step", "members", "ties", "mean_wealth"]

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .io import write_json, write_table
+from .io import atomic_path, write_json, write_table
 from .model import GiveTakeModel
 from .scenario import Scenario
 
@@ -89,11 +90,7 @@ def write_run(result: RunResult, out_dir: str | Path, fmt: str = "parquet", netw
             write_table(target / f"{name}.{suffix}", df, fmt)
         write_json(target / "summary.json", result.summary)
         if network:
-            from .io import atomic_path
-
             with atomic_path(target / "network.graphml") as tmp:
-                import networkx as nx
-
                 nx.write_graphml(result.model.to_networkx(), tmp)
         if fresh:
             os.chmod(target, 0o755)
