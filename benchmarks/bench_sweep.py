@@ -24,9 +24,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from simulation.executors import make_executor, perform_run, run_sweep
+from simulation.executors import make_executor
 from simulation.experiment import Experiment
 from simulation.io import write_json
+from simulation.sweep import perform_run, run_sweep
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"
 

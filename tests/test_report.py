@@ -18,10 +18,10 @@ from sweep_helpers import TRIPWIRE
 
 from simulation import analysis as an
 from simulation.cli import main
-from simulation.executors import run_sweep
 from simulation.experiment import Experiment
 from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.store import Store
+from simulation.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,10 +16,10 @@ import pytest
 from sweep_helpers import TRIPWIRE
 
 from simulation.errors import InputError
-from simulation.executors import run_sweep
 from simulation.experiment import load_experiment
 from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.store import Store
+from simulation.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -51,8 +51,8 @@ def _stop_on_sigterm() -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..executors import run_sweep
     from ..experiment import load_experiment
+    from ..sweep import run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: expected at least 1")

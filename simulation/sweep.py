@@ -1,0 +1,377 @@
+"""Running a sweep: every run of an experiment, each written to the store as it arrives.
+
+:func:`perform_run` is a pure function of a :class:`~simulation.experiment.RunSpec`
+(scenario, steps, seed) that returns the run's tables; :func:`run_sweep`
+maps it over the runs still missing with one of the
+:mod:`~simulation.executors` and writes each result to the
+:class:`~simulation.store.Store` as soon as it arrives (the parent is the
+only writer), keeping the store's manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .executors import make_executor
+from .experiment import Experiment, RunSpec
+from .store import Store, git_commit, now
+
+__all__ = ["RunOutcome", "SweepResult", "perform_run", "run_sweep"]
+
+#: summary keys of ``run_scenario`` that are not results (the stored tags replace them)
+_SUMMARY_SKIP = {"scenario", "scenario_name", "seed", "steps", "steps_run", "version", "final"}
+
+
+# -- one run -------------------------------------------------------------------
+
+
+@dataclass
+class RunOutcome:
+    """What a worker sends back: the run's tables, or the error it raised."""
+
+    run_id: str
+    tables: dict[str, pd.DataFrame] | None
+    error: str | None = None
+    traceback: str | None = None
+    started: float = 0.0
+    finished: float = 0.0
+    worker: str = ""
+    cpu_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def perform_run(spec: RunSpec) -> RunOutcome:
+    """Run one scenario and turn its results into small tagged tables.
+
+    Never raises for a failing model: the error and its traceback are
+    returned so the sweep can record them and go on.
+    """
+    started, cpu = time.time(), time.process_time()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        tables = _run_tables(spec)
+        return RunOutcome(
+            spec.run_id,
+            tables,
+            started=started,
+            finished=time.time(),
+            worker=worker,
+            cpu_seconds=time.process_time() - cpu,
+        )
+    except Exception as err:  # noqa: BLE001 - any failure of a run is recorded, not fatal
+        return RunOutcome(
+            spec.run_id,
+            None,
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+            started=started,
+            finished=time.time(),
+            worker=worker,
+        )
+
+
+def _run_tables(spec: RunSpec) -> dict[str, pd.DataFrame]:
+    from .run import run_scenario
+
+    result = run_scenario(spec.scenario, steps=spec.steps, seed=spec.seed)
+    tags = spec.tags()
+    short = {k: tags[k] for k in ("run_id", "scenario", "point", "replication")}
+
+    ts = result.timeseries.copy()
+    for i, (k, v) in enumerate(tags.items()):
+        ts.insert(i, k, v)
+
+    summary: dict[str, Any] = dict(tags)
+    summary["steps"] = spec.steps
+    summary["steps_run"] = int(result.model.steps)
+    metrics = [c for c in result.timeseries.columns if c != "step"]
+    last = result.timeseries.iloc[-1]
+    tail = result.timeseries.iloc[-max(1, len(result.timeseries) // 4) :]
+    for m in metrics:
+        summary[f"final_{m}"] = _scalar(last[m])
+    for m in metrics:
+        summary[f"tail_{m}"] = float(tail[m].mean())
+    for key, value in result.summary.items():
+        if key in _SUMMARY_SKIP:
+            continue
+        _flatten_into(summary, key, value)
+
+    pop = result.model.population
+    alive = pop.alive_slots()
+    names = np.array(result.model.strategy_names, dtype=object)
+    members = pd.DataFrame(
+        {
+            **{k: [v] * len(alive) for k, v in short.items()},
+            "slot": alive.astype(np.int64),
+            "strategy": names[pop.strategy[alive]],
+            "wealth": pop.wealth[alive].astype(float),
+            "joined": pop.joined[alive].astype(np.int64),
+            "rank": pop.rank[alive].astype(np.int64),
+            "gifts_given": pop.gifts_given[alive].astype(np.int64),
+            "gifts_received": pop.gifts_received[alive].astype(np.int64),
+        }
+    )
+    tables = {"timeseries": ts, "members": members}
+    for name, df in result.tables.items():
+        if name in ("summary", "timeseries", "members") or not isinstance(df, pd.DataFrame):
+            continue
+        df = df.copy()
+        for i, (k, v) in enumerate(short.items()):
+            if k not in df.columns:
+                df.insert(i, k, v)
+        tables[name] = df
+    tables["summary"] = pd.DataFrame([summary])
+    return tables
+
+
+def _scalar(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def _flatten_into(out: dict[str, Any], key: str, value: Any) -> None:
+    """Summary entries as flat columns: ``{"events": {"birth": 3}}`` -> ``events_birth``."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten_into(out, f"{key}_{k}", v)
+    elif value is None or isinstance(value, bool | int | float | str | np.generic):
+        out[key] = _scalar(value)
+    else:
+        import json
+
+        out[key] = json.dumps(value, default=str)
+
+
+# -- a sweep -------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did."""
+
+    store: Store
+    total: int
+    skipped: int
+    done: int = 0
+    failed: int = 0
+    failed_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    #: things the user should know, e.g. that the code changed since the store was started
+    notes: list[str] = field(default_factory=list)
+
+
+def run_sweep(
+    experiment: Experiment,
+    out: str | Path,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    replications: int | None = None,
+    steps: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    experiment_text: str | None = None,
+) -> SweepResult:
+    """Run every missing run of ``experiment`` and write each to the store at ``out``.
+
+    Parameters
+    ----------
+    experiment : the checked experiment (:func:`~simulation.experiment.load_experiment`)
+    out : results folder; created if missing
+    executor, workers, scheduler : where runs happen (see :func:`make_executor`)
+    replications, steps : replace the experiment's values
+    resume : complete an existing store (runs only what is missing or failed)
+    progress : show a progress bar (runs done, failures, ETA) on stderr
+
+    Raises
+    ------
+    InputError
+        ``out`` already holds results and ``resume`` is false; or it holds
+        results of a different experiment (file, scenarios or steps).
+    """
+    from . import __version__
+
+    started = time.time()
+    store = Store(out)
+    specs = experiment.runs(replications=replications, steps=steps)
+    identity = experiment.identity(steps)
+    with store.lock():
+        manifest = _prepare(store, experiment, identity, resume)
+        store.tidy()
+        done_before = store.done_ids()
+        todo = [s for s in specs if s.run_id not in done_before]
+        ex = make_executor(executor, workers, scheduler)
+        session = {"started": now(), "finished": None, "executor": executor, "runs_to_do": len(todo)}
+        commit = git_commit()
+        notes = []
+        if (
+            done_before
+            and todo
+            and (manifest.get("version"), manifest.get("git_commit")) != (__version__, commit)
+        ):
+            notes.append(
+                f"{store.path}: its first runs were made with givetake {manifest.get('version')} "
+                f"(commit {manifest.get('git_commit')}), the new ones with {__version__} (commit {commit}); "
+                "if the model changed in between, start a new --out"
+            )
+        manifest.update(
+            {
+                "version": __version__,
+                "git_commit": commit,
+                "replications": replications or experiment.replications,
+                "runs": {
+                    s.run_id: {
+                        "scenario": s.scenario_label,
+                        "point": s.point,
+                        "replication": s.replication,
+                        "spawn_key": list(s.spawn_key),
+                    }
+                    for s in specs
+                },
+            }
+        )
+        manifest.setdefault("sessions", []).append(session)
+        store.write_manifest(manifest)
+        if experiment_text is not None:
+            store.copy_experiment(experiment_text)
+        result = SweepResult(store=store, total=len(specs), skipped=len(specs) - len(todo), notes=notes)
+        bar = _progress(len(todo), progress)
+        try:
+            if todo:
+                with ex:
+                    session["executor"] = ex.describe()
+                    for spec, outcome in ex.imap(perform_run, todo):
+                        _record(store, spec, outcome, result)
+                        bar.update(1)
+                        if result.failed:
+                            bar.set_postfix(failed=result.failed, refresh=False)
+        finally:
+            bar.close()
+            session["finished"] = now()
+            session["runs_done"] = result.done
+            session["runs_failed"] = result.failed
+            store.write_manifest(manifest)
+    result.seconds = time.time() - started
+    return result
+
+
+def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> None:
+    if isinstance(outcome, BaseException):  # the worker itself was lost
+        outcome = RunOutcome(
+            spec.run_id,
+            None,
+            error=f"{type(outcome).__name__}: {outcome}",
+            traceback="".join(traceback.format_exception(outcome)),
+        )
+    if outcome.ok:
+        store.write_run(spec.run_id, outcome.tables)
+        result.done += 1
+    else:
+        store.write_failure(
+            spec.run_id,
+            {
+                "run_id": spec.run_id,
+                "scenario": spec.scenario_label,
+                "point": spec.point,
+                "replication": spec.replication,
+                "params": spec.params,
+                "spawn_key": list(spec.spawn_key),
+                "seed": spec.master_seed,
+                "error": outcome.error,
+                "traceback": outcome.traceback,
+                "time": now(),
+            },
+        )
+        result.failed += 1
+        result.failed_ids.append(spec.run_id)
+    store.log(
+        {
+            "run_id": spec.run_id,
+            "ok": outcome.ok,
+            "started": outcome.started,
+            "finished": outcome.finished,
+            "seconds": round(outcome.finished - outcome.started, 4),
+            "cpu_seconds": round(outcome.cpu_seconds, 4),
+            "worker": outcome.worker,
+        }
+    )
+
+
+def _prepare(store: Store, experiment: Experiment, identity: dict[str, Any], resume: bool) -> dict[str, Any]:
+    """Check that ``store`` may receive this experiment's runs; returns its manifest."""
+    if store.exists():
+        manifest = store.manifest()
+        if not resume:
+            raise InputError(
+                f"{store.path}: already holds results; add --resume to complete them or choose another --out"
+            )
+        old = manifest.get("identity", {})
+        for key, what in (
+            ("experiment_hash", "a different experiment file"),
+            ("scenarios_hash", "different scenario settings (a scenario file or the defaults changed)"),
+            ("steps", "a different number of steps"),
+            ("seed", "a different master seed"),
+        ):
+            if old.get(key) != identity[key]:
+                raise InputError(
+                    f"{store.path}: was written by {what} ({manifest.get('experiment_file', '?')}); "
+                    "refusing to mix results -- remove that folder or choose another --out"
+                )
+        return manifest
+    if store.path.exists() and any(p for p in store.path.iterdir() if p.name != ".lock"):
+        raise InputError(f"{store.path}: exists and is not a givetake results folder; choose another --out")
+    return {
+        "format": "givetake-store/1",
+        "experiment": experiment.name,
+        "experiment_file": experiment.source,
+        "description": experiment.description,
+        "identity": identity,
+        "master_seed": experiment.seed,
+        "seed_rule": "numpy.random.SeedSequence(master_seed, spawn_key=(scenario, point, replication))",
+        "design": experiment.method,
+        "varied": experiment.varied,
+        "ranges": {k: list(v) for k, v in experiment.ranges.items()},
+        "levels": experiment.levels,
+        "points": experiment.points,
+        "scenarios": [
+            {"label": e.label, "reference": e.reference, "name": e.scenario.name}
+            for e in experiment.scenarios
+        ],
+        "created": now(),
+    }
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix(self, **kw: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, show: bool):
+    if not show:
+        return _NoBar()
+    import sys
+
+    from tqdm import tqdm
+
+    # on a terminal the bar redraws in place; in a log file, a line every 15 s is enough
+    every = 0.1 if sys.stderr.isatty() else 15.0
+    return tqdm(total=total, desc="runs", unit="run", dynamic_ncols=True, smoothing=0.1, mininterval=every)
