@@ -50,6 +50,7 @@ from mesa_baseline import OBSERVERS, MesaBaselineModel  # noqa: E402
 from simulation.mechanisms import DEFAULT_PIPELINE  # noqa: E402
 from simulation.model import GiveTakeModel  # noqa: E402
 from simulation.scenario import BUILTIN_STRATEGIES, Scenario  # noqa: E402
+from simulation.stats import holm  # noqa: E402
 
 RESULTS = HERE / "results" / "engine_vs_mesa.json"
 
@@ -215,19 +216,6 @@ def run_summary(cls, scenario: Scenario, seed: int, steps: int, window: int) -> 
     return {k: float(tail[k].mean()) for k in KEY_METRICS}
 
 
-def holm(pvalues: list[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values (NaN entries are left out and stay NaN)."""
-    idx = [i for i, p in enumerate(pvalues) if not math.isnan(p)]
-    m = len(idx)
-    order = sorted(idx, key=lambda i: pvalues[i])
-    adj = [math.nan] * len(pvalues)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * pvalues[i]))
-        adj[i] = running
-    return adj
-
-
 def compare(engine: np.ndarray, mesa: np.ndarray, alpha: float = 0.05) -> dict:
     e_mean, m_mean = float(engine.mean()), float(mesa.mean())
     e_var, m_var = float(engine.var(ddof=1)), float(mesa.var(ddof=1))
@@ -269,7 +257,7 @@ def compare(engine: np.ndarray, mesa: np.ndarray, alpha: float = 0.05) -> dict:
 def _holm_and_verdict(rows: dict[str, dict]) -> None:
     names = list(rows)
     for test in ("p_welch", "p_mannwhitney"):
-        for k, p in zip(names, holm([rows[k][test] for k in names])):
+        for k, p in zip(names, holm([rows[k][test] for k in names]).tolist()):
             rows[k][f"{test}_holm"] = p
     for r in rows.values():
         r["verdict"] = (

@@ -10,24 +10,19 @@ Runs are grouped into *conditions*: a scenario, or a scenario at one point
 of a parameter grid.  Sampled designs (latin, sobol, morris) are pooled per
 scenario and analysed for sensitivity instead.
 
-Methods: t-based 95% intervals for means; Wilson score intervals for
-proportions (Wilson 1927); Welch's t-test and the Mann-Whitney U test for
-two conditions, with Cohen's d (pooled standard deviation) and Cliff's delta
-(Cliff 1993) as effect sizes; p-values adjusted by Holm's step-down method
-(Holm 1979) within each outcome.
+Methods (all from :mod:`simulation.stats`): t-based 95% intervals for
+means; Wilson score intervals for proportions (Wilson 1927); Welch's t-test
+and the Mann-Whitney U test for two conditions, with Cohen's d (pooled
+standard deviation) and Cliff's delta (Cliff 1993) as effect sizes; p-values
+adjusted by Holm's step-down method (Holm 1979) within each outcome.
 
 Examples
 --------
->>> import numpy as np
->>> m, lo, hi, n = mean_ci(np.array([1.0, 2.0, 3.0]))
->>> round(m, 3), round(lo, 3), round(hi, 3), n
-(2.0, -0.484, 4.484, 3)
->>> [round(x, 3) for x in wilson(3, 10)]
-[0.3, 0.108, 0.603]
->>> cliffs_delta(np.array([3, 4, 5]), np.array([1, 2, 3]))
-0.889
->>> holm(np.array([0.01, 0.04, 0.03])).round(3).tolist()
-[0.03, 0.06, 0.06]
+>>> import pandas as pd
+>>> ts = pd.DataFrame({"condition": ["a"] * 4, "step": [0, 0, 1, 1], "gini": [0.1, 0.3, 0.2, 0.4]})
+>>> band = trajectories(ts, ["gini"])
+>>> band[["step", "mean", "n"]].round(2).values.tolist()
+[[0.0, 0.2, 2.0], [1.0, 0.3, 2.0]]
 """
 
 from __future__ import annotations
@@ -41,6 +36,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .stats import (
+    cliffs_delta,
+    cliffs_magnitude,
+    cohens_d,
+    holm,
+    mean_ci,
+    mean_ci_arrays,
+    one_sample_p,
+    wilson,
+)
 from .store import Store
 
 __all__ = [
@@ -48,11 +53,6 @@ __all__ = [
     "TRAJECTORY_METRICS",
     "SweepData",
     "load",
-    "mean_ci",
-    "wilson",
-    "holm",
-    "cohens_d",
-    "cliffs_delta",
     "trajectories",
     "final_states",
     "collapse",
@@ -101,82 +101,6 @@ OUTCOME_LABELS = {
 }
 
 _TAGS = ("run_id", "scenario", "point", "replication", "seed", "spawn_key")
-
-
-# -- small statistics ----------------------------------------------------------
-
-
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and t-based confidence interval; ``(mean, low, high, n)`` (NaN bounds for n < 2)."""
-    x = np.asarray(values, float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    m = float(x.mean())
-    if n < 2:
-        return m, float("nan"), float("nan"), n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half, n
-
-
-def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
-    """Proportion ``k/n`` with its Wilson score interval: ``(p, low, high)``."""
-    if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if k == 0 else float(max(0.0, centre - half))
-    high = 1.0 if k == n else float(min(1.0, centre + half))
-    return p, low, high
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjustment of p-values (NaNs stay NaN and are not counted)."""
-    p = np.asarray(p, float)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out[order] = np.minimum(adj, 1.0)
-    return out
-
-
-def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
-    """Standardised mean difference (a - b) / pooled standard deviation."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return float("nan")
-    pooled = np.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
-    if pooled == 0:
-        return 0.0 if a.mean() == b.mean() else float(np.sign(a.mean() - b.mean()) * np.inf)
-    return float((a.mean() - b.mean()) / pooled)
-
-
-def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
-    """P(a > b) - P(a < b) over all pairs, in [-1, 1]; rounded to 3 decimals."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) == 0 or len(b) == 0:
-        return float("nan")
-    bs = np.sort(b)
-    greater = np.searchsorted(bs, a, side="left").sum()
-    less = (len(bs) - np.searchsorted(bs, a, side="right")).sum()
-    return round(float((greater - less) / (len(a) * len(b))), 3)
-
-
-def _magnitude(delta: float) -> str:
-    """Romano et al. (2006) thresholds for |Cliff's delta|."""
-    d = abs(delta)
-    if not np.isfinite(d):
-        return ""
-    return "negligible" if d < 0.147 else "small" if d < 0.33 else "medium" if d < 0.474 else "large"
 
 
 # -- loading -------------------------------------------------------------------
@@ -276,9 +200,7 @@ def trajectories(ts: pd.DataFrame, metrics: list[str] | None = None, level: floa
     long = ts.melt(id_vars=["condition", "step"], value_vars=metrics, var_name="metric")
     g = long.groupby(["condition", "metric", "step"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
-    tcrit = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
-    half = np.where(out["n"] > 1, tcrit * out["sd"] / np.sqrt(out["n"]), np.nan)
-    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    out["low"], out["high"] = mean_ci_arrays(out["mean"], out["sd"], out["n"], level)
     return out[["condition", "step", "metric", "mean", "low", "high", "n"]]
 
 
@@ -347,7 +269,11 @@ def wealth_by_strategy(data: SweepData) -> pd.DataFrame:
     m = data.members
     if m.empty:
         return pd.DataFrame()
-    per_run = m.groupby(["condition", "run_id", "strategy"], sort=False)["wealth"].agg(["mean", "size"]).reset_index()
+    per_run = (
+        m.groupby(["condition", "run_id", "strategy"], sort=False)["wealth"]
+        .agg(["mean", "size"])
+        .reset_index()
+    )
     totals = m.groupby("run_id").size()
     per_run["share"] = per_run["size"] / per_run["run_id"].map(totals)
     rows = []
@@ -396,8 +322,12 @@ def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
     run_tot = m.groupby("run_id").agg(N=("wealth", "size"), T=("top", "sum"), B=("bottom", "sum"))
     counts = counts.join(run_tot, on="run_id")
     counts["share"] = counts["n"] / counts["N"]
-    counts["share_top"] = np.where(counts["T"] > 0, counts["top"] / counts["T"].where(counts["T"] > 0, 1), np.nan)
-    counts["share_bottom"] = np.where(counts["B"] > 0, counts["bottom"] / counts["B"].where(counts["B"] > 0, 1), np.nan)
+    counts["share_top"] = np.where(
+        counts["T"] > 0, counts["top"] / counts["T"].where(counts["T"] > 0, 1), np.nan
+    )
+    counts["share_bottom"] = np.where(
+        counts["B"] > 0, counts["bottom"] / counts["B"].where(counts["B"] > 0, 1), np.nan
+    )
     rows = []
     for cond in data.conditions:
         runs = counts.loc[counts["condition"] == cond, "run_id"].unique()
@@ -407,8 +337,14 @@ def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
                 continue
             # a run where the strategy has died out still counts (share 0 everywhere)
             sel = sel.reindex(runs)
-            sel[["share", "share_top", "share_bottom"]] = sel[["share", "share_top", "share_bottom"]].fillna(0.0)
-            row: dict[str, Any] = {"condition": cond, "strategy": strat, "share_of_members": float(sel["share"].mean())}
+            sel[["share", "share_top", "share_bottom"]] = sel[["share", "share_top", "share_bottom"]].fillna(
+                0.0
+            )
+            row: dict[str, Any] = {
+                "condition": cond,
+                "strategy": strat,
+                "share_of_members": float(sel["share"].mean()),
+            }
             for end in ("top", "bottom"):
                 diff = (sel[f"share_{end}"] - sel["share"]).to_numpy(float)
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -416,7 +352,7 @@ def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
                 mean, lo, hi, n = mean_ci(ratio)
                 row[f"share_{end}"] = float(sel[f"share_{end}"].mean())
                 row[f"{end}_representation"], row[f"{end}_low"], row[f"{end}_high"] = mean, lo, hi
-                row[f"{end}_p"] = _one_sample_p(diff)
+                row[f"{end}_p"] = one_sample_p(diff)
             row["runs"] = len(runs)
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -428,18 +364,6 @@ def deciles(data: SweepData, tail: float = 0.1) -> pd.DataFrame:
             & (out["bottom_p"] < 0.05)
         )
     return out
-
-
-def _one_sample_p(diff: np.ndarray) -> float:
-    """Two-sided one-sample t-test of mean(diff) = 0; a constant non-zero difference is certain."""
-    d = diff[np.isfinite(diff)]
-    if len(d) < 2:
-        return float("nan")
-    if np.ptp(d) == 0:
-        return 1.0 if d[0] == 0 else 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(stats.ttest_1samp(d, 0.0).pvalue)
 
 
 _ECO_ID = ("ecosystem", "ecosystem_id", "eco", "id", "community", "track")
@@ -472,7 +396,9 @@ def ecosystem_life(data: SweepData) -> pd.DataFrame:
             if "peak_size" in life.columns:
                 row["mean_peak_size"] = float(life["peak_size"].mean())
             if "mean_goal_attainment" in life.columns:
-                row["mean_goal_attainment"] = float(pd.to_numeric(life["mean_goal_attainment"], errors="coerce").mean())
+                row["mean_goal_attainment"] = float(
+                    pd.to_numeric(life["mean_goal_attainment"], errors="coerce").mean()
+                )
             if "fate" in life.columns:
                 for fate, share in life["fate"].value_counts(normalize=True).items():
                     row[f"share_{fate}"] = float(share)
@@ -544,7 +470,7 @@ def pairwise(data: SweepData, outcomes: list[str] | None = None, alpha: float = 
         df["p_holm"] = holm(df["mannwhitney_p"].to_numpy())
         df["welch_p_holm"] = holm(df["welch_p"].to_numpy())
         df["significant"] = df["p_holm"] < alpha
-        df["effect"] = df["cliffs_delta"].map(_magnitude)
+        df["effect"] = df["cliffs_delta"].map(cliffs_magnitude)
         df["direction"] = np.where(df["difference"] > 0, df["a"], np.where(df["difference"] < 0, df["b"], ""))
         rows.append(df)
     if not rows:
@@ -565,7 +491,9 @@ def collapse_pairwise(data: SweepData, alpha: float = 0.05) -> pd.DataFrame:
         if len(va) == 0 or len(vb) == 0:
             continue
         p = float(stats.fisher_exact([[ka, len(va) - ka], [kb, len(vb) - kb]]).pvalue)
-        rows.append({"a": a, "b": b, "p_collapse_a": ka / len(va), "p_collapse_b": kb / len(vb), "fisher_p": p})
+        rows.append(
+            {"a": a, "b": b, "p_collapse_a": ka / len(va), "p_collapse_b": kb / len(vb), "fisher_p": p}
+        )
     df = pd.DataFrame(rows)
     if not df.empty:
         df["p_holm"] = holm(df["fisher_p"].to_numpy())
@@ -610,17 +538,36 @@ def sensitivity(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFr
 
                         res = sa.analyze(problem, y, calc_second_order=False, print_to_console=False)
                         for i, k in enumerate(varied):
-                            rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "sobol",
-                                         "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                                         "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+                            rows.append(
+                                {
+                                    "scenario": scen,
+                                    "outcome": outcome,
+                                    "parameter": k,
+                                    "method": "sobol",
+                                    "S1": res["S1"][i],
+                                    "S1_conf": res["S1_conf"][i],
+                                    "ST": res["ST"][i],
+                                    "ST_conf": res["ST_conf"][i],
+                                }
+                            )
                     else:
                         from SALib.analyze import morris as ma
 
-                        res = ma.analyze(problem, x, y, num_levels=int(man.get("levels", 4) or 4), print_to_console=False)
+                        res = ma.analyze(
+                            problem, x, y, num_levels=int(man.get("levels", 4) or 4), print_to_console=False
+                        )
                         for i, k in enumerate(varied):
-                            rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "morris",
-                                         "mu_star": res["mu_star"][i], "mu_star_conf": res["mu_star_conf"][i],
-                                         "sigma": res["sigma"][i]})
+                            rows.append(
+                                {
+                                    "scenario": scen,
+                                    "outcome": outcome,
+                                    "parameter": k,
+                                    "method": "morris",
+                                    "mu_star": res["mu_star"][i],
+                                    "mu_star_conf": res["mu_star_conf"][i],
+                                    "sigma": res["sigma"][i],
+                                }
+                            )
                     continue
                 except (ValueError, ZeroDivisionError, IndexError):
                     pass  # fall back to rank correlation below
@@ -631,8 +578,16 @@ def sensitivity(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFr
                 if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
                     continue
                 r = stats.spearmanr(x[ok], y[ok])
-                rows.append({"scenario": scen, "outcome": outcome, "parameter": k, "method": "spearman",
-                             "rho": float(r.statistic), "p": float(r.pvalue)})
+                rows.append(
+                    {
+                        "scenario": scen,
+                        "outcome": outcome,
+                        "parameter": k,
+                        "method": "spearman",
+                        "rho": float(r.statistic),
+                        "p": float(r.pvalue),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

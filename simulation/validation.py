@@ -22,11 +22,10 @@ a confidence interval, pass/fail); :func:`write_report` writes them with
 figures to ``docs/validation.md``.  ``givetake validate --quick`` runs a reduced
 version in well under a minute.
 
+Intervals come from :mod:`simulation.stats`, as in the sweep reports.
+
 Examples
 --------
->>> lo, hi = wilson(10, 100)
->>> round(lo, 3), round(hi, 3)
-(0.055, 0.174)
 >>> round(moran_exact(1.0, 10), 3), round(moran_exact(2.0, 10), 4)
 (0.1, 0.5005)
 """
@@ -42,10 +41,11 @@ from typing import Any
 
 import numpy as np
 
+from .stats import mean_ci, wilson
+
 __all__ = [
     "Check",
     "StudyResult",
-    "wilson",
     "moran_exact",
     "ohtsuki_threshold",
     "nowak_may_study",
@@ -63,18 +63,8 @@ NOWAK_MAY_SHARE = 12 * math.log(2) - 8
 COLLAPSE_BELOW = 0.05
 #: tolerance on the share in the chaotic regime (finite lattice, finite time)
 SHARE_TOLERANCE = 0.015
-Z99 = 2.5758293035489004  # two-sided 99% normal quantile
-
-
-def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``k / n``."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+#: confidence level of the Moran fixation intervals
+MORAN_LEVEL = 0.99
 
 
 def moran_exact(r: float, n: int) -> float:
@@ -199,7 +189,7 @@ def nowak_may_study(quick: bool = False, execute: Callable = _serial) -> StudyRe
     chaotic = [v for b in bs if 1.8 < b < 2 for v in blocks[b]]
     collapse = [v for b in bs if b > 2 for v in blocks[b]]
     checks = []
-    mean, lo, hi = _mean_ci(chaotic)
+    mean, lo, hi, _ = mean_ci(chaotic)
     checks.append(
         Check(
             "Nowak & May 1992",
@@ -213,7 +203,7 @@ def nowak_may_study(quick: bool = False, execute: Callable = _serial) -> StudyRe
             f"pass: within {SHARE_TOLERANCE} of 12 ln 2 - 8",
         )
     )
-    mean, lo, hi = _mean_ci(collapse)
+    mean, lo, hi, _ = mean_ci(collapse)
     checks.append(
         Check(
             "Nowak & May 1992",
@@ -235,22 +225,11 @@ def nowak_may_study(quick: bool = False, execute: Callable = _serial) -> StudyRe
     return StudyResult("nowak_may", checks, {"b": bs, "shares": shares}, time.perf_counter() - t0, settings)
 
 
-def _mean_ci(values: list[float]) -> tuple[float, float, float]:
-    v = np.asarray(values, float)
-    if len(v) == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, m, m
-    half = 2.0 * float(v.std(ddof=1)) / math.sqrt(len(v))
-    return m, m - half, m + half
-
-
 def _runs_for_gap(p: float, gap: float, low: int, cap: int) -> int:
     """Fewest runs (doubling from ``low``) whose 99% Wilson interval around ``p`` is narrower than ``gap``."""
     n = low
     while n < cap:
-        lo, hi = wilson(int(round(p * n)), n, Z99)
+        _, lo, hi = wilson(int(round(p * n)), n, MORAN_LEVEL)
         if hi - lo < gap:
             return n
         n *= 2
@@ -281,7 +260,7 @@ def moran_study(quick: bool = False, execute: Callable = _serial) -> StudyResult
     for n in sizes:
         for r in rs:
             wins, runs = totals[(n, r)]
-            lo, hi = wilson(wins, runs, Z99)
+            _, lo, hi = wilson(wins, runs, MORAN_LEVEL)
             exact = moran_exact(r, n)
             checks.append(
                 Check("Moran", f"fixation, N={n}, r={r}", exact, wins / runs, lo, hi, lo <= exact <= hi, runs)
@@ -323,7 +302,7 @@ def ohtsuki_study(quick: bool = False, execute: Callable = _serial) -> StudyResu
     x = np.array(ratios)
     p = np.array([totals[bc][0] / totals[bc][1] for bc in ratios])
     se = np.sqrt(np.maximum(p * (1 - p), 1.0 / runs) / runs)
-    ci = [wilson(totals[bc][0], totals[bc][1]) for bc in ratios]
+    ci = [wilson(totals[bc][0], totals[bc][1])[1:] for bc in ratios]
     cross, lo, hi, fit = _crossing(x, p * n, se * n)
     threshold = ohtsuki_threshold(n, k)
     checks = [
@@ -581,7 +560,7 @@ def write_report(
             "## Nowak & May 1992 (Nature 359:826)",
             "Published: the cooperator share fluctuates around 12 ln 2 - 8 = 0.318 for 1.8 < b < 2 and "
             "collapses to near zero above 2.  Reproduced: mean over the seeds and the values of b in "
-            "each range; the interval is 2 standard errors of the means of tenths of the averaging window.",
+            "each range; the interval is the t-based 95% interval of the means of tenths of the averaging window.",
         ),
         "moran": (
             "## The Moran process",

@@ -1,9 +1,8 @@
-"""Analysis statistics and the report: correct intervals and tests, givers-at-both-ends,
+"""Analyses and the report: pairwise tests, givers-at-both-ends,
 a self-contained report.html, also for stores with failed runs or without ecosystems."""
 
 from __future__ import annotations
 
-import itertools
 import re
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from sweep_helpers import TRIPWIRE
 
 from simulation import analysis as an
@@ -26,64 +24,30 @@ from simulation.sweep import run_sweep
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
-# -- statistics ------------------------------------------------------------------
-
-
-def test_mean_ci_is_the_t_interval():
-    x = np.random.default_rng(1).normal(5, 2, 12)
-    m, lo, hi, n = an.mean_ci(x)
-    ref = stats.t.interval(0.95, 11, loc=x.mean(), scale=stats.sem(x))
-    assert n == 12 and m == pytest.approx(x.mean())
-    assert (lo, hi) == pytest.approx(ref)
-
-
-def test_wilson_interval_matches_the_score_formula_and_stays_in_0_1():
-    p, lo, hi = an.wilson(0, 10)
-    assert p == 0 and lo == 0 and hi == pytest.approx(0.2775, abs=1e-4)
-    p, lo, hi = an.wilson(10, 10)
-    assert lo == pytest.approx(0.7225, abs=1e-4) and hi == 1.0
-    # coverage over many binomial samples is close to 95%
-    rng = np.random.default_rng(2)
-    ks = rng.binomial(40, 0.3, 4000)
-    covered = np.mean([lo <= 0.3 <= hi for lo, hi in (an.wilson(int(k), 40)[1:] for k in ks)])
-    assert 0.93 < covered < 0.97
-
-
-def test_holm_matches_the_step_down_definition():
-    rng = np.random.default_rng(3)
-    p = rng.uniform(0, 0.1, 7)
-    adj = an.holm(p)
-    order = np.argsort(p)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, (len(p) - rank) * p[i])
-        assert adj[i] == pytest.approx(min(1.0, running))
-
-
-def test_effect_sizes_agree_with_their_definitions():
-    rng = np.random.default_rng(4)
-    a, b = rng.normal(1, 1, 30), rng.normal(0, 1, 25)
-    brute = np.mean([np.sign(x - y) for x, y in itertools.product(a, b)])
-    assert an.cliffs_delta(a, b) == pytest.approx(brute, abs=1e-3)
-    pooled = np.sqrt((29 * a.var(ddof=1) + 24 * b.var(ddof=1)) / 53)
-    assert an.cohens_d(a, b) == pytest.approx((a.mean() - b.mean()) / pooled)
-
-
 def _synthetic(conditions: dict[str, np.ndarray], n_runs: int = 12) -> an.SweepData:
     """SweepData whose summary holds one outcome ``final_mean_wealth`` drawn per condition."""
     rows = []
     for cond, values in conditions.items():
         for r, v in enumerate(values[:n_runs]):
-            rows.append({"run_id": f"{cond}-{r}", "scenario": cond, "condition": cond, "final_mean_wealth": v})
+            rows.append(
+                {"run_id": f"{cond}-{r}", "scenario": cond, "condition": cond, "final_mean_wealth": v}
+            )
     summary = pd.DataFrame(rows)
-    return an.SweepData(summary, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, conditions=list(conditions))
+    return an.SweepData(
+        summary, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, conditions=list(conditions)
+    )
 
 
 def test_pairwise_finds_real_differences_and_not_ties():
     rng = np.random.default_rng(5)
-    data = _synthetic({"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "same": np.full(12, 1.0),
-                       "same2": np.full(12, 1.0)})
+    data = _synthetic(
+        {
+            "low": rng.normal(0, 1, 12),
+            "high": rng.normal(3, 1, 12),
+            "same": np.full(12, 1.0),
+            "same2": np.full(12, 1.0),
+        }
+    )
     pairs = an.pairwise(data, ["final_mean_wealth"]).set_index(["a", "b"])
     assert pairs.loc[("low", "high"), "significant"]
     assert pairs.loc[("low", "high"), "direction"] == "high"
@@ -158,8 +122,21 @@ def test_report_of_a_sweep_with_failed_runs(tmp_path):
     )
     out = tmp_path / "store"
     done = subprocess.run(
-        [sys.executable, str(script), "sweep", str(exp), "--out", str(out), "--executor", "serial", "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(script),
+            "sweep",
+            str(exp),
+            "--out",
+            str(out),
+            "--executor",
+            "serial",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 1, done.stderr  # some runs failed
     assert "8 runs done, 4 failed" in done.stderr
@@ -170,8 +147,14 @@ def test_report_of_a_sweep_with_failed_runs(tmp_path):
     assert "<h2>Failed runs</h2>" in html and "tripwire went off" in html
     for r in range(4):
         assert f"broken-p0000-r{r:04d}" in html
-    for section in ("Conclusions", "Trajectories", "Final states", "Wealth by strategy", "Pairwise comparisons",
-                    "Run metadata"):
+    for section in (
+        "Conclusions",
+        "Trajectories",
+        "Final states",
+        "Wealth by strategy",
+        "Pairwise comparisons",
+        "Run metadata",
+    ):
         assert f"<h2>{section}</h2>" in html
     finals = pd.read_csv(out / "report" / "tables" / "final_states.csv")
     assert set(finals["condition"]) == {"calm", "rough"} and (finals["n"] == 4).all()
@@ -190,8 +173,15 @@ def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, 
     pipeline = [m for m in DEFAULT_PIPELINE if m != "ecosystems"]
     base = {"population": {"size": 50}, "network": {"mean_degree": 5}, "pipeline": pipeline}
     exp = Experiment.from_dict(
-        {"scenarios": [{"scenario": base, "label": "a"}, {"scenario": base, "label": "b", "set": {"mechanisms.exchange.b": 5.0}}],
-         "replications": 3, "steps": 8, "seed": 1}
+        {
+            "scenarios": [
+                {"scenario": base, "label": "a"},
+                {"scenario": base, "label": "b", "set": {"mechanisms.exchange.b": 5.0}},
+            ],
+            "replications": 3,
+            "steps": 8,
+            "seed": 1,
+        }
     )
     run_sweep(exp, tmp_path / "s", executor="serial", progress=False)
     assert main(["report", str(tmp_path / "s")]) == 0
@@ -205,9 +195,15 @@ def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, 
 
 def test_agreement_keeps_only_differences_significant_in_both_sweeps_in_one_direction():
     rng = np.random.default_rng(7)
-    first = _synthetic({"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "mid": rng.normal(0.2, 1, 12)})
-    second = _synthetic({"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "mid": rng.normal(0.2, 1, 12)})
-    flipped = _synthetic({"low": rng.normal(3, 1, 12), "high": rng.normal(0, 1, 12), "mid": rng.normal(0.2, 1, 12)})
+    first = _synthetic(
+        {"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "mid": rng.normal(0.2, 1, 12)}
+    )
+    second = _synthetic(
+        {"low": rng.normal(0, 1, 12), "high": rng.normal(3, 1, 12), "mid": rng.normal(0.2, 1, 12)}
+    )
+    flipped = _synthetic(
+        {"low": rng.normal(3, 1, 12), "high": rng.normal(0, 1, 12), "mid": rng.normal(0.2, 1, 12)}
+    )
     a = an.pairwise(first, ["final_mean_wealth"])
     same = an.agreement(a, an.pairwise(second, ["final_mean_wealth"])).set_index(["a", "b"])
     assert same.loc[("low", "high"), "stable"]
@@ -219,7 +215,9 @@ def test_agreement_keeps_only_differences_significant_in_both_sweeps_in_one_dire
 @pytest.mark.parametrize("method", ["morris", "sobol", "latin"])
 def test_sensitivity_ranks_the_parameter_that_drives_the_outcome_first(method):
     raw = {
-        "scenarios": [{"scenario": {"population": {"size": 40}, "network": {"mean_degree": 4}}, "label": "s"}],
+        "scenarios": [
+            {"scenario": {"population": {"size": 40}, "network": {"mean_degree": 4}}, "label": "s"}
+        ],
         "seed": 3,
         "vary": {
             "method": method,
@@ -230,16 +228,37 @@ def test_sensitivity_ranks_the_parameter_that_drives_the_outcome_first(method):
     exp = Experiment.from_dict(raw)
     rows = []
     for p, point in enumerate(exp.points):  # an outcome driven by b alone
-        rows.append({"run_id": f"s-{p}", "scenario": "s", "condition": "s", "point": p, **point,
-                     "final_mean_wealth": 10 * point["mechanisms.exchange.b"] + 0.01 * point["mechanisms.needs.p_need"]})
-    manifest = {"design": exp.method, "varied": exp.varied, "points": exp.points, "levels": exp.levels,
-                "ranges": {k: list(v) for k, v in exp.ranges.items()}}
-    data = an.SweepData(pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), manifest, conditions=["s"])
+        rows.append(
+            {
+                "run_id": f"s-{p}",
+                "scenario": "s",
+                "condition": "s",
+                "point": p,
+                **point,
+                "final_mean_wealth": 10 * point["mechanisms.exchange.b"]
+                + 0.01 * point["mechanisms.needs.p_need"],
+            }
+        )
+    manifest = {
+        "design": exp.method,
+        "varied": exp.varied,
+        "points": exp.points,
+        "levels": exp.levels,
+        "ranges": {k: list(v) for k, v in exp.ranges.items()},
+    }
+    data = an.SweepData(
+        pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), manifest, conditions=["s"]
+    )
     sens = an.sensitivity(data, ["final_mean_wealth"]).set_index("parameter")
     score = {"morris": "mu_star", "sobol": "ST", "latin": "rho"}[method]
     assert set(sens["method"]) == {"spearman" if method == "latin" else method}
     assert abs(sens.loc["mechanisms.exchange.b", score]) > 0.9 * abs(sens[score]).max()
     if method == "latin":  # a rank correlation over 16 points: p_need's is chance
-        assert sens.loc["mechanisms.exchange.b", "rho"] > 0.99 and sens.loc["mechanisms.needs.p_need", "p"] > 0.05
+        assert (
+            sens.loc["mechanisms.exchange.b", "rho"] > 0.99
+            and sens.loc["mechanisms.needs.p_need", "p"] > 0.05
+        )
     else:
-        assert abs(sens.loc["mechanisms.needs.p_need", score]) < 0.2 * abs(sens.loc["mechanisms.exchange.b", score])
+        assert abs(sens.loc["mechanisms.needs.p_need", score]) < 0.2 * abs(
+            sens.loc["mechanisms.exchange.b", score]
+        )

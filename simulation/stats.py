@@ -1,0 +1,263 @@
+"""The statistics every analysis in givetake uses: intervals, tests, effect sizes.
+
+One module, so that a sweep's report (:mod:`simulation.analysis`) and the
+validation against published results (:mod:`simulation.validation`) compute
+every interval the same way.
+
+Methods
+-------
+:func:`mean_ci`        mean with a t-based interval (Student 1908)
+:func:`mean_ci_arrays` the same interval for many groups at once, from their means, sds and sizes
+:func:`wilson`         proportion with a Wilson score interval (Wilson 1927)
+:func:`holm`           Holm's step-down adjustment of p-values (Holm 1979)
+:func:`cohens_d`       standardised mean difference with the pooled standard deviation (Cohen 1988)
+:func:`cliffs_delta`   Cliff's delta, P(a > b) - P(a < b) (Cliff 1993)
+:func:`cliffs_magnitude` Romano et al. (2006) words for the size of a Cliff's delta
+:func:`one_sample_p`   two-sided one-sample t-test of a mean difference against 0
+
+No data
+-------
+Every function answers an empty sample with NaN where a number would claim
+knowledge it does not have: :func:`mean_ci` of nothing is ``(nan, nan, nan,
+0)``, and one value has a mean but no interval.  The Wilson interval of a
+proportion with ``n = 0`` trials is ``(nan, 0.0, 1.0)``: the proportion is
+undefined, and the interval is the whole of [0, 1], the limit of the Wilson
+interval as ``n`` goes to 0 (no trial rules out any proportion).
+
+Examples
+--------
+>>> m, lo, hi, n = mean_ci(np.array([1.0, 2.0, 3.0]))
+>>> round(m, 3), round(lo, 3), round(hi, 3), n
+(2.0, -0.484, 4.484, 3)
+>>> [round(x, 3) for x in wilson(3, 10)]
+[0.3, 0.108, 0.603]
+>>> wilson(0, 0)
+(nan, 0.0, 1.0)
+>>> cliffs_delta(np.array([3, 4, 5]), np.array([1, 2, 3]))
+0.889
+>>> holm(np.array([0.01, 0.04, 0.03])).round(3).tolist()
+[0.03, 0.06, 0.06]
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "mean_ci",
+    "mean_ci_arrays",
+    "wilson",
+    "holm",
+    "cohens_d",
+    "cliffs_delta",
+    "cliffs_magnitude",
+    "one_sample_p",
+]
+
+
+def _z(level: float) -> float:
+    """Two-sided standard normal quantile of a confidence ``level``."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and t-based confidence interval of the finite values.
+
+    Parameters
+    ----------
+    values : array_like
+        The sample; NaN and infinite values are left out.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    (mean, low, high, n)
+        ``n`` counts the finite values.  With no values everything is NaN; with
+        one value the mean is that value and the bounds are NaN.
+
+    Examples
+    --------
+    >>> mean_ci([2.0, 4.0, np.nan])[0], mean_ci([2.0, 4.0, np.nan])[3]
+    (3.0, 2)
+    >>> mean_ci([5.0])
+    (5.0, nan, nan, 1)
+    >>> mean_ci([])
+    (nan, nan, nan, 0)
+    """
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    m = float(x.mean())
+    if n < 2:
+        return m, float("nan"), float("nan"), n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def mean_ci_arrays(
+    mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the t-based interval of :func:`mean_ci` for many groups at once.
+
+    ``mean``, ``sd`` (with ``ddof=1``) and ``n`` are aligned arrays, one entry
+    per group; groups with fewer than two values get NaN bounds.
+
+    Examples
+    --------
+    >>> lo, hi = mean_ci_arrays(np.array([2.0, 5.0]), np.array([1.0, 0.0]), np.array([3, 1]))
+    >>> lo.round(3).tolist(), hi.round(3).tolist()
+    ([-0.484, nan], [4.484, nan])
+    """
+    mean, sd, n = np.asarray(mean, float), np.asarray(sd, float), np.asarray(n, float)
+    tcrit = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(n > 1, tcrit * sd / np.sqrt(n), np.nan)
+    return mean - half, mean + half
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """Proportion ``k / n`` with its Wilson score interval.
+
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials, ``0 <= k <= n``.
+    level : float
+        Confidence level (0.99 for a 99% interval).
+
+    Returns
+    -------
+    (p, low, high)
+        The bounds stay inside [0, 1] and are exactly 0 (1) when ``k = 0``
+        (``k = n``).  With ``n = 0`` the proportion is NaN and the interval is
+        all of [0, 1]: ``(nan, 0.0, 1.0)``.
+
+    Examples
+    --------
+    >>> p, lo, hi = wilson(10, 100)
+    >>> p, round(lo, 3), round(hi, 3)
+    (0.1, 0.055, 0.174)
+    >>> wilson(5, 5)[2]
+    1.0
+    """
+    if n < 0 or not 0 <= k <= max(n, 0):
+        raise ValueError(f"wilson: expected 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return float("nan"), 0.0, 1.0
+    z = _z(level)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return p, low, high
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values; NaNs stay NaN and are not counted.
+
+    Examples
+    --------
+    >>> holm([0.02, np.nan, 0.5]).tolist()
+    [0.04, nan, 0.5]
+    """
+    p = np.asarray(p, float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    """Standardised mean difference ``(mean(a) - mean(b)) / pooled sd``.
+
+    NaN when either sample has fewer than two values; with no spread at all it
+    is 0 for equal means and plus or minus infinity otherwise.
+
+    Examples
+    --------
+    >>> cohens_d([1.0, 2.0, 3.0], [0.0, 1.0, 2.0])
+    1.0
+    >>> cohens_d([1.0], [0.0, 1.0])
+    nan
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return float("nan")
+    pooled = np.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
+    if pooled == 0:
+        return 0.0 if a.mean() == b.mean() else float(np.sign(a.mean() - b.mean()) * np.inf)
+    return float((a.mean() - b.mean()) / pooled)
+
+
+def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
+    """``P(a > b) - P(a < b)`` over all pairs, in [-1, 1], rounded to 3 decimals.
+
+    NaN when either sample is empty.
+
+    Examples
+    --------
+    >>> cliffs_delta([1, 2], [3, 4]), cliffs_delta([1, 2], [1, 2])
+    (-1.0, 0.0)
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    bs = np.sort(b)
+    greater = np.searchsorted(bs, a, side="left").sum()
+    less = (len(bs) - np.searchsorted(bs, a, side="right")).sum()
+    return round(float((greater - less) / (len(a) * len(b))), 3)
+
+
+def cliffs_magnitude(delta: float) -> str:
+    """Romano et al. (2006) thresholds for ``|delta|``: negligible, small, medium, large.
+
+    Examples
+    --------
+    >>> [cliffs_magnitude(d) for d in (0.1, -0.2, 0.4, 0.9, np.nan)]
+    ['negligible', 'small', 'medium', 'large', '']
+    """
+    d = abs(delta)
+    if not np.isfinite(d):
+        return ""
+    return "negligible" if d < 0.147 else "small" if d < 0.33 else "medium" if d < 0.474 else "large"
+
+
+def one_sample_p(diff: np.ndarray) -> float:
+    """Two-sided one-sample t-test of ``mean(diff) = 0`` over the finite values.
+
+    NaN with fewer than two values; a constant difference is certain (p = 1
+    when it is 0, else p = 0) rather than undefined.
+
+    Examples
+    --------
+    >>> one_sample_p([0.5, 0.5, 0.5]), one_sample_p([0.0, 0.0])
+    (0.0, 1.0)
+    >>> round(one_sample_p([1.0, -1.0, 0.5, -0.5]), 3)
+    1.0
+    """
+    d = np.asarray(diff, float)
+    d = d[np.isfinite(d)]
+    if len(d) < 2:
+        return float("nan")
+    if np.ptp(d) == 0:
+        return 1.0 if d[0] == 0 else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_1samp(d, 0.0).pvalue)
