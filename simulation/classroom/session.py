@@ -1,0 +1,723 @@
+"""A class playing one shared model: join code, seats, weeks, decisions, saving.
+
+A :class:`ClassSession` holds the model the whole class plays, with no web page
+in it, so it can be tested on its own.  Students join with the class code and a
+nickname and get a *seat*: one member of the model, played through the
+:class:`~simulation.classroom.strategy.Student` strategy.  Every action names
+the seat by its secret token; what a seat may do and see is checked here, on
+the server, never in the page.
+
+A week runs like this.  Before it runs, a copy of the model looks ahead to see
+who will ask each student's member for help (the same needs and the same asking
+as the real week: they are drawn before anyone answers).  Each student decides
+to help or refuse each of them, and may drop contacts.  When every student has
+decided, or the teacher's timer runs out, or the teacher presses *next week*,
+the real model runs one week; undecided students' members take the teacher's
+default (refuse, or answer as a matcher).  The session is saved after every
+week, so a restarted server resumes the class.
+
+Examples
+--------
+>>> s = ClassSession("open_mixer", seats=5, seed=1, overrides={"population.size": 60})
+>>> seat = s.join(s.code, "Ada")
+>>> view = s.student_view(seat.token)
+>>> view["week"], view["seat"], view["slot"] == seat.slot
+(0, 'S01', True)
+>>> s.start()  # the teacher starts the class
+>>> s.decide(seat.token, week=0, helps={r["asker"]: True for r in view["requests"]})
+>>> s.week  # the only student decided: the week ran
+1
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+
+from ..errors import InputError
+from ..model import GiveTakeModel
+from ..scenario import Scenario
+from ..scenario_files import load_scenario
+from .strategy import DEFAULTS, STUDENT, Student
+
+__all__ = [
+    "ClassSession",
+    "Seat",
+    "Refused",
+    "NotAuthorised",
+    "MAX_SIZE",
+    "MAX_SEATS",
+    "MAX_NICKNAME",
+    "SAVE_FILE",
+]
+
+#: scenarios bigger than this start smaller in class (a picture a class can read)
+MAX_SIZE = 300
+
+#: no class has more seats than this
+MAX_SEATS = 200
+
+MAX_NICKNAME = 24
+
+#: the file a class is saved to, in its folder
+SAVE_FILE = "class.pkl"
+
+#: join codes avoid letters and digits that look alike (0/O, 1/I/L)
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 5
+
+
+class Refused(Exception):
+    """A request the class cannot grant (wrong code, class full, stale week...); one line."""
+
+
+class NotAuthorised(Refused):
+    """A seat token that is unknown, removed, or an action outside the seat's own member."""
+
+
+@dataclass
+class Seat:
+    """One student: a pseudonym, a nickname, a secret token and a member of the model."""
+
+    id: str
+    nickname: str
+    token: str
+    slot: int
+    joined_week: int
+    original_strategy: str
+    removed: bool = False
+    helps: dict[int, bool] = field(default_factory=dict)
+    drops: set[int] = field(default_factory=set)
+    decided: bool = False
+    decided_after: float | None = None
+
+
+class ClassSession:
+    """The shared model of a class, its seats and its weeks.
+
+    Parameters
+    ----------
+    scenario : built-in scenario name or path to a ``.toml`` file.
+    seats : the most students who can join (1 to ``MAX_SEATS``).
+    seed : the model's seed (the class's run is reproducible from it and the decisions).
+    default : what an undecided student's member does: ``"refuse"`` or ``"matcher"``.
+    timer : seconds a week stays open for decisions; ``None``: until everyone decided
+        or the teacher moves on.
+    overrides : dotted scenario settings, e.g. ``{"population.size": 100}``.
+    save_dir : folder the class is saved to after every week (``None``: not saved).
+    question : the lesson's question shown on the teacher's screen.
+
+    Raises
+    ------
+    InputError
+        A bad scenario, setting, seat count, default or timer (one line).
+    """
+
+    def __init__(
+        self,
+        scenario: str = "open_mixer",
+        *,
+        seats: int = 30,
+        seed: int = 1,
+        default: str = "refuse",
+        timer: float | None = 90.0,
+        overrides: dict[str, Any] | None = None,
+        save_dir: str | Path | None = None,
+        question: str = "",
+    ):
+        if not 1 <= int(seats) <= MAX_SEATS:
+            raise InputError(f"--seats {seats}: expected a number of seats between 1 and {MAX_SEATS}")
+        if default not in DEFAULTS:
+            raise InputError(f"default {default!r}: expected one of {', '.join(DEFAULTS)}")
+        if timer is not None and not timer > 0:
+            raise InputError(f"timer {timer!r}: expected a number of seconds above 0, or none")
+        self.scenario_name = scenario
+        self.config = self._scenario(scenario, overrides or {})
+        self.max_seats = int(seats)
+        self.seed = int(seed)
+        self.timer = None if timer is None else float(timer)
+        self.question = question
+        self.save_dir = None if save_dir is None else Path(save_dir)
+        self.code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        self.model = GiveTakeModel(self.config, rng=self.seed)
+        self.student_index = self.model.strategy_names.index(STUDENT)
+        self.strategy.default = default
+        # seats are handed out with a generator of their own, so who joins when does not
+        # change the model's random stream
+        self._seat_rng = np.random.default_rng([self.seed, 7])
+        self.seats: list[Seat] = []
+        self.log: list[dict[str, Any]] = []
+        self.requests: dict[int, list[dict[str, Any]]] = {}
+        self.last_week: dict[int, dict[str, Any]] = {}
+        self.wealth_before: dict[int, float] = {}
+        self.paused = True  # the teacher starts the class
+        self.started = False
+        self.version = 0
+        self._init_runtime()
+        self._look_ahead()
+
+    # -- building ------------------------------------------------------------------
+    @staticmethod
+    def _scenario(name: str, overrides: dict[str, Any]) -> Scenario:
+        base = load_scenario(name)
+        extra: dict[str, Any] = {}
+        if "population.size" not in overrides and base.get("population.size") > MAX_SIZE:
+            extra["population.size"] = MAX_SIZE
+            if base.get("network.mean_degree") >= MAX_SIZE:
+                extra["network.mean_degree"] = MAX_SIZE // 10
+        # the student strategy is in the model with no share: only seats play it
+        extra["population.mix.student"] = 0.0
+        extra.update(overrides)
+        return base.with_overrides(extra, source="classroom settings")
+
+    def _init_runtime(self) -> None:
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self._clock: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.opened_at = time.monotonic()
+        self.deadline: float | None = None
+        self.time_left: float | None = self.timer
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for key in ("lock", "changed", "_clock", "_stop", "opened_at", "deadline"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+        self.paused = True  # a resumed class waits for the teacher
+
+    # -- the shared model's pieces -----------------------------------------------------
+    @property
+    def strategy(self) -> Student:
+        return self.model.strategies[self.student_index]
+
+    @property
+    def week(self) -> int:
+        return int(self.model.steps)
+
+    @property
+    def default(self) -> str:
+        return self.strategy.default
+
+    def active_seats(self) -> list[Seat]:
+        """Seats that play this week: not removed, and their member still in the network."""
+        alive = self.model.population.alive
+        return [s for s in self.seats if not s.removed and alive[s.slot]]
+
+    def seat_of_slot(self, slot: int) -> Seat | None:
+        return next((s for s in self.seats if s.slot == slot and not s.removed), None)
+
+    # -- joining -------------------------------------------------------------------------
+    def join(self, code: str, nickname: str) -> Seat:
+        """Give a student a seat: one member of the model.
+
+        Raises
+        ------
+        Refused
+            Wrong code, empty or too long or taken nickname, or the class is full.
+        """
+        with self.lock:
+            if str(code).strip().upper() != self.code:
+                raise Refused("That is not this class's code.")
+            nickname = " ".join(str(nickname).split())
+            if not nickname:
+                raise Refused("Please type a nickname.")
+            if len(nickname) > MAX_NICKNAME:
+                raise Refused(f"Please use a nickname of at most {MAX_NICKNAME} characters.")
+            if any(s.nickname.casefold() == nickname.casefold() and not s.removed for s in self.seats):
+                raise Refused("That nickname is taken in this class; please pick another.")
+            if len([s for s in self.seats if not s.removed]) >= self.max_seats:
+                raise Refused("The class is full.")
+            slot = self._free_member()
+            pop = self.model.population
+            seat = Seat(
+                id=f"S{len(self.seats) + 1:02d}",
+                nickname=nickname,
+                token=secrets.token_urlsafe(18),
+                slot=slot,
+                joined_week=self.week,
+                original_strategy=self.model.strategy_names[pop.strategy[slot]],
+            )
+            pop.strategy[slot] = self.student_index
+            self.seats.append(seat)
+            self.wealth_before[slot] = float(pop.wealth[slot])
+            self._look_ahead()  # the member asks like a student now; who asks whom may change
+            self._changed()
+            return seat
+
+    def _free_member(self) -> int:
+        pop = self.model.population
+        alive = pop.alive_slots()
+        taken = {s.slot for s in self.seats if not s.removed}
+        free = np.array(
+            [i for i in alive.tolist() if i not in taken and pop.strategy[i] != self.student_index]
+        )
+        if len(free) == 0:
+            raise Refused("The class is full: every member of the network is taken.")
+        degree = self.model.ties.degree(pop.size)[free]
+        connected = free[degree > 0]
+        pool = connected if len(connected) else free
+        return int(self._seat_rng.choice(pool))
+
+    def seat(self, token: str) -> Seat:
+        """The seat holding ``token``.
+
+        Raises
+        ------
+        NotAuthorised
+            No such seat, or the teacher removed it.
+        """
+        with self.lock:
+            for s in self.seats:
+                if secrets.compare_digest(s.token, str(token)):
+                    if s.removed:
+                        raise NotAuthorised("The teacher removed this seat.")
+                    return s
+            raise NotAuthorised("Unknown seat: join the class with its code.")
+
+    def remove_seat(self, seat_id: str) -> None:
+        """The teacher frees a seat: its member goes back to its own strategy."""
+        with self.lock:
+            seat = next((s for s in self.seats if s.id == seat_id and not s.removed), None)
+            if seat is None:
+                raise Refused(f"No seat {seat_id} in this class.")
+            seat.removed = True
+            pop = self.model.population
+            if pop.alive[seat.slot]:
+                pop.strategy[seat.slot] = self.model.strategy_names.index(seat.original_strategy)
+            self._look_ahead()
+            self._changed()
+            self._advance_if_all_decided()
+
+    # -- deciding -------------------------------------------------------------------------
+    def decide(self, token: str, *, week: int, helps: dict[int, bool] | None = None, drops=()) -> None:
+        """Record a student's decisions for ``week``: help (True) or refuse (False) each
+        asker, and contacts to drop after the week.
+
+        Raises
+        ------
+        NotAuthorised
+            The token is not a seat, or a decision concerns a member who did not ask
+            this seat's member, or a contact it does not have.
+        Refused
+            ``week`` is not the open week, or the seat's member has left.
+        """
+        with self.lock:
+            seat = self.seat(token)
+            if int(week) != self.week:
+                raise Refused(f"Week {week} is over; this is week {self.week}.")
+            if not self.model.population.alive[seat.slot]:
+                raise Refused("Your member has left the network.")
+            helps = {int(a): bool(h) for a, h in (helps or {}).items()}
+            asked = {r["asker"] for r in self.requests.get(seat.slot, [])}
+            stray = sorted(set(helps) - asked)
+            if stray:
+                raise NotAuthorised(f"Member #{stray[0]} has not asked your member for help this week.")
+            drops = {int(d) for d in drops}
+            contacts = {c["slot"] for c in self.contacts(seat.slot)}
+            stray = sorted(drops - contacts)
+            if stray:
+                raise NotAuthorised(f"Member #{stray[0]} is not one of your member's contacts.")
+            seat.helps, seat.drops, seat.decided = helps, drops, True
+            seat.decided_after = round(time.monotonic() - self.opened_at, 3)
+            self._changed()
+            self._advance_if_all_decided()
+
+    def _advance_if_all_decided(self) -> None:
+        active = self.active_seats()
+        if self.started and not self.paused and active and all(s.decided for s in active):
+            self.advance()
+
+    # -- the teacher's controls ---------------------------------------------------------------
+    def start(self) -> None:
+        """Start or resume: the week's timer runs (and the week runs at once when all decided)."""
+        with self.lock:
+            self.started = True
+            self.paused = False
+            self.opened_at = time.monotonic() - (
+                (self.timer - self.time_left) if self.timer and self.time_left is not None else 0.0
+            )
+            self.deadline = None if self.time_left is None else time.monotonic() + self.time_left
+            self._changed()
+            self._advance_if_all_decided()
+
+    def pause(self) -> None:
+        with self.lock:
+            if self.deadline is not None:
+                self.time_left = max(self.deadline - time.monotonic(), 0.0)
+            self.paused = True
+            self.deadline = None
+            self._changed()
+
+    def set_timer(self, seconds: float | None) -> None:
+        """Seconds per week from the next week on (and for the rest of this one)."""
+        if seconds is not None and not seconds > 0:
+            raise InputError(f"timer {seconds!r}: expected a number of seconds above 0, or none")
+        with self.lock:
+            self.timer = None if seconds is None else float(seconds)
+            self.time_left = self.timer
+            self.deadline = None if (self.paused or self.timer is None) else time.monotonic() + self.timer
+            self._changed()
+
+    def set_default(self, default: str) -> None:
+        if default not in DEFAULTS:
+            raise InputError(f"default {default!r}: expected one of {', '.join(DEFAULTS)}")
+        with self.lock:
+            self.strategy.default = default
+            self._changed()
+
+    def seconds_left(self) -> float | None:
+        with self.lock:
+            if self.deadline is None:
+                return self.time_left if self.timer is not None else None
+            return max(self.deadline - time.monotonic(), 0.0)
+
+    def check_timer(self) -> bool:
+        """Run the week if its time is up; returns whether it ran."""
+        with self.lock:
+            if (
+                self.started
+                and not self.paused
+                and self.deadline is not None
+                and time.monotonic() >= self.deadline
+            ):
+                self.advance()
+                return True
+            return False
+
+    def start_clock(self, every: float = 0.2) -> None:
+        """A background thread that runs the week when the timer runs out."""
+        with self.lock:
+            if self._clock is not None and self._clock.is_alive():
+                return
+            self._stop.clear()
+
+            def tick() -> None:
+                while not self._stop.wait(every):
+                    try:
+                        self.check_timer()
+                    except Exception:  # a failed week must not stop the clock
+                        time.sleep(every)
+
+            self._clock = threading.Thread(target=tick, name="classroom-clock", daemon=True)
+            self._clock.start()
+
+    def stop_clock(self) -> None:
+        self._stop.set()
+
+    # -- the week --------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Run one week of the shared model with the students' decisions, then open the next."""
+        with self.lock:
+            t0 = time.perf_counter()
+            week = self.week
+            active = self.active_seats()
+            by_slot = {s.slot: s for s in active}
+            strat = self.strategy
+            strat.choices = {s.slot: dict(s.helps) for s in active}
+            strat.answered = []
+            pop = self.model.population
+            before = {s.slot: float(pop.wealth[s.slot]) for s in active}
+            self.model.step()
+            answered = strat.take_answered()
+            strat.choices = {}
+            self._log_answers(week, by_slot, answered)
+            self._apply_drops(week, active)
+            self._keep_players()
+            self.last_week = self._outcomes(active, before)
+            for s in self.seats:
+                s.helps, s.drops, s.decided, s.decided_after = {}, set(), False, None
+            self._look_ahead()
+            self.time_left = self.timer
+            self.opened_at = time.monotonic()
+            self.deadline = None if (self.paused or self.timer is None) else self.opened_at + self.timer
+            self.last_advance_seconds = time.perf_counter() - t0
+            self.save()
+            self._changed()
+
+    def _log_answers(self, week: int, by_slot: dict[int, Seat], answered: dict[str, np.ndarray]) -> None:
+        seen: set[tuple[int, int]] = set()
+        for i in range(len(answered["giver"])):
+            g, a = int(answered["giver"][i]), int(answered["asker"][i])
+            seat = by_slot.get(g)
+            if seat is None:  # a member who imitated a student this week
+                continue
+            seen.add((g, a))
+            self.log.append(
+                self._row(
+                    week,
+                    seat,
+                    "help" if answered["helps"][i] else "refuse",
+                    asker=a,
+                    asked=True,
+                    decided_by="student" if answered["chosen"][i] else f"default ({self.default})",
+                    reputation=float(answered["asker_reputation"][i]),
+                    trust=float(answered["trust"][i]),
+                    given=int(answered["given"][i]),
+                    received=int(answered["received"][i]),
+                )
+            )
+        # choices about requests that were never made (the asker was helped before)
+        for seat in by_slot.values():
+            for r in self.requests.get(seat.slot, []):
+                a = r["asker"]
+                if (seat.slot, a) in seen or a not in seat.helps:
+                    continue
+                self.log.append(
+                    self._row(
+                        week,
+                        seat,
+                        "help" if seat.helps[a] else "refuse",
+                        asker=a,
+                        asked=False,
+                        decided_by="student",
+                        reputation=r["reputation"],
+                        trust=r["trust"],
+                        given=r["given"],
+                        received=r["received"],
+                    )
+                )
+
+    def _row(self, week: int, seat: Seat, choice: str, **situation: Any) -> dict[str, Any]:
+        return {
+            "week": week,
+            "student": seat.id,
+            "nickname": seat.nickname,
+            "member": seat.slot,
+            "choice": choice,
+            **situation,
+            "response_seconds": seat.decided_after if situation.get("decided_by") == "student" else None,
+        }
+
+    def _apply_drops(self, week: int, active: list[Seat]) -> None:
+        ties = self.model.ties
+        for seat in active:
+            if not seat.drops:
+                continue
+            live = ties.live()
+            for other in sorted(seat.drops):
+                hit = live[
+                    ((ties.u[live] == seat.slot) & (ties.v[live] == other))
+                    | ((ties.v[live] == seat.slot) & (ties.u[live] == other))
+                ]
+                ties.remove(hit)
+                self.log.append(
+                    self._row(
+                        week,
+                        seat,
+                        "drop",
+                        asker=other,
+                        asked=False,
+                        decided_by="student",
+                        reputation=None,
+                        trust=None,
+                        given=None,
+                        received=None,
+                    )
+                )
+
+    def _keep_players(self) -> None:
+        """Members played by students stay theirs; a member who imitated a student (when
+        the scenario lets members learn) plays the teacher's default instead."""
+        pop = self.model.population
+        players = {s.slot for s in self.active_seats()}
+        for slot in players:
+            pop.strategy[slot] = self.student_index
+        alive = pop.alive_slots()
+        copied = alive[pop.strategy[alive] == self.student_index]
+        fallback = self.model.strategy_names.index("matcher" if self.default == "matcher" else "taker")
+        for slot in copied.tolist():
+            if slot not in players:
+                pop.strategy[slot] = fallback
+
+    def _outcomes(self, active: list[Seat], before: dict[int, float]) -> dict[int, dict[str, Any]]:
+        """What happened to each student's member in the week that just ran."""
+        tick, pop = self.model.tick, self.model.population
+        gg, ga = tick.gifts[0], tick.gifts[1]
+        rg, ra = tick.refusals[0], tick.refusals[1]
+        out = {}
+        for s in active:
+            out[s.slot] = {
+                "helped_by": sorted(int(x) for x in gg[ga == s.slot]),
+                "refused_by": sorted(int(x) for x in rg[ra == s.slot]),
+                "you_helped": sorted(int(x) for x in ga[gg == s.slot]),
+                "you_refused": sorted(int(x) for x in ra[rg == s.slot]),
+                "wealth_change": float(pop.wealth[s.slot]) - before.get(s.slot, float(pop.wealth[s.slot])),
+            }
+        return out
+
+    def _look_ahead(self) -> None:
+        """Who will ask each student's member this week: run a copy of the model one week
+        with students refusing (so every request that can reach them does) and note them."""
+        ahead = copy.deepcopy(self.model)
+        strat = ahead.strategies[self.student_index]
+        strat.looking_ahead = True
+        strat.answered = []
+        ahead.step()
+        rows = strat.take_answered()
+        requests: dict[int, list[dict[str, Any]]] = {}
+        for i in range(len(rows["giver"])):
+            requests.setdefault(int(rows["giver"][i]), []).append(
+                {
+                    "asker": int(rows["asker"][i]),
+                    "reputation": float(rows["asker_reputation"][i]),
+                    "trust": float(rows["trust"][i]),
+                    "given": int(rows["given"][i]),
+                    "received": int(rows["received"][i]),
+                }
+            )
+        self.requests = requests
+
+    # -- looking -----------------------------------------------------------------------------
+    def contacts(self, slot: int) -> list[dict[str, Any]]:
+        """A member's contacts as the member knows them (strongest first): slot, tie
+        strength, own trust in them, gifts given to and received from them, and
+        their public reputation."""
+        ties, pop = self.model.ties, self.model.population
+        e = ties.live()
+        mine = e[(ties.u[e] == slot) | (ties.v[e] == slot)]
+        side = (ties.u[mine] != slot).astype(int)  # 0 when this member is u
+        other = np.where(side == 0, ties.v[mine], ties.u[mine])
+        rep = pop.reputation(other) if len(other) else np.zeros(0)
+        order = np.argsort(-ties.strength[mine], kind="stable")
+        return [
+            {
+                "slot": int(other[i]),
+                "strength": float(ties.strength[mine[i]]),
+                "trust": float(ties.trust[mine[i], side[i]]),
+                "given": int(ties.ledger[mine[i], side[i]]),
+                "received": int(ties.ledger[mine[i], 1 - side[i]]),
+                "reputation": float(rep[i]),
+            }
+            for i in order
+        ]
+
+    def student_view(self, token: str) -> dict[str, Any]:
+        """Everything one student may see: their own member only.
+
+        Keys: ``week, seat, nickname, slot, alive, wealth, wealth_start, reputation,
+        skills, requests, contacts, last_week, decided, helps, drops, seconds_left,
+        paused, started, default``.
+        """
+        with self.lock:
+            seat = self.seat(token)
+            pop, slot = self.model.population, seat.slot
+            alive = bool(pop.alive[slot])
+            return {
+                "week": self.week,
+                "seat": seat.id,
+                "nickname": seat.nickname,
+                "slot": slot,
+                "alive": alive,
+                "wealth": float(pop.wealth[slot]),
+                "wealth_start": self.wealth_before.get(slot, float(pop.wealth[slot])),
+                "reputation": float(pop.reputation(np.array([slot]))[0]),
+                "skills": np.flatnonzero(pop.skills[slot]).tolist(),
+                "requests": [dict(r) for r in self.requests.get(slot, [])] if alive else [],
+                "contacts": self.contacts(slot) if alive else [],
+                "last_week": dict(self.last_week.get(slot, {})),
+                "decided": seat.decided,
+                "helps": dict(seat.helps),
+                "drops": sorted(seat.drops),
+                "seconds_left": self.seconds_left(),
+                "paused": self.paused,
+                "started": self.started,
+                "default": self.default,
+            }
+
+    def seat_table(self) -> list[dict[str, Any]]:
+        """The teacher's list of seats: pseudonym, nickname, member, status, wealth."""
+        with self.lock:
+            pop = self.model.population
+            return [
+                {
+                    "seat": s.id,
+                    "nickname": s.nickname,
+                    "member": s.slot,
+                    "status": "removed"
+                    if s.removed
+                    else (
+                        "left the network"
+                        if not pop.alive[s.slot]
+                        else ("decided" if s.decided else "deciding")
+                    ),
+                    "wealth": float(pop.wealth[s.slot]),
+                    "requests": len(self.requests.get(s.slot, [])),
+                }
+                for s in self.seats
+            ]
+
+    # -- change notices ------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.version += 1
+        self.changed.notify_all()
+
+    def wait_for_change(self, seen: int, timeout: float = 1.0) -> int:
+        """Block until the version differs from ``seen`` (or ``timeout``); the version now."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
+            return self.version
+
+    # -- saving -------------------------------------------------------------------------------
+    @property
+    def save_path(self) -> Path | None:
+        return None if self.save_dir is None else self.save_dir / SAVE_FILE
+
+    def save(self) -> Path | None:
+        """Write the whole class (model, seats, decisions) to ``save_dir``; readable only by
+        its owner (it holds the seats' tokens).  Replaced whole, never half-written."""
+        path = self.save_path
+        if path is None:
+            return None
+        with self.lock:
+            data = cloudpickle.dumps(self)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".class-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ClassSession:
+        """A class saved by :meth:`save`, waiting for the teacher to resume it.
+
+        Raises
+        ------
+        InputError
+            The file is missing or is not a saved class.
+        """
+        path = Path(path)
+        if path.is_dir():
+            path = path / SAVE_FILE
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise InputError(f"{path}: cannot read a saved class ({err.strerror})") from None
+        try:
+            session = cloudpickle.loads(data)
+        except Exception as err:
+            raise InputError(f"{path}: not a saved class ({type(err).__name__})") from None
+        if not isinstance(session, cls):
+            raise InputError(f"{path}: not a saved class")
+        session.save_dir = path.parent
+        return session

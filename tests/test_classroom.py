@@ -1,0 +1,301 @@
+"""Classroom mode without a browser: seats, the join code, decisions under the model's
+rules, weeks, the timer, authorisation, saving and resuming."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from simulation.classroom import ClassSession, NotAuthorised, Refused
+from simulation.classroom.strategy import Student
+from simulation.errors import InputError
+from simulation.strategies import DecisionContext
+from simulation.strategies.builtin import Matcher
+
+SMALL = {"population.size": 80}
+
+
+def _class(**kw) -> ClassSession:
+    kw.setdefault("overrides", SMALL)
+    kw.setdefault("seed", 3)
+    kw.setdefault("timer", None)
+    return ClassSession("open_mixer", **kw)
+
+
+def _trust_of(session: ClassSession, truster: int, trusted: int) -> float | None:
+    """``truster``'s trust in ``trusted``, or None when they have no tie."""
+    for c in session.contacts(truster):
+        if c["slot"] == trusted:
+            return c["trust"]
+    return None
+
+
+def _with_requests(session: ClassSession, n: int, weeks: int = 10) -> list:
+    """Seat students until ``n`` of them have someone asking them this week."""
+    seats = []
+    for i in range(session.max_seats):
+        seats.append(session.join(session.code, f"student {i}"))
+        if sum(1 for s in seats if session.requests.get(s.slot)) >= n:
+            return seats
+    pytest.fail("not enough students are asked for help this week")
+
+
+# -- joining ---------------------------------------------------------------------------------
+def test_joining_needs_the_code_a_nickname_and_a_free_seat():
+    s = _class(seats=2)
+    assert len(s.code) == 5 and s.code.isalnum()
+    with pytest.raises(Refused, match="code"):
+        s.join("WRONG", "Ada")
+    with pytest.raises(Refused, match="nickname"):
+        s.join(s.code, "   ")
+    with pytest.raises(Refused, match="at most"):
+        s.join(s.code, "x" * 40)
+    a = s.join(s.code.lower(), "Ada")  # codes are not case-sensitive
+    with pytest.raises(Refused, match="taken"):
+        s.join(s.code, "ada")
+    b = s.join(s.code, "Ben")
+    with pytest.raises(Refused, match="full"):
+        s.join(s.code, "Cy")
+    assert a.slot != b.slot and a.token != b.token
+    pop = s.model.population
+    assert pop.strategy[a.slot] == pop.strategy[b.slot] == s.student_index
+    assert s.model.strategy_names[s.student_index] == "student"
+    assert (pop.strategy[: pop.size] == s.student_index).sum() == 2  # nobody else plays it
+
+
+def test_bad_settings_are_one_line_input_errors():
+    with pytest.raises(InputError, match="--seats 0"):
+        _class(seats=0)
+    with pytest.raises(InputError, match="refuse, matcher"):
+        _class(default="giver")
+    with pytest.raises(InputError, match="timer"):
+        _class(timer=0)
+
+
+def test_a_removed_seat_hands_the_member_back_to_its_own_strategy():
+    s = _class()
+    a = s.join(s.code, "Ada")
+    s.remove_seat(a.id)
+    assert s.model.strategy_names[s.model.population.strategy[a.slot]] == a.original_strategy
+    with pytest.raises(NotAuthorised, match="removed"):
+        s.student_view(a.token)
+    again = s.join(s.code, "Ada")  # the nickname is free again
+    assert again.id != a.id
+
+
+# -- looking ahead and deciding ---------------------------------------------------------------
+def test_the_requests_shown_are_the_requests_the_week_brings():
+    s = _class(seats=30)
+    seats = _with_requests(s, 3)
+    s.start()
+    shown = {seat.slot: {r["asker"] for r in s.requests.get(seat.slot, [])} for seat in seats}
+    s.advance()  # nobody decided: default refuse, so every request that can come does
+    asked: dict[int, set[int]] = {}
+    for row in s.log:
+        assert row["decided_by"] == "default (refuse)" and row["choice"] == "refuse"
+        asked.setdefault(row["member"], set()).add(row["asker"])
+    assert asked == {slot: askers for slot, askers in shown.items() if askers}
+
+
+def test_a_students_refusal_lowers_the_askers_trust_and_help_is_paid_for():
+    s = _class(seats=30)
+    seats = _with_requests(s, 2)
+    asked = [x for x in seats if s.requests.get(x.slot)]
+    refuser, helper = asked[0], asked[1]
+    s.start()
+    trust_before = {r["asker"]: _trust_of(s, r["asker"], refuser.slot) for r in s.requests[refuser.slot]}
+    gifts_before = int(s.model.population.gifts_given[helper.slot])
+    for seat in seats:
+        if seat is refuser:
+            s.decide(seat.token, week=0, helps={r["asker"]: False for r in s.requests[seat.slot]})
+        elif seat is helper:
+            s.decide(seat.token, week=0, helps={r["asker"]: True for r in s.requests[seat.slot]})
+        else:
+            s.decide(seat.token, week=0)
+    assert s.week == 1  # everyone decided: the week ran
+    refused = [r for r in s.log if r["member"] == refuser.slot and r["asked"]]
+    assert refused and all(r["choice"] == "refuse" and r["decided_by"] == "student" for r in refused)
+    for row in refused:
+        after = _trust_of(s, row["asker"], refuser.slot)
+        assert after is None or after < trust_before[row["asker"]]  # lower, or the tie was cut
+    helped = [r for r in s.log if r["member"] == helper.slot and r["asked"]]
+    assert helped and all(r["choice"] == "help" for r in helped)
+    capacity = s.model.mechanism("giving").capacity
+    gave = int(s.model.population.gifts_given[helper.slot]) - gifts_before
+    assert gave == min(len(helped), capacity)  # willing, within the week's capacity
+
+
+def test_undecided_members_play_the_teachers_default():
+    s = _class(seats=30, default="matcher")
+    _with_requests(s, 3)
+    s.start()
+    s.advance()
+    rows = [r for r in s.log if r["asked"]]
+    assert rows and all(r["decided_by"] == "default (matcher)" for r in rows)
+    ctx = DecisionContext(
+        s.model,
+        giver=np.array([r["member"] for r in rows]),
+        asker=np.array([r["asker"] for r in rows]),
+        edge=np.zeros(len(rows), np.int64),
+        given=np.array([r["given"] for r in rows]),
+        received=np.array([r["received"] for r in rows]),
+        trust=np.array([r["trust"] for r in rows]),
+        asker_reputation=np.array([r["reputation"] for r in rows]),
+    )
+    assert [r["choice"] == "help" for r in rows] == Matcher().gives(ctx).tolist()
+
+
+def test_a_dropped_contact_is_no_longer_a_contact_after_the_week():
+    s = _class()
+    a = s.join(s.code, "Ada")
+    contact = s.contacts(a.slot)[0]["slot"]
+    s.start()
+    s.decide(a.token, week=0, drops=[contact])
+    assert s.week == 1
+    assert contact not in {c["slot"] for c in s.contacts(a.slot)}
+    assert any(r["choice"] == "drop" and r["asker"] == contact for r in s.log)
+
+
+def test_the_student_strategy_alone_refuses_by_default():
+    strat = Student()
+    s = _class()
+    ctx = DecisionContext(
+        s.model,
+        giver=np.array([1, 2]),
+        asker=np.array([3, 4]),
+        edge=np.zeros(2, np.int64),
+        given=np.zeros(2, np.int64),
+        received=np.zeros(2, np.int64),
+        trust=np.full(2, 0.5),
+    )
+    assert strat.gives(ctx).tolist() == [False, False]
+    strat.choices = {2: {4: True}}
+    assert strat.gives(ctx).tolist() == [False, True]
+
+
+# -- authorisation -----------------------------------------------------------------------------
+def test_a_student_can_act_only_for_their_own_member():
+    s = _class(seats=30)
+    seats = _with_requests(s, 2)
+    a, b = [x for x in seats if s.requests.get(x.slot)][:2]
+    not_asking_a = [
+        r["asker"] for r in s.requests[b.slot] if r["asker"] not in {q["asker"] for q in s.requests[a.slot]}
+    ]
+    assert not_asking_a
+    with pytest.raises(NotAuthorised, match="has not asked"):
+        s.decide(a.token, week=0, helps={not_asking_a[0]: True})  # b's request, forged by a
+    with pytest.raises(NotAuthorised, match="Unknown seat"):
+        s.decide("made-up-token", week=0, helps={})
+    strangers = (
+        set(s.model.population.alive_slots().tolist()) - {c["slot"] for c in s.contacts(a.slot)} - {a.slot}
+    )
+    with pytest.raises(NotAuthorised, match="not one of"):
+        s.decide(a.token, week=0, drops=[min(strangers)])
+    with pytest.raises(Refused, match="Week 5"):
+        s.decide(a.token, week=5)
+    assert not a.decided and not b.decided  # nothing was recorded
+
+
+def test_a_students_view_holds_only_their_own_member():
+    s = _class(seats=30)
+    seats = _with_requests(s, 2)
+    a, b = [x for x in seats if s.requests.get(x.slot)][:2]
+    view = s.student_view(a.token)
+    assert view["slot"] == a.slot and view["nickname"] == a.nickname
+    assert view["requests"] == s.requests[a.slot]
+    text = repr(view)
+    assert b.token not in text and b.nickname not in text and "strategy" not in text
+    assert s.student_view(a.token)["slot"] != s.student_view(b.token)["slot"]
+
+
+# -- the week and the timer -----------------------------------------------------------------------
+def test_the_week_waits_for_every_student_then_runs():
+    s = _class()
+    a = s.join(s.code, "Ada")
+    b = s.join(s.code, "Ben")
+    s.decide(a.token, week=0)
+    s.decide(b.token, week=0)
+    assert s.week == 0  # not started yet
+    s.start()
+    assert s.week == 1  # started with everyone decided: the week ran
+    s.decide(a.token, week=1)
+    assert s.week == 1 and a.decided and not b.decided  # one of two: the week waits
+    s.decide(b.token, week=1)
+    assert s.week == 2
+
+
+def test_the_timer_runs_the_week_for_students_who_do_not_decide():
+    s = _class(timer=0.4)
+    a = s.join(s.code, "Ada")
+    s.join(s.code, "Ben")
+    s.decide(a.token, week=0)
+    s.start_clock(every=0.05)
+    try:
+        time.sleep(0.6)
+        assert s.week == 0  # paused until the teacher starts
+        s.start()
+        seen = s.version
+        deadline = time.monotonic() + 5
+        while s.week < 1 and time.monotonic() < deadline:
+            seen = s.wait_for_change(seen, timeout=0.2)
+        assert s.week == 1
+        s.pause()
+        time.sleep(0.6)
+        assert s.week == 1  # a paused class waits
+        assert 0 < s.seconds_left() <= 0.4
+    finally:
+        s.stop_clock()
+
+
+# -- saving and resuming ----------------------------------------------------------------------------
+def _play(s: ClassSession, seats, weeks: int) -> None:
+    for _ in range(weeks):
+        week = s.week
+        for i, seat in enumerate(seats):
+            helps = {r["asker"]: (i + r["asker"]) % 2 == 0 for r in s.requests.get(seat.slot, [])}
+            s.decide(seat.token, week=week, helps=helps)
+        assert s.week == week + 1
+
+
+def test_a_restarted_server_resumes_the_class_exactly(tmp_path):
+    s = _class(save_dir=tmp_path / "class")
+    seats = [s.join(s.code, n) for n in ("Ada", "Ben", "Cy")]
+    s.start()
+    _play(s, seats, 2)
+    assert (tmp_path / "class" / "class.pkl").stat().st_mode & 0o077 == 0  # tokens inside: owner only
+    resumed = ClassSession.load(tmp_path / "class")
+    assert resumed.week == 2 and resumed.code == s.code and resumed.paused
+    assert [x.slot for x in resumed.seats] == [x.slot for x in seats]
+    assert resumed.student_view(seats[1].token)["nickname"] == "Ben"  # a reconnecting student's seat
+    resumed.start()
+    _play(resumed, [resumed.seat(x.token) for x in seats], 2)
+    _play(s, seats, 2)  # the class that never stopped
+    assert np.array_equal(resumed.model.population.wealth, s.model.population.wealth)
+    assert len(resumed.log) == len(s.log)
+
+
+def test_same_seed_and_decisions_give_the_same_class():
+    runs = []
+    for _ in range(2):
+        s = _class(seed=11)
+        seats = [s.join(s.code, n) for n in ("Ada", "Ben")]
+        s.start()
+        _play(s, seats, 3)
+        runs.append(s)
+    a, b = runs
+    assert [x.slot for x in a.seats] == [x.slot for x in b.seats]
+    assert np.array_equal(a.model.population.wealth, b.model.population.wealth)
+    assert [(r["member"], r["asker"], r["choice"]) for r in a.log] == [
+        (r["member"], r["asker"], r["choice"]) for r in b.log
+    ]
+
+
+def test_loading_something_else_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "class.pkl"
+    bad.write_bytes(b"not a class")
+    with pytest.raises(InputError, match="not a saved class"):
+        ClassSession.load(bad)
+    with pytest.raises(InputError, match="cannot read"):
+        ClassSession.load(tmp_path / "missing.pkl")
