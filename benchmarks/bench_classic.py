@@ -147,7 +147,7 @@ def fixation_scenarios():
 
 def fixation_throughput(runs: int, workers: int) -> dict[str, dict[str, float]]:
     from simulation.executors import make_executor
-    from simulation.validation import _batches, _fixation_batch
+    from simulation.validation.studies import _batches, _fixation_batch
 
     out = {}
     for name, scenario in fixation_scenarios().items():

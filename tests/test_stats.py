@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation import analysis, validation
+from simulation import analysis
 from simulation import stats as st
+from simulation.validation import studies
 
 
 def test_mean_ci_is_the_t_interval():
@@ -107,4 +108,4 @@ def test_analysis_and_validation_compute_with_the_stats_module():
     for name in ("mean_ci", "wilson", "holm", "cohens_d", "cliffs_delta"):
         assert getattr(analysis, name) is getattr(st, name)
     for name in ("mean_ci", "wilson"):
-        assert getattr(validation, name) is getattr(st, name)
+        assert getattr(studies, name) is getattr(st, name)
