@@ -49,15 +49,16 @@ from mesa_baseline import OBSERVERS, MesaBaselineModel  # noqa: E402
 
 from simulation.mechanisms import DEFAULT_PIPELINE  # noqa: E402
 from simulation.model import GiveTakeModel  # noqa: E402
-from simulation.scenario import BUILTIN_STRATEGIES, Scenario  # noqa: E402
+from simulation.scenario import Scenario  # noqa: E402
 from simulation.stats import holm  # noqa: E402
+from simulation.strategies import BUILTIN  # noqa: E402
 
 RESULTS = HERE / "results" / "engine_vs_mesa.json"
 
 KEY_METRICS = (
     ["members", "mean_degree", "clustering", "giant_component", "fulfilment_rate", "welfare", "gini"]
-    + [f"n_{s}" for s in BUILTIN_STRATEGIES]
-    + [f"wealth_{s}" for s in BUILTIN_STRATEGIES]
+    + [f"n_{s}" for s in BUILTIN]
+    + [f"wealth_{s}" for s in BUILTIN]
     + ["ties", "requests", "gifts", "refusals", "mean_trust", "mean_strength", "mean_wealth"]
 )
 

@@ -41,7 +41,8 @@ import mesa
 import networkx as nx
 
 from simulation.metrics import CLUSTERING_SAMPLES, metric_names
-from simulation.scenario import BUILTIN_STRATEGIES, Scenario
+from simulation.scenario import Scenario
+from simulation.strategies import BUILTIN
 
 __all__ = ["MesaBaselineModel", "Person", "Tie", "Rules", "make_rules"]
 
@@ -333,9 +334,7 @@ class MesaBaselineModel(mesa.Model):
         )
         self.newcomer_bias = self.mech["meeting"]["reputation_bias"] if meeting_on else 1.0
 
-        self.strategy_names = list(BUILTIN_STRATEGIES) + [
-            s for s in scenario.mix if s not in BUILTIN_STRATEGIES
-        ]
+        self.strategy_names = list(BUILTIN) + [s for s in scenario.mix if s not in BUILTIN]
         self.rules = {s: make_rules(s, data["strategies"].get(s, {})) for s in self.strategy_names}
         self.mix = [(s, scenario.mix.get(s, 0.0)) for s in self.strategy_names]
         self.metrics_random = type(self.random)(self.random.getrandbits(64))

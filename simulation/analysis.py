@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import strategies as strategy_registry
 from .stats import (
     cliffs_delta,
     cliffs_magnitude,
@@ -120,11 +121,10 @@ class SweepData:
 
     @property
     def strategies(self) -> list[str]:
+        """The strategies of the stored members, in registry order."""
         if self.members.empty:
             return []
-        present = set(self.members["strategy"].unique())
-        order = ["giver", "otherish_giver", "matcher", "taker", "connector"]
-        return [s for s in order if s in present] + sorted(present - set(order))
+        return strategy_registry.ordered(self.members["strategy"].unique())
 
 
 def _condition_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:

@@ -2,8 +2,9 @@
 
 Every function takes the tables of :mod:`simulation.analysis`, draws one
 figure and returns it; :func:`save` writes ``<name>.png`` and ``<name>.svg``.
-Colours are fixed per strategy and per condition so that figures of one
-report read together.
+Colours are fixed per condition so that figures of one report read
+together; strategies have the colours and labels of the strategy registry
+(:func:`simulation.strategies.colour`), the same as in the app.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .analysis import OUTCOME_LABELS  # noqa: E402
+from .strategies import colour as strategy_colour  # noqa: E402
+from .strategies import label as strategy_label  # noqa: E402
 
 __all__ = [
-    "STRATEGY_COLOURS",
     "save",
     "trajectories",
     "strategy_trajectories",
@@ -34,13 +36,6 @@ __all__ = [
     "effect_sizes",
 ]
 
-STRATEGY_COLOURS = {
-    "giver": "#2a9d8f",
-    "otherish_giver": "#8ab17d",
-    "matcher": "#e9c46a",
-    "taker": "#e76f51",
-    "connector": "#6d597a",
-}
 _CYCLE = plt.get_cmap("tab10").colors
 
 #: most conditions drawn in one trajectory figure
@@ -93,7 +88,9 @@ def save(fig: Figure, out_dir: str | Path, name: str) -> list[Path]:
     for ext in ("png", "svg"):
         path = out_dir / f"{name}.{ext}"
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=ext, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+            fig.savefig(
+                tmp, format=ext, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None
+            )
         paths.append(path)
     plt.close(fig)
     return paths
@@ -142,8 +139,8 @@ def strategy_trajectories(traj: pd.DataFrame, conditions: list[str], strategies:
             c = d[d["metric"] == f"wealth_{s}"]
             if c.empty:
                 continue
-            col = STRATEGY_COLOURS.get(s, "grey")
-            ax.plot(c["step"], c["mean"], color=col, lw=1.4, label=s)
+            col = strategy_colour(s)
+            ax.plot(c["step"], c["mean"], color=col, lw=1.4, label=strategy_label(s))
             ax.fill_between(c["step"], c["low"], c["high"], color=col, alpha=0.18, lw=0)
         ax.set_title(cond)
         ax.set_xlabel("week")
@@ -161,10 +158,20 @@ def final_states(summary: pd.DataFrame, conditions: list[str], outcomes: list[st
     for ax, outcome in zip(axes, outcomes):
         data = [summary.loc[summary["condition"] == c, outcome].dropna().to_numpy(float) for c in conditions]
         pos = np.arange(len(conditions))[::-1]
-        ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.6, showfliers=False,
-                   medianprops={"color": "black"}, boxprops={"color": "#555"}, whiskerprops={"color": "#555"})
+        ax.boxplot(
+            data,
+            positions=pos,
+            orientation="horizontal",
+            widths=0.6,
+            showfliers=False,
+            medianprops={"color": "black"},
+            boxprops={"color": "#555"},
+            whiskerprops={"color": "#555"},
+        )
         for p, x, cond in zip(pos, data, conditions):
-            ax.scatter(x, p + rng.uniform(-0.18, 0.18, len(x)), s=6, color=colour(conditions, cond), alpha=0.6, lw=0)
+            ax.scatter(
+                x, p + rng.uniform(-0.18, 0.18, len(x)), s=6, color=colour(conditions, cond), alpha=0.6, lw=0
+            )
         ax.set_yticks(pos, conditions)
         ax.set_title(OUTCOME_LABELS.get(outcome, outcome))
         ax.grid(axis="y", visible=False)
@@ -205,8 +212,16 @@ def wealth_by_strategy(table: pd.DataFrame, conditions: list[str], strategies: l
         d = table[table["strategy"] == s].set_index("condition").reindex(conditions)
         mean = d["mean_wealth"].to_numpy(float)
         err = np.vstack([mean - d["low"].to_numpy(float), d["high"].to_numpy(float) - mean])
-        ax.bar(x + (i - (len(strategies) - 1) / 2) * width, mean, width, yerr=np.nan_to_num(err),
-               color=STRATEGY_COLOURS.get(s, "grey"), label=s, capsize=2, error_kw={"lw": 0.8})
+        ax.bar(
+            x + (i - (len(strategies) - 1) / 2) * width,
+            mean,
+            width,
+            yerr=np.nan_to_num(err),
+            color=strategy_colour(s),
+            label=strategy_label(s),
+            capsize=2,
+            error_kw={"lw": 0.8},
+        )
     ax.set_xticks(x, conditions, rotation=20, ha="right")
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("mean final wealth")
@@ -217,7 +232,9 @@ def wealth_by_strategy(table: pd.DataFrame, conditions: list[str], strategies: l
 
 def deciles(table: pd.DataFrame, conditions: list[str], strategies: list[str]) -> Figure:
     """Representation of each strategy in the top and bottom wealth deciles (1 = its share of members)."""
-    fig, axes = plt.subplots(1, 2, figsize=(max(9, 1.4 * len(conditions) + 3), 3.8), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1, 2, figsize=(max(9, 1.4 * len(conditions) + 3), 3.8), sharey=True, layout="constrained"
+    )
     width = 0.8 / max(1, len(strategies))
     x = np.arange(len(conditions))
     for ax, end in zip(axes, ("top", "bottom")):
@@ -226,8 +243,16 @@ def deciles(table: pd.DataFrame, conditions: list[str], strategies: list[str]) -
             mean = d[f"{end}_representation"].to_numpy(float)
             low = np.clip(d[f"{end}_low"].to_numpy(float), 0, None)  # a representation is never negative
             err = np.vstack([mean - low, d[f"{end}_high"].to_numpy(float) - mean])
-            ax.bar(x + (i - (len(strategies) - 1) / 2) * width, mean, width, yerr=np.nan_to_num(err),
-                   color=STRATEGY_COLOURS.get(s, "grey"), label=s, capsize=2, error_kw={"lw": 0.8})
+            ax.bar(
+                x + (i - (len(strategies) - 1) / 2) * width,
+                mean,
+                width,
+                yerr=np.nan_to_num(err),
+                color=strategy_colour(s),
+                label=strategy_label(s),
+                capsize=2,
+                error_kw={"lw": 0.8},
+            )
         ax.axhline(1, color="black", lw=0.8, ls="--")
         ax.set_xticks(x, conditions, rotation=20, ha="right")
         ax.set_title(f"{end} 10% by final wealth")
@@ -249,8 +274,13 @@ def ecosystem_events(table: pd.DataFrame) -> Figure:
     x = np.arange(len(conds))
     cmap = plt.get_cmap("Set2").colors
     for i, c in enumerate(cols):
-        ax.bar(x + (i - (len(cols) - 1) / 2) * width, table[c].to_numpy(float), width,
-               color=cmap[i % len(cmap)], label=c.removesuffix("_per_run"))
+        ax.bar(
+            x + (i - (len(cols) - 1) / 2) * width,
+            table[c].to_numpy(float),
+            width,
+            color=cmap[i % len(cmap)],
+            label=c.removesuffix("_per_run"),
+        )
     ax.set_xticks(x, conds, rotation=20, ha="right")
     ax.set_ylabel("events per run (mean)")
     fig.legend(*ax.get_legend_handles_labels(), ncol=min(6, len(cols)), loc="outside upper center")
@@ -260,8 +290,12 @@ def ecosystem_events(table: pd.DataFrame) -> Figure:
 
 def effect_sizes(pairs: pd.DataFrame, conditions: list[str], outcomes: list[str]) -> Figure:
     """Cliff's delta of every pair of conditions (row vs column) per outcome; * = significant after Holm."""
-    fig, axes = _grid(len(outcomes), cols=min(2, len(outcomes)), w=0.55 * len(conditions) + 2.6,
-                      h=0.5 * len(conditions) + 1.6)
+    fig, axes = _grid(
+        len(outcomes),
+        cols=min(2, len(outcomes)),
+        w=0.55 * len(conditions) + 2.6,
+        h=0.5 * len(conditions) + 1.6,
+    )
     n = len(conditions)
     idx = {c: i for i, c in enumerate(conditions)}
     im = None
@@ -276,8 +310,15 @@ def effect_sizes(pairs: pd.DataFrame, conditions: list[str], outcomes: list[str]
         for i in range(n):
             for j in range(n):
                 if np.isfinite(mat[i, j]):
-                    ax.text(j, i, f"{mat[i, j]:.2f}{'*' if sig[i, j] else ''}", ha="center", va="center",
-                            fontsize=6.5, color="white" if abs(mat[i, j]) > 0.6 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{mat[i, j]:.2f}{'*' if sig[i, j] else ''}",
+                        ha="center",
+                        va="center",
+                        fontsize=6.5,
+                        color="white" if abs(mat[i, j]) > 0.6 else "black",
+                    )
         ax.set_xticks(range(n), conditions, rotation=35, ha="right", fontsize=7)
         ax.set_yticks(range(n), conditions, fontsize=7)
         ax.grid(False)

@@ -33,11 +33,12 @@ from typing import Any
 from .errors import InputError
 from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
 from .params import Param
-from .strategies import REGISTRY
+from .strategies import BUILTIN, REGISTRY
 
 __all__ = ["Scenario", "ScenarioError", "SECTIONS", "register_section", "POPULATION", "NETWORK", "BUILTIN_STRATEGIES", "TOP_LEVEL"]
 
-BUILTIN_STRATEGIES = ("giver", "otherish_giver", "matcher", "taker", "connector")
+#: the built-in strategy names, as the strategy registry lists them
+BUILTIN_STRATEGIES = BUILTIN
 
 TOP_LEVEL = {
     "name": Param("default", "short name of the scenario"),

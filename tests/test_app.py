@@ -14,7 +14,7 @@ import solara.widgets
 
 from simulation import GiveTakeModel
 from simulation.app.controls import control_for, controls_for
-from simulation.app.drawing import STRATEGY_COLOURS, ecosystem_colour, line_chart, network_svg
+from simulation.app.drawing import ecosystem_colour, line_chart, network_svg, strategy_colour
 from simulation.app.layout import FADE_FRAMES, NetworkLayout
 from simulation.app.lessons import LESSONS
 from simulation.app.page import Viewer
@@ -53,7 +53,7 @@ def test_newcomers_are_placed_next_to_their_first_contact():
     contacts = model.population.alive_slots()[:5]
     model.ties.add(new, contacts, strength=0.5, trust=0.5, step=model.steps)
     layout.update(model, iterations=0)
-    spread = np.hypot(*(layout.pos[: 120].max(0) - layout.pos[: 120].min(0)))
+    spread = np.hypot(*(layout.pos[:120].max(0) - layout.pos[:120].min(0)))
     dist = np.hypot(*(layout.pos[new] - layout.pos[contacts]).T)
     assert layout.known[new].all()
     assert np.median(dist) < 0.2 * spread
@@ -86,7 +86,7 @@ def test_network_svg_has_one_clickable_circle_per_member_coloured_by_strategy():
     assert sorted(slots) == model.population.alive_slots().tolist()
     giver = np.flatnonzero(model.population.strategy[: model.population.size] == 0)[0]
     circle = re.search(rf'<circle[^>]*fill="([^"]+)"[^>]*data-slot="{giver}"', svg)
-    assert circle.group(1) == STRATEGY_COLOURS["giver"]
+    assert circle.group(1) == strategy_colour("giver")
 
 
 def test_tie_width_grows_with_strength_and_wealth_grows_circles():
@@ -199,7 +199,11 @@ def test_each_scenario_shows_only_the_settings_of_mechanisms_it_runs():
 
 
 def test_every_lesson_builds_its_scenario():
-    required = {"You reap what you sow", "Users and abusers bleed the network dry", "Structure versus no structure"}
+    required = {
+        "You reap what you sow",
+        "Users and abusers bleed the network dry",
+        "Structure versus no structure",
+    }
     assert required <= {lesson.title for lesson in LESSONS.values()}
     for lesson in LESSONS.values():
         s = Session(lesson.scenario, lesson.overrides, lesson.seed)
@@ -211,7 +215,9 @@ def test_every_lesson_builds_its_scenario():
 
 # -- the Solara page ---------------------------------------------------------------
 def _html(rc, cls: str) -> str:
-    widgets = [w for w in rc.find(solara.widgets.HTML).widgets if cls in (w.attributes.get("class") or "").split()]
+    widgets = [
+        w for w in rc.find(solara.widgets.HTML).widgets if cls in (w.attributes.get("class") or "").split()
+    ]
     assert len(widgets) == 1, f"expected one .{cls}"
     return widgets[0].unsafe_innerHTML
 
@@ -258,9 +264,7 @@ def test_page_click_on_a_member_opens_the_inspector():
 
 def test_page_shows_an_invalid_setting_as_a_message_not_a_traceback():
     box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
-    slider = next(
-        w for w in rc.find(v.Slider).widgets if str(w.label).startswith("taker share")
-    )
+    slider = next(w for w in rc.find(v.Slider).widgets if str(w.label).startswith("taker share"))
     slider.v_model = 0.9
     text = _html(rc, "gt-error")
     assert "shares must sum to 1" in text and "Traceback" not in text

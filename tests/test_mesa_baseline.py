@@ -18,8 +18,8 @@ import pytest
 
 from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.model import GiveTakeModel
-from simulation.scenario import BUILTIN_STRATEGIES, Scenario
-from simulation.strategies import DecisionContext, get_strategy
+from simulation.scenario import Scenario
+from simulation.strategies import BUILTIN, DecisionContext, get_strategy
 
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "mesa_baseline.py"
 _spec = importlib.util.spec_from_file_location("mesa_baseline", _PATH)
@@ -104,7 +104,7 @@ def test_strategy_rules_decide_every_request_like_the_engine():
     given = np.array([g for g, _, _ in grid])
     received = np.array([r for _, r, _ in grid])
     rep = np.array([p for _, _, p in grid])
-    for name in BUILTIN_STRATEGIES:
+    for name in BUILTIN:
         params = defaults.get(name, {})
         engine = get_strategy(name)(**params)
         rules = mb.make_rules(name, params)
@@ -145,8 +145,8 @@ def test_a_copy_of_the_engines_state_measures_the_same():
         "mean_trust",
         "mean_strength",
         "mean_wealth",
-        *(f"n_{s}" for s in BUILTIN_STRATEGIES),
-        *(f"wealth_{s}" for s in BUILTIN_STRATEGIES),
+        *(f"n_{s}" for s in BUILTIN),
+        *(f"wealth_{s}" for s in BUILTIN),
     ):
         assert copy.metrics[k] == pytest.approx(engine.metrics[k], rel=1e-12, abs=1e-12), k
     assert copy.metrics["clustering"] == pytest.approx(engine.metrics["clustering"], abs=0.1)
@@ -158,7 +158,7 @@ def test_a_copy_of_the_engines_state_measures_the_same():
 def test_initial_strategy_counts_are_the_same():
     engine = GiveTakeModel(SMALL, rng=5).metrics
     mesa_ = mb.MesaBaselineModel(SMALL, rng=5).metrics
-    for s in BUILTIN_STRATEGIES:
+    for s in BUILTIN:
         assert engine[f"n_{s}"] == mesa_[f"n_{s}"]
     assert engine["members"] == mesa_["members"] == 60
 

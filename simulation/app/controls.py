@@ -28,6 +28,8 @@ from typing import Any
 from ..mechanisms import MECHANISMS
 from ..params import Param
 from ..scenario import NETWORK, POPULATION, Scenario
+from ..strategies import BUILTIN, REGISTRY
+from ..strategies import label as strategy_label
 
 __all__ = ["Control", "GROUPS", "UI_RANGE", "control_for", "controls_for", "nice_step"]
 
@@ -127,11 +129,9 @@ def nice_step(low: float, high: float, steps: int = 100) -> float:
 def _param(key: str) -> Param | None:
     parts = key.split(".")
     if parts[0] == "population" and len(parts) == 3 and parts[1] == "mix":
-        from ..strategies import REGISTRY
-
         if parts[2] not in REGISTRY:
             return None
-        return Param(0.0, f"share of members who are {parts[2].replace('_', ' ')}s", 0.0, 1.0)
+        return Param(0.0, f"share of members who are {strategy_label(parts[2])}s", 0.0, 1.0)
     if parts[0] == "population" and len(parts) == 2:
         return POPULATION.get(parts[1])
     if parts[0] == "network" and len(parts) == 2:
@@ -147,7 +147,7 @@ def control_for(key: str) -> Control | None:
     if param is None:
         return None
     name = key.rsplit(".", 1)[1]
-    label = f"{name} share" if ".mix." in key else name.replace("_", " ")
+    label = f"{strategy_label(name)} share" if ".mix." in key else name.replace("_", " ")
     if param.choices is not None:
         return Control(key, label, param, "choice", None, None, None)
     t = param.type
@@ -172,7 +172,7 @@ def control_for(key: str) -> Control | None:
 def controls_for(scenario: Scenario) -> dict[str, list[Control]]:
     """The groups of controls for ``scenario``: mechanisms it does not run are left out."""
     pipeline = set(scenario.data["pipeline"])
-    strategies = [*_BUILTIN, *[s for s in scenario.mix if s not in _BUILTIN]]
+    strategies = [*BUILTIN, *[s for s in scenario.mix if s not in BUILTIN]]
     out: dict[str, list[Control]] = {}
     for group, keys in GROUPS.items():
         controls = []
@@ -191,6 +191,3 @@ def controls_for(scenario: Scenario) -> dict[str, list[Control]]:
         if controls:
             out[group] = controls
     return out
-
-
-_BUILTIN = ("giver", "otherish_giver", "matcher", "taker", "connector")

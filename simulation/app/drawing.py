@@ -6,8 +6,13 @@ frame of a few hundred members takes milliseconds to draw.  In the network
 picture every member is a ``<circle>`` carrying ``data-slot``, which is how
 a click in the page finds the member to inspect.
 
+Strategy colours and labels are the strategy registry's
+(:func:`simulation.strategies.colour`), the same as in the sweep reports.
+
 Examples
 --------
+>>> strategy_colour("giver")
+'#009E73'
 >>> svg = line_chart({"giver": ([0, 1, 2], [1.0, 2.0, 4.0])}, title="Wealth")
 >>> svg.startswith("<svg") and "polyline" in svg
 True
@@ -24,13 +29,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..strategies import colour as strategy_colour
+from ..strategies import label as strategy_label
 from .layout import NetworkLayout
 
 if TYPE_CHECKING:
     from ..model import GiveTakeModel
 
 __all__ = [
-    "STRATEGY_COLOURS",
     "strategy_colour",
     "ecosystem_colour",
     "network_svg",
@@ -39,14 +45,7 @@ __all__ = [
     "legend_html",
 ]
 
-#: Okabe & Ito's colour-blind-safe palette, one colour per built-in strategy
-STRATEGY_COLOURS = {
-    "giver": "#009E73",
-    "otherish_giver": "#56B4E9",
-    "matcher": "#E69F00",
-    "taker": "#D55E00",
-    "connector": "#CC79A7",
-}
+#: colours of line-chart series that are given none
 _EXTRA = ["#0072B2", "#F0E442", "#000000", "#999999"]
 
 _ECOSYSTEM_PALETTE = [
@@ -60,11 +59,6 @@ NEW_WEEKS = 4
 #: ties drawn in four widths, by strength
 _STRENGTH_EDGES = np.array([0.25, 0.5, 0.75])
 _EDGE_STYLE = [(0.5, 0.22), (1.0, 0.32), (1.8, 0.42), (2.8, 0.55)]  # (width, opacity)
-
-
-def strategy_colour(name: str, index: int = 0) -> str:
-    """Colour of a strategy (built-ins have fixed colours, others take spares)."""
-    return STRATEGY_COLOURS.get(name, _EXTRA[index % len(_EXTRA)])
 
 
 def ecosystem_colour(ecosystem: int) -> str:
@@ -139,13 +133,17 @@ def network_svg(
             d = "".join(
                 f"M{a:.1f} {b:.1f}L{x:.1f} {y:.1f}" for a, b, x, y in zip(ux, uy, vx, vy, strict=True)
             )
-            out.append(f'<path d="{d}" stroke="#1a1a2e" stroke-opacity="0.9" stroke-width="1.6" fill="none"/>')
+            out.append(
+                f'<path d="{d}" stroke="#1a1a2e" stroke-opacity="0.9" stroke-width="1.6" fill="none"/>'
+            )
 
     # departed members, fading
     if len(fading):
         fx, fy = xy(fading)
         r = _radius(model, fading, len(alive))
-        for s, x, y, rr, a in zip(fading.tolist(), _fmt(fx), _fmt(fy), _fmt(r), fade_alpha.tolist(), strict=True):
+        for s, x, y, rr, a in zip(
+            fading.tolist(), _fmt(fx), _fmt(fy), _fmt(r), fade_alpha.tolist(), strict=True
+        ):
             out.append(
                 f'<circle cx="{x}" cy="{y}" r="{rr}" fill="#9a9a9a" fill-opacity="{a:.2f}" '
                 f'stroke="#555" stroke-opacity="{a:.2f}" stroke-dasharray="2 2" class="gone" data-gone="{s}"/>'
@@ -158,10 +156,10 @@ def network_svg(
             fills = [ecosystem_colour(int(ecosystems.get(int(s), -1))) for s in alive.tolist()]
         else:
             names = model.strategy_names
-            palette = [strategy_colour(name, i) for i, name in enumerate(names)]
+            palette = [strategy_colour(name) for name in names]
             fills = [palette[i] for i in pop.strategy[alive].tolist()]
         born_now = (pop.joined[alive] > 0) & (pop.joined[alive] > model.steps - NEW_WEEKS)
-        labels = [name.replace("_", " ") for name in model.strategy_names]
+        labels = [strategy_label(name) for name in model.strategy_names]
         for s, cx, cy, rr, fill, fresh, k, w in zip(
             alive.tolist(),
             _fmt(x),

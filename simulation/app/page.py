@@ -22,6 +22,7 @@ import solara.checks
 
 from ..errors import InputError
 from ..scenario import Scenario, ScenarioError
+from ..strategies import label as strategy_label
 from .controls import Control, controls_for
 from .drawing import NEW_WEEKS, ecosystem_colour, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
@@ -343,8 +344,8 @@ def _legend(session: Session) -> str:
         items.append(("in no ecosystem", ecosystem_colour(-1)))
     else:
         items = [
-            (name.replace("_", " "), strategy_colour(name, i))
-            for i, name in enumerate(model.strategy_names)
+            (strategy_label(name), strategy_colour(name))
+            for name in model.strategy_names
             if name in session.config.mix and session.config.mix[name] > 0 or model.metrics.get(f"n_{name}", 0)
         ]
     note = (
@@ -441,7 +442,7 @@ def Inspector(session: Session, version: tuple[int, int], select: Callable[[int 
             classes=["gt-inspected"],
             unsafe_innerHTML=(
                 f"<div style='font-size:16px'><span style='color:{colour};font-size:20px'>●</span> "
-                f"<b>Member #{slot}</b> — <span class='gt-inspected-strategy'>{info['strategy'].replace('_', ' ')}</span></div>"
+                f"<b>Member #{slot}</b> — <span class='gt-inspected-strategy'>{strategy_label(info['strategy'])}</span></div>"
                 "<table class='gt-facts'>"
                 f"<tr><td>wealth</td><td><b>{info['wealth']:.1f}</b></td><td>status</td><td>{status}</td></tr>"
                 f"<tr><td>ties</td><td><b>{info['ties']}</b></td><td>joined</td><td>week {info['joined']}</td></tr>"
@@ -458,7 +459,7 @@ def Inspector(session: Session, version: tuple[int, int], select: Callable[[int 
             with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 for c in contacts:
                     solara.Button(
-                        f"#{c['slot']} {c['strategy'].replace('_', ' ')} · {c['strength']:.2f} · "
+                        f"#{c['slot']} {strategy_label(c['strategy'])} · {c['strength']:.2f} · "
                         f"{c['trust_given']:.2f}/{c['trust_received']:.2f}",
                         on_click=lambda s=c["slot"]: select(s),
                         text=True,

@@ -28,6 +28,7 @@ import numpy as np
 from ..model import GiveTakeModel
 from ..scenario import Scenario, ScenarioError
 from ..scenario_files import builtin_scenarios, first_sentence, load_scenario
+from ..strategies import label as strategy_label
 from .drawing import line_chart, network_svg, strategy_colour
 from .layout import NetworkLayout
 
@@ -89,7 +90,9 @@ class Session:
         The scenario or a setting is invalid (one-line message for the page).
     """
 
-    def __init__(self, scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | None = None, seed: int = 0):
+    def __init__(
+        self, scenario: str | None = DEFAULT_SCENARIO, overrides: dict[str, Any] | None = None, seed: int = 0
+    ):
         self.lock = threading.RLock()
         self.scenario_name = scenario
         self.overrides: dict[str, Any] = dict(overrides or {})
@@ -167,7 +170,9 @@ class Session:
             for _ in range(weeks):
                 self.model.step()
                 self._record()
-            self.layout.update(self.model, iterations=min(self.layout.iterations * weeks, 4 * self.layout.iterations))
+            self.layout.update(
+                self.model, iterations=min(self.layout.iterations * weeks, 4 * self.layout.iterations)
+            )
 
     def _record(self) -> None:
         pop, ties = self.model.population, self.model.ties
@@ -230,17 +235,21 @@ class Session:
 
     def charts(self) -> dict[str, str]:
         """The live charts, title -> SVG."""
-        names = [s for s in self.model.strategy_names if self.model.metrics.get(f"n_{s}", 0) or s in self.config.mix]
-        colours = {s: strategy_colour(s, i) for i, s in enumerate(self.model.strategy_names)}
+        names = [
+            s
+            for s in self.model.strategy_names
+            if self.model.metrics.get(f"n_{s}", 0) or s in self.config.mix
+        ]
+        colours = {strategy_label(s): strategy_colour(s) for s in names}
         out = {
             "members": line_chart(
-                {s: self.series(f"n_{s}") for s in names},
+                {strategy_label(s): self.series(f"n_{s}") for s in names},
                 title="Members by strategy",
                 colours=colours,
                 y_min=0,
             ),
             "wealth": line_chart(
-                {s: self.series(f"wealth_{s}") for s in names},
+                {strategy_label(s): self.series(f"wealth_{s}") for s in names},
                 title="Mean wealth by strategy",
                 colours=colours,
             ),

@@ -2,9 +2,45 @@
 
 Importing this package registers the built-in strategies; a user strategy
 registers itself with the :func:`strategy` decorator (see ``docs/strategies.md``).
+The registry is the one place that knows the strategies: their order
+(:func:`ordered`, :data:`BUILTIN`), their words (:func:`label`) and their
+colours (:func:`colour`) in every figure, report and the app.
+
+Examples
+--------
+>>> BUILTIN
+('giver', 'otherish_giver', 'matcher', 'taker', 'connector')
+>>> label("otherish_giver"), colour("taker")
+('otherish giver', '#D55E00')
 """
 
-from . import builtin  # noqa: F401  (registers the built-ins)
-from .base import REGISTRY, DecisionContext, Strategy, get_strategy, strategy
+from . import builtin
+from .base import (
+    CLASSIFIER_KEYS,
+    PALETTE,
+    REGISTRY,
+    DecisionContext,
+    Strategy,
+    colour,
+    get_strategy,
+    label,
+    ordered,
+    strategy,
+)
 
-__all__ = ["REGISTRY", "DecisionContext", "Strategy", "get_strategy", "strategy"]
+#: the built-in strategies, in registry order: every model has their columns
+BUILTIN: tuple[str, ...] = tuple(name for name, cls in REGISTRY.items() if cls.__module__ == builtin.__name__)
+
+__all__ = [
+    "BUILTIN",
+    "CLASSIFIER_KEYS",
+    "PALETTE",
+    "REGISTRY",
+    "DecisionContext",
+    "Strategy",
+    "colour",
+    "get_strategy",
+    "label",
+    "ordered",
+    "strategy",
+]

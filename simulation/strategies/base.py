@@ -7,6 +7,8 @@ they tolerate on a tie before cutting it, and whether they introduce contacts.
 
 from __future__ import annotations
 
+import re
+import zlib
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -16,12 +18,41 @@ from ..params import Configurable
 if TYPE_CHECKING:
     from ..model import GiveTakeModel
 
-__all__ = ["REGISTRY", "DecisionContext", "Strategy", "get_strategy", "strategy"]
+__all__ = [
+    "REGISTRY",
+    "CLASSIFIER_KEYS",
+    "PALETTE",
+    "DecisionContext",
+    "Strategy",
+    "colour",
+    "get_strategy",
+    "label",
+    "ordered",
+    "strategy",
+]
 
-#: name -> strategy class, filled by the :func:`strategy` decorator.
+#: name -> strategy class, filled by the :func:`strategy` decorator, in the order of registration
+#: (the order strategies are listed in tables, figures and the app).
 REGISTRY: dict[str, type[Strategy]] = {}
 
 CLASSIFIER_KEYS = ("gives_unconditionally", "uses_reputation", "uses_memory", "introduces")
+
+#: colours for strategies that do not choose their own, picked by name (Paul Tol's
+#: colour-blind-safe "muted" scheme, plus Okabe & Ito's blue)
+PALETTE = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#0072B2",
+)
+
+_HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 class DecisionContext:
@@ -97,6 +128,10 @@ class Strategy(Configurable):
     Class attributes
     ----------------
     name : registry name, used in scenario files (``population.mix.<name>``)
+    label : words for the strategy in figures, tables and the app (default: the
+            name with spaces for underscores)
+    colour : ``#rrggbb`` colour of the strategy in every figure and in the app
+             (default: one of :data:`PALETTE`, picked by name)
     classifier : dict with at least the keys in ``CLASSIFIER_KEYS``
     asks_factor : members ask ``asks * asks_factor`` contacts (takers ask widely)
     tolerance : a member cuts a tie once it has given this many gifts more than it got back
@@ -106,6 +141,8 @@ class Strategy(Configurable):
     """
 
     classifier: ClassVar[dict] = {}
+    label: ClassVar[str] = ""
+    colour: ClassVar[str] = ""
     asks_factor: ClassVar[float] = 1.0
     tolerance: ClassVar[float] = float("inf")
     cuts_distrusted: ClassVar[bool] = False
@@ -151,15 +188,71 @@ def strategy(cls: type[Strategy]) -> type[Strategy]:
     missing = [k for k in CLASSIFIER_KEYS if k not in cls.classifier]
     if missing:
         raise ValueError(f"strategy {cls.name!r}: classifier lacks {', '.join(missing)}")
+    # label and colour are the class's own: a subclass does not borrow its parent's
+    if not cls.__dict__.get("label"):
+        cls.label = _default_label(cls.name)
+    if not cls.__dict__.get("colour"):
+        cls.colour = _palette_colour(cls.name)
+    elif not _HEX_COLOUR.match(cls.colour):
+        raise ValueError(f"strategy {cls.name!r}: colour {cls.colour!r} is not of the form '#rrggbb'")
     REGISTRY[cls.name] = cls
     return cls
+
+
+def _default_label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _palette_colour(name: str) -> str:
+    # crc32, not hash(): the same name gets the same colour in every process
+    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+def label(name: str) -> str:
+    """Words for a strategy in figures and the app: its class's ``label`` when registered,
+    else the name with spaces for underscores.
+
+    Examples
+    --------
+    >>> label("otherish_giver"), label("not_registered_here")
+    ('otherish giver', 'not registered here')
+    """
+    cls = REGISTRY.get(name)
+    return cls.label if cls is not None else _default_label(name)
+
+
+def colour(name: str) -> str:
+    """The ``#rrggbb`` colour of a strategy, the same in every figure, report and the app.
+
+    A registered strategy has its class's ``colour``; a strategy that chose none,
+    or a name this process has not registered (a stored sweep of a user strategy,
+    say), gets one of :data:`PALETTE` picked by its name, so both agree.
+
+    Examples
+    --------
+    >>> colour("giver")
+    '#009E73'
+    >>> colour("some_strategy") == colour("some_strategy") and colour("some_strategy") in PALETTE
+    True
+    """
+    cls = REGISTRY.get(name)
+    return cls.colour if cls is not None else _palette_colour(name)
+
+
+def ordered(names) -> list[str]:
+    """``names`` in registry order (built-ins first, as registered), unregistered names last, sorted.
+
+    Examples
+    --------
+    >>> ordered(["taker", "zebra", "giver", "aardvark"])
+    ['giver', 'taker', 'aardvark', 'zebra']
+    """
+    names = set(names)
+    return [n for n in REGISTRY if n in names] + sorted(names - set(REGISTRY))
 
 
 def get_strategy(name: str) -> type[Strategy]:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ValueError(
-            f"unknown strategy {name!r} (known: {', '.join(sorted(REGISTRY))})"
-        ) from None
-
+        raise ValueError(f"unknown strategy {name!r} (known: {', '.join(sorted(REGISTRY))})") from None

@@ -1,4 +1,8 @@
-"""The built-in give/take strategies (DESIGN §2, after Grant, *Give and Take*, 2013)."""
+"""The built-in give/take strategies (DESIGN §2, after Grant, *Give and Take*, 2013).
+
+Their colours are Okabe & Ito's (2008) colour-blind-safe palette: givers green,
+otherish givers sky blue, matchers orange, takers vermilion, connectors purple.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ class Giver(Strategy):
     """Selfless contributor: gives whenever asked and able; never cuts a tie for imbalance."""
 
     name = "giver"
+    label = "giver"
+    colour = "#009E73"
     classifier = {
         "gives_unconditionally": True,
         "uses_reputation": False,
@@ -32,6 +38,8 @@ class OtherishGiver(Strategy):
     or whose own record with this member marks them as takers."""
 
     name = "otherish_giver"
+    label = "otherish giver"
+    colour = "#56B4E9"
     classifier = {
         "gives_unconditionally": False,
         "uses_reputation": True,
@@ -55,6 +63,8 @@ class Matcher(Strategy):
     is balanced; cuts ties where it is exploited."""
 
     name = "matcher"
+    label = "matcher"
+    colour = "#E69F00"
     classifier = {
         "gives_unconditionally": False,
         "uses_reputation": False,
@@ -76,6 +86,8 @@ class Taker(Strategy):
     """User and abuser: asks widely, never gives."""
 
     name = "taker"
+    label = "taker"
+    colour = "#D55E00"
     classifier = {
         "gives_unconditionally": False,
         "uses_reputation": False,
@@ -94,5 +106,7 @@ class Connector(OtherishGiver):
     skill match ("my network uses me", seed 004)."""
 
     name = "connector"
+    label = "connector"
+    colour = "#CC79A7"
     classifier = {**OtherishGiver.classifier, "introduces": True}
     introduces = True
