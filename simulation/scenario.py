@@ -34,6 +34,7 @@ from .errors import InputError
 from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
 from .params import Param
 from .strategies import BUILTIN, REGISTRY
+from .topology import DEGREE_FROM_SHAPE, KINDS
 
 __all__ = ["Scenario", "ScenarioError", "SECTIONS", "register_section", "POPULATION", "NETWORK", "BUILTIN_STRATEGIES", "TOP_LEVEL"]
 
@@ -73,10 +74,7 @@ NETWORK = {
         "initial graph: Holme–Kim clustered scale-free, Erdős–Rényi, Watts–Strogatz, Barabási–Albert, "
         "random regular (everyone has mean_degree ties), complete (everyone knows everyone), "
         "square lattice (width x height members), or no ties",
-        choices=(
-            "powerlaw_cluster", "erdos_renyi", "watts_strogatz", "barabasi_albert",
-            "random_regular", "complete", "lattice", "empty",
-        ),
+        choices=KINDS,
     ),
     "mean_degree": Param(20, "mean number of ties per member at the start", 0, 100_000),
     "triangle_p": Param(0.5, "powerlaw_cluster: chance of closing a triangle; watts_strogatz: rewiring", 0.0, 1.0),
@@ -233,7 +231,7 @@ class Scenario:
                 f"expected at most population.interests = {pop['interests']}",
             )
         net = data["network"]
-        if net["kind"] not in ("lattice", "complete") and net["mean_degree"] >= pop["size"]:
+        if net["kind"] not in DEGREE_FROM_SHAPE and net["mean_degree"] >= pop["size"]:
             raise ScenarioError(
                 source, "network.mean_degree", f"expected less than population.size = {pop['size']}"
             )

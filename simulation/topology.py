@@ -45,6 +45,7 @@ __all__ = [
     "random_regular_edges",
     "KINDS",
     "LATTICE_KINDS",
+    "DEGREE_FROM_SHAPE",
 ]
 
 #: every value ``network.kind`` accepts
@@ -61,6 +62,10 @@ KINDS = (
 
 #: kinds whose size comes from ``network.width * network.height``
 LATTICE_KINDS = ("lattice",)
+
+#: kinds whose ties follow from their shape (everyone; the lattice neighbourhood), not from
+#: ``mean_degree``: a scenario may give them a ``mean_degree`` of the population size or more
+DEGREE_FROM_SHAPE = ("complete", "lattice")
 
 _OFFSETS = {
     "von_neumann": ((1, 0), (0, 1)),

@@ -7,7 +7,7 @@ import pytest
 
 from simulation.model import GiveTakeModel
 from simulation.scenario import Scenario, ScenarioError
-from simulation.topology import complete_edges, lattice_edges
+from simulation.topology import DEGREE_FROM_SHAPE, KINDS, complete_edges, lattice_edges
 
 
 def degrees(edges: np.ndarray, n: int) -> np.ndarray:
@@ -99,3 +99,40 @@ def test_random_regular_needs_an_even_number_of_tie_ends():
 def test_unknown_neighbourhood_is_rejected_with_the_key():
     with pytest.raises(ScenarioError, match="network.neighbourhood"):
         Scenario.from_dict({"network": {"kind": "lattice", "neighbourhood": "hexagonal"}})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_topology_builds_is_a_kind_a_scenario_accepts(kind):
+    """One list: a scenario accepts exactly the kinds topology knows how to build."""
+    m = GiveTakeModel(
+        {
+            "population": {"size": 30},
+            "network": {"kind": kind, "mean_degree": 4, "width": 5, "height": 6},
+            "metrics": "light",
+        },
+        rng=1,
+    )
+    expected_ties = {"empty": 0, "complete": 30 * 29 // 2, "lattice": 30 * 8 // 2}
+    if kind in expected_ties:
+        assert m.ties.count == expected_ties[kind]
+    else:
+        assert 0 < m.ties.count <= 30 * 4
+
+
+def test_a_kind_outside_the_list_is_refused_naming_the_known_kinds():
+    with pytest.raises(ScenarioError, match="network.kind") as err:
+        Scenario.from_dict({"network": {"kind": "hyperbolic"}})
+    assert all(kind in str(err.value) for kind in KINDS)
+
+
+def test_only_kinds_shaped_without_mean_degree_may_exceed_the_population():
+    for kind in KINDS:
+        raw = {
+            "population": {"size": 9},
+            "network": {"kind": kind, "mean_degree": 10, "width": 3, "height": 3},
+        }
+        if kind in DEGREE_FROM_SHAPE:
+            Scenario.from_dict(raw)
+        else:
+            with pytest.raises(ScenarioError, match="network.mean_degree"):
+                Scenario.from_dict(raw)
