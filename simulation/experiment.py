@@ -60,7 +60,7 @@ import numpy as np
 
 from .errors import InputError
 from .params import Param
-from .scenario import Scenario, ScenarioError
+from .scenario import Scenario, ScenarioError, check_table
 
 __all__ = [
     "DESIGNS",
@@ -86,7 +86,9 @@ EXPERIMENT_KEYS = {
 
 VARY_KEYS = {
     "method": Param("grid", "how design points are chosen", choices=DESIGNS),
-    "samples": Param(8, "latin: points; sobol: base sample N (points = N(D+2)); morris: trajectories", 1, 1_000_000),
+    "samples": Param(
+        8, "latin: points; sobol: base sample N (points = N(D+2)); morris: trajectories", 1, 1_000_000
+    ),
     "levels": Param(4, "morris: grid levels of each parameter", 2, 1000),
 }
 
@@ -170,7 +172,9 @@ class Experiment:
 
     # -- construction ------------------------------------------------------
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None) -> Experiment:
+    def from_dict(
+        cls, raw: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None
+    ) -> Experiment:
         """Check a parsed experiment table and expand its design.
 
         Raises
@@ -180,17 +184,8 @@ class Experiment:
         """
         if not isinstance(raw, dict):
             raise InputError(f"{source}: expected a table of settings")
-        allowed = {*EXPERIMENT_KEYS, "set", "vary"}
-        for key in raw:
-            if key not in allowed:
-                raise InputError(f"{source}: {key}: unknown key{_suggest(key, allowed)}")
-        vals = {}
-        for key, spec in EXPERIMENT_KEYS.items():
-            value = raw.get(key, spec.default)
-            try:
-                vals[key] = spec.check(key, value)
-            except ValueError as err:
-                raise InputError(f"{source}: {err}") from None
+        checked = _checked(EXPERIMENT_KEYS, raw, "", source, others=("set", "vary"))
+        vals = {key: spec.default for key, spec in EXPERIMENT_KEYS.items()} | checked
         name = vals["name"] if "name" in raw else (Path(source).stem if source != "<dict>" else "experiment")
         if not _LABEL.match(name):
             raise InputError(f"{source}: name = {name!r}: expected letters, digits, '_', '-' or '.'")
@@ -207,7 +202,9 @@ class Experiment:
         if vals["steps"] == 0:
             for entry in entries:
                 if entry.scenario.data["steps"] < 1:
-                    raise InputError(f"{source}: steps: scenario {entry.label!r} runs 0 steps; set steps >= 1")
+                    raise InputError(
+                        f"{source}: steps: scenario {entry.label!r} runs 0 steps; set steps >= 1"
+                    )
         exp = cls(
             name=name,
             description=vals["description"],
@@ -231,7 +228,9 @@ class Experiment:
         out: list[RunSpec] = []
         for s, entry in enumerate(self.scenarios):
             for p, point in enumerate(self.points):
-                scenario = entry.scenario.with_overrides(point, source=self.source) if point else entry.scenario
+                scenario = (
+                    entry.scenario.with_overrides(point, source=self.source) if point else entry.scenario
+                )
                 n_steps = steps or self.steps or scenario.data["steps"]
                 for r in range(reps):
                     out.append(
@@ -263,7 +262,8 @@ class Experiment:
         scen = {e.label: e.scenario.to_dict() for e in self.scenarios}
         blob = json.dumps({"scenarios": scen, "points": self.points}, sort_keys=True, default=str)
         return {
-            "experiment_hash": self.text_hash or hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode()).hexdigest(),
+            "experiment_hash": self.text_hash
+            or hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode()).hexdigest(),
             "scenarios_hash": hashlib.sha256(blob.encode()).hexdigest(),
             "steps": int(steps or self.steps),
             "seed": self.seed,
@@ -298,11 +298,15 @@ def load_experiment(path: str | Path) -> Experiment:
 # -- helpers -----------------------------------------------------------------
 
 
-def _suggest(word: str, options) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _checked(
+    params: dict[str, Param], table: dict[str, Any], prefix: str, source: str, others: tuple[str, ...]
+) -> dict[str, Any]:
+    """The scenario's key and value check (:func:`~simulation.scenario.check_table`), so that
+    experiment and scenario files word their errors alike; raised as :class:`InputError`."""
+    try:
+        return check_table(params, table, prefix, source, others)
+    except ScenarioError as err:
+        raise InputError(str(err)) from None
 
 
 def _flatten(table: Any, prefix: str, source: str) -> dict[str, Any]:
@@ -323,7 +327,9 @@ def _flatten(table: Any, prefix: str, source: str) -> dict[str, Any]:
     return out
 
 
-def _scenarios(items: list, common: dict[str, Any], source: str, base_dir: Path | None) -> list[ScenarioEntry]:
+def _scenarios(
+    items: list, common: dict[str, Any], source: str, base_dir: Path | None
+) -> list[ScenarioEntry]:
     if not items:
         raise InputError(f"{source}: scenarios: expected at least one scenario name, path or table")
     entries: list[ScenarioEntry] = []
@@ -333,9 +339,7 @@ def _scenarios(items: list, common: dict[str, Any], source: str, base_dir: Path 
             item = {"scenario": item}
         if not isinstance(item, dict):
             raise InputError(f"{source}: {key}: expected a scenario name, a path or a table, got {item!r}")
-        for k in item:
-            if k not in SCENARIO_TABLE_KEYS:
-                raise InputError(f"{source}: {key}.{k}: unknown key{_suggest(k, SCENARIO_TABLE_KEYS)}")
+        _checked({}, item, key, source, others=SCENARIO_TABLE_KEYS)
         ref = item.get("scenario")
         if isinstance(ref, dict):  # an inline scenario table
             try:
@@ -347,7 +351,9 @@ def _scenarios(items: list, common: dict[str, Any], source: str, base_dir: Path 
             base = _load_scenario(ref, source, key, base_dir)
             reference = ref
         else:
-            raise InputError(f"{source}: {key}.scenario: expected a built-in scenario name or a path, got {ref!r}")
+            raise InputError(
+                f"{source}: {key}.scenario: expected a built-in scenario name or a path, got {ref!r}"
+            )
         label = item.get("label", base.name if reference == "<inline>" else Path(reference).stem)
         if not isinstance(label, str) or not _LABEL.match(label):
             raise InputError(f"{source}: {key}.label = {label!r}: expected letters, digits, '_', '-' or '.'")
@@ -358,7 +364,9 @@ def _scenarios(items: list, common: dict[str, Any], source: str, base_dir: Path 
             except ScenarioError as err:
                 raise InputError(str(err)) from None
         if any(e.label == label for e in entries):
-            raise InputError(f"{source}: {key}.label: {label!r} is used twice; give each scenario its own label")
+            raise InputError(
+                f"{source}: {key}.label: {label!r} is used twice; give each scenario its own label"
+            )
         entries.append(ScenarioEntry(label=label, reference=reference, scenario=base))
     return entries
 
@@ -382,29 +390,27 @@ def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]
         return "grid", [{}], {}, 0
     if not isinstance(vary, dict):
         raise InputError(f"{source}: vary: expected a table, got {vary!r}")
-    allowed = {*VARY_KEYS, "values", "ranges"}
-    for key in vary:
-        if key not in allowed:
-            raise InputError(f"{source}: vary.{key}: unknown key{_suggest(key, allowed)}")
-    opts = {}
-    for key, spec in VARY_KEYS.items():
-        try:
-            opts[key] = spec.check(f"vary.{key}", vary.get(key, spec.default))
-        except ValueError as err:
-            raise InputError(f"{source}: {err}") from None
+    opts = {key: spec.default for key, spec in VARY_KEYS.items()}
+    opts |= _checked(VARY_KEYS, vary, "vary", source, others=("values", "ranges"))
     method = opts["method"]
     if method == "grid":
         if "ranges" in vary:
-            raise InputError(f"{source}: vary.ranges: a grid takes vary.values (lists of levels); ranges are for latin, sobol or morris")
+            raise InputError(
+                f"{source}: vary.ranges: a grid takes vary.values (lists of levels); ranges are for latin, sobol or morris"
+            )
         values = _values(vary.get("values", {}), source)
         keys = list(values)
         points = [dict(zip(keys, combo)) for combo in itertools.product(*values.values())]
         return method, points or [{}], {}, 0
     if "values" in vary:
-        raise InputError(f"{source}: vary.values: method {method!r} samples vary.ranges ([low, high]); values are for a grid")
+        raise InputError(
+            f"{source}: vary.values: method {method!r} samples vary.ranges ([low, high]); values are for a grid"
+        )
     ranges = _ranges(vary.get("ranges", {}), source)
     if not ranges:
-        raise InputError(f"{source}: vary.ranges: expected at least one \"key\" = [low, high] for method {method!r}")
+        raise InputError(
+            f'{source}: vary.ranges: expected at least one "key" = [low, high] for method {method!r}'
+        )
     if method == "sobol" and len(ranges) < 2:
         raise InputError(f"{source}: vary.ranges: sobol needs at least two parameters")
     problem = {
@@ -422,7 +428,9 @@ def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]
         from SALib.sample import sobol
 
         if samples & (samples - 1):
-            raise InputError(f"{source}: vary.samples: expected a power of 2 for sobol (e.g. 8, 16, 64), got {samples}")
+            raise InputError(
+                f"{source}: vary.samples: expected a power of 2 for sobol (e.g. 8, 16, 64), got {samples}"
+            )
         matrix = sobol.sample(problem, samples, calc_second_order=False, seed=design_seed)
     else:
         from SALib.sample import morris
@@ -442,7 +450,9 @@ def _values(table: Any, source: str) -> dict[str, list]:
     flat = _flatten(table, "vary.values", source)
     for key, levels in flat.items():
         if not isinstance(levels, list) or not levels:
-            raise InputError(f"{source}: vary.values.{key}: expected a non-empty list of values, got {levels!r}")
+            raise InputError(
+                f"{source}: vary.values.{key}: expected a non-empty list of values, got {levels!r}"
+            )
     return flat
 
 
@@ -457,6 +467,8 @@ def _ranges(table: Any, source: str) -> dict[str, tuple]:
             and bounds[0] < bounds[1]
         )
         if not ok:
-            raise InputError(f"{source}: vary.ranges.{key}: expected [low, high] with low < high, got {bounds!r}")
+            raise InputError(
+                f"{source}: vary.ranges.{key}: expected [low, high] with low < high, got {bounds!r}"
+            )
         out[key] = (bounds[0], bounds[1])
     return out

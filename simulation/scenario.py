@@ -107,19 +107,43 @@ class ScenarioError(InputError, ValueError):
         super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
 
 
-def _suggest(word: str, options) -> str:
+def suggest(word: str, options) -> str:
+    """`` (did you mean 'x'?)`` for the option closest to a mistyped ``word``, or ``""``.
+
+    >>> suggest("sise", ["size", "skills"])
+    " (did you mean 'size'?)"
+    """
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check(params: dict[str, Param], table: Any, prefix: str, source: str) -> dict[str, Any]:
+def check_table(
+    params: dict[str, Param], table: Any, prefix: str, source: str, others: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Check a table of settings against the :class:`Param` declaring each key.
+
+    The one check of keys and values behind scenario and experiment files: an
+    unknown key (suggesting the closest known one) or a value its Param refuses
+    raises :class:`ScenarioError` naming ``source`` and the dotted key.  Keys in
+    ``others`` are allowed but checked by the caller (left out of the result).
+
+    >>> check_table(POPULATION, {"size": 40}, "population", "s.toml")
+    {'size': 40}
+    >>> try:
+    ...     check_table(POPULATION, {"sise": 1}, "population", "s.toml")
+    ... except ScenarioError as err:
+    ...     print(err)
+    s.toml: population.sise: unknown key (did you mean 'size'?)
+    """
     if not isinstance(table, dict):
         raise ScenarioError(source, prefix, f"expected a table, got {table!r}")
     out = {}
     for key, value in table.items():
         full = f"{prefix}.{key}" if prefix else key
+        if key in others:
+            continue
         if key not in params:
-            raise ScenarioError(source, full, "unknown key" + _suggest(key, params))
+            raise ScenarioError(source, full, "unknown key" + suggest(key, [*params, *others]))
         try:
             out[key] = params[key].check(full, value)
         except ValueError as err:
@@ -180,19 +204,19 @@ class Scenario:
         out: dict[str, Any] = {}
         for key, value in raw.items():
             if key in TOP_LEVEL:
-                out[key] = _check({key: TOP_LEVEL[key]}, {key: value}, "", source)[key]
+                out[key] = check_table({key: TOP_LEVEL[key]}, {key: value}, "", source)[key]
             elif key == "population":
                 if not isinstance(value, dict):
                     raise ScenarioError(source, key, f"expected a table, got {value!r}")
                 pop = dict(value)
                 mix = pop.pop("mix", None)
-                out[key] = _check(POPULATION, pop, key, source)
+                out[key] = check_table(POPULATION, pop, key, source)
                 if mix is not None:
                     out[key]["mix"] = _check_mix(mix, source)
             elif key == "network":
-                out[key] = _check(NETWORK, value, key, source)
+                out[key] = check_table(NETWORK, value, key, source)
             elif key in SECTIONS:
-                out[key] = _check(SECTIONS[key], value, key, source)
+                out[key] = check_table(SECTIONS[key], value, key, source)
             elif key in ("mechanisms", "strategies"):
                 registry = MECHANISMS if key == "mechanisms" else REGISTRY
                 if not isinstance(value, dict):
@@ -201,17 +225,17 @@ class Scenario:
                 for name, table in value.items():
                     if name not in registry:
                         what = "mechanism" if key == "mechanisms" else "strategy"
-                        raise ScenarioError(source, f"{key}.{name}", f"unknown {what}" + _suggest(name, registry))
-                    out[key][name] = _check(registry[name].PARAMS, table, f"{key}.{name}", source)
+                        raise ScenarioError(source, f"{key}.{name}", f"unknown {what}" + suggest(name, registry))
+                    out[key][name] = check_table(registry[name].PARAMS, table, f"{key}.{name}", source)
             else:
                 raise ScenarioError(
-                    source, key, "unknown key" + _suggest(key, [*TOP_LEVEL, *sections, *SECTIONS])
+                    source, key, "unknown key" + suggest(key, [*TOP_LEVEL, *sections, *SECTIONS])
                 )
         if "pipeline" in out:
             for i, name in enumerate(out["pipeline"]):
                 if not isinstance(name, str) or name not in MECHANISMS:
                     raise ScenarioError(
-                        source, f"pipeline[{i}]", f"unknown mechanism {name!r}" + _suggest(str(name), MECHANISMS)
+                        source, f"pipeline[{i}]", f"unknown mechanism {name!r}" + suggest(str(name), MECHANISMS)
                     )
         return out
 
@@ -301,7 +325,7 @@ def _check_mix(mix: Any, source: str) -> dict[str, float]:
     out = {}
     for name, share in mix.items():
         if name not in REGISTRY:
-            raise ScenarioError(source, f"{key}.{name}", "unknown strategy" + _suggest(name, REGISTRY))
+            raise ScenarioError(source, f"{key}.{name}", "unknown strategy" + suggest(name, REGISTRY))
         try:
             out[name] = _SHARE.check(f"{key}.{name}", share)
         except ValueError as err:

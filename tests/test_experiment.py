@@ -10,7 +10,8 @@ import pytest
 
 from simulation.cli import main
 from simulation.errors import InputError
-from simulation.experiment import Experiment, load_experiment, run_seed
+from simulation.experiment import EXPERIMENT_KEYS, VARY_KEYS, Experiment, load_experiment, run_seed
+from simulation.scenario import ScenarioError, check_table
 
 TINY = {"population": {"size": 40}, "network": {"mean_degree": 4}}
 
@@ -27,8 +28,16 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
 @pytest.mark.parametrize(
     "body, key, expected",
     [
-        ('scenarios = ["open_mixer"]\nreplicatons = 3\n', "replicatons", "unknown key (did you mean 'replications'?)"),
-        ('scenarios = ["open_mixer"]\nreplications = 0\n', "replications", "expected an integer in [1, 1000000]"),
+        (
+            'scenarios = ["open_mixer"]\nreplicatons = 3\n',
+            "replicatons",
+            "unknown key (did you mean 'replications'?)",
+        ),
+        (
+            'scenarios = ["open_mixer"]\nreplications = 0\n',
+            "replications",
+            "expected an integer in [1, 1000000]",
+        ),
         ('scenarios = ["open_mixr"]\n', "scenarios[0]", "did you mean 'open_mixer'?"),
         ("scenarios = []\n", "scenarios", "expected at least one scenario"),
         ('scenarios = ["open_mixer"]\n[set]\n"population.sise" = 50\n', "population.sise", "unknown key"),
@@ -64,6 +73,26 @@ def test_invalid_experiment_names_file_key_and_expectation(tmp_path, body, key, 
     assert "\n" not in msg
 
 
+@pytest.mark.parametrize(
+    "table, prefix, others",
+    [
+        ({"scenarios": ["open_mixer"], "replicatons": 3}, "", ("set", "vary")),
+        ({"scenarios": ["open_mixer"], "seed": -1}, "", ("set", "vary")),
+        ({"metod": "grid"}, "vary", ("values", "ranges")),
+        ({"samples": "many"}, "vary", ("values", "ranges")),
+    ],
+)
+def test_experiment_keys_are_checked_by_the_scenario_check_word_for_word(table, prefix, others):
+    """One check for keys and values: an experiment's error is the one check_table gives."""
+    params = EXPERIMENT_KEYS if not prefix else VARY_KEYS
+    with pytest.raises(ScenarioError) as expected:
+        check_table(params, table, prefix, "x.toml", others)
+    raw = table if not prefix else {"scenarios": ["open_mixer"], "vary": table}
+    with pytest.raises(InputError) as err:
+        Experiment.from_dict(raw, source="x.toml")
+    assert str(err.value) == str(expected.value)
+
+
 def test_a_varied_value_out_of_range_is_caught_at_its_design_point(tmp_path):
     path = write(
         tmp_path,
@@ -76,7 +105,10 @@ def test_a_varied_value_out_of_range_is_caught_at_its_design_point(tmp_path):
     with pytest.raises(InputError) as err:
         load_experiment(path)
     msg = str(err.value)
-    assert msg.startswith(f"{path}: vary point 1: mechanisms.needs.p_need") and "expected a number in [0.0, 1.0]" in msg
+    assert (
+        msg.startswith(f"{path}: vary point 1: mechanisms.needs.p_need")
+        and "expected a number in [0.0, 1.0]" in msg
+    )
 
 
 def test_invalid_experiment_exits_2_before_any_run(tmp_path, capsys):
@@ -91,7 +123,10 @@ def test_invalid_experiment_exits_2_before_any_run(tmp_path, capsys):
 def test_scenario_paths_are_relative_to_the_experiment_file(tmp_path):
     (tmp_path / "worlds").mkdir()
     (tmp_path / "worlds" / "mine.toml").write_text('extends = "open_mixer"\n[population]\nsize = 70\n')
-    path = write(tmp_path, 'scenarios = ["worlds/mine.toml", {scenario = "open_mixer", label = "om", set = {"population.size" = 90}}]\n')
+    path = write(
+        tmp_path,
+        'scenarios = ["worlds/mine.toml", {scenario = "open_mixer", label = "om", set = {"population.size" = 90}}]\n',
+    )
     exp = load_experiment(path)
     assert [e.label for e in exp.scenarios] == ["mine", "om"]
     assert [e.scenario.get("population.size") for e in exp.scenarios] == [70, 90]
@@ -113,10 +148,15 @@ def test_grid_is_the_full_product_of_levels():
     }
     runs = exp.runs(replications=2)
     assert len(runs) == 12
-    assert runs[-1].scenario.get("population.size") == 40 and runs[-1].scenario.get("mechanisms.exchange.b") == 4.0
+    assert (
+        runs[-1].scenario.get("population.size") == 40
+        and runs[-1].scenario.get("mechanisms.exchange.b") == 4.0
+    )
 
 
-@pytest.mark.parametrize("method, samples, expected", [("latin", 7, 7), ("sobol", 4, 4 * (2 + 2)), ("morris", 3, 3 * (2 + 1))])
+@pytest.mark.parametrize(
+    "method, samples, expected", [("latin", 7, 7), ("sobol", 4, 4 * (2 + 2)), ("morris", 3, 3 * (2 + 1))]
+)
 def test_sampled_designs_stay_in_their_ranges_and_repeat_from_the_seed(method, samples, expected):
     raw = {
         "scenarios": [{"scenario": TINY, "label": "t"}],
@@ -143,7 +183,11 @@ def test_sampled_designs_stay_in_their_ranges_and_repeat_from_the_seed(method, s
 
 def test_run_seeds_come_from_spawning_the_master_seed():
     exp = Experiment.from_dict(
-        {"scenarios": [{"scenario": TINY, "label": "a"}, {"scenario": TINY, "label": "b"}], "replications": 3, "seed": 42}
+        {
+            "scenarios": [{"scenario": TINY, "label": "a"}, {"scenario": TINY, "label": "b"}],
+            "replications": 3,
+            "seed": 42,
+        }
     )
     runs = exp.runs()
     states = {tuple(r.seed.generate_state(4)) for r in runs}
@@ -157,7 +201,9 @@ def test_run_seeds_come_from_spawning_the_master_seed():
 
 
 def test_more_replications_keep_the_seeds_of_the_first_ones():
-    exp = Experiment.from_dict({"scenarios": [{"scenario": TINY, "label": "a"}], "replications": 2, "seed": 5})
+    exp = Experiment.from_dict(
+        {"scenarios": [{"scenario": TINY, "label": "a"}], "replications": 2, "seed": 5}
+    )
     few = {r.run_id: r.seed.generate_state(2).tolist() for r in exp.runs()}
     many = {r.run_id: r.seed.generate_state(2).tolist() for r in exp.runs(replications=5)}
     assert len(many) == 5
