@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "Configurable"]
+__all__ = ["Param", "Configurable", "SECTIONS", "register_section"]
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,7 @@ class Param:
         if self.choices is not None and value not in self.choices:
             raise bad
         if t in (int, float):
-            if (self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high
-            ):
+            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
                 raise bad
         return value
 
@@ -127,3 +125,13 @@ class Configurable:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
         return f"{type(self).__name__}({args})"
+
+
+#: extra top-level tables other modules declare (e.g. ``game`` for the classic games);
+#: name -> {key: Param}.  Add one with :func:`register_section`.
+SECTIONS: dict[str, dict[str, Param]] = {}
+
+
+def register_section(name: str, params: dict[str, Param]) -> None:
+    """Declare a top-level scenario table ``[name]`` with checked keys."""
+    SECTIONS[name] = params

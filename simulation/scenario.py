@@ -20,7 +20,7 @@ Examples
 >>> Scenario.from_dict({"population": {"sise": 50}})
 Traceback (most recent call last):
 ...
-simulation.scenario.ScenarioError: <dict>: population.sise: unknown key (did you mean 'size'?)
+simulation.errors.ScenarioError: <dict>: population.sise: unknown key (did you mean 'size'?)
 """
 
 from __future__ import annotations
@@ -30,13 +30,22 @@ import difflib
 import math
 from typing import Any
 
-from .errors import InputError
+from .errors import ScenarioError
 from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
-from .params import Param
+from .params import SECTIONS, Param, register_section
 from .strategies import BUILTIN, REGISTRY
 from .topology import DEGREE_FROM_SHAPE, KINDS
 
-__all__ = ["Scenario", "ScenarioError", "SECTIONS", "register_section", "POPULATION", "NETWORK", "BUILTIN_STRATEGIES", "TOP_LEVEL"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SECTIONS",
+    "register_section",
+    "POPULATION",
+    "NETWORK",
+    "BUILTIN_STRATEGIES",
+    "TOP_LEVEL",
+]
 
 #: the built-in strategy names, as the strategy registry lists them
 BUILTIN_STRATEGIES = BUILTIN
@@ -77,34 +86,32 @@ NETWORK = {
         choices=KINDS,
     ),
     "mean_degree": Param(20, "mean number of ties per member at the start", 0, 100_000),
-    "triangle_p": Param(0.5, "powerlaw_cluster: chance of closing a triangle; watts_strogatz: rewiring", 0.0, 1.0),
+    "triangle_p": Param(
+        0.5, "powerlaw_cluster: chance of closing a triangle; watts_strogatz: rewiring", 0.0, 1.0
+    ),
     "strength": Param(0.5, "strength of the initial ties", 0.0, 1.0),
     "trust": Param(0.5, "trust on the initial ties", 0.0, 1.0),
     "width": Param(100, "lattice: columns (the population is width x height)", 1, 100_000),
     "height": Param(100, "lattice: rows (the population is width x height)", 1, 100_000),
     "neighbourhood": Param(
-        "moore", "lattice: 'moore' (8 neighbours) or 'von_neumann' (4 neighbours)", choices=("moore", "von_neumann")
+        "moore",
+        "lattice: 'moore' (8 neighbours) or 'von_neumann' (4 neighbours)",
+        choices=("moore", "von_neumann"),
     ),
     "periodic": Param(True, "lattice: wrap around the edges (a torus) instead of fixed boundaries"),
+    "max_ties": Param(60, "most ties a member keeps: no mechanism makes a tie beyond it", 1, 100_000),
+    "new_tie_strength": Param(
+        0.3, "strength of a tie made by meeting someone (styles may set their own)", 0.0, 1.0
+    ),
+    "new_tie_trust": Param(0.5, "trust each side starts a new tie with (styles may set their own)", 0.0, 1.0),
+    "attachment_bias": Param(
+        2.0,
+        "how strongly seeking out someone (newcomers' first contacts, p_attach meetings) favours "
+        "reputation: weight reputation^bias x (1 + degree)",
+        0.0,
+        20.0,
+    ),
 }
-
-
-#: extra top-level tables other modules declare (e.g. ``game`` for the classic games);
-#: name -> {key: Param}.  Add one with :func:`register_section`.
-SECTIONS: dict[str, dict[str, Param]] = {}
-
-
-def register_section(name: str, params: dict[str, Param]) -> None:
-    """Declare a top-level scenario table ``[name]`` with checked keys."""
-    SECTIONS[name] = params
-
-
-class ScenarioError(InputError, ValueError):
-    """Invalid scenario content: names the source, the key and what was expected."""
-
-    def __init__(self, source: str, key: str, message: str):
-        self.source, self.key = source, key
-        super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
 
 
 def suggest(word: str, options) -> str:
@@ -161,9 +168,7 @@ def defaults() -> dict[str, Any]:
         "mechanisms": {
             name: {k: p.default for k, p in cls.PARAMS.items()} for name, cls in MECHANISMS.items()
         },
-        "strategies": {
-            name: {k: p.default for k, p in cls.PARAMS.items()} for name, cls in REGISTRY.items()
-        },
+        "strategies": {name: {k: p.default for k, p in cls.PARAMS.items()} for name, cls in REGISTRY.items()},
     }
 
 
@@ -186,7 +191,9 @@ class Scenario:
 
     # -- construction ---------------------------------------------------
     @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None = None, source: str = "<dict>", base: Scenario | None = None) -> Scenario:
+    def from_dict(
+        cls, raw: dict[str, Any] | None = None, source: str = "<dict>", base: Scenario | None = None
+    ) -> Scenario:
         """Validate ``raw`` (a partial scenario) on top of ``base`` (default: the defaults)."""
         raw = raw or {}
         checked = cls.validate(raw, source)
@@ -334,6 +341,3 @@ def _check_mix(mix: Any, source: str) -> dict[str, float]:
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ScenarioError(source, key, f"shares must sum to 1, got {total:g}")
     return out
-
-
-from . import games  # noqa: E402,F401  (registers [game], the classic strategies and mechanisms)

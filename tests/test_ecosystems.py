@@ -13,7 +13,6 @@ import scipy.sparse as sp
 
 from simulation.ecosystems import (
     EVENTS,
-    Ecosystems,
     EcosystemTracker,
     VerdictCriteria,
     burt_constraint,
@@ -25,6 +24,7 @@ from simulation.ecosystems import (
     trust_pagerank,
 )
 from simulation.mechanisms import DEFAULT_PIPELINE
+from simulation.mechanisms.ecosystems import Ecosystems
 from simulation.model import GiveTakeModel
 from simulation.run import run_scenario, write_run
 from simulation.scenario import Scenario, ScenarioError

@@ -1,8 +1,29 @@
-"""Pipeline stages of the weekly step; importing this package registers them."""
+"""Pipeline stages of the weekly step, one module per mechanism; importing this package registers them.
+
+The business model's week (in the order of :data:`DEFAULT_PIPELINE`):
+``needs``, ``asking``, ``giving``, ``exchange``, ``reputation``, ``maintenance``, ``meeting``,
+``introductions``, ``churn``, ``learning``, ``ecosystems``.  Networking styles are in
+``styles/`` (``chapters``, ``events``, ``platforms``, ``arrivals``, ``habits``), the classic
+games' ``play`` and ``update`` in ``classic/``.  :mod:`.contacts` holds helpers shared by the
+mechanisms that make ties.
+"""
 
 # importing the modules registers their mechanisms
-from .. import ecosystems  # noqa: F401
-from . import churn, exchange, learning, maintenance, meeting, styles  # noqa: F401
+from . import (  # noqa: F401
+    asking,
+    churn,
+    classic,
+    ecosystems,
+    exchange,
+    giving,
+    introductions,
+    learning,
+    maintenance,
+    meeting,
+    needs,
+    reputation,
+    styles,
+)
 from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
 
 #: the order in which the default pipeline runs the built-in mechanisms

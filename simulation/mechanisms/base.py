@@ -62,6 +62,4 @@ def get_mechanism(name: str) -> type[Mechanism]:
     try:
         return MECHANISMS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown mechanism {name!r} (known: {', '.join(sorted(MECHANISMS))})"
-        ) from None
+        raise ValueError(f"unknown mechanism {name!r} (known: {', '.join(sorted(MECHANISMS))})") from None

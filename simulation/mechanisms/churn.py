@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Mechanism, Param, mechanism
-from .meeting import attachment_weights, connect
+from .contacts import attachment_weights, connect
 
 __all__ = ["Churn"]
 
@@ -48,13 +48,12 @@ class Churn(Mechanism):
         exits = rest[rng.random(len(rest)) < self.p_exit]
         leaving = np.concatenate([failed, exits])
         model.remove_members(leaving)
-        tick.failed, tick.left = len(failed), len(leaving)
+        tick.failed += len(failed)
 
         n_new = (len(leaving) if self.replace else 0) + rng.poisson(self.arrival_rate * model.initial_size)
         if n_new:
             newcomers = model.add_members(n_new)
             self.introduce_newcomers(model, newcomers)
-            tick.joined = n_new
 
         alive = pop.alive_slots()
         movers = alive[rng.random(len(alive)) < self.p_skill_change]
@@ -74,11 +73,7 @@ class Churn(Mechanism):
         old = np.setdiff1d(pop.alive_slots(), newcomers, assume_unique=True)
         if len(old) == 0:
             return
-        meeting = model.mechanism("meeting")
-        bias = meeting.reputation_bias if meeting else 1.0
-        p = attachment_weights(model, old, bias)
+        p = attachment_weights(model, old)
         a = np.repeat(newcomers, self.initial_contacts)
         b = model.rng.choice(old, size=len(a), p=p)
-        strength = meeting.initial_strength if meeting else 0.3
-        trust = meeting.initial_trust if meeting else 0.5
-        connect(model, a, b, strength=strength, trust=trust, max_ties=model.max_ties)
+        connect(model, a, b)

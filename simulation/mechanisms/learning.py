@@ -39,4 +39,3 @@ class Learning(Mechanism):
         p = 1.0 / (1.0 + np.exp(np.clip(-self.beta * diff, -700, 700)))
         switch = rng.random(len(learners)) < p
         pop.strategy[learners[switch]] = pop.strategy[model_member[switch]]
-        model.tick.switched = int(switch.sum())

@@ -36,7 +36,7 @@ class Maintenance(Mechanism):
         weak = e[ties.strength[e] < self.min_strength]
         # a member reconsiders a tie when something happened on it this week:
         # ledgers change only with gifts, trust only with gifts and refusals
-        touched = np.unique(np.concatenate([tick.gifts[2], tick.refusals[2]]))
+        touched = np.unique(np.concatenate([tick.gifts.edge, tick.refusals.edge]))
         touched = touched[ties.alive[touched]]
         u, v = ties.u[touched], ties.v[touched]
         su, sv = pop.strategy[u], pop.strategy[v]
@@ -47,5 +47,5 @@ class Maintenance(Mechanism):
         tr = ties.trust[touched]
         distrusted = (wary[su] & (tr[:, 0] < self.cut_trust)) | (wary[sv] & (tr[:, 1] < self.cut_trust))
         cut = touched[exploited | distrusted]
-        tick.cut = ties.remove(cut)
-        tick.dissolved = ties.remove(np.setdiff1d(weak, cut, assume_unique=True))
+        tick.ties_cut = ties.remove(cut)
+        tick.ties_dissolved = ties.remove(np.setdiff1d(weak, cut, assume_unique=True))

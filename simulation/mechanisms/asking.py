@@ -1,0 +1,47 @@
+"""Asking: needy members line up the contacts who have the skill they need."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..arrays import rank_in_groups
+from ..tick import Requests
+from .base import Mechanism, Param, mechanism
+
+__all__ = ["Asking"]
+
+
+@mechanism
+class Asking(Mechanism):
+    """Needy members line up contacts who have the needed skill ("relevance").
+
+    Contacts are ranked by the asker's trust in them times the tie's strength,
+    plus a little noise (``exploration``); a member asks at most
+    ``asks * asks_factor`` of them (takers ask more widely).  The order is kept:
+    :class:`Giving` goes down the line until the need is met.
+    """
+
+    name = "asking"
+    PARAMS = {
+        "asks": Param(3, "contacts a member may ask per need", 1, 100),
+        "exploration": Param(0.1, "weight of chance in whom to ask first", 0.0, 10.0),
+    }
+
+    def step(self, model) -> None:
+        pop, ties = model.population, model.ties
+        view = ties.directed(pop.size)
+        need = pop.need[view.src]
+        k = np.flatnonzero(need >= 0)
+        k = k[pop.skills[view.dst[k], need[k]]]
+        edge, side = view.edge[k], view.side[k]
+        score = ties.trust[edge, side] * ties.strength[edge]
+        score = score + self.exploration * model.rng.random(len(k))
+        src = view.src[k]
+        order = np.lexsort((-score, src))
+        k, src = k[order], src[order]
+        rank = rank_in_groups(src)
+        limit = np.rint(self.asks * model.asks_factor[pop.strategy[src]]).astype(np.int64)
+        keep = rank < limit
+        model.tick.plan = Requests(
+            view.dst[k[keep]], src[keep], view.edge[k[keep]], view.side[k[keep]], rank[keep]
+        )
