@@ -325,14 +325,10 @@ class MesaBaselineModel(mesa.Model):
         if unknown:
             raise ValueError(f"the Mesa baseline has no per-agent version of {unknown}")
         self.mech = {name: dict(data["mechanisms"][name]) for name in MECHANISM_NAMES}
-        meeting_on = "meeting" in self.pipeline
-        self.max_ties = self.mech["meeting"]["max_ties"] if meeting_on else 10**9
-        self.newcomer_tie = (
-            (self.mech["meeting"]["initial_strength"], self.mech["meeting"]["initial_trust"])
-            if meeting_on
-            else (0.3, 0.5)
-        )
-        self.newcomer_bias = self.mech["meeting"]["reputation_bias"] if meeting_on else 1.0
+        net = data["network"]
+        self.max_ties = net["max_ties"]
+        self.newcomer_tie = (net["new_tie_strength"], net["new_tie_trust"])
+        self.newcomer_bias = net["attachment_bias"]
 
         self.strategy_names = list(BUILTIN) + [s for s in scenario.mix if s not in BUILTIN]
         self.rules = {s: make_rules(s, data["strategies"].get(s, {})) for s in self.strategy_names}
@@ -410,6 +406,7 @@ class MesaBaselineModel(mesa.Model):
 
     def new_tick(self) -> None:
         self.tick = dict(needs=0, requests=0, gifts=0, refusals=0, welfare=0.0, joined=0, left=0, failed=0)
+        self.tick.update(expelled=0, ties_made=0, ties_cut=0, ties_dissolved=0, introductions=0)
         self.gift_list: list[tuple[Person, Person, Tie]] = []
         self.refusal_list: list[tuple[Person, Person, Tie]] = []
 
@@ -508,24 +505,24 @@ class MesaBaselineModel(mesa.Model):
         dissolved = [tie for tie in weak if tie.alive]
         for tie in dissolved:
             self.drop_tie(tie)
-        self.tick["cut"], self.tick["dissolved"] = len(cut), len(dissolved)
+        self.tick["ties_cut"], self.tick["ties_dissolved"] = len(cut), len(dissolved)
 
     def do_meeting(self) -> None:
         cfg = self.mech["meeting"]
         everyone = list(self.agents)
         if len(everyone) < 2:
             return
-        attach_cum = self.attachment_cum_weights(everyone, cfg["reputation_bias"])
+        attach_cum = self.attachment_cum_weights(everyone, self.newcomer_bias)
         proposals: list[tuple[Person, Person]] = []
         self.agents.shuffle_do("propose_meetings", cfg, everyone, attach_cum, proposals)
-        self.tick["met"] = self.connect(proposals, cfg["initial_strength"], cfg["initial_trust"])
+        self.connect(proposals, *self.newcomer_tie)
 
     def do_introductions(self) -> None:
         cfg = self.mech["introductions"]
         pairs: list[tuple[Person, Person]] = []
         self.agents.shuffle_do("ask_for_introduction", cfg["p_ask"], cfg["tries"], pairs)
         self.agents.shuffle_do("broker", cfg["p_broker"], cfg["tries"], pairs)
-        self.tick["introduced"] = self.connect(pairs, cfg["strength"], cfg["trust"])
+        self.tick["introductions"] = self.connect(pairs, cfg["strength"], cfg["trust"])
 
     def do_churn(self) -> None:
         cfg = self.mech["churn"]
@@ -640,18 +637,23 @@ class MesaBaselineModel(mesa.Model):
             self.n_ties -= 1
 
     def connect(self, pairs: list[tuple[Person, Person]], strength: float, trust: float) -> int:
-        """Tie up pairs of live members; the degree cap is checked against degrees before the batch."""
+        """Tie up pairs of live members, in order; every earlier proposal naming a member holds
+        one of its places below the degree cap (degrees as before the batch)."""
         cap = self.max_ties
-        ok = [
-            (a, b)
-            for a, b in pairs
-            if a is not b and a.alive and b.alive and len(a.contacts) < cap and len(b.contacts) < cap
-        ]
-        added = 0
+        ok = [(a, b) for a, b in pairs if a is not b and a.alive and b.alive]
+        before = {p: len(p.contacts) for pair in ok for p in pair}
+        held = dict.fromkeys(before, 0)
+        room = []
         for a, b in ok:
-            if b not in a.contacts:
+            room.append(before[a] + held[a] < cap and before[b] + held[b] < cap)
+            held[a] += 1
+            held[b] += 1
+        added = 0
+        for (a, b), fits in zip(ok, room, strict=True):
+            if fits and b not in a.contacts:
                 self.add_tie(a, b, strength, trust)
                 added += 1
+        self.tick["ties_made"] += added
         return added
 
     @staticmethod
@@ -709,7 +711,8 @@ class MesaBaselineModel(mesa.Model):
                         strength_sum += tie.strength
             m["mean_trust"] = trust_sum / (2 * self.n_ties) if self.n_ties else 0.0
             m["mean_strength"] = strength_sum / self.n_ties if self.n_ties else 0.0
-            m["joined"], m["left"], m["failed"] = t["joined"], t["left"], t["failed"]
+            for name in ("joined", "left", "failed", "expelled", "ties_made", "ties_cut", "ties_dissolved", "introductions"):
+                m[name] = t[name]
         m["mean_wealth"] = sum(p.wealth for p in people) / n if n else 0.0
         count = dict.fromkeys(self.strategy_names, 0)
         total = dict.fromkeys(self.strategy_names, 0.0)

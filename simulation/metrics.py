@@ -100,12 +100,13 @@ def metric_names(strategy_names: list[str], level: str = "full") -> list[str]:
         "joined",
         "left",
         "failed",
+        "expelled",
+        "ties_made",
+        "ties_cut",
+        "ties_dissolved",
+        "introductions",
     ]
-    return (
-        base
-        + [f"n_{s}" for s in strategy_names]
-        + [f"wealth_{s}" for s in strategy_names]
-    )
+    return base + [f"n_{s}" for s in strategy_names] + [f"wealth_{s}" for s in strategy_names]
 
 
 def compute_metrics(model: GiveTakeModel) -> dict[str, float]:
@@ -142,15 +143,25 @@ def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, 
         m["giant_component"] = float(np.bincount(labels[alive]).max() / n)
     else:
         m["giant_component"] = 0.0
-    gifts = len(tick.gifts[0])
+    gifts = len(tick.gifts)
     m["needs"] = tick.needs
     m["requests"] = tick.requests
     m["gifts"] = gifts
-    m["refusals"] = len(tick.refusals[0])
+    m["refusals"] = len(tick.refusals)
     m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
     m["welfare"] = tick.welfare
     m["gini"] = gini(pop.wealth[alive])
     e = ties.live()
     m["mean_trust"] = float(ties.trust[e].mean()) if len(e) else 0.0
     m["mean_strength"] = float(ties.strength[e].mean()) if len(e) else 0.0
-    m["joined"], m["left"], m["failed"] = tick.joined, tick.left, tick.failed
+    for name in (
+        "joined",
+        "left",
+        "failed",
+        "expelled",
+        "ties_made",
+        "ties_cut",
+        "ties_dissolved",
+        "introductions",
+    ):
+        m[name] = getattr(tick, name)

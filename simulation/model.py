@@ -21,7 +21,6 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,30 +34,11 @@ from .metrics import compute_metrics, metric_names
 from .population import Population
 from .scenario import BUILTIN_STRATEGIES, Scenario
 from .strategies import DecisionContext, get_strategy
+from .tick import Requests, Tick
 from .ties import TieGraph
 from .topology import initial_edges, network_size
 
-__all__ = ["GiveTakeModel", "Tick"]
-
-_EMPTY = np.zeros(0, np.int64)
-
-
-@dataclass
-class Tick:
-    """What happened during the current step (reset at the start of each step).
-
-    Mechanisms may record counts of their own on it (e.g. ``tick.cut``).
-    """
-
-    needs: int = 0
-    requests: int = 0
-    plan: tuple = (_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
-    gifts: tuple = (_EMPTY, _EMPTY, _EMPTY, _EMPTY)
-    refusals: tuple = (_EMPTY, _EMPTY, _EMPTY, _EMPTY)
-    welfare: float = 0.0
-    joined: int = 0
-    left: int = 0
-    failed: int = 0
+__all__ = ["GiveTakeModel", "Tick", "Requests"]
 
 
 class GiveTakeModel(mesa.Model):
@@ -105,13 +85,14 @@ class GiveTakeModel(mesa.Model):
         self.asks_factor = np.array([s.asks_factor for s in self.strategies])
         self.tolerance = np.array([s.tolerance for s in self.strategies], float)
         self.cuts_distrusted = np.array([s.cuts_distrusted for s in self.strategies])
-        self.introduces = np.array([s.introduces for s in self.strategies])
+        # what a strategy does is read from its classifier, as Axelrod's players are
+        self.introduces = np.array([bool(s.classifier["introduces"]) for s in self.strategies])
 
         self.pipeline: list[Mechanism] = [
             get_mechanism(name)(**data["mechanisms"].get(name, {})) for name in data["pipeline"]
         ]
-        meeting = self.mechanism("meeting")
-        self.max_ties = meeting.max_ties if meeting else 10**9
+        #: the network's own rules, read by every mechanism that makes ties (contacts.connect)
+        self.max_ties = data["network"]["max_ties"]
         self.metrics_rng = np.random.default_rng(self.rng.integers(2**63))
         self.extra_metrics: dict[str, Callable[[GiveTakeModel], float]] = {}
 
@@ -139,7 +120,12 @@ class GiveTakeModel(mesa.Model):
 
     # -- the step ---------------------------------------------------------
     def step(self) -> None:
-        """One week: run every mechanism of the pipeline, then measure."""
+        """One week: run every mechanism of the pipeline, then measure.
+
+        Dead ties are compacted away here, between weeks, so that every tie index a
+        mechanism records during the week keeps naming the same pair of members.
+        """
+        self.ties.compact_if_sparse()
         self.tick = Tick()
         for mech in self.pipeline:
             mech.step(self)
@@ -202,6 +188,7 @@ class GiveTakeModel(mesa.Model):
         for slot in slots:
             self.members.append(Member(self, int(slot)))
         if not initial:
+            self.tick.joined += len(slots)
             for mech in self.pipeline:
                 mech.on_join(self, slots)
         return slots
@@ -223,6 +210,7 @@ class GiveTakeModel(mesa.Model):
         """Members leave: their ties go, their agents are removed from Mesa."""
         if len(slots) == 0:
             return
+        self.tick.left += len(slots)
         self.ties.remove_members(slots, self.population.size)
         self.population.remove(slots, self.steps)
         for slot in slots:

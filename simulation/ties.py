@@ -7,7 +7,9 @@ A *tie* joins two members ``u < v``. It has one undirected ``strength`` in
 ``u -> v`` (``u`` trusts / gave to ``v``), direction ``1`` is ``v -> u``.
 
 Ties are appended at the end of the arrays and removed by marking them dead;
-the arrays are compacted when enough of them are dead.  Everything a
+the arrays are compacted between steps when enough of them are dead
+(:meth:`TieGraph.compact_if_sparse`), never during one, so tie indices are
+stable within a step.  Everything a
 mechanism needs per step (who is connected to whom, in both directions) is
 built once per step by :meth:`TieGraph.directed` and cached until the graph
 changes.
@@ -115,17 +117,21 @@ class TieGraph:
         need = self.size + extra
         if need <= len(self.u):
             return
-        if self.count < 0.6 * self.size:
-            self.compact()
-            need = self.size + extra
-            if need <= len(self.u):
-                return
         cap = max(need, 2 * len(self.u))
         for name in (*self._FIELDS, "alive"):
             old = getattr(self, name)
             new = np.zeros((cap, *old.shape[1:]), old.dtype)
             new[: self.size] = old[: self.size]
             setattr(self, name, new)
+
+    def compact_if_sparse(self, live_share: float = 0.6) -> None:
+        """Compact when fewer than ``live_share`` of the used slots hold live ties.
+
+        The model calls this between steps only: compaction renumbers ties, and tie
+        indices recorded during a step must keep their meaning until it ends.
+        """
+        if self.count < live_share * self.size:
+            self.compact()
 
     def compact(self) -> None:
         """Drop dead ties from the arrays (tie indices change)."""

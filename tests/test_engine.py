@@ -73,7 +73,8 @@ def test_every_gift_is_paid_by_a_giver_and_lands_on_an_asker_with_that_need():
         model.tick = Tick()  # a fresh record of the week, as step() starts with
         for mech in model.pipeline[:3]:  # needs, asking, giving
             mech.step(model)
-        giver, asker, edge, _ = model.tick.gifts
+        gifts = model.tick.gifts
+        giver, asker, edge = gifts.giver, gifts.asker, gifts.edge
         need = pop.need[asker]
         assert (need >= 0).all()
         assert pop.skills[giver, need].all()

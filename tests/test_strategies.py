@@ -22,7 +22,8 @@ def requests_for(model: GiveTakeModel, strategy_name: str) -> DecisionContext:
     model.tick = Tick()
     model.mechanism("needs").step(model)
     model.mechanism("asking").step(model)
-    asker, giver, edge, side, _ = model.tick.plan
+    plan = model.tick.plan
+    asker, giver, edge, side = plan.asker, plan.giver, plan.edge, plan.side
     mine = model.population.strategy[giver] == model.strategy_names.index(strategy_name)
     asker, giver, edge, side = asker[mine], giver[mine], edge[mine], side[mine]
     ties = model.ties
@@ -98,7 +99,7 @@ def test_builtin_decisions():
     assert not STRATEGIES["matcher"]().gives(owes).any()  # then only while balanced
     assert STRATEGIES["otherish_giver"]().gives(fresh).all()
     assert not STRATEGIES["otherish_giver"]().gives(shady).any()  # not a doormat
-    assert STRATEGIES["connector"].introduces and not STRATEGIES["giver"].introduces
+    assert STRATEGIES["connector"].classifier["introduces"] and not STRATEGIES["giver"].classifier["introduces"]
 
 
 def test_the_documented_user_strategy_example_runs():

@@ -132,12 +132,12 @@ class Strategy(Configurable):
             name with spaces for underscores)
     colour : ``#rrggbb`` colour of the strategy in every figure and in the app
              (default: one of :data:`PALETTE`, picked by name)
-    classifier : dict with at least the keys in ``CLASSIFIER_KEYS``
+    classifier : dict with at least the keys in ``CLASSIFIER_KEYS``; the model reads it
+        (``introduces``: members broker introductions between their contacts)
     asks_factor : members ask ``asks * asks_factor`` contacts (takers ask widely)
     tolerance : a member cuts a tie once it has given this many gifts more than it got back
                 (``inf``: never cuts for imbalance)
     cuts_distrusted : cut ties whose trust fell below the maintenance threshold
-    introduces : whether members broker introductions between their contacts
     """
 
     classifier: ClassVar[dict] = {}
@@ -146,7 +146,6 @@ class Strategy(Configurable):
     asks_factor: ClassVar[float] = 1.0
     tolerance: ClassVar[float] = float("inf")
     cuts_distrusted: ClassVar[bool] = False
-    introduces: ClassVar[bool] = False
 
     @classmethod
     def config_prefix(cls) -> str:

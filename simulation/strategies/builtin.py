@@ -109,4 +109,3 @@ class Connector(OtherishGiver):
     label = "connector"
     colour = "#CC79A7"
     classifier = {**OtherishGiver.classifier, "introduces": True}
-    introduces = True
