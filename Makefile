@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-quick lint app validate validate-quick docs clean
+.PHONY: install demo test bench bench-quick lint app classroom validate validate-quick docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,9 @@ lint: $(STAMP)
 
 app: $(STAMP)
 	$(BIN)/givetake app
+
+classroom: $(STAMP)
+	$(BIN)/givetake classroom
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -10,7 +10,9 @@ the server, never in the page.
 A week runs like this.  Before it runs, a copy of the model looks ahead to see
 who will ask each student's member for help (the same needs and the same asking
 as the real week: they are drawn before anyone answers).  Each student decides
-to help or refuse each of them, and may drop contacts.  When every student has
+to help or refuse each of them, and anyone else who asks (once a student helps,
+the week can take another turn than the look-ahead, and someone unforeseen may
+ask), and may drop contacts.  When every student has
 decided, or the teacher's timer runs out, or the teacher presses *next week*,
 the real model runs one week; undecided students' members take the teacher's
 default (refuse, or answer as a matcher).  The session is saved after every
@@ -98,6 +100,7 @@ class Seat:
     removed: bool = False
     helps: dict[int, bool] = field(default_factory=dict)
     drops: set[int] = field(default_factory=set)
+    others: bool | None = None  # the answer for anyone else who asks
     decided: bool = False
     decided_after: float | None = None
 
@@ -149,6 +152,8 @@ class ClassSession:
         self.question = question
         self.save_dir = None if save_dir is None else Path(save_dir)
         self.code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        #: the teacher's screen asks for this key (it is in the address the command prints)
+        self.teacher_key = secrets.token_urlsafe(12)
         self.model = GiveTakeModel(self.config, rng=self.seed)
         self.student_index = self.model.strategy_names.index(STUDENT)
         self.strategy.default = default
@@ -289,6 +294,9 @@ class ClassSession:
                     return s
             raise NotAuthorised("Unknown seat: join the class with its code.")
 
+    def is_teacher(self, key: str | None) -> bool:
+        return key is not None and secrets.compare_digest(str(key), self.teacher_key)
+
     def remove_seat(self, seat_id: str) -> None:
         """The teacher frees a seat: its member goes back to its own strategy."""
         with self.lock:
@@ -304,9 +312,18 @@ class ClassSession:
             self._advance_if_all_decided()
 
     # -- deciding -------------------------------------------------------------------------
-    def decide(self, token: str, *, week: int, helps: dict[int, bool] | None = None, drops=()) -> None:
+    def decide(
+        self,
+        token: str,
+        *,
+        week: int,
+        helps: dict[int, bool] | None = None,
+        drops=(),
+        others: bool | None = None,
+    ) -> None:
         """Record a student's decisions for ``week``: help (True) or refuse (False) each
-        asker, and contacts to drop after the week.
+        asker, anyone else who asks (``others``; None: the teacher's default), and
+        contacts to drop after the week.
 
         Raises
         ------
@@ -333,6 +350,7 @@ class ClassSession:
             if stray:
                 raise NotAuthorised(f"Member #{stray[0]} is not one of your member's contacts.")
             seat.helps, seat.drops, seat.decided = helps, drops, True
+            seat.others = None if others is None else bool(others)
             seat.decided_after = round(time.monotonic() - self.opened_at, 3)
             self._changed()
             self._advance_if_all_decided()
@@ -429,18 +447,19 @@ class ClassSession:
             by_slot = {s.slot: s for s in active}
             strat = self.strategy
             strat.choices = {s.slot: dict(s.helps) for s in active}
+            strat.others = {s.slot: s.others for s in active if s.others is not None}
             strat.answered = []
             pop = self.model.population
             before = {s.slot: float(pop.wealth[s.slot]) for s in active}
             self.model.step()
             answered = strat.take_answered()
-            strat.choices = {}
+            strat.choices, strat.others = {}, {}
             self._log_answers(week, by_slot, answered)
             self._apply_drops(week, active)
             self._keep_players()
             self.last_week = self._outcomes(active, before)
             for s in self.seats:
-                s.helps, s.drops, s.decided, s.decided_after = {}, set(), False, None
+                s.helps, s.drops, s.others, s.decided, s.decided_after = {}, set(), None, False, None
             self._look_ahead()
             self.time_left = self.timer
             self.opened_at = time.monotonic()
@@ -464,7 +483,11 @@ class ClassSession:
                     "help" if answered["helps"][i] else "refuse",
                     asker=a,
                     asked=True,
-                    decided_by="student" if answered["chosen"][i] else f"default ({self.default})",
+                    decided_by=(
+                        ("student (anyone else)" if answered["by_rule"][i] else "student")
+                        if answered["chosen"][i]
+                        else f"default ({self.default})"
+                    ),
                     reputation=float(answered["asker_reputation"][i]),
                     trust=float(answered["trust"][i]),
                     given=int(answered["given"][i]),
@@ -500,7 +523,9 @@ class ClassSession:
             "member": seat.slot,
             "choice": choice,
             **situation,
-            "response_seconds": seat.decided_after if situation.get("decided_by") == "student" else None,
+            "response_seconds": seat.decided_after
+            if str(situation.get("decided_by")).startswith("student")
+            else None,
         }
 
     def _apply_drops(self, week: int, active: list[Seat]) -> None:
@@ -610,7 +635,7 @@ class ClassSession:
         """Everything one student may see: their own member only.
 
         Keys: ``week, seat, nickname, slot, alive, wealth, wealth_start, reputation,
-        skills, requests, contacts, last_week, decided, helps, drops, seconds_left,
+        skills, requests, contacts, last_week, decided, helps, others, drops, seconds_left,
         paused, started, default``.
         """
         with self.lock:
@@ -632,12 +657,19 @@ class ClassSession:
                 "last_week": dict(self.last_week.get(slot, {})),
                 "decided": seat.decided,
                 "helps": dict(seat.helps),
+                "others": seat.others,
                 "drops": sorted(seat.drops),
                 "seconds_left": self.seconds_left(),
                 "paused": self.paused,
                 "started": self.started,
                 "default": self.default,
             }
+
+    def decided_count(self) -> tuple[int, int]:
+        """Students who decided this week, and students playing."""
+        with self.lock:
+            active = self.active_seats()
+            return sum(1 for s in active if s.decided), len(active)
 
     def seat_table(self) -> list[dict[str, Any]]:
         """The teacher's list of seats: pseudonym, nickname, member, status, wealth."""

@@ -57,6 +57,8 @@ class Student(Strategy):
         super().__init__(**params)
         #: member slot -> {asker slot: helps?} for the week about to run
         self.choices: dict[int, dict[int, bool]] = {}
+        #: member slot -> helps? for anyone else who asks (a request nobody foresaw)
+        self.others: dict[int, bool] = {}
         #: True while a copy of the model looks ahead at who will ask: record, refuse
         self.looking_ahead = False
         #: requests answered in the current week (one dict of arrays per batch)
@@ -66,9 +68,12 @@ class Student(Strategy):
         n = len(ctx)
         out = np.zeros(n, bool)
         chosen = np.zeros(n, bool)
+        by_rule = np.zeros(n, bool)
         if not self.looking_ahead:
             for i, (g, a) in enumerate(zip(ctx.giver.tolist(), ctx.asker.tolist(), strict=True)):
                 choice = self.choices.get(g, {}).get(a)
+                if choice is None and g in self.others:
+                    choice, by_rule[i] = self.others[g], True
                 if choice is not None:
                     out[i] = choice
                     chosen[i] = True
@@ -85,15 +90,32 @@ class Student(Strategy):
                 "asker_reputation": np.asarray(ctx.asker_reputation, float).copy(),
                 "helps": out.copy(),
                 "chosen": chosen,
+                "by_rule": by_rule,
             }
         )
         return out
 
     def take_answered(self) -> dict[str, np.ndarray]:
         """The requests answered since the last call, as one dict of aligned arrays."""
-        keys = ("giver", "asker", "given", "received", "trust", "asker_reputation", "helps", "chosen")
+        keys = (
+            "giver",
+            "asker",
+            "given",
+            "received",
+            "trust",
+            "asker_reputation",
+            "helps",
+            "chosen",
+            "by_rule",
+        )
         batches, self.answered = self.answered, []
         if not batches:
-            kinds = {"trust": float, "asker_reputation": float, "helps": bool, "chosen": bool}
+            kinds = {
+                "trust": float,
+                "asker_reputation": float,
+                "helps": bool,
+                "chosen": bool,
+                "by_rule": bool,
+            }
             return {k: np.zeros(0, kinds.get(k, np.int64)) for k in keys}
         return {k: np.concatenate([b[k] for b in batches]) for k in keys}

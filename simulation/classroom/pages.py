@@ -1,0 +1,607 @@
+"""The classroom pages: the teacher's dashboard at ``/`` and the students' page at ``/join``.
+
+``givetake classroom`` serves this module.  The class is one
+:class:`~simulation.classroom.session.ClassSession` held in module state and
+shared by every browser session (Solara's reactive variables are per session;
+module state is not), guarded by the session's lock.  Each page waits for the
+class to change in a thread of its own and redraws then.  Every action goes
+through the session, which checks the seat's token (students) or the teacher's
+key: a page cannot act for anyone else, and a student's page is built only
+from that student's own view.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import solara
+import solara.checks
+
+from ..app.drawing import legend_html, line_chart, network_svg, strategy_colour
+from ..app.layout import NetworkLayout
+from .session import ClassSession, NotAuthorised, Refused
+
+__all__ = ["routes", "current_class", "ENV_FILE", "ENV_JOIN"]
+
+solara.checks.should_perform_jupyter_check = lambda: False
+
+#: environment variable naming the saved class the server plays
+ENV_FILE = "GIVETAKE_CLASSROOM_FILE"
+#: environment variable with the address students join at (shown on the teacher's screen)
+ENV_JOIN = "GIVETAKE_CLASSROOM_JOIN"
+#: environment variable with the join QR code as SVG (drawn by the command)
+ENV_QR = "GIVETAKE_CLASSROOM_QR"
+
+TIMERS = {"30 s": 30.0, "60 s": 60.0, "90 s": 90.0, "2 min": 120.0, "3 min": 180.0, "no timer": None}
+
+_CSS = """
+.gc-app { max-width: 1500px; margin: 0 auto; padding: 8px 16px 32px 16px; font-size: 15px; }
+.gc-panel { background: #fafafa; border: 1px solid #e4e4e4; border-radius: 8px; padding: 10px 12px; }
+.gc-code { font-size: 44px; font-weight: 700; letter-spacing: 6px; font-family: monospace; }
+.gc-big { font-size: 20px; }
+.gc-question { font-size: 22px; font-weight: 600; color: #1b4a78; }
+.gc-note { color: #666; font-size: 13px; }
+.gc-notice { border-radius: 6px; padding: 8px 10px; font-size: 14px; }
+.gc-error { background: #fdecea; border: 1px solid #e57373; color: #8a1c1c; }
+.gc-info { background: #e8f1fb; border: 1px solid #90b8e0; color: #1b4a78; }
+.gc-ok { background: #e9f6ec; border: 1px solid #7cc18b; color: #1b5e2b; }
+.gc-table { border-collapse: collapse; width: 100%; }
+.gc-table td, .gc-table th { border-bottom: 1px solid #e6e6e6; padding: 3px 8px; text-align: left; }
+.gc-network svg, .gc-chart svg { width: 100%; height: auto; display: block; }
+.gc-student { max-width: 760px; margin: 0 auto; padding: 8px 12px 40px 12px; font-size: 16px; }
+.gc-request { border: 1px solid #ddd; border-radius: 8px; padding: 8px 10px; margin: 4px 0; background: #fff; }
+"""
+
+_state_lock = threading.Lock()
+_state: dict[str, Any] = {"class": None, "layout": None, "layout_week": -1}
+
+
+def current_class() -> ClassSession:
+    """The class this server plays (loaded from ``$GIVETAKE_CLASSROOM_FILE`` on first use)."""
+    with _state_lock:
+        if _state["class"] is None:
+            path = os.environ.get(ENV_FILE)
+            if not path:
+                raise RuntimeError(
+                    f"no class to serve: start it with `givetake classroom` ({ENV_FILE} is not set)"
+                )
+            session = ClassSession.load(path)
+            session.start_clock()
+            _state["class"] = session
+        return _state["class"]
+
+
+def _layout(session: ClassSession) -> NetworkLayout:
+    """One picture layout for every teacher's screen, brought up to date once a week."""
+    with _state_lock, session.lock:
+        layout = _state["layout"]
+        if layout is None:
+            layout = NetworkLayout(seed=session.seed)
+            layout.update(session.model)
+            _state["layout"] = layout
+            _state["layout_week"] = session.week
+        elif _state["layout_week"] != session.week:
+            layout.update(session.model, iterations=4 * layout.iterations)
+            _state["layout_week"] = session.week
+        return layout
+
+
+def use_class_changes(session: ClassSession) -> int:
+    """A number that changes whenever the class does (and every second while a timer runs)."""
+    version, set_version = solara.use_state(session.version)
+
+    def watch(cancel: threading.Event) -> None:
+        seen, ticks = session.version, 0
+        while not cancel.is_set():
+            now = session.wait_for_change(seen, timeout=1.0)
+            if cancel.is_set():
+                return
+            if now != seen or session.deadline is not None:
+                seen, ticks = now, ticks + 1
+                set_version(now * 100_000 + ticks)
+
+    solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    return version
+
+
+@solara.component
+def Notice(text: str, kind: str = "info", classes: list[str] | None = None):
+    solara.HTML(
+        tag="div", classes=["gc-notice", f"gc-{kind}", *(classes or [])], unsafe_innerHTML=html.escape(text)
+    )
+
+
+def _query(router) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(router.search or "").items() if v}
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "no timer"
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+# -- the teacher's screen ----------------------------------------------------------------
+@solara.component
+def Teacher():
+    solara.Style(_CSS)
+    solara.Title("givetake classroom — teacher")
+    session = current_class()
+    key = _query(solara.use_router()).get("key")
+    if not session.is_teacher(key):
+        with solara.Column(classes=["gc-student"]):
+            solara.HTML(tag="h2", unsafe_innerHTML="givetake classroom")
+            Notice(
+                "This is the teacher's screen and needs the teacher's address. Students: open /join.",
+                "info",
+                ["gc-not-teacher"],
+            )
+            solara.Button("Join the class", href="/join", color="primary", classes=["gc-go-join"])
+        return
+    Dashboard(session)
+
+
+@solara.component
+def Dashboard(session: ClassSession):
+    version = use_class_changes(session)
+    message, set_message = solara.use_state(None)
+    question, set_question = solara.use_state(session.question)
+
+    def act(fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+            set_message(None)
+        except (Refused, ValueError) as err:
+            set_message(str(err))
+
+    def save_question(text: str) -> None:
+        with session.lock:
+            session.question = text
+            session._changed()
+        set_question(text)
+
+    decided, playing = session.decided_count()
+    left = session.seconds_left()
+    join = os.environ.get(ENV_JOIN, "/join")
+    qr = os.environ.get(ENV_QR, "")
+    with solara.Column(classes=["gc-app"], gap="10px"):
+        with solara.Row(gap="16px", style={"align-items": "stretch", "flex-wrap": "wrap"}):
+            with solara.Column(classes=["gc-panel"], style={"flex": "1 1 360px"}, gap="2px"):
+                solara.HTML(
+                    tag="div", unsafe_innerHTML="Join at <b>" + html.escape(join) + "</b> with the code"
+                )
+                solara.HTML(tag="div", classes=["gc-code"], unsafe_innerHTML=html.escape(session.code))
+                if qr:
+                    solara.HTML(tag="div", classes=["gc-qr"], unsafe_innerHTML=qr, style="width: 180px")
+            with solara.Column(classes=["gc-panel"], style={"flex": "2 1 480px"}, gap="6px"):
+                solara.HTML(
+                    tag="div",
+                    classes=["gc-big"],
+                    unsafe_innerHTML=(
+                        f"Week <b class='gc-week'>{session.week}</b> · "
+                        f"<span class='gc-decided'>{decided} of {playing}</span> students decided · "
+                        f"time left <b class='gc-time'>{_clock(left)}</b>"
+                        + (" · <b class='gc-paused'>paused</b>" if session.paused else "")
+                    ),
+                )
+                with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+                    if session.paused:
+                        solara.Button(
+                            "Resume" if session.started else "Start the class",
+                            icon_name="mdi-play",
+                            color="primary",
+                            on_click=lambda: act(session.start),
+                            classes=["gc-start"],
+                        )
+                    else:
+                        solara.Button(
+                            "Pause",
+                            icon_name="mdi-pause",
+                            on_click=lambda: act(session.pause),
+                            classes=["gc-pause"],
+                        )
+                    solara.Button(
+                        "Next week",
+                        icon_name="mdi-step-forward",
+                        on_click=lambda: act(session.advance),
+                        classes=["gc-next"],
+                    )
+                    timer_label = (
+                        next((k for k, v in TIMERS.items() if v == session.timer), None)
+                        or f"{session.timer:g} s"
+                    )
+                    solara.Select(
+                        "Timer per week",
+                        values=list(dict.fromkeys([*TIMERS, timer_label])),
+                        value=timer_label,
+                        on_value=lambda v: act(lambda: session.set_timer(TIMERS.get(v, session.timer))),
+                        style={"max-width": "150px"},
+                    )
+                    solara.Select(
+                        "Undecided students",
+                        values=["refuse", "matcher"],
+                        value=session.default,
+                        on_value=lambda v: act(lambda: session.set_default(v)),
+                        style={"max-width": "180px"},
+                    )
+                solara.InputText(
+                    "The lesson's question", value=question, on_value=save_question, continuous_update=False
+                )
+                if session.question:
+                    solara.HTML(
+                        tag="div", classes=["gc-question"], unsafe_innerHTML=html.escape(session.question)
+                    )
+                if message:
+                    Notice(message, "error")
+        with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
+            with solara.Column(classes=["gc-panel"], style={"flex": "3 1 520px", "min-width": "380px"}):
+                solara.HTML(tag="div", classes=["gc-network"], unsafe_innerHTML=_network(session))
+                solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
+            with solara.Column(style={"flex": "2 1 380px", "min-width": "320px"}, gap="10px"):
+                SeatTable(session, act, version)
+                for svg in _charts(session):
+                    solara.HTML(tag="div", classes=["gc-panel", "gc-chart"], unsafe_innerHTML=svg)
+
+
+@solara.component
+def SeatTable(session: ClassSession, act: Callable[[Callable[[], Any]], None], version: int):
+    """Who has joined and whether they decided (``version``: redraw when the class changes)."""
+    rows = session.seat_table()
+    with solara.Column(classes=["gc-panel", "gc-seats"], gap="2px"):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<b>Students</b> ({len([r for r in rows if r['status'] != 'removed'])} of {session.max_seats} seats)",
+        )
+        if not rows:
+            solara.HTML(tag="div", classes=["gc-note"], unsafe_innerHTML="Nobody has joined yet.")
+        for r in rows:
+            if r["status"] == "removed":
+                continue
+            with solara.Row(
+                gap="8px", style={"align-items": "center"}, classes=["gc-seat", f"gc-seat-{r['seat']}"]
+            ):
+                solara.HTML(
+                    tag="div",
+                    style="flex: 1 1 auto",
+                    unsafe_innerHTML=(
+                        f"<b>{html.escape(r['nickname'])}</b> <span class='gc-note'>{r['seat']} · member #{r['member']}</span>"
+                        f" · {r['status']} · wealth {r['wealth']:.1f}"
+                    ),
+                )
+                solara.Button(
+                    "Remove",
+                    text=True,
+                    on_click=lambda seat=r["seat"]: act(lambda: session.remove_seat(seat)),
+                    classes=["gc-remove"],
+                )
+
+
+def _network(session: ClassSession) -> str:
+    """The network with students' members ringed and named."""
+    layout = _layout(session)
+    with session.lock:
+        svg = network_svg(session.model, layout, size=640)
+        names = {s.slot: s.nickname for s in session.active_seats()}
+    marks = []
+    for m in re.finditer(r'<circle cx="([\d.\-]+)" cy="([\d.\-]+)" r="([\d.]+)"[^>]*data-slot="(\d+)"', svg):
+        slot = int(m.group(4))
+        if slot in names:
+            x, y, r = float(m.group(1)), float(m.group(2)), float(m.group(3))
+            marks.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r + 4:.1f}" fill="none" stroke="#1a1a2e" stroke-width="2" '
+                f'class="gc-player" data-player="{slot}"/>'
+                f'<text x="{x + r + 5:.1f}" y="{y + 4:.1f}" font-size="12" font-weight="600" fill="#1a1a2e" '
+                f'paint-order="stroke" stroke="#fff" stroke-width="3">{html.escape(names[slot])}</text>'
+            )
+    return svg.replace("</svg>", "".join(marks) + "</svg>")
+
+
+def _legend(session: ClassSession) -> str:
+    model = session.model
+    items = [
+        (
+            name.replace("_", " ") + (" (played by a student)" if name == "student" else ""),
+            strategy_colour(name, i),
+        )
+        for i, name in enumerate(model.strategy_names)
+        if model.metrics.get(f"n_{name}", 0) or (name == "student" and session.active_seats())
+    ]
+    note = "<div class='gc-note'>ringed and named: students' members · circle size: wealth · line width: tie strength</div>"
+    return legend_html(items) + note
+
+
+def _series(model, name: str, from_week: int = 0) -> tuple[list[float], list[float]]:
+    mv = model.datacollector.model_vars
+    if name not in mv:
+        return [], []
+    pairs = [
+        (s, y)
+        for s, y in zip(mv["step"], mv[name], strict=False)
+        if s >= from_week and y is not None and y == y
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _charts(session: ClassSession) -> list[str]:
+    with session.lock:
+        model = session.model
+        names = [n for n in model.strategy_names if model.metrics.get(f"n_{n}", 0)]
+        colours = {n: strategy_colour(n, i) for i, n in enumerate(model.strategy_names)}
+        return [
+            line_chart(
+                {n: _series(model, f"wealth_{n}") for n in names},
+                title="Mean wealth by strategy (students: 'student')",
+                colours=colours,
+                legend=True,
+            ),
+            line_chart(
+                {"fulfilment": _series(model, "fulfilment_rate", from_week=1)},
+                title="Fulfilment rate (share of needs met)",
+                colours={"fulfilment": "#0072B2"},
+                y_min=0,
+                y_max=1,
+            ),
+        ]
+
+
+# -- the students' page --------------------------------------------------------------------
+@solara.component
+def Join():
+    solara.Style(_CSS)
+    solara.Title("givetake classroom")
+    session = current_class()
+    router = solara.use_router()
+    query = _query(router)
+    token = query.get("seat")
+    with solara.Column(classes=["gc-student"], gap="8px"):
+        if token:
+            try:
+                session.seat(token)
+            except NotAuthorised as err:
+                Notice(str(err), "error", ["gc-join-error"])
+            else:
+                Play(session, token)
+                return
+        JoinForm(session, query.get("code", ""), lambda t: router.push(f"/join?seat={quote(t)}"))
+
+
+@solara.component
+def JoinForm(session: ClassSession, code: str, on_joined: Callable[[str], None]):
+    code_value, set_code = solara.use_state(code)
+    nickname, set_nickname = solara.use_state("")
+    message, set_message = solara.use_state(None)
+
+    def join() -> None:
+        try:
+            seat = session.join(code_value, nickname)
+        except Refused as err:
+            set_message(str(err))
+            return
+        on_joined(seat.token)
+
+    solara.HTML(tag="h2", unsafe_innerHTML="Join the class")
+    solara.HTML(
+        tag="div",
+        classes=["gc-note"],
+        unsafe_innerHTML=(
+            "You will play one member of a business network: each week people ask you for help, "
+            "and you decide whom to help. Only a nickname is needed; it is shown to your teacher."
+        ),
+    )
+    solara.InputText(
+        "Class code", value=code_value, on_value=set_code, continuous_update=True, classes=["gc-code-input"]
+    )
+    solara.InputText(
+        "Nickname", value=nickname, on_value=set_nickname, continuous_update=True, classes=["gc-nickname"]
+    )
+    solara.Button("Join", color="primary", on_click=join, classes=["gc-join"])
+    if message:
+        Notice(message, "error", ["gc-join-error"])
+
+
+@solara.component
+def Play(session: ClassSession, token: str):
+    use_class_changes(session)
+    try:
+        view = session.student_view(token)
+    except NotAuthorised as err:
+        Notice(str(err), "error", ["gc-join-error"])
+        return
+    change = view["wealth"] - view["wealth_start"]
+    solara.HTML(
+        tag="div",
+        classes=["gc-me"],
+        unsafe_innerHTML=(
+            f"<h2>{html.escape(view['nickname'])} — you are member <span class='gc-slot'>#{view['slot']}</span></h2>"
+            f"<div class='gc-big'>Week <b class='gc-week'>{view['week']}</b> · wealth <b class='gc-wealth'>{view['wealth']:.1f}</b>"
+            f" ({change:+.1f} since you joined) · reputation {view['reputation']:.2f}</div>"
+            f"<div class='gc-note'>your skills: {', '.join(str(s) for s in view['skills'])} · "
+            "helping costs you 1 and is worth 3 to the one you help; refusing lowers their trust in you</div>"
+        ),
+    )
+    if not view["alive"]:
+        Notice(
+            "Your member's business has closed and left the network. Watch the class screen.",
+            "info",
+            ["gc-left"],
+        )
+        return
+    if not view["started"]:
+        Notice(
+            "Waiting for the teacher to start. Look at your requests and contacts meanwhile.",
+            "info",
+            ["gc-waiting"],
+        )
+    elif view["paused"]:
+        Notice("The teacher has paused the class.", "info", ["gc-waiting"])
+    elif view["seconds_left"] is not None:
+        solara.HTML(
+            tag="div",
+            classes=["gc-note"],
+            unsafe_innerHTML=f"time left this week: <b class='gc-time'>{_clock(view['seconds_left'])}</b>",
+        )
+    LastWeek(view["last_week"])
+    Decisions(session, token, view).key(f"week-{view['week']}")
+
+
+@solara.component
+def LastWeek(last: dict[str, Any]):
+    if not last:
+        return
+
+    def who(slots: list[int]) -> str:
+        return ", ".join(f"#{s}" for s in slots) or "nobody"
+
+    solara.HTML(
+        tag="div",
+        classes=["gc-panel", "gc-last-week"],
+        unsafe_innerHTML=(
+            "<b>Last week</b><br>"
+            f"helped you: {who(last['helped_by'])} · refused you: {who(last['refused_by'])}<br>"
+            f"you helped: {who(last['you_helped'])} · you refused: {who(last['you_refused'])} · "
+            f"wealth {last['wealth_change']:+.1f}"
+        ),
+    )
+
+
+@solara.component
+def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
+    helps, set_helps = solara.use_state(dict(view["helps"]))
+    drops, set_drops = solara.use_state(set(view["drops"]))
+    others, set_others = solara.use_state(view["others"])
+    message, set_message = solara.use_state(None)
+
+    def send() -> None:
+        try:
+            session.decide(token, week=view["week"], helps=helps, drops=drops, others=others)
+            set_message(None)
+        except Refused as err:
+            set_message(str(err))
+
+    with solara.Column(classes=["gc-panel", "gc-requests"], gap="4px"):
+        requests = view["requests"]
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<b>Asking you for help this week</b> ({len(requests)})"
+            + ("" if requests else "<div class='gc-note'>Nobody needs your skills this week.</div>"),
+        )
+        for r in requests:
+            a = r["asker"]
+            choice = helps.get(a)
+            with solara.Row(
+                gap="8px",
+                style={"align-items": "center", "flex-wrap": "wrap"},
+                classes=["gc-request", f"gc-request-{a}"],
+            ):
+                solara.HTML(
+                    tag="div",
+                    style="flex: 1 1 260px",
+                    unsafe_innerHTML=(
+                        f"<b>#{a}</b> · reputation {r['reputation']:.2f} · your trust in them {r['trust']:.2f}"
+                        f"<br><span class='gc-note'>you have helped them {r['given']}×, they have helped you {r['received']}×</span>"
+                    ),
+                )
+                solara.Button(
+                    "Help",
+                    color="success" if choice is True else None,
+                    outlined=choice is not True,
+                    on_click=lambda a=a: set_helps({**helps, a: True}),
+                    classes=["gc-help"],
+                )
+                solara.Button(
+                    "Refuse",
+                    color="error" if choice is False else None,
+                    outlined=choice is not False,
+                    on_click=lambda a=a: set_helps({**helps, a: False}),
+                    classes=["gc-refuse"],
+                )
+        with solara.Row(
+            gap="8px",
+            style={"align-items": "center", "flex-wrap": "wrap"},
+            classes=["gc-request", "gc-others"],
+        ):
+            solara.HTML(
+                tag="div",
+                style="flex: 1 1 260px",
+                unsafe_innerHTML="<b>Anyone else</b> who asks you this week"
+                "<br><span class='gc-note'>the week may take a turn nobody foresaw</span>",
+            )
+            solara.Button(
+                "Help",
+                color="success" if others is True else None,
+                outlined=others is not True,
+                on_click=lambda: set_others(True),
+                classes=["gc-help"],
+            )
+            solara.Button(
+                "Refuse",
+                color="error" if others is False else None,
+                outlined=others is not False,
+                on_click=lambda: set_others(False),
+                classes=["gc-refuse"],
+            )
+    with solara.Column(classes=["gc-panel", "gc-contacts"], gap="2px"):
+        contacts = view["contacts"]
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<b>Your contacts</b> ({len(contacts)}) — drop the ones you no longer want (after this week)",
+        )
+        for c in contacts:
+            s = c["slot"]
+            dropping = s in drops
+            with solara.Row(
+                gap="8px", style={"align-items": "center"}, classes=["gc-contact", f"gc-contact-{s}"]
+            ):
+                solara.HTML(
+                    tag="div",
+                    style="flex: 1 1 auto",
+                    unsafe_innerHTML=(
+                        f"<b>#{s}</b> · tie {c['strength']:.2f} · your trust {c['trust']:.2f} · reputation {c['reputation']:.2f}"
+                        f" · you gave {c['given']}, got {c['received']}"
+                    ),
+                )
+                solara.Button(
+                    "Keep" if dropping else "Drop",
+                    text=not dropping,
+                    color="warning" if dropping else None,
+                    on_click=lambda s=s: set_drops((drops - {s}) if s in drops else (drops | {s})),
+                    classes=["gc-drop"],
+                )
+    undecided = [r["asker"] for r in view["requests"] if r["asker"] not in helps]
+    default = "refuse them" if view["default"] == "refuse" else "answer as a matcher would"
+    # always drawn (empty when all answered), so the button below keeps its place in the page
+    solara.HTML(
+        tag="div",
+        classes=["gc-note", "gc-undecided"],
+        unsafe_innerHTML=f"{len(undecided)} request(s) without your answer: if you send now, you {default}."
+        if undecided
+        else "",
+    )
+    solara.Button("Send my decisions", color="primary", on_click=send, classes=["gc-send"])
+    if message:
+        Notice(message, "error", ["gc-send-error"])
+    elif view["decided"]:
+        Notice(
+            "Decisions sent. The week runs when everyone has decided; you can still change them until then.",
+            "ok",
+            ["gc-sent"],
+        )
+
+
+@solara.component
+def Plain(children: list | None = None):
+    """No navigation bar: each page is the whole screen."""
+    solara.Column(children=children or [], style={"width": "100%"})
+
+
+routes = [
+    solara.Route(path="/", component=Teacher, label="Teacher", layout=Plain),
+    solara.Route(path="join", component=Join, label="Join"),
+]

@@ -1,0 +1,190 @@
+"""``givetake classroom``: a class plays one shared model from their own browsers.
+
+The teacher's screen and the students' page are served by one process, on
+this machine only (127.0.0.1) unless ``--host`` says otherwise.  The class is
+saved after every week in a folder outside the project (printed at start);
+``--resume FOLDER`` continues a class after a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import time
+from pathlib import Path
+
+from ..errors import InputError
+from .app import _check_port, offline_environment
+
+__all__ = ["register", "run", "default_save_root", "lan_address"]
+
+#: the module Solara serves (its ``routes``: ``/`` the teacher, ``/join`` the students)
+APP = "simulation.classroom.pages"
+
+
+def default_save_root() -> Path:
+    """Where classes are saved: ``$XDG_STATE_HOME/givetake/classroom`` (``~/.local/state/...``)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "givetake" / "classroom"
+
+
+def lan_address() -> str:
+    """This computer's address on its network, as students' devices would reach it.
+
+    Found from the operating system's routing table (a UDP socket is pointed at
+    a private address; no packet is sent); ``127.0.0.1`` when there is no network.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.254.254.254", 1))
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "classroom",
+        help="serve a class: students play members of one shared network from their browsers",
+        description=(
+            "Serve a class: each student joins at /join with the class code and a nickname and plays "
+            "one member of a shared network (the other members play built-in strategies); the "
+            "teacher's screen shows the whole network, the students and the charts. Open the printed "
+            "teacher's address in a browser."
+        ),
+    )
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default="open_mixer",
+        help="built-in scenario name or .toml file (default: open_mixer)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0: the whole network)",
+    )
+    parser.add_argument("--port", type=int, default=8766, help="port to listen on (default: 8766)")
+    parser.add_argument("--seats", type=int, default=30, help="most students who can join (default: 30)")
+    parser.add_argument("--seed", type=int, default=1, help="the shared model's seed (default: 1)")
+    parser.add_argument(
+        "--timer",
+        type=float,
+        default=90.0,
+        help="seconds per week before undecided students take the default; 0: no timer (default: 90)",
+    )
+    parser.add_argument(
+        "--default",
+        choices=["refuse", "matcher"],
+        default="refuse",
+        help="what an undecided student's member does (default: refuse)",
+    )
+    parser.add_argument(
+        "--size", type=int, default=None, help="members in the network (default: the scenario's, at most 300)"
+    )
+    parser.add_argument("--question", default="", help="the lesson's question, shown on the teacher's screen")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        help=f"folder to save the class in every week (default: a new folder under {default_save_root()})",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="continue the class saved in FOLDER (after a restart)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _build(args: argparse.Namespace):
+    from ..classroom import ClassSession
+    from ..scenario import ScenarioError
+
+    if args.resume is not None:
+        return ClassSession.load(args.resume)
+    if args.timer < 0:
+        raise InputError(f"--timer {args.timer:g}: expected seconds above 0, or 0 for no timer")
+    overrides = {} if args.size is None else {"population.size": args.size}
+    try:
+        session = ClassSession(
+            args.scenario,
+            seats=args.seats,
+            seed=args.seed,
+            default=args.default,
+            timer=args.timer or None,
+            overrides=overrides,
+            question=args.question,
+        )
+    except ScenarioError as err:
+        raise InputError(str(err).strip().splitlines()[0]) from None
+    folder = args.save or default_save_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{session.code}"
+    session.save_dir = folder
+    return session
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the class until interrupted."""
+    _check_port(args.host, args.port)
+    os.environ.update(offline_environment())  # before Solara is first imported
+    session = _build(args)
+    path = session.save()
+    from ..classroom.pages import ENV_FILE, ENV_JOIN, ENV_QR
+
+    public = args.host in ("0.0.0.0", "::", "")
+    shown_host = lan_address() if public else args.host
+    base = f"http://{shown_host}:{args.port}"
+    join = f"{base}/join"
+    env = offline_environment()
+    env[ENV_FILE] = str(path)
+    env[ENV_JOIN] = join
+    print(
+        f"givetake classroom: week {session.week}, class code {session.code}, saved in {path.parent}",
+        flush=True,
+    )
+    print(
+        f"  teacher (keep this address to yourself): http://127.0.0.1:{args.port}/?key={session.teacher_key}",
+        flush=True,
+    )
+    print(f"  students join at: {join}  with the code {session.code}", flush=True)
+    if public:
+        from ..classroom.qr import join_qr_svg, join_qr_text
+
+        env[ENV_QR] = join_qr_svg(f"{join}?code={session.code}")
+        print(join_qr_text(f"{join}?code={session.code}"), flush=True)
+        print(
+            "  warning: this class is reachable by every device on this network; only the class code keeps "
+            "others out. Stop it with Ctrl+C when the lesson ends.",
+            flush=True,
+        )
+    print(f"  resume after a restart: givetake classroom --resume {path.parent}", flush=True)
+    os.environ.update(env)
+    import solara.server.settings
+    import solara.settings
+    from solara.__main__ import cli as solara_cli
+
+    from .app import KEEP_DISCONNECTED, NO_CDN
+
+    solara.settings.assets.proxy = True
+    solara.settings.assets.cdn = NO_CDN
+    solara.server.settings.telemetry.mixpanel_enable = False
+    solara.server.settings.kernel.cull_timeout = KEEP_DISCONNECTED
+    argv = [
+        "run",
+        APP,
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+    ]
+    try:
+        solara_cli.main(args=argv, prog_name="solara", standalone_mode=False)
+    except SystemExit as err:  # pragma: no cover - solara exits on its own errors
+        return int(err.code or 0)
+    return 0

@@ -1,0 +1,342 @@
+"""Classroom mode in a real browser: ``givetake classroom`` on a free localhost port, a
+teacher and students in separate Chromium contexts (separate cookies and storage, as
+on separate devices) playing weeks together.
+
+The shared model is checked through the class the server saves after every week.
+Every request a page makes is recorded; anything that would leave this machine is
+blocked and fails the test, as do failed responses and console errors.  Screenshots
+go to ``test-artifacts/classroom/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from simulation.classroom import ClassSession
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-browser")]
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "classroom"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+# every member needs help every week in the skill it lacks, and most contacts are takers
+# who refuse, so askers go down their lists and requests reach the students
+SCENARIO = """
+name = "classroom_test"
+description = "A small, needy network for the classroom test."
+[population]
+size = 40
+skills = 2
+skills_per_member = 1
+[population.mix]
+matcher = 0.2
+taker = 0.8
+[network]
+kind = "erdos_renyi"
+mean_degree = 8
+[mechanisms.needs]
+p_need = 1.0
+[mechanisms.asking]
+asks = 8
+"""
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``givetake classroom`` in a subprocess; its printed addresses and saved class."""
+
+    def __init__(self, tmp: Path, *extra: str):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        scenario = tmp / "classroom_test.toml"
+        scenario.write_text(SCENARIO)
+        self.folder = tmp / "class"
+        self.port = _free_port()
+        self.log_path = ARTIFACTS / f"server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulation.cli",
+                "classroom",
+                str(scenario),
+                "--port",
+                str(self.port),
+                "--save",
+                str(self.folder),
+                "--seats",
+                "4",
+                "--timer",
+                "0",
+                "--seed",
+                "5",
+                "--question",
+                "Who gets helped: givers or takers?",
+                *extra,
+            ],  # fmt: skip
+            cwd=tmp,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/join", timeout=2).read()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail(f"givetake classroom did not start; see {self.log_path}")
+                time.sleep(0.3)
+        text = self.log_path.read_text()
+        self.teacher = re.search(r"teacher .*?: (\S+)", text).group(1)
+        self.join = re.search(r"students join at: (\S+)", text).group(1)
+        self.code = re.search(r"class code (\w+)", text).group(1)
+
+    def saved(self) -> ClassSession:
+        return ClassSession.load(self.folder)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+class Tab:
+    """One browser context (a device) with one page, recording everything that goes wrong."""
+
+    def __init__(self, browser, url: str, name: str, width: int = 1400, height: int = 1100):
+        self.name = name
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.offsite: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.page.on(
+            "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
+        )
+        self.page.goto(url)
+
+    def _route(self, route) -> None:
+        parsed = urlparse(route.request.url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
+            self.offsite.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    def text(self, selector: str) -> str:
+        return self.page.locator(selector).first.inner_text()
+
+    def wait_text(self, selector: str, pattern: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            loc = self.page.locator(selector)
+            if loc.count():
+                text = loc.first.inner_text()
+                if re.search(pattern, text):
+                    return text
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name}: {selector}: {pattern!r} never appeared (last: {text!r})")
+
+    def shot(self, what: str) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=True)
+
+    def check_clean(self) -> None:
+        assert not self.offsite, f"{self.name}: requests off this machine: {self.offsite}"
+        # a reloaded page's goodbye to the server is cut short by the reload itself
+        failed = [f for f in self.failed if not ("/_solara/api/close/" in f and "ERR_ABORTED" in f)]
+        assert not failed, f"{self.name}: failed requests: {failed}"
+        assert not self.errors, f"{self.name}: console errors: {self.errors}"
+        assert "Traceback" not in self.page.inner_text("body")
+
+
+class Student(Tab):
+    def __init__(self, browser, server: Server, nickname: str):
+        super().__init__(browser, server.join, f"student-{nickname}", width=430, height=900)
+        self.nickname = nickname
+        self.page.wait_for_selector(".gc-join", timeout=45_000)
+
+    def join(self, code: str) -> None:
+        self.page.locator(".gc-code-input input").fill(code)
+        self.page.locator(".gc-nickname input").fill(self.nickname)
+        self.page.click(".gc-join")
+
+    @property
+    def slot(self) -> int:
+        return int(self.wait_text(".gc-slot", r"#\d+").strip("#"))
+
+    def askers(self) -> list[int]:
+        rows = self.page.locator(".gc-request:not(.gc-others)")
+        return [int(re.search(r"#(\d+)", rows.nth(i).inner_text()).group(1)) for i in range(rows.count())]
+
+    def answer_all(self, button: str) -> list[int]:
+        """Answer every asker shown, and anyone else, with ``button``; send."""
+        askers = self.askers()
+        for row in [self.page.locator(f".gc-request-{a}") for a in askers] + [
+            self.page.locator(".gc-others")
+        ]:
+            row.locator(f"button.gc-{button}").click()
+            row.locator(f"button.gc-{button}.v-btn--outlined").wait_for(state="detached")  # chosen
+        self.send()
+        return askers
+
+    def send(self) -> None:
+        week = self.text(".gc-week")
+        self.page.click("button.gc-send")
+        # sent: the page says so, or the week already ran (the last student to decide)
+        self.page.wait_for_function(
+            "w => document.querySelector('.gc-sent') || document.querySelector('.gc-week').innerText !== w",
+            arg=week,
+            timeout=15_000,
+        )
+
+
+@pytest.fixture
+def tabs():
+    """Tabs to check and close after the test, before its server stops (``tabs.server``)."""
+    opened = Tabs()
+    yield opened
+    for tab in opened:
+        tab.shot("end")
+    try:
+        for tab in opened:
+            tab.check_clean()
+    finally:
+        for tab in opened:
+            tab.context.close()
+        if opened.server is not None:
+            opened.server.stop()
+
+
+class Tabs(list):
+    server: Server | None = None
+
+
+def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
+    server = tabs.server = Server(tmp_path)
+    teacher = Tab(browser, server.teacher, "teacher")
+    tabs.append(teacher)
+    assert teacher.wait_text(".gc-code", server.code).strip() == server.code
+    assert "Who gets helped" in teacher.text(".gc-question")
+
+    ada, ben = Student(browser, server, "Ada"), Student(browser, server, "Ben")
+    tabs += [ada, ben]
+    ada.join("WRONG")
+    ada.wait_text(".gc-join-error", "not this class's code")
+    ada.join(server.code)
+    ben.join(server.code)
+    a_slot, b_slot = ada.slot, ben.slot
+    assert a_slot != b_slot
+    assert "seat=" in ada.page.url  # a reload keeps the seat
+    teacher.wait_text(".gc-seats", "Ben")
+    assert "Ada" in teacher.text(".gc-seats")
+    assert teacher.page.locator(f"svg circle.gc-player[data-player='{a_slot}']").count() == 1
+    ada.shot("joined")
+    teacher.shot("joined")
+
+    start = server.saved()
+    teacher.page.click("button.gc-start")
+    # week 0: Ada refuses everyone who asks, Ben helps everyone
+    refused = ada.answer_all("refuse")
+    helped = ben.answer_all("help")
+    assert refused and helped  # every member is needy: both were asked
+    teacher.wait_text(".gc-week", "^1$")
+    ada.wait_text(".gc-week", "^1$")
+    ben.wait_text(".gc-last-week", "you helped")
+    after = server.saved()
+    assert after.week == 1
+    rows = [r for r in after.log if r["week"] == 0]
+    a_rows = [r for r in rows if r["member"] == a_slot and r["asked"]]
+    b_rows = [r for r in rows if r["member"] == b_slot and r["asked"]]
+    assert a_rows and all(r["choice"] == "refuse" and r["decided_by"].startswith("student") for r in a_rows)
+    assert b_rows and all(r["choice"] == "help" and r["decided_by"].startswith("student") for r in b_rows)
+    assert {r["asker"] for r in a_rows if r["decided_by"] == "student"} <= set(refused)
+    # Ada's refusals show in the askers' trust in her (lower, or the tie was cut)
+    for r in a_rows:
+        before = next((c["trust"] for c in start.contacts(r["asker"]) if c["slot"] == a_slot), None)
+        now = next((c["trust"] for c in after.contacts(r["asker"]) if c["slot"] == a_slot), None)
+        assert before is not None and (now is None or now < before)
+    # Ben paid for his help: what he gave is on his ledgers
+    gave = after.model.population.gifts_given[b_slot] - start.model.population.gifts_given[b_slot]
+    assert gave >= 1
+    ben.shot("week-1")
+
+    # the reloaded page gets the same member back
+    ada.page.reload()
+    assert ada.slot == a_slot
+    ada.wait_text(".gc-week", "^1$")
+
+    # week 1: Ben decides, Ada does not; the teacher moves on and Ada's member refuses by default
+    ben.answer_all("help")
+    teacher.wait_text(".gc-decided", "^1 of 2$")
+    teacher.page.click("button.gc-next")
+    teacher.wait_text(".gc-week", "^2$")
+    ada.wait_text(".gc-week", "^2$")
+    week1 = [r for r in server.saved().log if r["week"] == 1 and r["member"] == a_slot and r["asked"]]
+    assert week1 and all(r["decided_by"] == "default (refuse)" for r in week1)
+    assert "Ben" not in ada.page.inner_text("body")  # nothing of another student's
+    teacher.shot("week-2")
+    ada.shot("week-2")
+
+
+def test_without_the_code_token_or_key_nothing_is_reachable(browser, tmp_path, tabs):
+    server = tabs.server = Server(tmp_path)
+    port = server.port
+    stranger = Tab(browser, f"http://127.0.0.1:{port}/", "stranger")
+    tabs.append(stranger)
+    stranger.wait_text(".gc-not-teacher", "teacher's screen")
+    assert stranger.page.locator(".gc-code").count() == 0  # no code shown without the key
+    forged = Student.__new__(Student)
+    Tab.__init__(forged, browser, f"http://127.0.0.1:{port}/join?seat=made-up-token", "forged")
+    tabs.append(forged)
+    forged.wait_text(".gc-join-error", "Unknown seat")
+    assert forged.page.locator(".gc-me").count() == 0
+    forged.shot("refused")
