@@ -144,3 +144,35 @@ def test_a_report_drawn_in_a_fresh_process_colours_the_user_strategy_like_the_ap
     assert "lenient matcher" in svg
     for name in ("matcher", "taker"):
         assert registry.colour(name).lower() in svg.lower()
+
+
+def test_filtered_selects_by_classifier_including_user_strategies_and_their_own_keys():
+    @strategy
+    class Broker(Strategy):
+        """Introduces contacts and gives to those it trusts."""
+
+        name = "filter_broker"
+        classifier = {
+            "gives_unconditionally": False,
+            "uses_reputation": False,
+            "uses_memory": True,
+            "introduces": True,
+            "charges_fees": True,  # a key of its own
+        }
+
+        def gives(self, ctx) -> np.ndarray:
+            return ctx.trust > 0.5
+
+    try:
+        assert registry.filtered({"introduces": True}) == ["connector", "filter_broker"]
+        assert registry.filtered({"charges_fees": True}) == ["filter_broker"]
+        assert registry.filtered({"introduces": True, "uses_reputation": True}) == ["connector"]
+        # every built-in matches exactly one way of gives_unconditionally
+        yes = registry.filtered({"gives_unconditionally": True}, names=BUILTIN)
+        no = registry.filtered({"gives_unconditionally": False}, names=BUILTIN)
+        assert yes == ["giver"] and sorted(yes + no) == sorted(BUILTIN)
+        assert registry.filtered({}) == list(REGISTRY)
+    finally:
+        del REGISTRY["filter_broker"]
+    with pytest.raises(ValueError, match="unknown classifier key 'charges_fees'"):
+        registry.filtered({"charges_fees": True})

@@ -4,7 +4,8 @@ Importing this package registers the built-in strategies; a user strategy
 registers itself with the :func:`strategy` decorator (see ``docs/strategies.md``).
 The registry is the one place that knows the strategies: their order
 (:func:`ordered`, :data:`BUILTIN`), their words (:func:`label`) and their
-colours (:func:`colour`) in every figure, report and the app.
+colours (:func:`colour`) in every figure, report and the app.  :func:`filtered`
+selects strategies by their classifier, as Axelrod's ``filtered_strategies`` does.
 
 Examples
 --------
@@ -12,6 +13,8 @@ Examples
 ('giver', 'otherish_giver', 'matcher', 'taker', 'connector')
 >>> label("otherish_giver"), colour("taker")
 ('otherish giver', '#D55E00')
+>>> filtered({"introduces": True})
+['connector']
 """
 
 from . import builtin
@@ -22,6 +25,7 @@ from .base import (
     DecisionContext,
     Strategy,
     colour,
+    filtered,
     get_strategy,
     label,
     ordered,
@@ -39,6 +43,7 @@ __all__ = [
     "DecisionContext",
     "Strategy",
     "colour",
+    "filtered",
     "get_strategy",
     "label",
     "ordered",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = [
     "DecisionContext",
     "Strategy",
     "colour",
+    "filtered",
     "get_strategy",
     "label",
     "ordered",
@@ -255,3 +257,47 @@ def get_strategy(name: str) -> type[Strategy]:
         return REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown strategy {name!r} (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+def filtered(filterset: Mapping[str, Any], names: Iterable[str] | None = None) -> list[str]:
+    """Registered strategies whose classifier matches every entry of ``filterset``.
+
+    As Axelrod's ``axl.filtered_strategies``: select strategies by what they do,
+    not by their names.  ``filterset`` maps classifier keys to the wanted value;
+    the result is in registry order, optionally only among ``names``.
+
+    Parameters
+    ----------
+    filterset : mapping
+        Classifier key -> value, e.g. ``{"introduces": True}``.  A key may be one
+        of ``CLASSIFIER_KEYS`` or an extra key some registered strategy declares.
+    names : iterable of str, optional
+        Look only among these strategies (default: every registered one).
+
+    Raises
+    ------
+    ValueError
+        A key no registered strategy's classifier has.
+
+    Examples
+    --------
+    >>> filtered({"introduces": True})
+    ['connector']
+    >>> filtered({"uses_memory": True, "uses_reputation": False})
+    ['matcher']
+    >>> filtered({"gives_unconditionally": True}, names=["giver", "taker"])
+    ['giver']
+    """
+    known = set(CLASSIFIER_KEYS).union(*(cls.classifier for cls in REGISTRY.values()))
+    for key in filterset:
+        if key not in known:
+            raise ValueError(f"unknown classifier key {key!r} (known: {', '.join(sorted(known))})")
+    pool = list(REGISTRY) if names is None else [n for n in REGISTRY if n in set(names)]
+    return [
+        n
+        for n in pool
+        if all(
+            key in REGISTRY[n].classifier and REGISTRY[n].classifier[key] == want
+            for key, want in filterset.items()
+        )
+    ]
