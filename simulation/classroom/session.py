@@ -572,8 +572,8 @@ class ClassSession:
     def _outcomes(self, active: list[Seat], before: dict[int, float]) -> dict[int, dict[str, Any]]:
         """What happened to each student's member in the week that just ran."""
         tick, pop = self.model.tick, self.model.population
-        gg, ga = tick.gifts[0], tick.gifts[1]
-        rg, ra = tick.refusals[0], tick.refusals[1]
+        gg, ga = tick.gifts.giver, tick.gifts.asker
+        rg, ra = tick.refusals.giver, tick.refusals.asker
         out = {}
         for s in active:
             out[s.slot] = {
