@@ -1,7 +1,8 @@
 """Experiment files: which scenarios, which parameters to vary, how many runs.
 
-An experiment is a TOML file under ``experiments/`` (format in
-``docs/experiments.md``)::
+An experiment is a TOML file (format in ``docs/experiments.md``); the
+built-in ones (:func:`builtin_experiments`, e.g. ``networking_styles``) are
+named without a path, like built-in scenarios::
 
     name = "networking_styles"
     scenarios = ["open_mixer", "referral_group"]   # built-in names or paths
@@ -58,9 +59,10 @@ from typing import Any
 
 import numpy as np
 
+from .builtin import EXPERIMENT_DIR
 from .errors import InputError
 from .params import Param
-from .scenario import Scenario, ScenarioError, check_table
+from .scenario import Scenario, ScenarioError, check_table, suggest
 
 __all__ = [
     "DESIGNS",
@@ -68,7 +70,9 @@ __all__ = [
     "Experiment",
     "RunSpec",
     "ScenarioEntry",
+    "builtin_experiments",
     "load_experiment",
+    "resolve_experiment",
     "run_seed",
 ]
 
@@ -270,8 +274,47 @@ class Experiment:
         }
 
 
+def builtin_experiments() -> dict[str, Path]:
+    """Every built-in experiment, name (file stem) -> path, sorted by name.
+
+    >>> "networking_styles" in builtin_experiments()
+    True
+    """
+    return {p.stem: p for p in sorted(EXPERIMENT_DIR.glob("*.toml"))}
+
+
+def resolve_experiment(name_or_path: str | Path) -> Path:
+    """The file of a built-in experiment name or a path to a TOML file.
+
+    A bare name (no ``/``, not ending in ``.toml``) is a built-in experiment;
+    anything else is a path.
+
+    >>> resolve_experiment("networking_styles").name
+    'networking_styles.toml'
+    >>> resolve_experiment("networking_style")
+    Traceback (most recent call last):
+    ...
+    simulation.errors.InputError: networking_style: unknown experiment (did you mean 'networking_styles'?); expected a built-in name (networking_styles) or a path to a .toml file
+    """
+    text = str(name_or_path)
+    if isinstance(name_or_path, str) and not (text.endswith(".toml") or "/" in text or "\\" in text):
+        builtins = builtin_experiments()
+        if text in builtins:
+            return builtins[text]
+        if not Path(text).is_file():
+            raise InputError(
+                f"{text}: unknown experiment{suggest(text, builtins)}; expected a built-in name "
+                f"({', '.join(builtins) or 'none installed'}) or a path to a .toml file"
+            )
+    path = Path(name_or_path)
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "no such file"
+        raise InputError(f"{path}: {what}; expected an experiment .toml file")
+    return path
+
+
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and check an experiment file; nothing runs.
+    """Read and check an experiment file, or a built-in experiment named without a path; nothing runs.
 
     Raises
     ------
@@ -279,10 +322,7 @@ def load_experiment(path: str | Path) -> Experiment:
         The file is missing, is not TOML, or a key or value is wrong; the
         message names the file and the key.
     """
-    path = Path(path)
-    if not path.is_file():
-        what = "is not a file" if path.exists() else "no such file"
-        raise InputError(f"{path}: {what}; expected an experiment .toml file")
+    path = resolve_experiment(path)
     data = path.read_bytes()
     try:
         raw = tomllib.loads(data.decode("utf-8"))

@@ -3,8 +3,9 @@
 A scenario file is a short TOML document (format in ``docs/scenarios.md``).
 It may start from another scenario with ``extends = "open_mixer"`` (a
 built-in name, or a path relative to the file) and change only what differs.
-The built-in scenarios are every ``*.toml`` under the repository's
-``scenarios/`` folder, sub-folders included, named by their file stem.
+The built-in scenarios are every ``*.toml`` under the package's
+``builtin/scenarios/`` folder (:data:`SCENARIO_DIR`), sub-folders included,
+named by their file stem.
 
 Settings can be replaced from the command line with dotted keys
 (``--set population.size=2000``); values are read as TOML values and checked
@@ -31,6 +32,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .builtin import SCENARIO_DIR
 from .errors import InputError
 from .scenario import Scenario, ScenarioError
 
@@ -45,17 +47,14 @@ __all__ = [
     "resolve_scenario",
 ]
 
-#: the folder holding the built-in scenarios
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
-
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def builtin_scenarios() -> dict[str, Path]:
     """Every built-in scenario, name (file stem) -> path, sorted by name.
 
-    Files directly under ``scenarios/`` win over files of the same name in
-    sub-folders.
+    Files directly under :data:`SCENARIO_DIR` win over files of the same
+    name in sub-folders.
     """
     if not SCENARIO_DIR.is_dir():
         return {}
@@ -76,7 +75,7 @@ def _display(path: Path) -> str:
     except ValueError:
         pass
     try:
-        return str(Path("scenarios") / path.resolve().relative_to(SCENARIO_DIR))
+        return str(Path("simulation/builtin/scenarios") / path.resolve().relative_to(SCENARIO_DIR))
     except ValueError:
         return str(path)
 

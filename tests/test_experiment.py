@@ -8,9 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulation import experiment
 from simulation.cli import main
 from simulation.errors import InputError
-from simulation.experiment import EXPERIMENT_KEYS, VARY_KEYS, Experiment, load_experiment, run_seed
+from simulation.experiment import (
+    EXPERIMENT_KEYS,
+    VARY_KEYS,
+    Experiment,
+    builtin_experiments,
+    load_experiment,
+    resolve_experiment,
+    run_seed,
+)
 from simulation.scenario import ScenarioError, check_table
 
 TINY = {"population": {"size": 40}, "network": {"mean_degree": 4}}
@@ -211,9 +220,23 @@ def test_more_replications_keep_the_seeds_of_the_first_ones():
 
 
 def test_the_builtin_experiments_are_valid():
-    root = Path(__file__).resolve().parents[1] / "experiments"
-    files = sorted(root.glob("*.toml"))
-    assert files, "no experiment files under experiments/"
-    for path in files:
-        exp = load_experiment(path)
+    files = builtin_experiments()
+    assert "networking_styles" in files
+    for name, path in files.items():
+        assert path.parent == Path(experiment.__file__).resolve().parent / "builtin" / "experiments"
+        exp = load_experiment(name)
         assert exp.runs(), path
+        assert load_experiment(path).runs() == exp.runs()
+
+
+def test_a_builtin_experiment_is_named_without_a_path_and_a_file_wins_by_path(tmp_path, monkeypatch):
+    assert resolve_experiment("networking_styles") == builtin_experiments()["networking_styles"]
+    mine = tmp_path / "networking_styles.toml"
+    mine.write_text('name = "mine"\nreplications = 1\nscenarios = ["open_mixer"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_experiment("./networking_styles.toml").name == "mine"
+    assert load_experiment("networking_styles").name == "networking_styles"
+    with pytest.raises(InputError, match=r"^networking_style: unknown experiment \(did you mean 'networking_styles'\?\)"):
+        load_experiment("networking_style")
+    with pytest.raises(InputError, match=r"^nowhere/x.toml: no such file; expected an experiment .toml file$"):
+        load_experiment("nowhere/x.toml")

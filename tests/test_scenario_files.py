@@ -93,14 +93,15 @@ def test_styles_keep_the_default_stages_they_do_not_replace():
     for name in STYLES:
         pipeline = load_scenario(name).data["pipeline"]
         missing = set(DEFAULT_PIPELINE) - set(pipeline) - replaced.get(name, set())
-        assert not missing, f"scenarios/{name}.toml: pipeline lacks default stage(s) {sorted(missing)}"
+        assert not missing, f"{name}.toml: pipeline lacks default stage(s) {sorted(missing)}"
         order = [m for m in pipeline if m in DEFAULT_PIPELINE]
         assert order == [m for m in DEFAULT_PIPELINE if m in order], f"{name}: default stages out of order"
 
 
-def test_scenario_dir_is_the_repository_folder():
-    assert SCENARIO_DIR == Path(scenario_files.__file__).resolve().parents[1] / "scenarios"
+def test_scenario_dir_is_inside_the_package():
+    assert SCENARIO_DIR == Path(scenario_files.__file__).resolve().parent / "builtin" / "scenarios"
     assert (SCENARIO_DIR / "open_mixer.toml").is_file()
+    assert set(builtin_scenarios()) >= {*STYLES, "nowak_may", "moran", "ohtsuki_death_birth"}
 
 
 # -- extends and overrides ------------------------------------------------------

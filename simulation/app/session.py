@@ -48,7 +48,7 @@ HISTORY = 2000
 def scenario_choices(extra_dirs: list[Path] | None = None) -> dict[str, str]:
     """Scenarios the picker offers: label -> name or path.
 
-    The built-ins (every file in the repository's ``scenarios/`` folder) come
+    The built-ins (every file under :data:`~simulation.builtin.SCENARIO_DIR`) come
     first, then ``.toml`` files in ``extra_dirs`` (by default ``./scenarios``
     of the folder the app was started from), labelled by their path.
     """

@@ -21,19 +21,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "finishes, then write the report.  An interrupted sweep continues with --resume."
         ),
     )
-    p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (.toml), e.g. experiments/networking_styles.toml")
-    p.add_argument("--executor", choices=("serial", "process", "dask"), default="process",
-                   help="where runs happen: this process, a pool of processes (default) or a Dask cluster")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="worker processes (default: all cores; for dask without --scheduler, local workers)")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
-    p.add_argument("--replications", type=int, default=None, metavar="N", help="replications per scenario and point")
+    p.add_argument(
+        "experiment",
+        metavar="EXPERIMENT",
+        help="a built-in experiment name (networking_styles) or an experiment file (.toml)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        default="process",
+        help="where runs happen: this process, a pool of processes (default) or a Dask cluster",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores; for dask without --scheduler, local workers)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)",
+    )
+    p.add_argument(
+        "--replications", type=int, default=None, metavar="N", help="replications per scenario and point"
+    )
     p.add_argument("--steps", type=int, default=None, metavar="N", help="weeks per run")
-    p.add_argument("--seed", type=int, default=None, metavar="N",
-                   help="master seed of the runs, replacing the file's (to check that conclusions hold across seeds)")
-    p.add_argument("--resume", action="store_true", help="complete an existing results folder: run only missing or failed runs")
-    p.add_argument("--out", metavar="DIR", default=None, help="results folder (default: results/<experiment name>)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="master seed of the runs, replacing the file's (to check that conclusions hold across seeds)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="complete an existing results folder: run only missing or failed runs",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", default=None, help="results folder (default: results/<experiment name>)"
+    )
     p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
@@ -51,7 +81,7 @@ def _stop_on_sigterm() -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..experiment import load_experiment
+    from ..experiment import load_experiment, resolve_experiment
     from ..sweep import run_sweep
 
     if args.workers is not None and args.workers < 1:
@@ -62,14 +92,15 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"--steps {args.steps}: expected at least 1")
     if args.scheduler and args.executor != "dask":
         raise InputError("--scheduler: only used with --executor dask")
-    experiment = load_experiment(args.experiment)
+    path = resolve_experiment(args.experiment)
+    experiment = load_experiment(path)
     if args.seed is not None:
         if not 0 <= args.seed < 2**63:
             raise InputError(f"--seed {args.seed}: expected an integer in [0, 2**63 - 1]")
         experiment = dataclasses.replace(experiment, seed=args.seed)
     _stop_on_sigterm()
     out = Path(args.out) if args.out else Path("results") / experiment.name
-    text = Path(args.experiment).read_text()
+    text = path.read_text()
     n = len(experiment.scenarios) * len(experiment.points) * (args.replications or experiment.replications)
     print(f"givetake: {experiment.name}: {n} runs -> {out}", file=sys.stderr)
     result = run_sweep(
@@ -92,7 +123,10 @@ def main(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if result.failed:
-        print(f"givetake: failed runs are recorded in {out / 'failures'}; --resume retries them", file=sys.stderr)
+        print(
+            f"givetake: failed runs are recorded in {out / 'failures'}; --resume retries them",
+            file=sys.stderr,
+        )
     if not args.no_report:
         from ..report import write_report
 
