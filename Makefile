@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/givetake sweep experiments/networking_styles.toml --out results/networking_styles-$$(date +%Y%m%d-%H%M%S)
+	$(BIN)/givetake sweep networking_styles --out results/networking_styles-$$(date +%Y%m%d-%H%M%S)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
@@ -29,7 +29,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py --quick
 
 validate: $(STAMP)
-	$(BIN)/givetake validate
+	$(BIN)/givetake validate --write-docs
 
 validate-quick: $(STAMP)
 	$(BIN)/givetake validate --quick
@@ -39,6 +39,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 app: $(STAMP)
 	$(BIN)/givetake app

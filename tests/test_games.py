@@ -391,7 +391,7 @@ def test_validate_command_prints_the_table_and_writes_the_report(tmp_path, capsy
     from simulation.cli import main
 
     code = main(
-        ["validate", "--quick", "--only", "nowak_may", "--executor", "serial", "--docs", str(tmp_path)]
+        ["validate", "--quick", "--only", "nowak_may", "--executor", "serial", "--out", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert "cooperator share, 1.8 < b < 2" in out and "published" in out

@@ -3,24 +3,28 @@
 Examples
 --------
 givetake validate --quick
-givetake validate --workers 8 --docs docs
+givetake validate --workers 8 --out results/validation
+givetake validate --write-docs
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["register", "validate_command"]
+__all__ = ["docs_dir", "register", "validate_command"]
 
 EPILOG = """\
 Runs Nowak & May 1992 (spatial prisoner's dilemma), the Moran process (exact
 fixation probability) and Ohtsuki et al. 2006 (b/c > k under death-birth) with
 the engine's classic games, prints a table (published value, reproduced value
-with its interval, pass/fail) and writes DOCS/validation.md with figures in
-DOCS/figures/.  Exit codes: 0 every check passed, 1 a check failed, 2 invalid input.
+with its interval, pass/fail) and writes validation.md with figures in figures/
+under OUT (default: results/validation-<time>).  --write-docs regenerates the
+repository's docs/validation.md and docs/figures/validation_*.png instead.
+Exit codes: 0 every check passed, 1 a check failed, 2 invalid input.
 
 example: givetake validate --quick
 """
@@ -29,7 +33,7 @@ example: givetake validate --quick
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "validate",
-        help="reproduce classic evolutionary game results and write docs/validation.md",
+        help="reproduce classic evolutionary game results and write a validation report",
         description="Reproduce landmark results of evolutionary game theory on graphs with the engine.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -45,7 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers", metavar="N", type=int, default=None, help="worker processes (default: all cores)"
     )
     p.add_argument(
-        "--docs", metavar="DIR", default="docs", help="where validation.md and figures go (default: docs)"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="where validation.md and figures/ go (default: results/validation-<time>)",
+    )
+    p.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="regenerate the repository's docs/validation.md and docs/figures/validation_*.png",
     )
     p.add_argument(
         "--only",
@@ -58,11 +70,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=validate_command)
 
 
+def docs_dir() -> Path:
+    """The repository's ``docs/`` folder, next to the ``simulation`` package (for ``--write-docs``)."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    if not (docs / "validation.md").is_file():
+        raise InputError(
+            f"--write-docs: {docs / 'validation.md'} not found; expected a source checkout of givetake "
+            "(use --out DIR to write the report elsewhere)"
+        )
+    return docs
+
+
 def validate_command(args: argparse.Namespace) -> int:
     from ..validation import format_table, validate, write_report
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers: expected a positive integer, got {args.workers}")
+    if args.write_docs and args.out is not None:
+        raise InputError("--write-docs: writes docs/; expected either --write-docs or --out DIR, not both")
+    if args.write_docs and args.no_report:
+        raise InputError("--write-docs: expected either --write-docs or --no-report, not both")
+    out = None
+    if args.write_docs:
+        out = docs_dir()
+    elif not args.no_report:
+        from .run import default_out_dir
+
+        out = Path(args.out) if args.out is not None else default_out_dir("validation")
     studies = args.only or ["nowak_may", "moran", "ohtsuki"]
     results = validate(
         quick=args.quick,
@@ -72,9 +106,13 @@ def validate_command(args: argparse.Namespace) -> int:
         progress=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     print(format_table(results))
-    if not args.no_report:
-        cmd = "givetake validate" + (" --quick" if args.quick else "")
-        path = write_report(results, args.docs, quick=args.quick, command=cmd)
+    if out is not None:
+        cmd = (
+            "givetake validate"
+            + (" --quick" if args.quick else "")
+            + (" --write-docs" if args.write_docs else "")
+        )
+        path = write_report(results, out, quick=args.quick, command=cmd)
         print(f"wrote {path}")
     failed = sum(not c.passed for r in results for c in r.checks)
     return 1 if failed else 0

@@ -1,7 +1,7 @@
 """Validation against landmark results of evolutionary game theory on graphs.
 
 :func:`validate` runs three studies with the engine's classic games
-(:mod:`simulation.games`), using the built-in scenarios under ``scenarios/classic/``,
+(:mod:`simulation.games`), using the built-in classic scenarios (``moran``, ``nowak_may``, ``ohtsuki_death_birth``),
 and compares each with its published value:
 
 * **Nowak & May 1992** (*Nature* 359:826): the weak prisoner's dilemma on a
@@ -21,8 +21,10 @@ Two modules: :mod:`~simulation.validation.studies` runs the studies and judges
 each :class:`Check` (published value, reproduced value with a confidence
 interval from :mod:`simulation.stats`, pass/fail);
 :mod:`~simulation.validation.report` writes them up: :func:`format_table` for
-the console, :func:`write_report` for ``validation.md`` with its figures.
-``givetake validate --quick`` runs a reduced version in well under a minute.
+the console, :func:`write_report` for ``validation.md`` with its figures
+(``givetake validate`` writes them under ``results/``, ``--write-docs``
+regenerates ``docs/validation.md``).  ``givetake validate --quick`` runs a
+reduced version in well under a minute.
 
 Examples
 --------

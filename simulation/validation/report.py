@@ -246,8 +246,9 @@ def write_report(
         "## Reproducing",
         "",
         "```",
-        "givetake validate            # full version, writes this page",
-        "givetake validate --quick    # reduced version, under a minute",
+        "givetake validate --write-docs   # full version, rewrites this page (make validate)",
+        "givetake validate                # full version, writes results/validation-<time>/",
+        "givetake validate --quick        # reduced version, under a minute",
         "```",
         "",
     ]
