@@ -23,8 +23,10 @@ from urllib.parse import parse_qs, quote
 import solara
 import solara.checks
 
-from ..app.drawing import legend_html, line_chart, network_svg, strategy_colour
+from ..app.drawing import legend_html, line_chart, network_svg
 from ..app.layout import NetworkLayout
+from ..strategies import colour as strategy_colour
+from ..strategies import label as strategy_label
 from .session import ClassSession, NotAuthorised, Refused
 
 __all__ = ["routes", "current_class", "ENV_FILE", "ENV_JOIN"]
@@ -307,10 +309,10 @@ def _legend(session: ClassSession) -> str:
     model = session.model
     items = [
         (
-            name.replace("_", " ") + (" (played by a student)" if name == "student" else ""),
-            strategy_colour(name, i),
+            strategy_label(name) + (" (played by a student)" if name == "student" else ""),
+            strategy_colour(name),
         )
-        for i, name in enumerate(model.strategy_names)
+        for name in model.strategy_names
         if model.metrics.get(f"n_{name}", 0) or (name == "student" and session.active_seats())
     ]
     note = "<div class='gc-note'>ringed and named: students' members · circle size: wealth · line width: tie strength</div>"
@@ -333,7 +335,7 @@ def _charts(session: ClassSession) -> list[str]:
     with session.lock:
         model = session.model
         names = [n for n in model.strategy_names if model.metrics.get(f"n_{n}", 0)]
-        colours = {n: strategy_colour(n, i) for i, n in enumerate(model.strategy_names)}
+        colours = {n: strategy_colour(n) for n in model.strategy_names}
         return [
             line_chart(
                 {n: _series(model, f"wealth_{n}") for n in names},

@@ -40,6 +40,8 @@ class Student(Strategy):
     (the teacher's choice)."""
 
     name = STUDENT
+    label = "student"
+    colour = "#F0E442"  # Okabe & Ito's yellow: no built-in strategy uses it
     classifier = {
         "gives_unconditionally": False,
         "uses_reputation": False,
