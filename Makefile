@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-quick lint app classroom validate validate-quick docs clean
+.PHONY: install demo test faults bench bench-quick lint app classroom validate validate-quick docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+faults: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests/test_faults.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

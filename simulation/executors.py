@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError
@@ -33,6 +35,8 @@ __all__ = [
     "SerialExecutor",
     "ProcessExecutor",
     "DaskExecutor",
+    "WorkerLost",
+    "DEFAULT_RETRIES",
     "make_executor",
     "default_workers",
 ]
@@ -104,14 +108,49 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="givetake-parent-watch", daemon=True).start()
 
 
+class WorkerLost(RuntimeError):
+    """The worker process running an item died (killed, e.g. for lack of memory, or crashed)."""
+
+
+#: how many times an item whose worker died is tried again before it is reported as lost
+DEFAULT_RETRIES = 2
+
+
+@dataclass
+class _Job:
+    item: Any
+    #: how often the pool broke while this item was in flight
+    losses: int = 0
+
+
 class ProcessExecutor(Executor):
-    """A pool of worker processes on this machine (``forkserver`` start, package preloaded)."""
+    """A pool of worker processes on this machine (``forkserver`` start, package preloaded).
+
+    A worker that dies (killed by the out-of-memory killer, a crash in a
+    library) breaks a :class:`~concurrent.futures.ProcessPoolExecutor`; the
+    pool is then replaced and the items that were in flight are tried again.
+    The pool cannot tell which of them killed it, so an item that was in
+    flight at two breaks runs alone in the pool: if it dies alone again and
+    has been lost more than ``retries`` times, it is reported as lost (a
+    :class:`WorkerLost` in place of its result) and the others go on.
+    ``on_retry(item, reason)``, if given, hears of every lost attempt that is
+    tried again.
+    """
 
     name = "process"
 
-    def __init__(self, workers: int | None = None, window: int | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        window: int | None = None,
+        retries: int = DEFAULT_RETRIES,
+        on_retry: Callable[[Any, str], None] | None = None,
+    ):
         super().__init__(workers or default_workers())
         self.window = window or 2 * self.workers
+        self.retries = max(0, int(retries))
+        self.on_retry = on_retry
+        self.restarts = 0
         self._pool = None
 
     def _start(self):
@@ -132,52 +171,116 @@ class ProcessExecutor(Executor):
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            if getattr(self._pool, "_broken", False):
+                self._abandon()
+            else:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def _abandon(self) -> str:
+        """Stop the pool's workers now, without waiting for them; returns how the dead ones ended."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return ""
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for proc in processes:
+            if proc.exitcode is None:
+                proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        codes = sorted({p.exitcode for p in processes if p.exitcode is not None and p.exitcode < 0})
+        if len(codes) > 1 and -15 in codes:  # the pool terminates the others once one has died
+            codes.remove(-15)
+        deadline = time.monotonic() + 5.0
+        for proc in processes:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.exitcode is None:
+                proc.kill()
+        return ", ".join(_signal_name(-c) for c in codes)
 
     def __exit__(self, exc_type, *exc: object) -> None:
-        if exc_type is not None and self._pool is not None:
-            # interrupted (Ctrl-C) or failed: stop the runs in flight now rather than waiting
-            # for them; they are not in the store and a --resume redoes them
-            for proc in list(getattr(self._pool, "_processes", {}).values()):
-                proc.terminate()
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        if exc_type is not None:
+            # interrupted (Ctrl-C, SIGTERM) or failed: stop the runs in flight now rather than
+            # waiting for them; they are not in the store and a --resume redoes them
+            self._abandon()
         self.close()
 
     def imap(self, fn, items):
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        pool = self._pool or self._start()
-        pending: dict[Any, Any] = {}
-        it = iter(items)
+        if self._pool is None:
+            self._start()
+        source = iter(items)
         exhausted = False
+        again: deque[_Job] = deque()  # lost in a broken pool, to be tried again
+        pending: dict[Any, _Job] = {}
         while True:
-            while not exhausted and len(pending) < self.window:
-                try:
-                    item = next(it)
-                except StopIteration:
-                    exhausted = True
+            broken = False
+            # keep the window full; a suspect (in flight at two breaks) runs alone
+            while len(pending) < self.window and not any(j.losses >= 2 for j in pending.values()):
+                if again:
+                    if again[0].losses >= 2 and pending:
+                        break
+                    job = again.popleft()
+                elif not exhausted:
+                    item = next(source, _END)
+                    if item is _END:
+                        exhausted = True
+                        break
+                    job = _Job(item)
+                else:
                     break
-                pending[pool.submit(fn, item)] = item
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                item = pending.pop(fut, None)
-                if item is None:  # resubmitted after a pool restart
-                    continue
                 try:
-                    yield item, fut.result()
-                except BrokenProcessPool as err:
-                    # a worker died (e.g. killed for memory): report the run, start a fresh pool
-                    yield item, err
-                    self.close()
-                    pool = self._start()
-                    for other_fut, other in list(pending.items()):
-                        pending.pop(other_fut)
-                        pending[pool.submit(fn, other)] = other
+                    pending[self._pool.submit(fn, job.item)] = job
+                except (BrokenProcessPool, RuntimeError):  # the pool broke since the last wait
+                    again.appendleft(job)
+                    broken = True
+                    break
+            if not pending and not broken:
+                if exhausted and not again:
+                    return
+                continue
+            if not broken:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        broken = True
+                        continue
+                    job = pending.pop(fut)
+                    yield job.item, fut.result()
+            if broken:
+                lost = []
+                for fut, job in pending.items():
+                    if fut.done() and fut.exception() is None:
+                        yield job.item, fut.result()  # finished just before the break
+                    else:
+                        lost.append(job)
+                pending.clear()
+                how = self._abandon() or "an unknown cause"
+                self.restarts += 1
+                self._start()
+                for job in lost:
+                    job.losses += 1
+                    reason = (
+                        f"the worker process died ({how}) while running this or {len(lost) - 1} other items"
+                    )
+                    if len(lost) == 1:
+                        reason = f"the worker process died ({how}) while running this alone"
+                    if len(lost) == 1 and job.losses > self.retries:
+                        yield job.item, WorkerLost(f"{reason}, {job.losses} times lost; not tried again")
+                        continue
+                    if self.on_retry is not None:
+                        self.on_retry(job.item, reason)
+                    again.append(job)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return f"killed by {signal.Signals(signum).name}"
+    except ValueError:
+        return f"killed by signal {signum}"
 
 
 class DaskExecutor(Executor):
@@ -189,9 +292,16 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, workers: int | None = None, scheduler: str | None = None, window: int | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        window: int | None = None,
+        retries: int = DEFAULT_RETRIES,
+    ):
         super().__init__(workers or default_workers())
         self.scheduler = scheduler
+        self.retries = retries
         self.window = window
         self.client = None
         self.cluster = None
@@ -217,7 +327,12 @@ class DaskExecutor(Executor):
             # the dashboard is off, but the scheduler's health endpoint still looks for port
             # 8787 and warns when another cluster has it; and stopping workers is not news
             logging.getLogger("distributed").setLevel(logging.ERROR)
-            with warnings.catch_warnings():
+            import dask
+
+            with (
+                warnings.catch_warnings(),
+                dask.config.set({"distributed.scheduler.allowed-failures": self.retries}),
+            ):
                 warnings.filterwarnings("ignore", message="Port .* is already in use")
                 self.cluster = LocalCluster(
                     n_workers=self.workers,
@@ -276,15 +391,25 @@ _END = object()
 
 
 def make_executor(
-    kind: str = "process", workers: int | None = None, scheduler: str | None = None
+    kind: str = "process",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retries: int = DEFAULT_RETRIES,
 ) -> Executor:
-    """An executor by name: ``serial``, ``process`` or ``dask``."""
+    """An executor by name: ``serial``, ``process`` or ``dask``.
+
+    ``retries``: how many times an item whose worker died is tried again
+    (the process pool's rule; a local Dask cluster is given the same as its
+    ``allowed-failures``, a remote scheduler keeps its own setting).
+    """
+    if retries < 0:
+        raise InputError(f"--retries {retries}: expected a non-negative integer")
     if kind == "serial":
         return SerialExecutor(1)
     if kind == "process":
         if scheduler:
             raise InputError("--scheduler: only used with --executor dask")
-        return ProcessExecutor(workers)
+        return ProcessExecutor(workers, retries=retries)
     if kind == "dask":
-        return DaskExecutor(workers, scheduler)
+        return DaskExecutor(workers, scheduler, retries=retries)
     raise InputError(f"--executor {kind!r}: expected one of {', '.join(EXECUTORS)}")

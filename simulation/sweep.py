@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .executors import make_executor
+from .executors import DEFAULT_RETRIES, ProcessExecutor, make_executor
 from .experiment import Experiment, RunSpec
 from .store import Store, git_commit, now
 
@@ -184,6 +184,7 @@ def run_sweep(
     resume: bool = False,
     progress: bool = True,
     experiment_text: str | None = None,
+    retries: int = DEFAULT_RETRIES,
 ) -> SweepResult:
     """Run every missing run of ``experiment`` and write each to the store at ``out``.
 
@@ -192,6 +193,7 @@ def run_sweep(
     experiment : the checked experiment (:func:`~simulation.experiment.load_experiment`)
     out : results folder; created if missing
     executor, workers, scheduler : where runs happen (see :func:`make_executor`)
+    retries : how many times a run whose worker died (killed, out of memory) is tried again
     replications, steps : replace the experiment's values
     resume : complete an existing store (runs only what is missing or failed)
     progress : show a progress bar (runs done, failures, ETA) on stderr
@@ -213,7 +215,9 @@ def run_sweep(
         store.tidy()
         done_before = store.done_ids()
         todo = [s for s in specs if s.run_id not in done_before]
-        ex = make_executor(executor, workers, scheduler)
+        ex = make_executor(executor, workers, scheduler, retries=retries)
+        if isinstance(ex, ProcessExecutor):
+            ex.on_retry = lambda spec, reason: _record_lost_attempt(store, spec, reason)
         session = {"started": now(), "finished": None, "executor": executor, "runs_to_do": len(todo)}
         commit = git_commit()
         notes = []
@@ -306,6 +310,24 @@ def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> N
             "seconds": round(outcome.finished - outcome.started, 4),
             "cpu_seconds": round(outcome.cpu_seconds, 4),
             "worker": outcome.worker,
+        }
+    )
+
+
+def _record_lost_attempt(store: Store, spec: RunSpec, reason: str) -> None:
+    """A run whose worker died and that is tried again: a line in the log."""
+    t = time.time()
+    store.log(
+        {
+            "run_id": spec.run_id,
+            "ok": False,
+            "retried": True,
+            "error": f"WorkerLost: {reason}",
+            "started": t,
+            "finished": t,
+            "seconds": 0.0,
+            "cpu_seconds": 0.0,
+            "worker": "",
         }
     )
 

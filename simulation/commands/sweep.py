@@ -46,6 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)",
     )
     p.add_argument(
+        "--retries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="times a run whose worker process died (killed, out of memory) is tried again "
+        "before it is recorded as failed (default: 2)",
+    )
+    p.add_argument(
         "--replications", type=int, default=None, metavar="N", help="replications per scenario and point"
     )
     p.add_argument("--steps", type=int, default=None, metavar="N", help="weeks per run")
@@ -86,6 +94,8 @@ def main(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: expected at least 1")
+    if args.retries is not None and args.retries < 0:
+        raise InputError(f"--retries {args.retries}: expected a non-negative integer")
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications {args.replications}: expected at least 1")
     if args.steps is not None and args.steps < 1:
@@ -114,6 +124,7 @@ def main(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
         experiment_text=text,
+        **({} if args.retries is None else {"retries": args.retries}),
     )
     for note in result.notes:
         print(f"givetake: note: {note}", file=sys.stderr)

@@ -1,0 +1,298 @@
+"""Faults: workers that die, interrupted sweeps, collisions, corrupt stores, bad input.
+
+Real processes, real signals and real files throughout; the slower cases are
+marked ``slow`` (``make faults`` runs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from test_sweep import assert_same_results, cli, tiny_experiment
+
+from simulation.experiment import load_experiment
+from simulation.mechanisms import DEFAULT_PIPELINE
+from simulation.store import Store
+from simulation.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: a script that registers a mechanism which kills the worker process running it, then runs the CLI
+KILLER = '''
+import multiprocessing
+import os
+import signal
+import sys
+
+from simulation.mechanisms import Mechanism, mechanism
+from simulation.params import Param
+
+
+@mechanism
+class Killer(Mechanism):
+    """At week 3, in a worker process: ``once`` kills it in the first run to get there
+    (a marker file says who was first), ``always`` kills it every time."""
+
+    name = "killer"
+    PARAMS = {
+        "mode": Param("never", "when to kill the worker", choices=("never", "once", "always")),
+        "marker": Param("", "file that marks the one kill of mode once"),
+    }
+
+    def step(self, model):
+        if model.steps != 3 or multiprocessing.parent_process() is None:
+            return
+        if self.mode == "once":
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                return
+        if self.mode != "never":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    from simulation.cli import main
+
+    sys.exit(main(sys.argv[1:]))
+'''
+
+
+def killer_experiment(tmp_path: Path, modes: list[str], reps: int = 3) -> tuple[Path, Path]:
+    script = tmp_path / "killer_sweep.py"
+    script.write_text(KILLER)
+    pipeline = ", ".join(f'"{m}"' for m in [*DEFAULT_PIPELINE, "killer"])
+    marker = tmp_path / "killed-once"
+    exp = tmp_path / "killer.toml"
+    exp.write_text(
+        textwrap.dedent(f"""
+        scenarios = [{{ scenario = {{ population = {{ size = 60 }}, network = {{ mean_degree = 6 }}, pipeline = [{pipeline}], mechanisms = {{ killer = {{ marker = "{marker}" }} }} }}, label = "k" }}]
+        replications = {reps}
+        steps = 8
+        [vary.values]
+        "mechanisms.killer.mode" = {json.dumps(modes)}
+        """)
+    )
+    return script, exp
+
+
+def log_lines(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+
+
+# -- workers that die ------------------------------------------------------------
+
+
+def test_a_worker_killed_mid_run_is_retried_and_the_store_equals_a_serial_sweep(tmp_path):
+    script, exp = killer_experiment(tmp_path, ["once"], reps=6)
+    out = tmp_path / "out"
+    done = cli(
+        "sweep", str(exp), "--out", str(out), "--workers", "2", "--no-report", "--quiet", script=script
+    )
+    assert (tmp_path / "killed-once").exists(), "a worker must have been killed"
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "6 runs done, 0 failed" in done.stderr
+    retried = [r for r in log_lines(out) if r.get("retried")]
+    assert retried and all("killed by SIGKILL" in r["error"] for r in retried)
+    # the serial executor runs in the sweep's own process, where the mechanism never kills
+    serial = cli(
+        "sweep",
+        str(exp),
+        "--out",
+        str(tmp_path / "serial"),
+        "--executor",
+        "serial",
+        "--no-report",
+        "--quiet",
+        script=script,
+    )
+    assert serial.returncode == 0, serial.stderr
+    assert_same_results(tmp_path / "serial", out)
+
+
+def test_a_run_that_kills_its_worker_every_time_is_recorded_as_failed_and_the_rest_complete(tmp_path):
+    script, exp = killer_experiment(tmp_path, ["never", "always"], reps=2)
+    out = tmp_path / "out"
+    done = cli(
+        "sweep",
+        str(exp),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--retries",
+        "1",
+        "--no-report",
+        "--quiet",
+        script=script,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "2 runs done, 2 failed" in done.stderr
+    store = Store(out)
+    assert store.done_ids() == {"k-p0000-r0000", "k-p0000-r0001"}
+    assert store.failed_ids() == {"k-p0001-r0000", "k-p0001-r0001"}
+    record = json.loads((out / "failures" / "k-p0001-r0000.json").read_text())
+    assert record["error"].startswith(
+        "WorkerLost: the worker process died (killed by SIGKILL) while running this alone"
+    )
+    # each was tried at most 1 + retries times alone after being in flight at other breaks
+    attempts = [r for r in log_lines(out) if r["run_id"] == "k-p0001-r0000"]
+    assert 2 <= len(attempts) <= 4 and attempts[-1]["ok"] is False and not attempts[-1].get("retried")
+
+
+def sweep_process(exp: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "sweep",
+            str(exp),
+            "--out",
+            str(out),
+            "--no-report",
+            "--quiet",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 240) -> None:
+    summaries = out / "data" / "summary"
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= n:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the sweep did not store {n} runs in time")
+
+
+def pool_workers(proc: subprocess.Popen) -> list[psutil.Process]:
+    """The sweep's process-pool workers (children of its fork server)."""
+    return [p for p in psutil.Process(proc.pid).children(recursive=True) if p.ppid() != proc.pid]
+
+
+@pytest.mark.slow
+def test_workers_killed_at_random_moments_never_break_a_sweep(tmp_path):
+    path = tiny_experiment(tmp_path, reps=5, steps=12)
+    run_sweep(load_experiment(path), tmp_path / "whole", executor="serial", progress=False)
+    rng = random.Random(15)
+    for trial in range(3):
+        out = tmp_path / f"t{trial}"
+        proc = sweep_process(path, out, "--workers", "2")
+        wait_for_runs(out, 1, proc)
+        time.sleep(rng.uniform(0.0, 2.0))
+        workers = pool_workers(proc)
+        assert workers
+        rng.choice(workers).kill()
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        assert_same_results(tmp_path / "whole", out)
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_sweep_within_seconds_leaving_a_resumable_store(tmp_path):
+    path = tiny_experiment(tmp_path, reps=10, steps=12)
+    out = tmp_path / "out"
+    proc = sweep_process(path, out, "--workers", "2")
+    wait_for_runs(out, 2, proc)
+    workers = pool_workers(proc)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    ended = time.monotonic() - t
+    assert ended < 10, f"took {ended:.1f} s to stop"
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "givetake: interrupted"
+    time.sleep(1.5)  # workers of a stopped pool end at once; none may outlive the sweep
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["finished"] is not None
+    done_at_stop = len(Store(out).done_ids())
+    assert done_at_stop < 40
+    resumed = cli(
+        "sweep", str(path), "--out", str(out), "--workers", "2", "--resume", "--no-report", "--quiet"
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done_at_stop} already stored" in resumed.stderr
+    run_sweep(load_experiment(path), tmp_path / "whole", executor="serial", progress=False)
+    assert_same_results(tmp_path / "whole", out)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_dask_worker_lost_mid_sweep_changes_no_result(tmp_path):
+    """A scheduler and two workers started as on several machines; one worker is killed."""
+    dask = str(Path(sys.executable).parent / "dask")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    started = []
+
+    def start(*args: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [dask, *args],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        started.append(proc)
+        return proc
+
+    try:
+        start("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+        workers = [
+            start(
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--memory-limit",
+                "0",
+                "--name",
+                f"w{i}",
+            )
+            for i in range(2)
+        ]
+        path = tiny_experiment(tmp_path, reps=6, steps=12)
+        out = tmp_path / "dask"
+        proc = sweep_process(path, out, "--executor", "dask", "--scheduler", address)
+        started.append(proc)
+        wait_for_runs(out, 3, proc)
+        os.killpg(workers[0].pid, signal.SIGKILL)  # the worker and its nanny: a machine lost
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        run_sweep(load_experiment(path), tmp_path / "serial", executor="serial", progress=False)
+        assert_same_results(tmp_path / "serial", out)
+        ran_on = {r["worker"] for r in log_lines(out)}
+        assert len(ran_on) == 2, "runs must have been spread over both workers before one was lost"
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
