@@ -389,3 +389,20 @@ def test_an_unwritable_output_folder_exits_2(tmp_path, capsys):
     code, _, stderr = run_cli(["run", "open_mixer", "--steps", "1", *SMALL, "--out", blocker], capsys)
     assert code == 2 and "exists and is not a folder" in stderr
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--write-docs", "--out", "x"],
+            "--write-docs: writes docs/; expected either --write-docs or --out DIR",
+        ),
+        (["--write-docs", "--no-report"], "--write-docs: expected either --write-docs or --no-report"),
+    ],
+)
+def test_validate_rejects_write_docs_with_another_destination_before_running(args, message, tmp_path, capsys):
+    code, stdout, stderr = run_cli(["validate", "--quick", *args], capsys)
+    assert code == 2
+    assert stderr.startswith(f"givetake: error: {message}") and stderr.count("\n") == 1
+    assert stdout == ""

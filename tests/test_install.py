@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from checkout import clean_env, copy_checkout, run, site_packages
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+pytestmark = pytest.mark.slow
 
 
 def test_the_wheel_installs_into_a_fresh_environment_and_runs_outside_the_source_tree(tmp_path):
@@ -77,3 +78,11 @@ def test_the_wheel_installs_into_a_fresh_environment_and_runs_outside_the_source
         env=env,
     )
     assert experiment.stdout.strip() == "networking_styles"
+
+    # there is no docs/ folder to regenerate next to an installed package
+    refused = subprocess.run(
+        [givetake, "validate", "--quick", "--write-docs"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    assert "expected a source checkout of givetake" in refused.stderr
+    assert not any(work.glob("*/validation.md")) and not (purelib / "docs").exists()

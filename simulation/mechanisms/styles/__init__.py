@@ -1,8 +1,8 @@
 """Networking styles: the structures people network in (seed 003).
 
 Each module here holds one way a business community is organised, and a
-built-in scenario under ``scenarios/`` switches it on by naming it in its
-``pipeline``:
+built-in scenario (in ``simulation/builtin/scenarios/``) switches it on by
+naming it in its ``pipeline``:
 
 :class:`Chapters`   structured referral groups: chapters of about ``size``
                     members meet weekly, share what they see, and remove
