@@ -4,7 +4,8 @@ The business model's week (in the order of :data:`DEFAULT_PIPELINE`):
 ``needs``, ``asking``, ``giving``, ``exchange``, ``reputation``, ``maintenance``, ``meeting``,
 ``introductions``, ``churn``, ``learning``, ``ecosystems``.  Networking styles are in
 ``styles/`` (``chapters``, ``events``, ``platforms``, ``arrivals``, ``habits``), the classic
-games' ``play`` and ``update`` in ``classic/``.  :mod:`.contacts` holds helpers shared by the
+games' ``play`` and ``update`` in ``classic/``.  ``tie_census`` records tie births and deaths
+(it changes nothing; the bridge-decay pattern uses it).  :mod:`.contacts` holds helpers shared by the
 mechanisms that make ties.
 """
 
@@ -23,6 +24,7 @@ from . import (  # noqa: F401
     needs,
     reputation,
     styles,
+    tie_census,
 )
 from .base import MECHANISMS, Mechanism, get_mechanism, mechanism
 
