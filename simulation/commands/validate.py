@@ -5,6 +5,7 @@ Examples
 givetake validate --quick
 givetake validate --workers 8 --out results/validation
 givetake validate --write-docs
+givetake validate --patterns --quick
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..patterns.command import add_arguments as add_pattern_arguments
+from ..patterns.command import patterns_command
 
 __all__ = ["docs_dir", "register", "validate_command"]
 
@@ -24,9 +27,18 @@ the engine's classic games, prints a table (published value, reproduced value
 with its interval, pass/fail) and writes validation.md with figures in figures/
 under OUT (default: results/validation-<time>).  --write-docs regenerates the
 repository's docs/validation.md and docs/figures/validation_*.png instead.
+
+With --patterns it checks the business model against published patterns
+instead: giving and wealth (Grant 2013), decay of contribution without
+exclusion, contribution under expulsion, bridge decay, referral volume and
+tipping points (or the patterns of your own FILE, format in docs/patterns.md),
+each over seeded runs of the business scenarios, and writes patterns.md under
+OUT (default: results/patterns-<time>; --write-docs: docs/patterns.md).
+
 Exit codes: 0 every check passed, 1 a check failed, 2 invalid input.
 
-example: givetake validate --quick
+examples: givetake validate --quick
+          givetake validate --patterns --quick --pattern decay_start
 """
 
 
@@ -67,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run only this study (repeatable)",
     )
     p.add_argument("--no-report", action="store_true", help="print the table only; write no files")
+    add_pattern_arguments(p)
     p.set_defaults(func=validate_command)
 
 
@@ -90,13 +103,23 @@ def validate_command(args: argparse.Namespace) -> int:
         raise InputError("--write-docs: writes docs/; expected either --write-docs or --out DIR, not both")
     if args.write_docs and args.no_report:
         raise InputError("--write-docs: expected either --write-docs or --no-report, not both")
+    if args.pattern and args.patterns is None:
+        raise InputError("--pattern: only used with --patterns")
+    if args.scheduler and args.patterns is None:
+        raise InputError("--scheduler: only used with --patterns (and --executor dask)")
     out = None
     if args.write_docs:
         out = docs_dir()
     elif not args.no_report:
         from .run import default_out_dir
 
-        out = Path(args.out) if args.out is not None else default_out_dir("validation")
+        out = (
+            Path(args.out)
+            if args.out is not None
+            else default_out_dir("patterns" if args.patterns is not None else "validation")
+        )
+    if args.patterns is not None:
+        return patterns_command(args, out)
     studies = args.only or ["nowak_may", "moran", "ohtsuki"]
     results = validate(
         quick=args.quick,

@@ -1,0 +1,72 @@
+"""``givetake validate --patterns``: run a pattern file and write ``patterns.md``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["add_arguments", "patterns_command"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The pattern options of ``givetake validate``."""
+    g = p.add_argument_group("patterns (pattern-oriented validation of the business model)")
+    g.add_argument(
+        "--patterns",
+        metavar="FILE",
+        nargs="?",
+        const="",
+        default=None,
+        help="run the published patterns (or the pattern FILE) instead of the classic studies",
+    )
+    g.add_argument(
+        "--pattern",
+        metavar="NAME",
+        action="append",
+        default=None,
+        help="with --patterns: run only this pattern (repeatable)",
+    )
+    g.add_argument(
+        "--scheduler", metavar="ADDRESS", default=None, help="with --executor dask: the scheduler to use"
+    )
+
+
+def _progress(total: int):
+    start = time.time()
+    state = {"next": 0.0}
+
+    def show(done: int, _total: int) -> None:
+        now = time.time()
+        if done == total or now >= state["next"]:
+            state["next"] = now + 15.0
+            print(f"patterns: {done}/{total} runs ({now - start:.0f} s)", file=sys.stderr, flush=True)
+
+    return show
+
+
+def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
+    """Run the pattern suite and write ``out/patterns.md`` (none when ``out`` is None);
+    exit 0 when every pattern passes, 1 when one fails."""
+    from .report import format_table, write_markdown
+    from .suite import load_patterns, plan_runs, run_patterns
+
+    path = Path(args.patterns) if args.patterns else None
+    suite = load_patterns(path, quick=args.quick, only=args.pattern)
+    jobs, _ = plan_runs(suite)
+    print(f"patterns: {len(suite.patterns)} patterns, {len(jobs)} runs", file=sys.stderr, flush=True)
+    checks, info = run_patterns(
+        suite,
+        executor=args.executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=_progress(len(jobs)),
+    )
+    print(format_table(checks))
+    if out is not None:
+        cmd = "givetake validate --patterns" + (f" {args.patterns}" if args.patterns else "")
+        cmd += (" --quick" if args.quick else "") + (" --write-docs" if args.write_docs else "")
+        path = write_markdown(checks, suite, info, Path(out) / "patterns.md", cmd)
+        print(f"wrote {path}")
+    return 0 if all(c.passed for c in checks) else 1

@@ -1,0 +1,202 @@
+"""Pattern-oriented validation: pattern files, measures, estimates, the suite runner and the CLI."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.patterns import load_patterns, run_patterns, tipping_point
+from simulation.patterns.suite import BUILTIN_PATTERNS, plan_runs
+from simulation.run import run_scenario
+from simulation.scenario_files import load_scenario
+
+# needs per member-week are Bernoulli(p_need): per member-year the expected number is 52 x p_need
+TOY = """
+name = "toy"
+seed = 7
+seeds = 8
+steps = 20
+
+[[pattern]]
+name = "needs_known"
+reference = "the Needs mechanism: a need with probability p_need a week"
+scenarios = ["open_mixer"]
+set = {{ "population.size" = 30, "pipeline" = ["needs"], "mechanisms.needs.p_need" = 0.5 }}
+measure = "rate_per_member_year"
+params = {{ column = "needs" }}
+target = 26.0
+accept = [{lo}, {hi}]
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "toy.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_pattern_whose_answer_is_known_passes_with_an_interval_around_it(tmp_path):
+    suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
+    checks, info = run_patterns(suite, executor="serial")
+    (c,) = checks
+    e = c.estimate
+    assert c.passed and c.runs == 8 and info["runs"] == 8
+    assert e.low < e.value < e.high
+    assert e.low <= 26.0 <= e.high  # the true rate lies in the 95% interval
+    assert e.high - e.low < 4.0  # 8 runs of 600 member-weeks pin it down
+
+
+def test_a_pattern_whose_target_is_off_fails(tmp_path):
+    suite = load_patterns(_write(tmp_path, TOY.format(lo=40.0, hi=50.0)))
+    (c,) = run_patterns(suite, executor="serial")[0]
+    assert not c.passed
+    assert 24.0 < c.estimate.value < 28.0  # the same number, judged against another range
+
+
+def test_same_seed_same_numbers_and_patterns_share_runs(tmp_path):
+    text = TOY.format(lo=24.0, hi=28.0)
+    text += text[text.index("[[pattern]]") :].replace('"needs_known"', '"needs_again"')
+    suite = load_patterns(_write(tmp_path, text))
+    jobs, _ = plan_runs(suite)
+    assert len(jobs) == 8  # both patterns measure the same 8 runs
+    a, _ = run_patterns(suite, executor="serial")
+    b, _ = run_patterns(load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0))), executor="serial")
+    assert a[0].estimate.value == a[1].estimate.value == b[0].estimate.value
+
+
+def test_patterns_run_the_same_on_a_process_pool(tmp_path):
+    suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
+    serial = run_patterns(suite, executor="serial")[0][0].estimate
+    pooled = run_patterns(suite, executor="process", workers=2)[0][0].estimate
+    assert (serial.value, serial.low, serial.high) == (pooled.value, pooled.low, pooled.high)
+
+
+def test_tipping_point_recovers_a_known_crossing_with_its_interval():
+    gen = np.random.default_rng(3)
+    levels = np.repeat(np.linspace(0.0, 1.0, 11), 40)
+    p = 1.0 / (1.0 + np.exp(-(levels - 0.4) * 12.0))  # more likely than not above 0.4
+    y = (gen.random(len(levels)) < p).astype(float)
+    est = tipping_point(levels, y, draws=300, seed=1)
+    assert est.low < 0.4 < est.high
+    assert abs(est.value - 0.4) < 0.05
+    assert est.high - est.low < 0.15
+
+
+def test_tipping_point_says_when_there_is_none_or_when_data_separate():
+    assert math.isnan(tipping_point([0.0, 0.5, 1.0], [0, 0, 0]).value)
+    assert "never" in tipping_point([0.0, 0.5, 1.0], [0, 0, 0]).note
+    sep = tipping_point([0, 0, 0.5, 0.5, 0.9, 0.9], [0, 0, 0, 0, 1, 1])
+    assert (sep.low, sep.high) == (0.5, 0.9) and 0.5 < sep.value < 0.9
+
+
+def test_the_published_suite_loads_full_and_quick():
+    full = load_patterns()
+    quick = load_patterns(quick=True)
+    names = {p.name for p in full.patterns}
+    assert {"grant_otherish_top", "decay_start", "decay_end", "ostracism_high", "bridge_decay"} <= names
+    assert {"referral_volume", "tipping_point"} <= names
+    assert all(p.reference for p in full.patterns)
+    assert sum(p.seeds for p in quick.patterns) < sum(p.seeds for p in full.patterns)
+    assert BUILTIN_PATTERNS.is_file()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (("measure = ", "mesure = "), "pattern[0].mesure: unknown key"),
+        (('measure = "rate_per_member_year"', 'measure = "nope"'), "unknown measure 'nope'"),
+        (("accept = [24.0, 28.0]", "accept = [28.0, 24.0]"), "accept: low 28 is above high 24"),
+        (('scenarios = ["open_mixer"]', 'scenarios = ["open_mixr"]'), "did you mean 'open_mixer'"),
+        (('column = "needs"', 'colum = "needs"'), "params:"),
+    ],
+)
+def test_bad_pattern_files_fail_with_one_line_naming_the_file_and_key(tmp_path, capsys, change, expected):
+    path = _write(tmp_path, TOY.format(lo=24.0, hi=28.0).replace(*change))
+    with pytest.raises(InputError, match=re.escape(expected)):
+        load_patterns(path)
+    code = main(["validate", "--patterns", str(path), "--executor", "serial"])
+    err = capsys.readouterr().err
+    assert code == 2 and str(path) in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_cli_writes_under_results_or_out_and_never_into_docs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    good = _write(tmp_path, TOY.format(lo=24.0, hi=28.0))
+    assert main(["validate", "--patterns", str(good), "--executor", "serial"]) == 0
+    (page,) = (tmp_path / "results").glob("patterns-*/patterns.md")
+    assert "needs_known" in page.read_text() and "| pass |" in page.read_text()
+    bad = _write(tmp_path, TOY.format(lo=40.0, hi=50.0), "bad.toml")
+    assert main(["validate", "--patterns", str(bad), "--executor", "serial", "--out", "mine"]) == 1
+    assert "**FAIL**" in (tmp_path / "mine" / "patterns.md").read_text()
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "needs_known" in out
+    assert not (tmp_path / "docs").exists()
+
+
+def test_tie_census_records_births_deaths_and_bridges_as_they_happened():
+    scen = load_scenario("open_mixer", {"population.size": 80})
+    scen = scen.with_overrides({"pipeline": [*scen.data["pipeline"], "tie_census"]})
+    seen: dict[tuple[int, int, int], int] = {}  # (u, v, born) -> common contacts at the end of that week
+
+    def watch(model):
+        g = model.to_networkx()
+        ties = model.ties
+        for e in ties.live():
+            if ties.born[e] == model.steps:
+                u, v = int(ties.u[e]), int(ties.v[e])
+                seen[(u, v, model.steps)] = len(list(nx.common_neighbors(g, u, v)))
+
+    result = run_scenario(scen, steps=30, seed=5, on_step=watch)
+    life = result.tables["tie_life"]
+    assert len(life) == len(seen) > 100
+    recorded = {(int(r.u), int(r.v), int(r.born)): int(r.common) for r in life.itertuples()}
+    assert recorded == seen
+    assert (
+        (life["bridge"] == (life["common"] == 0)).all() and life["bridge"].any() and (~life["bridge"]).any()
+    )
+    ties = result.model.ties
+    live = {(int(ties.u[e]), int(ties.v[e]), int(ties.born[e])) for e in ties.live() if ties.born[e] > 0}
+    assert live == {k for k, r in zip(recorded, life.itertuples()) if r.died == -1}
+    dead = life[life["died"] >= 0]
+    assert len(dead) and (dead["died"] > dead["born"]).all()
+
+
+def test_validate_without_patterns_rejects_pattern_selection(capsys):
+    assert main(["validate", "--pattern", "decay_start", "--no-report"]) == 2
+    assert "--pattern: only used with --patterns" in capsys.readouterr().err
+
+
+def test_quick_pattern_run_from_the_command_line(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "validate",
+            "--patterns",
+            "--quick",
+            "--pattern",
+            "decay_start",
+            "--executor",
+            "serial",
+            "--no-report",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "decay_start" in proc.stdout and "open_mixer" in proc.stdout
+    assert not any(tmp_path.iterdir())
