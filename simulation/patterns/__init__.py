@@ -6,7 +6,7 @@ declared in a TOML pattern file (:mod:`simulation.patterns.suite`): its
 source, the scenario and settings it runs, how many seeded runs, a measure
 over each run's recorded tables (:mod:`simulation.patterns.measures`), how
 the runs are combined (:mod:`simulation.patterns.estimates`) and the accepted
-range.  The built-in suite is ``published.toml`` in this package;
+range.  The built-in suite is ``simulation/builtin/patterns/published.toml``;
 ``givetake validate --patterns`` runs it, ``givetake calibrate`` fits
 parameters to it (:mod:`simulation.calibration`).
 """

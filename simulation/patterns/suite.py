@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from ..builtin import PATTERN_DIR
 from ..errors import InputError
 from ..experiment import RunSpec
 from ..scenario import Scenario, ScenarioError
@@ -67,7 +68,7 @@ __all__ = [
 ]
 
 #: the built-in pattern suite (published patterns the business model is checked against)
-BUILTIN_PATTERNS = Path(__file__).resolve().parent / "published.toml"
+BUILTIN_PATTERNS = PATTERN_DIR / "published.toml"
 
 SUITE_KEYS = {"name", "description", "seed", "seeds", "steps", "quick", "pattern", "calibrate"}
 PATTERN_KEYS = {
