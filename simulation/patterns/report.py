@@ -6,9 +6,55 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .measures import MEASURES
 from .suite import PatternCheck, PatternSuite
 
 __all__ = ["format_table", "write_markdown"]
+
+
+FORMAT = """\
+## Writing your own patterns
+
+A pattern file is TOML.  Top level: `name`, `description`, `seed` (master seed), `seeds` (runs
+per scenario, default 10), `steps` (weeks per run; 0 or absent: each scenario's own), and an
+optional `[quick]` table (`seeds`, `steps`, `set`, `levels`, `params`) that `--quick` applies
+to every pattern.  Each `[[pattern]]` table:
+
+| key | meaning |
+|---|---|
+| `name` | a short name (letters, digits, `_`, `-`) |
+| `title`, `claim` | what the pattern says, in words |
+| `reference` | the published source (required) |
+| `scenarios` | built-in scenario names or paths (relative to the file); one result row each |
+| `set` | settings for these runs, dotted keys as in `--set` (a whole `population.mix` table replaces the mix) |
+| `steps`, `seeds` | weeks per run and runs per scenario (and level) for this pattern |
+| `measure`, `params` | a measure from the table below (or `module:function`) and its parameters |
+| `aggregate` | `mean` (Student-t 95% interval over runs) or `tipping_point` (logistic fit, bootstrap interval) |
+| `target` | the published value (optional; required to calibrate) |
+| `accept` | the accepted range `[low, high]` (`inf`, `-inf` for no bound), or `tolerance` around `target` |
+| `vary_share` | `{ strategy = "taker", levels = [...] }`: run each level of that strategy's share (the other shares keep their proportions) |
+| `quick` | what `--quick` changes for this pattern |
+
+A run's seed is spawned from the master seed and a hash of its settings and weeks, so patterns
+that need the same runs share them, and adding a pattern never changes another's numbers.  A
+measure is a function of one run's recorded tables (`timeseries`, `members`, `summary` and the
+mechanisms' tables) returning a number, registered with `simulation.patterns.measure`; a
+measure that needs a recorder mechanism (e.g. `tie_census`) gets it added to the pipeline.
+
+### Calibration files
+
+`givetake calibrate FILE` fits parameters to several patterns at once by ABC-SMC (pyabc; install
+the extra: `pip install 'givetake[calibrate]'`).  FILE is a pattern file with a `[calibrate]`
+table: `patterns` (`"published"` for the built-in suite, a path, or absent for the file's own
+`[[pattern]]` tables), `fit` (pattern names; default every pattern with a target), `population`
+(particles per generation), `generations`, `seeds` (runs per pattern and scenario for each
+particle), `steps` (weeks, replacing the patterns'), `seed`, `min_epsilon`, `db` (SQLite file;
+default `results/calibration/NAME.db`) and `[calibrate.parameters]` with a uniform prior
+`[low, high]` per dotted key.  The distance is the root mean square of
+`(reproduced - target) / scale` over the fitted patterns, `scale` being half the accepted range.
+`--executor serial|process|dask` (and `--scheduler`) choose where particles run: pyabc's
+single-core, multi-process or Dask sampler on the project's Dask cluster.
+"""
 
 
 def _fmt(v: float | None) -> str:
@@ -135,10 +181,22 @@ def write_markdown(
         "## Reproducing",
         "",
         "```",
-        "givetake validate --patterns                 # the full suite, writes results/patterns.md",
-        "givetake validate --patterns --quick         # fewer, shorter, smaller runs",
+        "givetake validate --patterns                   # the full suite: results/patterns-<time>/patterns.md",
+        "givetake validate --patterns --quick           # fewer, shorter, smaller runs (checks the machinery)",
+        "givetake validate --patterns --write-docs      # regenerates this page",
         "givetake validate --patterns my_patterns.toml  # your own pattern file",
         "```",
+        "",
+        *FORMAT.splitlines(),
+        "",
+        "### Measures",
+        "",
+        "| measure | what it computes |",
+        "|---|---|",
+        *(
+            f"| `{m.name}` | {m.describe}{' (adds the `' + '`, `'.join(m.needs) + '` recorder)' if m.needs else ''} |"
+            for m in sorted(MEASURES.values(), key=lambda m: m.name)
+        ),
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
