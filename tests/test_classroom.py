@@ -299,3 +299,71 @@ def test_loading_something_else_is_a_one_line_error(tmp_path):
         ClassSession.load(bad)
     with pytest.raises(InputError, match="cannot read"):
         ClassSession.load(tmp_path / "missing.pkl")
+
+
+# -- debrief and export ------------------------------------------------------------------------------
+def _played(policy, weeks: int = 4, seed: int = 3) -> tuple[ClassSession, object]:
+    """A class where one student answers every request with ``policy(request)``."""
+    s = _class(seats=30, seed=seed)
+    seats = _with_requests(s, 1)
+    me = next(x for x in seats if s.requests.get(x.slot))
+    s.start()
+    for week in range(weeks):
+        for seat in seats:
+            if seat is me:
+                s.decide(
+                    seat.token,
+                    week=week,
+                    helps={r["asker"]: policy(r) for r in s.requests.get(seat.slot, [])},
+                )
+            else:
+                s.decide(seat.token, week=week)
+    return s, me
+
+
+def test_the_debrief_names_the_strategy_a_student_played():
+    from simulation.classroom.debrief import student_debriefs
+
+    s, me = _played(lambda r: False)
+    d = next(x for x in student_debriefs(s) if x["seat"] == me.id)
+    assert d["decisions"] > 0 and d["helped_share"] == 0.0
+    assert d["nearest"] == "taker" and d["nearest_agreement"] == 1.0
+    assert d["agreement"]["giver"] == 0.0
+
+    s, me = _played(lambda r: r["given"] - r["received"] < 1)  # a matcher's rule
+    d = next(x for x in student_debriefs(s) if x["seat"] == me.id)
+    assert d["decisions"] > 0
+    assert d["agreement"]["matcher"] == 1.0 and "matcher" in d["nearest_tied"]
+
+
+def test_the_debrief_ranks_wealth_among_all_members():
+    from simulation.classroom.debrief import class_summary, student_debriefs
+
+    s, _ = _played(lambda r: True, weeks=3)
+    pop = s.model.population
+    alive = pop.alive_slots()
+    for d in student_debriefs(s):
+        assert d["of"] == len(alive)
+        assert d["rank"] == 1 + int((pop.wealth[alive] > pop.wealth[d["member"]]).sum())
+    summary = class_summary(s)
+    assert summary["weeks"] == 3 and summary["students"] == len(s.seats)
+    assert "student" in summary["mean_wealth"]
+
+
+def test_the_export_has_every_decision_with_pseudonyms_unless_names_are_on(tmp_path):
+    import pandas as pd
+
+    from simulation.classroom.debrief import COLUMNS, export_decisions
+
+    s, me = _played(lambda r: r["reputation"] > 0.4, weeks=2)
+    csv, parquet = export_decisions(s, tmp_path / "out")
+    a, b = pd.read_csv(csv), pd.read_parquet(parquet)
+    assert list(a.columns) == list(b.columns) == COLUMNS
+    assert len(a) == len(b) == len(s.log) > 0
+    assert set(b["student"]) <= {x.id for x in s.seats}
+    assert me.nickname not in csv.read_text()
+    mine = b[(b["student"] == me.id) & (b["decided_by"] == "student")]
+    assert ((mine["reputation"] > 0.4) == (mine["choice"] == "help")).all()
+    _, named = export_decisions(s, tmp_path / "named", names=True)
+    assert set(pd.read_parquet(named)["nickname"]) <= {x.nickname for x in s.seats}
+    assert not list((tmp_path / "out").glob(".*tmp"))

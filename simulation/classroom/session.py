@@ -167,6 +167,7 @@ class ClassSession:
         self.wealth_before: dict[int, float] = {}
         self.paused = True  # the teacher starts the class
         self.started = False
+        self.ended = False
         self.version = 0
         self._init_runtime()
         self._look_ahead()
@@ -335,6 +336,8 @@ class ClassSession:
         """
         with self.lock:
             seat = self.seat(token)
+            if self.ended:
+                raise Refused("The class has ended.")
             if int(week) != self.week:
                 raise Refused(f"Week {week} is over; this is week {self.week}.")
             if not self.model.population.alive[seat.slot]:
@@ -364,6 +367,8 @@ class ClassSession:
     def start(self) -> None:
         """Start or resume: the week's timer runs (and the week runs at once when all decided)."""
         with self.lock:
+            if self.ended:
+                raise Refused("The class has ended.")
             self.started = True
             self.paused = False
             self.opened_at = time.monotonic() - (
@@ -372,6 +377,14 @@ class ClassSession:
             self.deadline = None if self.time_left is None else time.monotonic() + self.time_left
             self._changed()
             self._advance_if_all_decided()
+
+    def end(self) -> None:
+        """End the class: no more weeks or decisions; the debrief can be shown."""
+        with self.lock:
+            self.pause()
+            self.ended = True
+            self.save()
+            self._changed()
 
     def pause(self) -> None:
         with self.lock:
@@ -441,6 +454,8 @@ class ClassSession:
     def advance(self) -> None:
         """Run one week of the shared model with the students' decisions, then open the next."""
         with self.lock:
+            if self.ended:
+                raise Refused("The class has ended.")
             t0 = time.perf_counter()
             week = self.week
             active = self.active_seats()
@@ -636,7 +651,7 @@ class ClassSession:
 
         Keys: ``week, seat, nickname, slot, alive, wealth, wealth_start, reputation,
         skills, requests, contacts, last_week, decided, helps, others, drops, seconds_left,
-        paused, started, default``.
+        paused, started, ended, default``.
         """
         with self.lock:
             seat = self.seat(token)
@@ -662,6 +677,7 @@ class ClassSession:
                 "seconds_left": self.seconds_left(),
                 "paused": self.paused,
                 "started": self.started,
+                "ended": self.ended,
                 "default": self.default,
             }
 
