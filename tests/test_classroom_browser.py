@@ -326,9 +326,31 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     teacher.shot("week-2")
     ada.shot("week-2")
 
+    # the end: each student learns which strategy they played; the teacher exports every decision
+    teacher.page.click("button.gc-end")
+    debrief = teacher.wait_text(".gc-debrief", "played most like")
+    ada_row = next(line for line in debrief.splitlines() if line.startswith("Ada"))
+    ben_row = next(line for line in debrief.splitlines() if line.startswith("Ben"))
+    assert "taker" in ada_row and "100% alike" in ada_row  # refused everyone in the week she decided
+    assert "giver" in ben_row  # helped everyone
+    ada.wait_text(".gc-my-debrief", "You played most like a taker")
+    teacher.page.click("button.gc-export")
+    teacher.wait_text(".gc-exported", "decisions.csv")
+    exported = (server.folder / "export" / "decisions.csv").read_text()
+    assert "S01" in exported and "Ada" not in exported  # pseudonyms only
+    teacher.shot("debrief")
+    ada.shot("debrief")
+
 
 def test_without_the_code_token_or_key_nothing_is_reachable(browser, tmp_path, tabs):
-    server = tabs.server = Server(tmp_path)
+    server = tabs.server = Server(tmp_path, "--host", "0.0.0.0")
+    log = server.log_path.read_text()
+    assert log.count("reachable by every device on this network") == 1  # warned once
+    assert "█" in log  # the join address as a QR code in the terminal
+    teacher = Tab(browser, server.teacher, "teacher-network")
+    tabs.append(teacher)
+    teacher.page.wait_for_selector(".gc-qr svg path", timeout=45_000)  # drawn here, not fetched
+    teacher.shot("qr")
     port = server.port
     stranger = Tab(browser, f"http://127.0.0.1:{port}/", "stranger")
     tabs.append(stranger)

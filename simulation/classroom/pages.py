@@ -17,6 +17,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -27,6 +28,7 @@ from ..app.drawing import legend_html, line_chart, network_svg
 from ..app.layout import NetworkLayout
 from ..strategies import colour as strategy_colour
 from ..strategies import label as strategy_label
+from .debrief import class_summary, export_decisions, student_debriefs
 from .session import ClassSession, NotAuthorised, Refused
 
 __all__ = ["routes", "current_class", "ENV_FILE", "ENV_JOIN"]
@@ -188,13 +190,24 @@ def Dashboard(session: ClassSession):
                     classes=["gc-big"],
                     unsafe_innerHTML=(
                         f"Week <b class='gc-week'>{session.week}</b> · "
-                        f"<span class='gc-decided'>{decided} of {playing}</span> students decided · "
-                        f"time left <b class='gc-time'>{_clock(left)}</b>"
-                        + (" · <b class='gc-paused'>paused</b>" if session.paused else "")
+                        f"<span class='gc-decided'>{decided} of {playing}</span> students decided"
+                        + (
+                            f" · time left <b class='gc-time'>{_clock(left)}</b>"
+                            if left is not None
+                            else " · no timer"
+                        )
+                        + (" · <b class='gc-paused'>class ended</b>" if session.ended else "")
+                        + (
+                            " · <b class='gc-paused'>paused</b>"
+                            if session.paused and not session.ended
+                            else ""
+                        )
                     ),
                 )
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-                    if session.paused:
+                    if session.ended:
+                        pass
+                    elif session.paused:
                         solara.Button(
                             "Resume" if session.started else "Start the class",
                             icon_name="mdi-play",
@@ -214,6 +227,14 @@ def Dashboard(session: ClassSession):
                         icon_name="mdi-step-forward",
                         on_click=lambda: act(session.advance),
                         classes=["gc-next"],
+                        disabled=session.ended,
+                    )
+                    solara.Button(
+                        "End the class" if not session.ended else "Class ended",
+                        icon_name="mdi-flag-checkered",
+                        on_click=lambda: act(session.end),
+                        classes=["gc-end"],
+                        disabled=session.ended,
                     )
                     timer_label = (
                         next((k for k, v in TIMERS.items() if v == session.timer), None)
@@ -242,6 +263,8 @@ def Dashboard(session: ClassSession):
                     )
                 if message:
                     Notice(message, "error")
+        if session.ended:
+            DebriefPanel(session, version)
         with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(classes=["gc-panel"], style={"flex": "3 1 520px", "min-width": "380px"}):
                 solara.HTML(tag="div", classes=["gc-network"], unsafe_innerHTML=_network(session))
@@ -250,6 +273,83 @@ def Dashboard(session: ClassSession):
                 SeatTable(session, act, version)
                 for svg in _charts(session):
                     solara.HTML(tag="div", classes=["gc-panel", "gc-chart"], unsafe_innerHTML=svg)
+
+
+def _percent(x: float | None) -> str:
+    return "–" if x is None or x != x else f"{x:.0%}"
+
+
+@solara.component
+def DebriefPanel(session: ClassSession, version: int):
+    """The end of the class: which strategy each student played, what it did to them and
+    their ecosystem, the class summary, and the export of every decision."""
+    names, set_names = solara.use_state(False)
+    exported, set_exported = solara.use_state(None)
+    summary = class_summary(session)
+    rows = student_debriefs(session)
+
+    def export() -> None:
+        folder = (session.save_dir or Path.cwd()) / "export"
+        set_exported(export_decisions(session, folder, names=names))
+
+    wealth = " · ".join(
+        f"{html.escape(strategy_label(k))} {v:.1f}" for k, v in summary["mean_wealth"].items()
+    )
+    head = (
+        f"<h3>Debrief after {summary['weeks']} weeks</h3>"
+        f"<div>The class helped in <b>{_percent(summary['helped_share'])}</b> of the requests it answered "
+        f"({_percent(summary['default_share'])} answered by the default) · needs met in the network last week: "
+        f"<b>{_percent(summary['fulfilment'])}</b>"
+        + (f" · the network looks <b>{html.escape(summary['verdict'])}</b>" if summary["verdict"] else "")
+        + f"</div><div>Mean wealth: {wealth}</div>"
+    )
+    body = "".join(
+        "<tr>"
+        f"<td><b>{html.escape(d['nickname'])}</b> <span class='gc-note'>{d['seat']}</span></td>"
+        f"<td>{html.escape(strategy_label(d['nearest'])) if d['nearest'] else '–'}"
+        + (
+            f" <span class='gc-note'>({_percent(d['nearest_agreement'])} alike)</span>"
+            if d["nearest"]
+            else ""
+        )
+        + f"</td><td>{d['decisions']}</td><td>{_percent(d['helped_share'])}</td>"
+        f"<td>{d['wealth']:.1f} ({d['wealth_change']:+.1f})</td>"
+        f"<td>{'left' if not d['alive'] else str(d['rank']) + ' of ' + str(d['of'])}</td>"
+        f"<td>{'–' if d['ecosystem'] is None else str(d['ecosystem_size']) + ' members: ' + html.escape(d['ecosystem_mix'])}</td>"
+        "</tr>"
+        for d in rows
+        if not d["removed"]
+    )
+    table = (
+        "<table class='gc-table'><tr><th>student</th><th>played most like</th><th>decisions</th>"
+        "<th>helped</th><th>wealth (change)</th><th>wealth rank</th><th>their ecosystem now</th></tr>"
+        f"{body}</table>"
+    )
+    with solara.Column(classes=["gc-panel", "gc-debrief"], gap="6px"):
+        solara.HTML(tag="div", unsafe_innerHTML=head + table)
+        with solara.Column(gap="0px"):
+            solara.Checkbox(
+                label="Nicknames in the export (otherwise seat numbers only)", value=names, on_value=set_names
+            )
+            solara.Button(
+                "Export every decision",
+                icon_name="mdi-table-arrow-down",
+                on_click=export,
+                classes=["gc-export"],
+                style={"align-self": "flex-start"},
+            )
+        if exported:
+            csv, parquet = exported
+            solara.HTML(
+                tag="div",
+                classes=["gc-note", "gc-exported"],
+                unsafe_innerHTML=f"Written: {html.escape(str(csv))} and {html.escape(parquet.name)}",
+            )
+            with solara.Row(gap="8px"):
+                solara.FileDownload(lambda: csv.read_bytes(), filename=csv.name, label="Download CSV")
+                solara.FileDownload(
+                    lambda: parquet.read_bytes(), filename=parquet.name, label="Download Parquet"
+                )
 
 
 @solara.component
@@ -338,8 +438,9 @@ def _charts(session: ClassSession) -> list[str]:
         colours = {n: strategy_colour(n) for n in model.strategy_names}
         return [
             line_chart(
-                {n: _series(model, f"wealth_{n}") for n in names},
-                title="Mean wealth by strategy (students: 'student')",
+                # students' members are counted from the week after they joined
+                {n: _series(model, f"wealth_{n}", from_week=1 if n == "student" else 0) for n in names},
+                title="Mean wealth by strategy",
                 colours=colours,
                 legend=True,
             ),
@@ -425,7 +526,7 @@ def Play(session: ClassSession, token: str):
             f"<div class='gc-big'>Week <b class='gc-week'>{view['week']}</b> · wealth <b class='gc-wealth'>{view['wealth']:.1f}</b>"
             f" ({change:+.1f} since you joined) · reputation {view['reputation']:.2f}</div>"
             f"<div class='gc-note'>your skills: {', '.join(str(s) for s in view['skills'])} · "
-            "helping costs you 1 and is worth 3 to the one you help; refusing lowers their trust in you</div>"
+            f"{_gift_terms(session)}refusing lowers their trust in you</div>"
         ),
     )
     if not view["alive"]:
@@ -434,6 +535,9 @@ def Play(session: ClassSession, token: str):
             "info",
             ["gc-left"],
         )
+        return
+    if view["ended"]:
+        StudentDebrief(session, token)
         return
     if not view["started"]:
         Notice(
@@ -451,6 +555,46 @@ def Play(session: ClassSession, token: str):
         )
     LastWeek(view["last_week"])
     Decisions(session, token, view).key(f"week-{view['week']}")
+
+
+def _gift_terms(session: ClassSession) -> str:
+    """What a gift costs and is worth in this scenario, in words."""
+    exchange = session.model.mechanism("exchange")
+    b, c = getattr(exchange, "b", None), getattr(exchange, "c", None)
+    if b is None or c is None:
+        return ""
+    return f"helping costs you {c:g} and is worth {b:g} to the one you help; "
+
+
+@solara.component
+def StudentDebrief(session: ClassSession, token: str):
+    """A student's own debrief, when the class has ended."""
+    seat = session.seat(token)
+    d = next(x for x in student_debriefs(session) if x["seat"] == seat.id)
+    if d["nearest"]:
+        played = (
+            f"You played most like a <b>{html.escape(strategy_label(d['nearest']))}</b>: it would have answered "
+            f"{_percent(d['nearest_agreement'])} of your {d['decisions']} decisions the way you did. "
+            f"You helped in {_percent(d['helped_share'])} of them."
+        )
+    else:
+        played = "You did not answer any request yourself: the teacher's default played for you."
+    rank = (
+        "Your member's business closed."
+        if not d["alive"]
+        else f"Your wealth ranks {d['rank']} of {d['of']} members."
+    )
+    eco = (
+        ""
+        if d["ecosystem"] is None
+        else f" Your ecosystem now has {d['ecosystem_size']} members: {html.escape(d['ecosystem_mix'])}."
+    )
+    solara.HTML(
+        tag="div",
+        classes=["gc-panel", "gc-my-debrief"],
+        unsafe_innerHTML=f"<h3>The class has ended</h3><p>{played}</p><p>{rank} Wealth {d['wealth']:.1f} "
+        f"({d['wealth_change']:+.1f} since you joined).{eco}</p>",
+    )
 
 
 @solara.component
