@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -20,7 +21,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json", "write_table"]
+__all__ = [
+    "OutputExists",
+    "atomic_path",
+    "atomic_dir",
+    "remove_stale_temporaries",
+    "write_json",
+    "write_table",
+]
+
+#: hidden folders being written: ``.givetake-tmp-<pid>@<host>@<random>`` beside their target
+TMP_DIR_PREFIX = ".givetake-tmp-"
 
 
 @contextmanager
@@ -40,6 +51,85 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+class OutputExists(FileExistsError):
+    """An output folder that exists and is not empty (and may not be overwritten)."""
+
+
+@contextmanager
+def atomic_dir(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a hidden temporary folder beside ``path``; on success it is renamed to ``path``.
+
+    The folder appears with all its files at once, or not at all.  A ``path``
+    that exists and is not empty is refused (:class:`OutputExists`, also
+    when another process fills it first) unless ``overwrite``, when it is
+    replaced as a whole.  Temporary folders left by processes that died
+    (on this machine) are removed first.
+    """
+    import shutil
+    import socket
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
+    if not overwrite and _not_empty(path):
+        raise OutputExists(errno.EEXIST, "exists and is not empty", str(path))
+    tag = f"{TMP_DIR_PREFIX}{os.getpid()}@{socket.gethostname()}@"
+    tmp = Path(tempfile.mkdtemp(prefix=tag, dir=path.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes folders private; results are ordinary
+        try:
+            os.rename(tmp, path)  # replaces a missing or empty folder, atomically
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            if not overwrite:
+                raise OutputExists(errno.EEXIST, "exists and is not empty", str(path)) from None
+            old = Path(tempfile.mkdtemp(prefix=tag, dir=path.parent))
+            os.rename(path, old / "old")
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _not_empty(path: Path) -> bool:
+    if not path.is_dir():
+        return path.exists()
+    return any(path.iterdir())
+
+
+def remove_stale_temporaries(folder: str | Path) -> int:
+    """Remove the temporary folders in ``folder`` of processes on this machine that have died
+    (a run killed while writing).  Returns how many were removed."""
+    import shutil
+    import socket
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    host = socket.gethostname()
+    removed = 0
+    for p in folder.glob(f"{TMP_DIR_PREFIX}*"):
+        pid_text, _, rest = p.name[len(TMP_DIR_PREFIX) :].partition("@")
+        if not pid_text.isdigit() or rest.rpartition("@")[0] != host or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _umask() -> int:

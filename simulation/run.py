@@ -8,9 +8,6 @@ e.g. ``ecosystems.parquet``).  ``givetake run`` and the sweeps use both.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +17,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path, write_json, write_table
+from .io import atomic_dir, atomic_path, write_json, write_table
 from .model import GiveTakeModel
 from .scenario import Scenario
 
@@ -72,19 +69,23 @@ def run_scenario(
     return RunResult(model=model, timeseries=ts, summary=summary, tables=tables)
 
 
-def write_run(result: RunResult, out_dir: str | Path, fmt: str = "parquet", network: bool = True) -> Path:
-    """Write a run's outputs into ``out_dir``.
+def write_run(
+    result: RunResult,
+    out_dir: str | Path,
+    fmt: str = "parquet",
+    network: bool = True,
+    overwrite: bool = False,
+) -> Path:
+    """Write a run's outputs into the folder ``out_dir``, all at once.
 
-    The files are first written into a hidden sibling directory which is then
-    renamed into place, so an interrupted write leaves no partial output
-    directory.  If ``out_dir`` already exists, each file is replaced atomically.
+    The files are written into a hidden folder beside ``out_dir`` which is
+    then renamed to it (:func:`~simulation.io.atomic_dir`): an interrupted
+    write leaves no output, and runs writing at the same time never mix
+    their files.  An ``out_dir`` that exists and is not empty is refused
+    (:class:`~simulation.io.OutputExists`) unless ``overwrite``.
     """
-    out_dir = Path(out_dir)
     suffix = "parquet" if fmt == "parquet" else "csv"
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not out_dir.exists()
-    target = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent)) if fresh else out_dir
-    try:
+    with atomic_dir(out_dir, overwrite=overwrite) as target:
         write_table(target / f"timeseries.{suffix}", result.timeseries, fmt)
         for name, df in result.tables.items():
             write_table(target / f"{name}.{suffix}", df, fmt)
@@ -92,10 +93,4 @@ def write_run(result: RunResult, out_dir: str | Path, fmt: str = "parquet", netw
         if network:
             with atomic_path(target / "network.graphml") as tmp:
                 nx.write_graphml(result.model.to_networkx(), tmp)
-        if fresh:
-            os.chmod(target, 0o755)
-            os.replace(target, out_dir)
-    finally:
-        if fresh and target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-    return out_dir
+    return Path(out_dir)

@@ -16,6 +16,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pandas as pd
 import psutil
 import pytest
 from test_sweep import assert_same_results, cli, tiny_experiment
@@ -296,3 +297,112 @@ def test_a_dask_worker_lost_mid_sweep_changes_no_result(tmp_path):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+# -- outputs that never collide ----------------------------------------------------
+
+SMALL_RUN = ["--steps", "4", "--set", "population.size=60", "--set", "network.mean_degree=6", "--quiet"]
+
+
+def givetake(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(procs: list[subprocess.Popen]) -> list[tuple[int, str]]:
+    return [(p.wait(timeout=300), p.communicate()[1]) for p in procs]
+
+
+def test_runs_started_together_each_keep_their_own_folder(tmp_path):
+    procs = [
+        givetake("run", "open_mixer", "--seed", str(seed), *SMALL_RUN, cwd=tmp_path) for seed in range(4)
+    ]
+    ended = finish(procs)
+    assert all(code == 0 for code, _ in ended), ended
+    folders = sorted((tmp_path / "results").iterdir())
+    assert len(folders) == 4 and not [f for f in folders if f.name.startswith(".")]
+    seeds = sorted(json.loads((f / "summary.json").read_text())["seed"] for f in folders)
+    assert seeds == [0, 1, 2, 3]
+    for f in folders:
+        assert {p.name for p in f.iterdir()} >= {"summary.json", "timeseries.parquet", "network.graphml"}
+
+
+def test_runs_started_together_on_one_out_folder_one_wins_the_others_say_so(tmp_path):
+    out = tmp_path / "same"
+    procs = [
+        givetake("run", "open_mixer", "--seed", str(seed), "--out", str(out), *SMALL_RUN, cwd=tmp_path)
+        for seed in range(4)
+    ]
+    ended = finish(procs)
+    codes = sorted(code for code, _ in ended)
+    assert codes[0] == 0 and set(codes[1:]) <= {0, 2}
+    # each run saw the folder missing or full: exactly one wrote it, the others exit 2
+    assert codes.count(0) == 1, ended
+    for code, err in ended:
+        if code == 2:
+            assert err.count("\n") == 1 and "Traceback" not in err and str(out) in err
+    summary = json.loads((out / "summary.json").read_text())
+    winner = summary["seed"]
+    # the files of one run only: the network and the time series agree with that run's summary
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert ts.iloc[-1]["members"] == summary["final"]["members"]
+    alone = tmp_path / "alone"
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "run",
+            "open_mixer",
+            "--seed",
+            str(winner),
+            "--out",
+            str(alone),
+            *SMALL_RUN,
+        ],
+        cwd=tmp_path,
+    ).returncode
+    assert code == 0
+    pd.testing.assert_frame_equal(ts, pd.read_parquet(alone / "timeseries.parquet"))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_out_naming_a_folder_with_files_is_refused_unless_overwrite(tmp_path):
+    out = tmp_path / "old"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    refused = cli("run", "open_mixer", "--out", str(out), *SMALL_RUN)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "exists and is not empty" in refused.stderr and "--overwrite" in refused.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    replaced = cli("run", "open_mixer", "--out", str(out), "--overwrite", *SMALL_RUN)
+    assert replaced.returncode == 0, replaced.stderr
+    names = {p.name for p in out.iterdir()}
+    assert "notes.txt" not in names and "summary.json" in names
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli("run", "open_mixer", "--out", str(empty), *SMALL_RUN).returncode == 0
+
+
+def test_a_run_killed_while_writing_leaves_nothing_after_the_next_start(tmp_path):
+    import socket
+
+    # a real process that wrote a temporary folder and died before renaming it
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / "results" / f".givetake-tmp-{dead.pid}@{socket.gethostname()}@abc123"
+    stale.mkdir(parents=True)
+    (stale / "timeseries.parquet").write_bytes(b"PAR1 half")
+    # a temporary folder of a process still alive (this one) is left alone
+    busy = tmp_path / "results" / f".givetake-tmp-{os.getpid()}@{socket.gethostname()}@def456"
+    busy.mkdir()
+    done = givetake("run", "open_mixer", *SMALL_RUN, cwd=tmp_path)
+    assert finish([done])[0][0] == 0
+    assert not stale.exists() and busy.exists()
+    assert len([p for p in (tmp_path / "results").iterdir() if not p.name.startswith(".")]) == 1

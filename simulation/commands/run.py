@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +26,9 @@ EPILOG = """\
 SCENARIO is a built-in name (see `givetake scenarios`) or a path to a TOML file.
 Writes timeseries.parquet (per-step metrics), summary.json (final metrics,
 the scenario after overrides, seed, version) and network.graphml (the final
-network) into DIR, atomically.  Exit codes: 0 success, 2 invalid input,
-1 unexpected error.
+network) into DIR, all at once (written into a hidden folder, then renamed);
+an existing DIR that is not empty is refused unless --overwrite.
+Exit codes: 0 success, 2 invalid input, 1 unexpected error.
 
 example: givetake run referral_group --steps 100 --set population.size=500
 """
@@ -53,7 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="overrides",
         help="replace one setting, e.g. --set population.size=2000 (repeatable; VALUE is a TOML value)",
     )
-    p.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario>-<timestamp>/)")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: results/<scenario>-<timestamp>-<random>/)"
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the --out folder if it exists and is not empty"
+    )
     p.add_argument(
         "--format",
         choices=("parquet", "csv"),
@@ -75,19 +82,22 @@ def _non_negative_int(option: str, text: str) -> int:
 
 
 def default_out_dir(name: str, now: datetime | None = None, root: Path = Path("results")) -> Path:
-    """``results/<name>-<YYYYmmdd-HHMMSS>``; a suffix ``-2``, ``-3`` ... if that exists."""
+    """``results/<name>-<YYYYmmdd-HHMMSS>-<6 hex digits>``: a folder that does not exist yet.
+
+    The random suffix keeps runs started in the same second apart; the
+    folder is made when the run's files are renamed into place.
+    """
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
-    out = root / f"{safe}-{stamp}"
-    n = 2
-    while out.exists():
-        out = root / f"{safe}-{stamp}-{n}"
-        n += 1
-    return out
+    while True:
+        out = root / f"{safe}-{stamp}-{secrets.token_hex(3)}"
+        if not out.exists():
+            return out
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Load, run and write one scenario (the ``givetake run`` command)."""
+    from ..io import OutputExists
     from ..run import run_scenario, write_run
     from ..scenario_files import load_scenario, parse_override
 
@@ -101,6 +111,10 @@ def run_command(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out_dir(scenario.name)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r}: exists and is not a folder")
+    if not args.overwrite and out.is_dir() and any(out.iterdir()):
+        raise InputError(
+            f"--out {str(out)!r}: exists and is not empty; choose another folder or add --overwrite"
+        )
     steps_to_run = scenario.data["steps"] if steps is None else steps
 
     bar = None
@@ -134,7 +148,12 @@ def run_command(args: argparse.Namespace) -> int:
     result.summary["source"] = scenario.source
     result.summary["overrides"] = overrides
     try:
-        write_run(result, out, args.format)
+        write_run(result, out, args.format, overwrite=args.overwrite)
+    except OutputExists:
+        raise InputError(
+            f"--out {str(out)!r}: another run wrote this folder meanwhile; its results are kept, these are not "
+            "written -- choose another folder or add --overwrite"
+        ) from None
     except OSError as err:
         raise InputError(f"--out {str(out)!r}: cannot write the results ({err.strerror or err})") from None
     if not args.quiet:
