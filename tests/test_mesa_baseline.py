@@ -243,16 +243,94 @@ def test_givers_and_takers_without_chance_agree(seed):
         assert results["engine"][col].tolist() == pytest.approx(results["mesa"][col].tolist()), col
 
 
-def test_learning_and_growth_run():
-    data = {
-        **SMALL,
-        "mechanisms": {"learning": {"p_learn": 0.5}, "churn": {"arrival_rate": 0.05}},
-    }
+def _strategies_and_contacts(model) -> tuple[list, list, np.ndarray, list[list[int]]]:
+    """Members (in a fixed order), their strategy names, wealth and contacts (as positions)."""
+    if isinstance(model, GiveTakeModel):
+        pop, ties = model.population, model.ties
+        members = pop.alive_slots().tolist()
+        pos = {m: k for k, m in enumerate(members)}
+        contacts = [[] for _ in members]
+        for e in ties.live().tolist():
+            u, v = pos[int(ties.u[e])], pos[int(ties.v[e])]
+            contacts[u].append(v)
+            contacts[v].append(u)
+        return members, _names(model, members), pop.wealth[members].copy(), contacts
+    members = list(model.agents)
+    pos = {p: k for k, p in enumerate(members)}
+    contacts = [[pos[c] for c in p.contacts] for p in members]
+    return members, _names(model, members), np.array([p.wealth for p in members]), contacts
+
+
+def _names(model, members) -> list[str]:
+    if isinstance(model, GiveTakeModel):
+        return [model.strategy_names[s] for s in model.population.strategy[members]]
+    return [p.rules.name for p in members]
+
+
+def _set_names(model, members, names) -> None:
+    for m, name in zip(members, names, strict=True):
+        if isinstance(model, GiveTakeModel):
+            model.population.strategy[m] = model.strategy_names.index(name)
+        else:
+            m.rules = model.rules[name]
+
+
+def _learn_once(model, p_learn: float, beta: float) -> None:
+    if isinstance(model, GiveTakeModel):
+        learning = model.mechanism("learning")
+        learning.p_learn, learning.beta = p_learn, beta
+        learning.step(model)
+    else:
+        model.mech["learning"].update(p_learn=p_learn, beta=beta)
+        model.do_learning()
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_learning_switches_strategies_by_the_fermi_rule(name):
+    # a world where wealth has come apart, with learning off, then learning on its own
+    engine = GiveTakeModel(_closed(), rng=5)
+    engine.run_for(10)
+    model = engine if name == "engine" else mb.MesaBaselineModel.from_engine(engine, rng=5)
+    members, names, wealth, contacts = _strategies_and_contacts(model)
+    _learn_once(model, 0.0, 0.5)
+    assert _names(model, members) == names  # no learning, no switching
+
+    # every member compares itself with one random contact and takes on its strategy with
+    # probability 1 / (1 + exp(-beta (w_contact - w_self))) (Szabo & Toke 1998)
+    beta, reps = 0.5, 40
+    p = np.array(
+        [
+            np.mean([names[j] != names[i] for j in cs] / (1 + np.exp(-beta * (wealth[cs] - wealth[i]))))
+            if cs
+            else 0.0
+            for i, cs in enumerate(contacts)
+        ]
+    )
+    poorer = wealth < np.median(wealth)
+    switched = np.zeros(len(members))
+    for _ in range(reps):
+        _set_names(model, members, names)
+        _learn_once(model, 1.0, beta)
+        now = _names(model, members)
+        for i, s in enumerate(now):
+            if s != names[i]:
+                assert s in {names[j] for j in contacts[i]}  # copied from a contact
+                switched[i] += 1
+    # the poorer half switches more often than the richer half, each as often as the rule says
+    for half in (poorer, ~poorer):
+        expected, var = reps * p[half].sum(), reps * (p[half] * (1 - p[half])).sum()
+        assert abs(switched[half].sum() - expected) < 4 * np.sqrt(var), (half.sum(), expected)
+    assert switched[poorer].sum() > switched[~poorer].sum() > 0
+
+
+def test_arrivals_grow_the_population():
+    data = {**SMALL, "mechanisms": {"churn": {"arrival_rate": 0.05}}}
     model = mb.MesaBaselineModel(data, rng=2)
     model.run_for(3)
     df = model.datacollector.get_model_vars_dataframe()
-    assert df["members"].iloc[-1] == len(model.agents) >= 60
+    assert df["members"].iloc[-1] == len(model.agents) > 60
     assert (df["joined"].iloc[1:] >= df["left"].iloc[1:]).all()
+    assert df["joined"].sum() - df["left"].sum() == len(model.agents) - 60
 
 
 def test_unknown_mechanisms_are_refused():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
+import re
 import runpy
 from pathlib import Path
 
@@ -119,3 +121,134 @@ def test_the_documented_user_strategy_example_runs():
         assert np.array_equal(decided, ctx.trust >= 0.45)  # ... only those they still trust
     finally:
         STRATEGIES.pop("grudger", None)
+
+
+# -- every behaviour a strategy declares is kept, by the strategy and by the model ---------
+
+
+def test_behaviour_attributes_are_declared_and_read_by_the_model(name):
+    cls = STRATEGIES[name]
+    assert isinstance(cls.asks_factor, int | float) and 0 < cls.asks_factor < np.inf
+    assert isinstance(cls.tolerance, int | float) and cls.tolerance >= 0  # inf: never cuts
+    assert isinstance(cls.cuts_distrusted, bool)
+    assert isinstance(cls.label, str) and cls.label.strip()
+    assert re.fullmatch(r"#[0-9A-Fa-f]{6}", cls.colour)
+    model = GiveTakeModel({"population": {"size": 40, "mix": {name: 1.0}}}, rng=0)
+    i = model.strategy_names.index(name)
+    assert model.asks_factor[i] == cls.asks_factor
+    assert model.tolerance[i] == cls.tolerance
+    assert model.cuts_distrusted[i] == cls.cuts_distrusted
+    assert model.introduces[i] == cls.classifier["introduces"]
+
+
+def _grid_context(model: GiveTakeModel) -> tuple[DecisionContext, np.ndarray]:
+    """Requests over every combination of ledger, trust and reputation; also returns the
+    combination each request stands for, as rows (given, received, trust, reputation)."""
+    grid = np.array(
+        list(itertools.product(range(6), range(6), (0.05, 0.3, 0.6, 0.95), (0.05, 0.3, 0.6, 0.95))),
+        float,
+    )
+    n = len(grid)
+    members = model.population.alive_slots()
+    ctx = DecisionContext(
+        model=model,
+        giver=np.full(n, members[0]),
+        asker=np.full(n, members[1]),
+        edge=np.zeros(n, np.int64),
+        given=grid[:, 0].astype(np.int64),
+        received=grid[:, 1].astype(np.int64),
+        trust=grid[:, 2],
+        asker_reputation=grid[:, 3],
+    )
+    return ctx, grid
+
+
+def _depends_on(decided: np.ndarray, grid: np.ndarray, columns: list[int]) -> bool:
+    """Whether the decisions change when only ``columns`` of the grid change."""
+    rest = [c for c in range(grid.shape[1]) if c not in columns]
+    seen: dict[tuple, bool] = {}
+    for row, d in zip(grid[:, rest].tolist(), decided.tolist(), strict=True):
+        if seen.setdefault(tuple(row), d) != d:
+            return True
+    return False
+
+
+def test_decisions_keep_the_classifier(name):
+    cls = STRATEGIES[name]
+    model = model_with(name, 6)
+    ctx, grid = _grid_context(model)
+    decided = cls().gives(ctx)
+    assert bool(decided.all()) == cls.classifier["gives_unconditionally"]
+    assert _depends_on(decided, grid, [3]) == cls.classifier["uses_reputation"]
+    assert _depends_on(decided, grid, [0, 1, 2]) == cls.classifier["uses_memory"]
+
+
+def test_members_ask_as_widely_as_their_strategy_says(name):
+    model = model_with(name, 2)
+    model.tick = Tick()
+    model.mechanism("needs").step(model)
+    model.mechanism("asking").step(model)
+    pop, plan = model.population, model.tick.plan
+    limit = round(model.mechanism("asking").asks * STRATEGIES[name].asks_factor)
+    g = model.to_networkx()
+    mine = [i for i in g if g.nodes[i]["strategy"] == name and pop.need[i] >= 0]
+    assert mine
+    for i in mine:
+        able = sum(bool(pop.skills[j, pop.need[i]]) for j in g[i])
+        assert (plan.asker == i).sum() == min(able, limit), i
+
+
+def test_members_cut_ties_as_their_strategy_says(name):
+    model = model_with(name, 3)
+    model.tick = Tick()
+    for mech in ("needs", "asking", "giving", "exchange", "reputation"):
+        model.mechanism(mech).step(model)
+    pop, ties, tick = model.population, model.ties, model.tick
+    touched = np.unique(np.concatenate([tick.gifts.edge, tick.refusals.edge]))
+    # ledgers and trust of every tie something happened on this week, set across their range
+    gen = np.random.default_rng(0)
+    ties.ledger[touched] = gen.integers(0, 12, (len(touched), 2))
+    ties.trust[touched] = gen.random((len(touched), 2))
+    ties.strength[touched] = 0.5
+    ledger, trust = ties.ledger[touched].copy(), ties.trust[touched].copy()
+    cut_trust = model.mechanism("maintenance").cut_trust
+    model.mechanism("maintenance").step(model)
+    ends = (ties.u[touched], ties.v[touched])
+    kept = ties.alive[touched]
+    would_cut = np.zeros(len(touched), bool)  # someone on the tie would cut it
+    judged = np.zeros(len(touched), bool)  # a member of the strategy would
+    for side in (0, 1):
+        # side 0 is u's view of the tie (what u gave, how far u trusts v), side 1 is v's
+        cls = [STRATEGIES[model.strategy_names[s]] for s in pop.strategy[ends[side]]]
+        tolerance = np.array([c.tolerance for c in cls])
+        wary = np.array([c.cuts_distrusted for c in cls])
+        mine = np.array([c.name == name for c in cls])
+        exploited = ledger[:, side] - ledger[:, 1 - side] > tolerance
+        distrusted = wary & (trust[:, side] < cut_trust)
+        would_cut |= exploited | distrusted
+        judged |= mine & (exploited | distrusted)
+    # cut exactly when one side's strategy says so (strength is well above dissolving)
+    assert not (kept & judged).any()
+    assert (kept == ~would_cut).all()
+    assert tick.ties_cut == (~kept).sum()
+    assert judged.any() == (STRATEGIES[name].tolerance < 11 or STRATEGIES[name].cuts_distrusted)
+
+
+def test_only_members_of_introducing_strategies_broker(name):
+    cls = STRATEGIES[name]
+    partner = "giver" if name != "giver" else "taker"  # neither introduces
+    model = GiveTakeModel(
+        {
+            "population": {"size": 120, "mix": {name: 0.5, partner: 0.5}},
+            "network": {"mean_degree": 8},
+            "mechanisms": {"introductions": {"p_ask": 0.0, "p_broker": 1.0}},
+        },
+        rng=4,
+    )
+    brokered = 0
+    for _ in range(3):
+        model.tick = Tick()
+        model.mechanism("needs").step(model)
+        model.mechanism("introductions").step(model)
+        brokered += model.tick.introductions
+    assert (brokered > 0) == cls.classifier["introduces"]

@@ -290,8 +290,27 @@ def test_builders_keep_few_strong_ties_and_collectors_many_weak_ones():
 
 
 def test_connectors_meet_only_through_introductions():
-    result = run_scenario(small("connectors", 150), steps=20, seed=2)
-    model = result.model
+    # every new tie is either an introduction (two members who had a contact in common, the
+    # one who introduced them) or one of a newcomer's first contacts; nothing else makes ties
+    model = GiveTakeModel(small("connectors", 150), rng=2)
     assert model.mechanism("meeting") is None
-    born = model.ties.born[model.ties.live()]
-    assert (born > 0).sum() > 50  # new ties appeared, all from introductions and newcomers
+    pop, ties = model.population, model.ties
+    contacts = model.config.get("mechanisms.churn.initial_contacts")
+    introduced = 0
+    for _ in range(20):
+        g = model.to_networkx()  # the network the week starts with
+        model.step()
+        tick, week = model.tick, model.steps
+        e = ties.live()
+        new = e[ties.born[e] == week]
+        u, v = ties.u[new], ties.v[new]
+        arrival = (pop.joined[u] == week) | (pop.joined[v] == week)
+        for a, b in zip(u[~arrival].tolist(), v[~arrival].tolist(), strict=True):
+            assert a in g and b in g
+            assert set(g[a]) & set(g[b]), f"week {week}: {a} and {b} met with no contact in common"
+        # the counts say the same: every tie made that is no newcomer's is an introduction
+        # (a tie can go again later in the week, when one of its members leaves or moves)
+        assert (~arrival).sum() <= tick.introductions
+        assert arrival.sum() <= tick.ties_made - tick.introductions <= contacts * tick.joined
+        introduced += tick.introductions
+    assert introduced > 100  # and introductions do make ties
