@@ -43,6 +43,7 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check .
 
 app: $(STAMP)
 	$(BIN)/givetake app
