@@ -126,7 +126,9 @@ def baseline_frames(n: int, frames: int, scenario: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer frames")
     parser.add_argument("--scenario", default="open_mixer", help="scenario to run (default: the app's first)")
     args = parser.parse_args()
@@ -134,7 +136,9 @@ def main() -> None:
     if args.quick:
         plan = [(n, max(f // 3, 3), 1) for n, f, _ in plan]
     rows = []
-    print(f"app frame time, scenario {args.scenario} (CPU ms per frame; baseline: spring layout + matplotlib PNG)")
+    print(
+        f"app frame time, scenario {args.scenario} (CPU ms per frame; baseline: spring layout + matplotlib PNG)"
+    )
     header = (
         f"{'members':>8} {'ties':>6} {'step+layout':>12} {'draw':>6} {'serialise':>10} {'frame':>7} "
         f"{'fps':>6} {'KB':>6} {'page':>6} {'fps':>5} | {'baseline':>9} {'fps':>6} {'speed-up':>9}"

@@ -46,13 +46,18 @@ print(json.dumps({
 
 def measure(n: int, steps: int, seed: int = 1) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(n), str(steps), str(seed)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, str(n), str(steps), str(seed)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--full", action="store_true", help="also 100,000 members x 1,000 steps")
     args = parser.parse_args()
@@ -60,7 +65,9 @@ def main() -> None:
     if args.full:
         plan.append((100_000, 1_000))
     rows = []
-    print(f"{'members':>9} {'steps':>6} {'build s':>8} {'ms/step':>9} {'wall ms':>9} {'total s':>8} {'peak MB':>8} {'degree':>12}")
+    print(
+        f"{'members':>9} {'steps':>6} {'build s':>8} {'ms/step':>9} {'wall ms':>9} {'total s':>8} {'peak MB':>8} {'degree':>12}"
+    )
     for n, steps in plan:
         r = measure(n, steps)
         rows.append(r)

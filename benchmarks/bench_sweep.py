@@ -37,7 +37,10 @@ def experiment(runs: int, size: int, steps: int, seed: int = 1) -> Experiment:
     return Experiment.from_dict(
         {
             "name": "bench",
-            "scenarios": [{"scenario": world, "label": "a"}, {"scenario": {**world, "mechanisms": {"exchange": {"b": 4.0}}}, "label": "b"}],
+            "scenarios": [
+                {"scenario": world, "label": "a"},
+                {"scenario": {**world, "mechanisms": {"exchange": {"b": 4.0}}}, "label": "b"},
+            ],
             "replications": max(1, runs // 2),
             "steps": steps,
             "seed": seed,
@@ -68,11 +71,19 @@ def throughput(exp: Experiment, tmp: Path) -> dict[str, dict[str, float]]:
         res = run_sweep(exp, out, executor=kind, workers=workers, progress=False)
         wall = time.perf_counter() - t
         assert res.failed == 0, res.failed_ids
-        finished = sorted(json.loads(line)["finished"] for line in (out / "log.jsonl").read_text().splitlines())
-        steady = (len(finished) - 1) / (finished[-1] - finished[0]) * 60 if finished[-1] > finished[0] else float("nan")
+        finished = sorted(
+            json.loads(line)["finished"] for line in (out / "log.jsonl").read_text().splitlines()
+        )
+        steady = (
+            (len(finished) - 1) / (finished[-1] - finished[0]) * 60
+            if finished[-1] > finished[0]
+            else float("nan")
+        )
         rows[label] = {"overall": res.done / wall * 60, "steady": steady, "workers": workers}
-        print(f"  {label:24s} {res.done:4d} runs in {wall:6.1f} s  = {rows[label]['overall']:7.1f} runs/min overall, "
-              f"{steady:7.1f} runs/min steady")
+        print(
+            f"  {label:24s} {res.done:4d} runs in {wall:6.1f} s  = {rows[label]['overall']:7.1f} runs/min overall, "
+            f"{steady:7.1f} runs/min steady"
+        )
         shutil.rmtree(out)
     serial_s = runs / rows["serial"]["steady"] * 60
     for label, row in rows.items():
@@ -123,10 +134,14 @@ def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> dict[str,
     n_small, n_large = len(exp_small.runs()), len(exp_large.runs())
     s_small, s_large = streamed(exp_small, tmp / "m1"), streamed(exp_large, tmp / "m2")
     l_small, l_large = in_memory(exp_small), in_memory(exp_large)
-    print(f"  streamed to disk : {n_small:4d} runs peak {s_small:7.1f} MiB, {n_large:4d} runs peak {s_large:7.1f} MiB"
-          f"  -> ratio {s_large / s_small:.2f}")
-    print(f"  baseline, a list : {n_small:4d} runs peak {l_small:7.1f} MiB, {n_large:4d} runs peak {l_large:7.1f} MiB"
-          f"  -> ratio {l_large / l_small:.2f}")
+    print(
+        f"  streamed to disk : {n_small:4d} runs peak {s_small:7.1f} MiB, {n_large:4d} runs peak {s_large:7.1f} MiB"
+        f"  -> ratio {s_large / s_small:.2f}"
+    )
+    print(
+        f"  baseline, a list : {n_small:4d} runs peak {l_small:7.1f} MiB, {n_large:4d} runs peak {l_large:7.1f} MiB"
+        f"  -> ratio {l_large / l_small:.2f}"
+    )
     return {
         "runs": [n_small, n_large],
         "streamed_peak_mib": [round(s_small, 2), round(s_large, 2)],

@@ -711,7 +711,16 @@ class MesaBaselineModel(mesa.Model):
                         strength_sum += tie.strength
             m["mean_trust"] = trust_sum / (2 * self.n_ties) if self.n_ties else 0.0
             m["mean_strength"] = strength_sum / self.n_ties if self.n_ties else 0.0
-            for name in ("joined", "left", "failed", "expelled", "ties_made", "ties_cut", "ties_dissolved", "introductions"):
+            for name in (
+                "joined",
+                "left",
+                "failed",
+                "expelled",
+                "ties_made",
+                "ties_cut",
+                "ties_dissolved",
+                "introductions",
+            ):
                 m[name] = t[name]
         m["mean_wealth"] = sum(p.wealth for p in people) / n if n else 0.0
         count = dict.fromkeys(self.strategy_names, 0)

@@ -40,4 +40,6 @@ if __name__ == "__main__":
     )
     model.run_for(100)
     df = model.datacollector.get_model_vars_dataframe()
-    print(df[["step", "members", "fulfilment_rate", "n_grudger", "wealth_grudger", "wealth_taker"]].iloc[::20])
+    print(
+        df[["step", "members", "fulfilment_rate", "n_grudger", "wealth_grudger", "wealth_taker"]].iloc[::20]
+    )

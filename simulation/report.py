@@ -29,7 +29,9 @@ from .store import Store, now
 __all__ = ["write_report", "conclusions"]
 
 
-def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compare: str | Path | None = None) -> Path:
+def write_report(
+    store_dir: str | Path, out_dir: str | Path | None = None, compare: str | Path | None = None
+) -> Path:
     """Analyse the store at ``store_dir`` and write its report; returns the path of ``report.html``.
 
     ``compare`` is another store of the same experiment (e.g. another master seed): the
@@ -80,14 +82,18 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compa
         straj = an.trajectories(data.timeseries, [f"wealth_{s}" for s in strategies])
         if not straj.empty:
             body += figure("strategy_wealth_over_time", plots.strategy_trajectories(straj, conds, strategies))
-        sections.append(_section("Trajectories", body, "Mean over runs at each week; bands are 95% t-intervals."))
+        sections.append(
+            _section("Trajectories", body, "Mean over runs at each week; bands are 95% t-intervals.")
+        )
 
         # final states
         finals = an.final_states(data, outcomes)
         table("final_states", finals)
         body = figure("final_states", plots.final_states(data.summary, conds, outcomes))
         body += _table(_final_wide(finals), digits=3)
-        sections.append(_section("Final states", body, "Mean [95% interval] over runs; n runs per condition."))
+        sections.append(
+            _section("Final states", body, "Mean [95% interval] over runs; n runs per condition.")
+        )
 
         # collapse
         col = an.collapse(data)
@@ -102,7 +108,9 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compa
             if not cp.empty and cp["significant"].any():
                 body += "<h3>Significant differences in collapse probability (Fisher, Holm)</h3>"
                 body += _table(cp[cp["significant"]], digits=4)
-        sections.append(_section("Collapse", body, "Share of runs per verdict; intervals are Wilson 95% score intervals."))
+        sections.append(
+            _section("Collapse", body, "Share of runs per verdict; intervals are Wilson 95% score intervals.")
+        )
 
         # wealth by strategy and deciles
         wbs = an.wealth_by_strategy(data)
@@ -116,16 +124,28 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compa
             body += figure("deciles", plots.deciles(dec, conds, strategies))
             body += _givers_both_ends(dec)
             body += _table(
-                dec[["condition", "strategy", "share_of_members", "top_representation", "top_p",
-                     "bottom_representation", "bottom_p", "both_ends"]],
+                dec[
+                    [
+                        "condition",
+                        "strategy",
+                        "share_of_members",
+                        "top_representation",
+                        "top_p",
+                        "bottom_representation",
+                        "bottom_p",
+                        "both_ends",
+                    ]
+                ],
                 digits=3,
             )
-        sections.append(_section(
-            "Wealth by strategy",
-            body or "<p class='note'>No member tables stored.</p>",
-            "Representation = a strategy's share of the top (bottom) 10% by final wealth divided by its share "
-            "of all members, averaged over runs; p from a one-sample t-test of the share difference.",
-        ))
+        sections.append(
+            _section(
+                "Wealth by strategy",
+                body or "<p class='note'>No member tables stored.</p>",
+                "Representation = a strategy's share of the top (bottom) 10% by final wealth divided by its share "
+                "of all members, averaged over runs; p from a one-sample t-test of the share difference.",
+            )
+        )
 
         # ecosystems
         eco = an.ecosystem_life(data)
@@ -148,16 +168,32 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compa
             body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = 0.05).</p>"
             if not sig.empty:
                 body += "<h3>Significant differences</h3>" + _table(_significant_view(sig), digits=3)
-            cols = ["outcome", "a", "b", "mean_a", "mean_b", "cliffs_delta", "effect", "cohens_d",
-                    "mannwhitney_p", "p_holm", "welch_p_holm", "significant"]
-            body += "<details><summary>All comparisons</summary>" + _table(pairs[cols], digits=4) + "</details>"
-            sections.append(_section(
-                "Pairwise comparisons",
-                body,
-                "Mann-Whitney U (two-sided) with Holm correction within each outcome; Welch's t for reference; "
-                "effect sizes: Cliff's delta (|δ| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large) "
-                "and Cohen's d.",
-            ))
+            cols = [
+                "outcome",
+                "a",
+                "b",
+                "mean_a",
+                "mean_b",
+                "cliffs_delta",
+                "effect",
+                "cohens_d",
+                "mannwhitney_p",
+                "p_holm",
+                "welch_p_holm",
+                "significant",
+            ]
+            body += (
+                "<details><summary>All comparisons</summary>" + _table(pairs[cols], digits=4) + "</details>"
+            )
+            sections.append(
+                _section(
+                    "Pairwise comparisons",
+                    body,
+                    "Mann-Whitney U (two-sided) with Holm correction within each outcome; Welch's t for reference; "
+                    "effect sizes: Cliff's delta (|δ| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large) "
+                    "and Cohen's d.",
+                )
+            )
 
             if compare is not None:
                 other_store = Store(compare)
@@ -166,13 +202,22 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compa
                 other = an.load(other_store)
                 agree = an.agreement(pairs, an.pairwise(other, outcomes))
                 table("agreement", agree)
-                sections.append(_section("Stability across sweeps", _stability(agree, other_store.path, man, other.manifest)))
+                sections.append(
+                    _section(
+                        "Stability across sweeps", _stability(agree, other_store.path, man, other.manifest)
+                    )
+                )
 
         sens = an.sensitivity(data, outcomes)
         table("sensitivity", sens)
         if not sens.empty:
-            sections.append(_section("Parameter sensitivity", _table(sens, digits=3),
-                                     f"Design: {html.escape(str(man.get('design')))}."))
+            sections.append(
+                _section(
+                    "Parameter sensitivity",
+                    _table(sens, digits=3),
+                    f"Design: {html.escape(str(man.get('design')))}.",
+                )
+            )
 
         concl = conclusions(data, pairs, dec, col)
         sections.insert(0, _section("Conclusions", concl))
@@ -183,8 +228,14 @@ def write_report(store_dir: str | Path, out_dir: str | Path | None = None, compa
             f"{html.escape(str(r.get('error', '')))}</summary><pre>{html.escape(str(r.get('traceback', '')))}</pre></details>"
             for _, r in data.failures.iterrows()
         )
-        sections.append(_section("Failed runs", rows, f"{n_failed} runs raised; they are left out of every statistic above. "
-                                 "<code>givetake sweep … --resume</code> retries them."))
+        sections.append(
+            _section(
+                "Failed runs",
+                rows,
+                f"{n_failed} runs raised; they are left out of every statistic above. "
+                "<code>givetake sweep … --resume</code> retries them.",
+            )
+        )
         table("failures", data.failures.drop(columns=["traceback"], errors="ignore").astype(str))
     sections.append(_section("Run metadata", _metadata(man, n_done, n_failed)))
 
@@ -203,7 +254,9 @@ def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col:
     """Plain-words findings: the significant differences, collapse and the deciles claim."""
     items: list[str] = []
     n_runs = data.summary.groupby("condition").size()
-    each = f"{int(n_runs.min())}" if n_runs.min() == n_runs.max() else f"{int(n_runs.min())}–{int(n_runs.max())}"
+    each = (
+        f"{int(n_runs.min())}" if n_runs.min() == n_runs.max() else f"{int(n_runs.min())}–{int(n_runs.max())}"
+    )
     items.append(f"{len(data.summary)} runs over {len(data.conditions)} conditions ({each} runs each).")
     if not pairs.empty:
         for outcome, block in pairs.groupby("outcome", sort=False):
@@ -241,7 +294,9 @@ def _givers_both_ends(dec: pd.DataFrame, inline: bool = False) -> str:
         return "" if inline else "<p class='note'>No givers in these runs.</p>"
     yes = g[g["both_ends"]]["condition"].tolist()
     top_only = g[(g["top_representation"] > 1) & (g["top_p"] < 0.05) & ~g["both_ends"]]["condition"].tolist()
-    bottom_only = g[(g["bottom_representation"] > 1) & (g["bottom_p"] < 0.05) & ~g["both_ends"]]["condition"].tolist()
+    bottom_only = g[(g["bottom_representation"] > 1) & (g["bottom_p"] < 0.05) & ~g["both_ends"]][
+        "condition"
+    ].tolist()
     esc = lambda xs: ", ".join(html.escape(x) for x in xs) or "none"  # noqa: E731
     text = (
         "<b>Givers at both ends</b> (Grant 2013: givers over-represented among the least <i>and</i> the most "
@@ -308,7 +363,8 @@ def _final_wide(finals: pd.DataFrame) -> pd.DataFrame:
         return finals
     finals = finals.copy()
     finals["cell"] = [
-        f"{_fmt(m, 3)} [{_fmt(lo, 3)}, {_fmt(hi, 3)}]" for m, lo, hi in zip(finals["mean"], finals["low"], finals["high"])
+        f"{_fmt(m, 3)} [{_fmt(lo, 3)}, {_fmt(hi, 3)}]"
+        for m, lo, hi in zip(finals["mean"], finals["low"], finals["high"])
     ]
     wide = finals.pivot(index="condition", columns="outcome", values="cell")
     order = list(dict.fromkeys(finals["condition"]))
@@ -335,13 +391,38 @@ def _stability(agree: pd.DataFrame, other: Path, man: dict, other_man: dict) -> 
             outcome=[an.OUTCOME_LABELS.get(o, o) for o in stable["outcome"]],
             higher=np.where(stable["difference_here"] > 0, stable["a"], stable["b"]),
             lower=np.where(stable["difference_here"] > 0, stable["b"], stable["a"]),
-        )[["outcome", "higher", "lower", "cliffs_delta_here", "cliffs_delta_there", "p_holm_here", "p_holm_there"]]
+        )[
+            [
+                "outcome",
+                "higher",
+                "lower",
+                "cliffs_delta_here",
+                "cliffs_delta_there",
+                "p_holm_here",
+                "p_holm_there",
+            ]
+        ]
         text += "<h3>Significant in both</h3>" + _table(view, digits=3)
     only = agree[here ^ there]
     if not only.empty:
-        text += "<details><summary>Significant in one sweep only</summary>" + _table(
-            only[["outcome", "a", "b", "cliffs_delta_here", "cliffs_delta_there", "p_holm_here", "p_holm_there"]], digits=3
-        ) + "</details>"
+        text += (
+            "<details><summary>Significant in one sweep only</summary>"
+            + _table(
+                only[
+                    [
+                        "outcome",
+                        "a",
+                        "b",
+                        "cliffs_delta_here",
+                        "cliffs_delta_there",
+                        "p_holm_here",
+                        "p_holm_there",
+                    ]
+                ],
+                digits=3,
+            )
+            + "</details>"
+        )
     return text
 
 
@@ -367,7 +448,10 @@ def _significant_view(sig: pd.DataFrame) -> pd.DataFrame:
 def _collapse_view(col: pd.DataFrame) -> pd.DataFrame:
     out = col[["condition", "runs"]].copy()
     for v in [c.removeprefix("p_") for c in col.columns if c.startswith("p_")]:
-        out[v] = [f"{p:.0%} [{lo:.0%}, {hi:.0%}]" for p, lo, hi in zip(col[f"p_{v}"], col[f"low_{v}"], col[f"high_{v}"])]
+        out[v] = [
+            f"{p:.0%} [{lo:.0%}, {hi:.0%}]"
+            for p, lo, hi in zip(col[f"p_{v}"], col[f"low_{v}"], col[f"high_{v}"])
+        ]
     if "median_collapse_step" in col.columns:
         out["median week of collapse"] = col["median_collapse_step"]
     return out
@@ -393,18 +477,22 @@ def _metadata(man: dict[str, Any], n_done: int, n_failed: int) -> str:
         ("store created", man.get("created")),
         ("report written", now()),
     ]
-    body = "<table class='meta'>" + "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
-    ) + "</table>"
+    body = (
+        "<table class='meta'>"
+        + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        + "</table>"
+    )
     sessions = man.get("sessions", [])
     if sessions:
         body += "<h3>Sweep sessions</h3>" + _table(pd.DataFrame(sessions))
     scen = man.get("scenarios", [])
     if scen:
         body += "<h3>Scenarios</h3>" + _table(pd.DataFrame(scen))
-    body += "<details><summary>Manifest (JSON)</summary><pre>" + html.escape(
-        json.dumps({k: v for k, v in man.items() if k != "runs"}, indent=2, default=str)
-    ) + "</pre></details>"
+    body += (
+        "<details><summary>Manifest (JSON)</summary><pre>"
+        + html.escape(json.dumps({k: v for k, v in man.items() if k != "runs"}, indent=2, default=str))
+        + "</pre></details>"
+    )
     return body
 
 

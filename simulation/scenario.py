@@ -232,7 +232,9 @@ class Scenario:
                 for name, table in value.items():
                     if name not in registry:
                         what = "mechanism" if key == "mechanisms" else "strategy"
-                        raise ScenarioError(source, f"{key}.{name}", f"unknown {what}" + suggest(name, registry))
+                        raise ScenarioError(
+                            source, f"{key}.{name}", f"unknown {what}" + suggest(name, registry)
+                        )
                     out[key][name] = check_table(registry[name].PARAMS, table, f"{key}.{name}", source)
             else:
                 raise ScenarioError(
@@ -242,7 +244,9 @@ class Scenario:
             for i, name in enumerate(out["pipeline"]):
                 if not isinstance(name, str) or name not in MECHANISMS:
                     raise ScenarioError(
-                        source, f"pipeline[{i}]", f"unknown mechanism {name!r}" + suggest(str(name), MECHANISMS)
+                        source,
+                        f"pipeline[{i}]",
+                        f"unknown mechanism {name!r}" + suggest(str(name), MECHANISMS),
                     )
         return out
 

@@ -132,7 +132,9 @@ class Store:
         """Runs whose last attempt raised (and that have not succeeded since)."""
         if not self.failures_dir.is_dir():
             return set()
-        return {p.stem for p in self.failures_dir.glob("*.json") if not p.name.startswith(".")} - self.done_ids()
+        return {
+            p.stem for p in self.failures_dir.glob("*.json") if not p.name.startswith(".")
+        } - self.done_ids()
 
     def tables(self) -> list[str]:
         """Names of the stored tables (``summary``, ``timeseries``, ``members``, ...)."""
@@ -197,7 +199,11 @@ class Store:
 
         folder = self.data / table
         done = self.done_ids()
-        files = sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(".") and f.stem in done) if folder.is_dir() else []
+        files = (
+            sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(".") and f.stem in done)
+            if folder.is_dir()
+            else []
+        )
         if not files:
             return pd.DataFrame()
         parts = []

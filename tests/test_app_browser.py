@@ -116,7 +116,9 @@ class Tab:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
-        self.page.on("response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None)
+        self.page.on(
+            "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
+        )
         self.page.goto(url)
         self.page.wait_for_selector(".gt-network-view svg circle", timeout=45_000)
 

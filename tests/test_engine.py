@@ -17,8 +17,7 @@ from simulation.model import Tick
 SMALL = {"population__size": 200, "network__mean_degree": 10}
 
 REQUIRED_COLUMNS = (
-    "step members ties mean_degree clustering giant_component requests gifts "
-    "fulfilment_rate welfare gini"
+    "step members ties mean_degree clustering giant_component requests gifts fulfilment_rate welfare gini"
 ).split()
 
 
@@ -96,7 +95,9 @@ def test_all_takers_create_no_value_and_their_ties_dissolve():
     live = ties.live()
     assert not (ties.born[live] == 0).any(), "every tie from the start dissolved"
     # no tie is ever used, so none outlives the time decay needs to wear it down
-    strongest_start = max(model.config.get("network.strength"), model.config.get("mechanisms.introductions.strength"))
+    strongest_start = max(
+        model.config.get("network.strength"), model.config.get("mechanisms.introductions.strength")
+    )
     lifetime = (strongest_start - maint.min_strength) / maint.decay
     assert (model.steps - ties.born[live]).max() <= np.ceil(lifetime) + 1
 
@@ -235,9 +236,18 @@ def test_sampled_clustering_agrees_with_networkx():
     ("overrides", "fragment"),
     [
         ({"population__size": -5}, r"population\.size: expected an integer in \[2, 10000000\], got -5"),
-        ({"mechanisms__needs__p_need": 1.5}, r"mechanisms\.needs\.p_need: expected a number in \[0\.0, 1\.0\], got 1\.5"),
-        ({"mechanisms__giving__capacity": -1}, r"mechanisms\.giving\.capacity: expected an integer in \[0, 1000\], got -1"),
-        ({"population__mix": {"giver": 0.5, "taker": 0.2}}, r"population\.mix: shares must sum to 1, got 0\.7"),
+        (
+            {"mechanisms__needs__p_need": 1.5},
+            r"mechanisms\.needs\.p_need: expected a number in \[0\.0, 1\.0\], got 1\.5",
+        ),
+        (
+            {"mechanisms__giving__capacity": -1},
+            r"mechanisms\.giving\.capacity: expected an integer in \[0, 1000\], got -1",
+        ),
+        (
+            {"population__mix": {"giver": 0.5, "taker": 0.2}},
+            r"population\.mix: shares must sum to 1, got 0\.7",
+        ),
         ({"population__mix": {"giver": 0.5, "grifter": 0.5}}, r"population\.mix\.grifter: unknown strategy"),
         ({"mechanisms__exchange__bb": 2}, r"mechanisms\.exchange\.bb: unknown key \(did you mean 'b'\?\)"),
     ],

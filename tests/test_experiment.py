@@ -236,7 +236,11 @@ def test_a_builtin_experiment_is_named_without_a_path_and_a_file_wins_by_path(tm
     monkeypatch.chdir(tmp_path)
     assert load_experiment("./networking_styles.toml").name == "mine"
     assert load_experiment("networking_styles").name == "networking_styles"
-    with pytest.raises(InputError, match=r"^networking_style: unknown experiment \(did you mean 'networking_styles'\?\)"):
+    with pytest.raises(
+        InputError, match=r"^networking_style: unknown experiment \(did you mean 'networking_styles'\?\)"
+    ):
         load_experiment("networking_style")
-    with pytest.raises(InputError, match=r"^nowhere/x.toml: no such file; expected an experiment .toml file$"):
+    with pytest.raises(
+        InputError, match=r"^nowhere/x.toml: no such file; expected an experiment .toml file$"
+    ):
         load_experiment("nowhere/x.toml")

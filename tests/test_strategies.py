@@ -43,9 +43,7 @@ def requests_for(model: GiveTakeModel, strategy_name: str) -> DecisionContext:
 
 def model_with(name: str, seed: int) -> GiveTakeModel:
     shares = {name: 0.5, "matcher": 0.5} if name != "matcher" else {"matcher": 0.5, "giver": 0.5}
-    m = GiveTakeModel(
-        {"population": {"size": 120, "mix": shares}, "network": {"mean_degree": 8}}, rng=seed
-    )
+    m = GiveTakeModel({"population": {"size": 120, "mix": shares}, "network": {"mean_degree": 8}}, rng=seed)
     m.run_for(5)  # some history on the ledgers
     return m
 
@@ -92,16 +90,38 @@ def test_builtin_decisions():
     model = model_with("matcher", 1)
     ctx = requests_for(model, "matcher")
     n = len(ctx)
-    owes = DecisionContext(model, ctx.giver, ctx.asker, ctx.edge, np.full(n, 2), np.zeros(n, int), ctx.trust, ctx.asker_reputation)
-    fresh = DecisionContext(model, ctx.giver, ctx.asker, ctx.edge, np.zeros(n, int), np.zeros(n, int), ctx.trust, ctx.asker_reputation)
-    shady = DecisionContext(model, ctx.giver, ctx.asker, ctx.edge, np.zeros(n, int), np.zeros(n, int), ctx.trust, np.full(n, 0.1))
+    owes = DecisionContext(
+        model,
+        ctx.giver,
+        ctx.asker,
+        ctx.edge,
+        np.full(n, 2),
+        np.zeros(n, int),
+        ctx.trust,
+        ctx.asker_reputation,
+    )
+    fresh = DecisionContext(
+        model,
+        ctx.giver,
+        ctx.asker,
+        ctx.edge,
+        np.zeros(n, int),
+        np.zeros(n, int),
+        ctx.trust,
+        ctx.asker_reputation,
+    )
+    shady = DecisionContext(
+        model, ctx.giver, ctx.asker, ctx.edge, np.zeros(n, int), np.zeros(n, int), ctx.trust, np.full(n, 0.1)
+    )
     assert STRATEGIES["giver"]().gives(owes).all()
     assert not STRATEGIES["taker"]().gives(fresh).any()
     assert STRATEGIES["matcher"]().gives(fresh).all()  # help first, on credit
     assert not STRATEGIES["matcher"]().gives(owes).any()  # then only while balanced
     assert STRATEGIES["otherish_giver"]().gives(fresh).all()
     assert not STRATEGIES["otherish_giver"]().gives(shady).any()  # not a doormat
-    assert STRATEGIES["connector"].classifier["introduces"] and not STRATEGIES["giver"].classifier["introduces"]
+    assert (
+        STRATEGIES["connector"].classifier["introduces"] and not STRATEGIES["giver"].classifier["introduces"]
+    )
 
 
 def test_the_documented_user_strategy_example_runs():
@@ -109,7 +129,10 @@ def test_the_documented_user_strategy_example_runs():
     try:
         assert "grudger" in STRATEGIES
         model = GiveTakeModel(
-            {"population": {"size": 150, "mix": {"grudger": 0.5, "taker": 0.5}}, "network": {"mean_degree": 8}},
+            {
+                "population": {"size": 150, "mix": {"grudger": 0.5, "taker": 0.5}},
+                "network": {"mean_degree": 8},
+            },
             rng=2,
         )
         model.run_for(30)

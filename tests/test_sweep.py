@@ -37,7 +37,6 @@ seed = 99
 """
 
 
-
 def tiny_experiment(tmp_path: Path, reps: int = 2, steps: int = 15) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text(textwrap.dedent(EXPERIMENT.format(reps=reps, steps=steps)))
@@ -87,10 +86,14 @@ def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster)
     for other in ("one", "two", "dask"):
         assert_same_results(tmp_path / "serial", tmp_path / other)
     # the runs really were spread over two Dask worker processes
-    workers = {json.loads(line)["worker"] for line in (tmp_path / "dask" / "log.jsonl").read_text().splitlines()}
+    workers = {
+        json.loads(line)["worker"] for line in (tmp_path / "dask" / "log.jsonl").read_text().splitlines()
+    }
     assert len(workers) == 2
     ts = Store(tmp_path / "serial").load("timeseries")
-    assert {"run_id", "scenario", "replication", "seed", "spawn_key", "mechanisms.exchange.b"} <= set(ts.columns)
+    assert {"run_id", "scenario", "replication", "seed", "spawn_key", "mechanisms.exchange.b"} <= set(
+        ts.columns
+    )
     members = Store(tmp_path / "serial").load("members")
     assert set(members["strategy"]) >= {"giver", "taker"} and members["wealth"].notna().all()
 
@@ -99,8 +102,19 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_
     path = tiny_experiment(tmp_path, reps=10, steps=12)
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "sweep", str(path), "--out", str(out), "--workers", "2",
-         "--no-report", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "sweep",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--no-report",
+            "--quiet",
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -117,7 +131,9 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_
     done_at_kill = len(Store(out).done_ids())
     assert 2 <= done_at_kill < 40, f"the sweep must be killed in the middle ({done_at_kill} of 40 done)"
 
-    resumed = cli("sweep", str(path), "--out", str(out), "--workers", "2", "--resume", "--no-report", "--quiet")
+    resumed = cli(
+        "sweep", str(path), "--out", str(out), "--workers", "2", "--resume", "--no-report", "--quiet"
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"{done_at_kill} already stored" in resumed.stderr
 
@@ -146,7 +162,9 @@ def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
         """)
     )
     out = tmp_path / "out"
-    first = cli("sweep", str(exp), "--out", str(out), "--workers", "2", "--no-report", "--quiet", script=script)
+    first = cli(
+        "sweep", str(exp), "--out", str(out), "--workers", "2", "--no-report", "--quiet", script=script
+    )
     assert first.returncode == 1, first.stderr
     assert "2 runs done, 2 failed" in first.stderr
     store = Store(out)
@@ -156,7 +174,18 @@ def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
     assert "RuntimeError: tripwire went off" in record["traceback"]
     assert record["spawn_key"] == [0, 1, 0] and record["params"] == {"mechanisms.tripwire.fail": True}
     # resuming retries only the failed runs
-    again = cli("sweep", str(exp), "--out", str(out), "--workers", "1", "--resume", "--no-report", "--quiet", script=script)
+    again = cli(
+        "sweep",
+        str(exp),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--resume",
+        "--no-report",
+        "--quiet",
+        script=script,
+    )
     assert "0 runs done, 2 failed, 2 already stored" in again.stderr
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert sorted(r["run_id"] for r in log if not r["ok"]) == sorted(["t-p0001-r0000", "t-p0001-r0001"] * 2)

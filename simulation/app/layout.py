@@ -183,7 +183,7 @@ class NetworkLayout:
             disp = self._repulsion(p, k)
             d = p[lv] - p[lu]
             dist = np.hypot(d[:, 0], d[:, 1]) + 1e-9
-            f = (d * (dist * w / k)[:, None])  # attraction d^2/k along the tie
+            f = d * (dist * w / k)[:, None]  # attraction d^2/k along the tie
             disp[:, 0] += (np.bincount(lu, f[:, 0], n) - np.bincount(lv, f[:, 0], n)).astype(np.float32)
             disp[:, 1] += (np.bincount(lu, f[:, 1], n) - np.bincount(lv, f[:, 1], n)).astype(np.float32)
             disp -= gravity * p * (np.hypot(p[:, 0], p[:, 1])[:, None] + 0.1)

@@ -172,7 +172,9 @@ def Viewer(
     # -- the page --------------------------------------------------------------------
     solara.Style(_CSS)
     solara.Title("givetake — networking ecosystems")
-    scenario_label = next((lbl for lbl, v in choices.items() if v == session.scenario_name), session.scenario_name)
+    scenario_label = next(
+        (lbl for lbl, v in choices.items() if v == session.scenario_name), session.scenario_name
+    )
     lesson = LESSONS.get(lesson_key) if lesson_key else None
     settings_changed = pending != session.overrides or seed_value != session.seed
     with solara.Column(classes=["gt-app"], gap="8px"):
@@ -187,7 +189,9 @@ def Viewer(
         )
         with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
             # controls
-            with solara.Column(classes=["gt-panel", "gt-controls"], style={"width": "330px", "min-width": "290px"}):
+            with solara.Column(
+                classes=["gt-panel", "gt-controls"], style={"width": "330px", "min-width": "290px"}
+            ):
                 solara.Select(
                     "Lesson",
                     values=[x.title for x in LESSONS.values()],
@@ -209,7 +213,13 @@ def Viewer(
                         on_click=lambda: set_playing(not playing),
                         classes=["gt-play"],
                     )
-                    solara.Button("Step", icon_name="mdi-step-forward", on_click=on_step, disabled=playing, classes=["gt-step"])
+                    solara.Button(
+                        "Step",
+                        icon_name="mdi-step-forward",
+                        on_click=on_step,
+                        disabled=playing,
+                        classes=["gt-step"],
+                    )
                     solara.Button(
                         "Reset",
                         icon_name="mdi-restore",
@@ -217,14 +227,30 @@ def Viewer(
                         color="warning" if settings_changed else None,
                         classes=["gt-reset"],
                     )
-                solara.SliderInt("Speed", value=speed, min=1, max=len(SPEEDS), on_value=set_speed, thumb_label=False)
+                solara.SliderInt(
+                    "Speed", value=speed, min=1, max=len(SPEEDS), on_value=set_speed, thumb_label=False
+                )
                 weeks, interval = SPEEDS[speed]
-                solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML=f"up to {weeks / interval:.3g} weeks per second")
-                solara.InputInt("Seed", value=seed_value, on_value=lambda v: set_seed_value(int(v or 0)), classes=["gt-seed"])
+                solara.HTML(
+                    tag="div",
+                    classes=["gt-note"],
+                    unsafe_innerHTML=f"up to {weeks / interval:.3g} weeks per second",
+                )
+                solara.InputInt(
+                    "Seed",
+                    value=seed_value,
+                    on_value=lambda v: set_seed_value(int(v or 0)),
+                    classes=["gt-seed"],
+                )
                 if message:
                     Notice(message, kind="error")
                     if "population.mix" in message:
-                        solara.Button("Rescale the shares to sum to 1", on_click=rescale_mix, text=True, classes=["gt-rescale"])
+                        solara.Button(
+                            "Rescale the shares to sum to 1",
+                            on_click=rescale_mix,
+                            text=True,
+                            classes=["gt-rescale"],
+                        )
                 elif settings_changed:
                     Notice("Settings changed: press Reset to start again with them.", kind="info")
                 Settings(session, session.config, pending, on_setting)
@@ -301,7 +327,9 @@ def Live(
                             f"{int(frame.metrics.get('ties', 0))} ties"
                         ),
                     )
-                    colour_values = ["strategy", "ecosystem"] if session.ecosystems is not None else ["strategy"]
+                    colour_values = (
+                        ["strategy", "ecosystem"] if session.ecosystems is not None else ["strategy"]
+                    )
                     if len(colour_values) > 1:
                         solara.ToggleButtonsSingle(
                             value=session.colour_by, values=colour_values, on_value=on_colour, dense=True
@@ -346,7 +374,9 @@ def _legend(session: Session) -> str:
         items = [
             (strategy_label(name), strategy_colour(name))
             for name in model.strategy_names
-            if name in session.config.mix and session.config.mix[name] > 0 or model.metrics.get(f"n_{name}", 0)
+            if name in session.config.mix
+            and session.config.mix[name] > 0
+            or model.metrics.get(f"n_{name}", 0)
         ]
     note = (
         "<div class='gt-note'>circle size: wealth · line width: tie strength · black outline: "
@@ -356,7 +386,9 @@ def _legend(session: Session) -> str:
 
 
 @solara.component
-def Settings(session: Session, config: Scenario, pending: dict[str, Any], on_setting: Callable[[str, Any], None]):
+def Settings(
+    session: Session, config: Scenario, pending: dict[str, Any], on_setting: Callable[[str, Any], None]
+):
     """Sliders generated from the declared parameters of the scenario in use (``config``)."""
     groups = controls_for(config)
     with solara.Column(gap="0px", classes=["gt-settings"]):
@@ -380,7 +412,12 @@ def SettingGroup(
         on_click=lambda: set_open(not is_open),
         text=True,
         classes=["gt-group"],
-        style={"justify-content": "flex-start", "text-transform": "none", "font-weight": "600", "width": "100%"},
+        style={
+            "justify-content": "flex-start",
+            "text-transform": "none",
+            "font-weight": "600",
+            "width": "100%",
+        },
     )
     if is_open:
         with solara.Column(gap="0px", style={"padding": "0 4px 0 8px"}):
@@ -414,12 +451,28 @@ def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any]
     elif control.kind == "bool":
         solara.Checkbox(label=control.label, value=bool(value), on_value=lambda v: on_setting(key, bool(v)))
     else:
-        solara.Select(control.label, values=list(control.param.choices), value=value, on_value=lambda v: on_setting(key, v))
-    solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML=html.escape(control.param.doc), style="margin: -6px 0 6px 0")
+        solara.Select(
+            control.label,
+            values=list(control.param.choices),
+            value=value,
+            on_value=lambda v: on_setting(key, v),
+        )
+    solara.HTML(
+        tag="div",
+        classes=["gt-note"],
+        unsafe_innerHTML=html.escape(control.param.doc),
+        style="margin: -6px 0 6px 0",
+    )
 
 
 @solara.component
-def Inspector(session: Session, version: tuple[int, int], select: Callable[[int | None], None], pick: int, set_pick: Callable[[int], None]):
+def Inspector(
+    session: Session,
+    version: tuple[int, int],
+    select: Callable[[int | None], None],
+    pick: int,
+    set_pick: Callable[[int], None],
+):
     """Details of the selected member: strategy, wealth, ties, trust over time.
 
     ``version`` changes whenever the run or the selection does, so the panel is redrawn.
@@ -427,12 +480,26 @@ def Inspector(session: Session, version: tuple[int, int], select: Callable[[int 
     slot = session.selected
     with solara.Column(classes=["gt-panel", "gt-inspector"], gap="4px"):
         with solara.Row(gap="6px", style={"align-items": "center"}):
-            solara.InputInt("Member #", value=pick, on_value=lambda v: set_pick(int(v or 0)), classes=["gt-pick"], dense=True)
-            solara.Button("Inspect", on_click=lambda: select(pick) if session.member_at(pick) else None, classes=["gt-inspect"])
+            solara.InputInt(
+                "Member #",
+                value=pick,
+                on_value=lambda v: set_pick(int(v or 0)),
+                classes=["gt-pick"],
+                dense=True,
+            )
+            solara.Button(
+                "Inspect",
+                on_click=lambda: select(pick) if session.member_at(pick) else None,
+                classes=["gt-inspect"],
+            )
             if slot is not None:
                 solara.Button("Close", on_click=lambda: select(None), text=True)
         if slot is None:
-            solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML="Click a member in the picture (or enter a number) to inspect it.")
+            solara.HTML(
+                tag="div",
+                classes=["gt-note"],
+                unsafe_innerHTML="Click a member in the picture (or enter a number) to inspect it.",
+            )
             return
         info = session.inspect(slot)
         status = "active" if info["alive"] else f"left in week {info['left']}"
@@ -455,7 +522,11 @@ def Inspector(session: Session, version: tuple[int, int], select: Callable[[int 
         solara.HTML(tag="div", unsafe_innerHTML=info["wealth_chart"])
         contacts = info["contacts"][:8]
         if contacts:
-            solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML="Strongest ties (strength · trust given / received):")
+            solara.HTML(
+                tag="div",
+                classes=["gt-note"],
+                unsafe_innerHTML="Strongest ties (strength · trust given / received):",
+            )
             with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 for c in contacts:
                     solara.Button(
@@ -463,7 +534,11 @@ def Inspector(session: Session, version: tuple[int, int], select: Callable[[int 
                         f"{c['trust_given']:.2f}/{c['trust_received']:.2f}",
                         on_click=lambda s=c["slot"]: select(s),
                         text=True,
-                        style={"text-transform": "none", "font-size": "12px", "color": strategy_colour(c["strategy"])},
+                        style={
+                            "text-transform": "none",
+                            "font-size": "12px",
+                            "color": strategy_colour(c["strategy"]),
+                        },
                     )
 
 
@@ -494,7 +569,10 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
             return
         rows = "".join(
             "<tr>"
-            + "".join(f"<td>{html.escape(str(e.get(k, '')))}</td>" for k in ("step", "event", "ecosystem", "previous_size", "size"))
+            + "".join(
+                f"<td>{html.escape(str(e.get(k, '')))}</td>"
+                for k in ("step", "event", "ecosystem", "previous_size", "size")
+            )
             + "</tr>"
             for e in reversed(events[-14:])
         )
@@ -525,9 +603,8 @@ def _verdict(mech: Any, weeks: int) -> str:
         return ""
     colour = _VERDICT_COLOURS.get(word, "#333")
     reason = getattr(v, "reason", None)
-    return (
-        f"So far this network looks <b style='color:{colour}'>{html.escape(word)}</b>"
-        + (f" — {html.escape(str(reason))}" if reason else "")
+    return f"So far this network looks <b style='color:{colour}'>{html.escape(word)}</b>" + (
+        f" — {html.escape(str(reason))}" if reason else ""
     )
 
 

@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the network grow or crumble. Open the printed address in a browser."
         ),
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
     parser.set_defaults(func=run)
 
@@ -101,10 +103,19 @@ def run(args: argparse.Namespace) -> int:
     solara.server.settings.kernel.cull_timeout = KEEP_DISCONNECTED
 
     print(f"givetake app: open {address(args.host, args.port)} in a browser (Ctrl+C to stop)", flush=True)
-    argv = ["run", APP, "--host", args.host, "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    argv = [
+        "run",
+        APP,
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+    ]
     try:
         solara_cli.main(args=argv, prog_name="solara", standalone_mode=False)
     except SystemExit as err:  # pragma: no cover - solara exits on its own errors
         return int(err.code or 0)
     return 0
-

@@ -14,10 +14,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write DIR/report/report.html (self-contained), figures (PNG, SVG) and tables (CSV).",
     )
     p.add_argument("dir", metavar="DIR", help="results folder written by `givetake sweep`")
-    p.add_argument("--out", metavar="DIR", default=None, help="where to write the report (default: DIR/report)")
-    p.add_argument("--compare", metavar="OTHER", default=None,
-                   help="another results folder of the same experiment (e.g. another --seed): "
-                        "say which differences are significant in both")
+    p.add_argument(
+        "--out", metavar="DIR", default=None, help="where to write the report (default: DIR/report)"
+    )
+    p.add_argument(
+        "--compare",
+        metavar="OTHER",
+        default=None,
+        help="another results folder of the same experiment (e.g. another --seed): "
+        "say which differences are significant in both",
+    )
     p.set_defaults(func=main)
 
 
