@@ -1,0 +1,70 @@
+"""The reference docs list what the code has: every mechanism in its module, every strategy
+with its label and colour."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from simulation.mechanisms import DEFAULT_PIPELINE, MECHANISMS
+from simulation.strategies import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "simulation"
+
+
+def table_rows(doc: str, first_column: str) -> list[list[str]]:
+    """Rows (cells, stripped) of every markdown table in ``docs/<doc>`` whose header starts
+    with ``first_column``."""
+    rows, inside = [], False
+    for line in (ROOT / "docs" / doc).read_text().splitlines():
+        if not line.startswith("|"):
+            inside = False
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == first_column:
+            inside = True
+        elif inside and not set(cells[0]) <= set("-"):
+            rows.append(cells)
+    return rows
+
+
+def ticked(cell: str) -> str:
+    return re.fullmatch(r"`([^`]+)`", cell).group(1)
+
+
+def test_every_mechanism_is_listed_in_the_module_of_its_name():
+    numbered = table_rows("mechanisms.md", "#")
+    others = table_rows("mechanisms.md", "mechanism")
+    listed = {ticked(r[1]): ticked(r[2]) for r in numbered} | {ticked(r[0]): ticked(r[1]) for r in others}
+    builtin = {
+        name: Path(inspect.getfile(cls)).relative_to(PACKAGE).as_posix()
+        for name, cls in MECHANISMS.items()
+        if cls.__module__.startswith("simulation.")
+    }
+    assert listed == builtin
+    assert all(Path(path).stem == name for name, path in builtin.items())
+    assert [ticked(r[1]) for r in numbered] == DEFAULT_PIPELINE
+
+
+def test_every_strategy_is_listed_with_its_label_and_colour():
+    # the strategies `import simulation` registers (this process may hold others)
+    out = subprocess.run(
+        [sys.executable, "-c", "import simulation; print(*simulation.STRATEGIES)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    registered = out.stdout.split()
+    rows = table_rows("strategies.md", "name")
+    order = [ticked(r[0]) for r in rows if r[2].startswith("`#")]
+    assert order == registered
+    for r in rows:
+        if r[2].startswith("`#"):
+            cls = REGISTRY[ticked(r[0])]
+            assert r[1] == cls.label and ticked(r[2].split()[0]) == cls.colour
+    described = [ticked(r[0]) for r in rows if not r[2].startswith("`#")]
+    assert described == registered
