@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs="?",
         const="",
         default=None,
-        help="run the published patterns (or the pattern FILE) instead of the classic studies",
+        help="run the published patterns (or a pattern FILE, or a built-in one by name) instead of the classic studies",
     )
     g.add_argument(
         "--pattern",
@@ -52,7 +52,7 @@ def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
     from .report import format_table, write_markdown
     from .suite import load_patterns, plan_runs, run_patterns
 
-    path = Path(args.patterns) if args.patterns else None
+    path = args.patterns or None
     suite = load_patterns(path, quick=args.quick, only=args.pattern)
     jobs, _ = plan_runs(suite)
     print(f"patterns: {len(suite.patterns)} patterns, {len(jobs)} runs", file=sys.stderr, flush=True)

@@ -43,17 +43,22 @@ measure that needs a recorder mechanism (e.g. `tie_census`) gets it added to the
 
 ### Calibration files
 
-`givetake calibrate FILE` fits parameters to several patterns at once by ABC-SMC (pyabc; install
-the extra: `pip install 'givetake[calibrate]'`).  FILE is a pattern file with a `[calibrate]`
-table: `patterns` (`"published"` for the built-in suite, a path, or absent for the file's own
-`[[pattern]]` tables), `fit` (pattern names; default every pattern with a target), `population`
-(particles per generation), `generations`, `seeds` (runs per pattern and scenario for each
-particle), `steps` (weeks, replacing the patterns'), `seed`, `min_epsilon`, `db` (SQLite file;
-default `results/calibration/NAME.db`) and `[calibrate.parameters]` with a uniform prior
-`[low, high]` per dotted key.  The distance is the root mean square of
-`(reproduced - target) / scale` over the fitted patterns, `scale` being half the accepted range.
-`--executor serial|process|dask` (and `--scheduler`) choose where particles run: pyabc's
-single-core, multi-process or Dask sampler on the project's Dask cluster.
+`givetake calibrate FILE` fits parameters to several patterns at once by ABC-SMC (Toni et al.
+2009; pyabc, Klinger et al. 2018; install the extra: `pip install 'givetake[calibrate]'`).  FILE is
+a pattern file with a `[calibrate]` table, or the name of a built-in one (`calibration`, the
+calibration of the defaults).  Keys: `patterns` (a built-in pattern file's name such as
+`"published"`, a path, or absent for the file's own `[[pattern]]` tables), `fit` (pattern names;
+default every pattern with a target), `population` (particles per generation), `generations`,
+`seeds` (runs per pattern and scenario for each particle; patterns that need the same runs share
+them), `steps` and `set` (weeks and settings replacing the patterns' own, to make particles
+cheaper), `seed`, `min_epsilon`, `db` (SQLite file; default `results/calibration/NAME.db`, never
+reused) and `[calibrate.parameters]`: a uniform prior `[low, high]` per dotted key (an integer
+setting draws every integer in the range with equal chance).  The distance is the root mean
+square of `(reproduced - target) / scale` over the fitted patterns and their scenarios, `scale`
+being half the accepted range.  `--executor serial|process|dask` (and `--scheduler ADDRESS`)
+choose pyabc's single-core, multi-process or Dask sampler (a local Dask cluster, or the given
+scheduler's).  The posterior (weighted mean, sd, median and 95% range of every parameter) is
+printed and written next to the history as `NAME.toml`.
 """
 
 

@@ -62,7 +62,9 @@ __all__ = [
     "Pattern",
     "PatternCheck",
     "PatternSuite",
+    "builtin_pattern_files",
     "load_patterns",
+    "resolve_pattern_file",
     "run_patterns",
     "measure_run",
 ]
@@ -388,6 +390,36 @@ def _strategy_names() -> set[str]:
     return set(REGISTRY)
 
 
+def builtin_pattern_files() -> dict[str, Path]:
+    """The built-in pattern files, name (file stem) -> path."""
+    return {p.stem: p for p in sorted(PATTERN_DIR.glob("*.toml"))}
+
+
+def resolve_pattern_file(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """A built-in pattern file's name (``published``, ``calibration``) or a path to a TOML file.
+
+    Raises
+    ------
+    InputError
+        No such built-in name and no such file.
+    """
+    text = str(name_or_path)
+    builtins = builtin_pattern_files()
+    if isinstance(name_or_path, str) and not (text.endswith(".toml") or "/" in text):
+        if text in builtins:
+            return builtins[text]
+        raise InputError(
+            f"{text}: unknown pattern file; expected a built-in name ({', '.join(builtins)}) or a path to a .toml file"
+        )
+    path = Path(name_or_path)
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to / path
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "no such file"
+        raise InputError(f"{path}: {what}; expected a pattern .toml file")
+    return path
+
+
 def load_patterns(
     path: str | Path | None = None, quick: bool = False, only: Iterable[str] | None = None
 ) -> PatternSuite:
@@ -399,10 +431,7 @@ def load_patterns(
         The file is missing or malformed, or a key or value is wrong: the
         message names the file, the pattern and the key.
     """
-    path = Path(path) if path is not None else BUILTIN_PATTERNS
-    if not path.is_file():
-        what = "is not a file" if path.exists() else "no such file"
-        raise InputError(f"{path}: {what}; expected a pattern .toml file")
+    path = resolve_pattern_file(path) if path is not None else BUILTIN_PATTERNS
     try:
         raw = tomllib.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as err:

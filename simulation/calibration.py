@@ -1,0 +1,383 @@
+"""Calibration: fit parameters to several patterns at once with ABC-SMC (pyabc).
+
+Approximate Bayesian computation by sequential Monte Carlo (Toni et al. 2009,
+*J. R. Soc. Interface* 6:187; Klinger, Rickert & Hasenauer 2018,
+*Bioinformatics* 34:3591 for pyabc) draws parameter sets from the priors,
+simulates the patterns with each, and keeps the sets whose patterns come
+closest to the published targets, tightening the tolerance generation by
+generation.  The result is a sample from the approximate posterior: which
+parameter values reproduce all the fitted patterns together, and how tightly
+the patterns pin them down.  Where the patterns cannot all be met at once the
+final distance stays large, and the page says so.
+
+A calibration file is a pattern file (:mod:`simulation.patterns.suite`) with a
+``[calibrate]`` table (format in ``docs/patterns.md``)::
+
+    [calibrate]
+    patterns = "published"          # the built-in suite, a path, or omit: this file's [[pattern]]s
+    fit = ["decay_start", "decay_end"]
+    population = 40                 # particles per generation
+    generations = 4
+    seeds = 2                       # runs per pattern and scenario for each particle
+    [calibrate.parameters]          # uniform priors [low, high]
+    "mechanisms.exchange.b" = [2.0, 5.0]
+
+Distance: the root mean square over the fitted patterns (and scenarios) of
+``(reproduced - target) / scale``, where ``scale`` is half the width of the
+accepted range (or the distance from the target to its finite end).  The
+history is kept by pyabc in SQLite (``results/calibration/NAME.db`` by
+default).  pyabc is an optional extra: ``pip install 'givetake[calibrate]'``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, ScenarioError
+from .patterns.suite import Pattern, PatternSuite, load_patterns, resolve_pattern_file, suite_from_dict
+
+__all__ = ["Calibration", "load_calibration", "calibrate", "CalibrationResult", "require_pyabc"]
+
+CALIBRATE_KEYS = {
+    "patterns",
+    "fit",
+    "population",
+    "generations",
+    "seeds",
+    "steps",
+    "seed",
+    "min_epsilon",
+    "db",
+    "parameters",
+}
+
+
+def require_pyabc():
+    """Import pyabc, or fail with the one line that says how to get it."""
+    try:
+        import pyabc
+    except ImportError:
+        raise InputError(
+            "givetake calibrate needs pyabc, which is not installed: pip install 'givetake[calibrate]'"
+        ) from None
+    return pyabc
+
+
+@dataclass
+class Calibration:
+    """A checked calibration: the patterns to fit, the priors and the ABC-SMC settings."""
+
+    name: str
+    source: str
+    suite: PatternSuite
+    fit: list[Pattern]
+    priors: dict[str, tuple[float, float]]
+    integer: dict[str, bool]
+    population: int = 40
+    generations: int = 4
+    seeds: int = 2
+    steps: int | None = None
+    seed: int = 0
+    min_epsilon: float = 0.0
+    db: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def scale(self, p: Pattern) -> float:
+        lo, hi = p.accept
+        t = p.target
+        if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+            return (hi - lo) / 2
+        ends = [abs(t - b) for b in (lo, hi) if math.isfinite(b) and b != t]
+        return min(ends) if ends else 1.0
+
+
+def _num(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _posint(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{where}: expected a positive integer, got {value!r}")
+    return value
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    """Read and check a calibration file; nothing runs.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the key.
+    """
+    import tomllib
+
+    path = resolve_pattern_file(path)
+    try:
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise InputError(f"{path}: malformed TOML: {err}") from None
+    cal = raw.get("calibrate")
+    if not isinstance(cal, dict):
+        raise InputError(f"{path}: calibrate: expected a [calibrate] table")
+    for k in cal:
+        if k not in CALIBRATE_KEYS:
+            raise InputError(
+                f"{path}: calibrate.{k}: unknown key (known: {', '.join(sorted(CALIBRATE_KEYS))})"
+            )
+    ref = cal.get("patterns")
+    if ref is None:
+        suite = suite_from_dict(raw, str(path), path.resolve().parent)
+    elif isinstance(ref, str) and ref:
+        suite = load_patterns(resolve_pattern_file(ref, relative_to=path.resolve().parent))
+    else:
+        raise InputError(
+            f"{path}: calibrate.patterns: expected a built-in pattern file name or a path, got {ref!r}"
+        )
+    common = cal.get("set", {})
+    if not isinstance(common, dict):
+        raise InputError(f"{path}: calibrate.set: expected a table of dotted settings, got {common!r}")
+    names = [p.name for p in suite.patterns]
+    fit_names = cal.get("fit", [p.name for p in suite.patterns if p.target is not None])
+    if not isinstance(fit_names, list) or not fit_names:
+        raise InputError(f"{path}: calibrate.fit: expected a list of pattern names")
+    fit = []
+    for n in fit_names:
+        if n not in names:
+            raise InputError(f"{path}: calibrate.fit: no pattern named {n!r} (known: {', '.join(names)})")
+        p = suite.get(n)
+        if p.target is None:
+            raise InputError(f"{path}: calibrate.fit: pattern {n!r} has no target to fit")
+        if common:
+            try:
+                p.scenarios = [
+                    (label, scen.with_overrides(dict(common), source=f"{path}: calibrate.set"))
+                    for label, scen in p.scenarios
+                ]
+            except ScenarioError as err:
+                raise InputError(str(err)) from None
+        fit.append(p)
+    params = cal.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise InputError(f"{path}: calibrate.parameters: expected a table of dotted keys with [low, high]")
+    priors, integer = {}, {}
+    for key, rng in params.items():
+        where = f"{path}: calibrate.parameters.{key}"
+        if not isinstance(rng, list) or len(rng) != 2:
+            raise InputError(f"{where}: expected [low, high] (a uniform prior), got {rng!r}")
+        lo, hi = _num(rng[0], where), _num(rng[1], where)
+        if not lo < hi:
+            raise InputError(f"{where}: expected low < high, got [{lo:g}, {hi:g}]")
+        priors[key] = (lo, hi)
+        # every scenario of every fitted pattern must accept both ends of the prior
+        for p in fit:
+            for label, scen in p.scenarios:
+                try:
+                    current = scen.get(key)
+                except (KeyError, TypeError):
+                    raise InputError(
+                        f"{where}: scenario {label!r} of pattern {p.name!r} has no such setting"
+                    ) from None
+                integer[key] = isinstance(current, int) and not isinstance(current, bool)
+                for end in (lo, hi):
+                    value = round(end) if integer[key] else end
+                    try:
+                        scen.with_overrides({key: value}, source=where)
+                    except Exception as err:  # noqa: BLE001 - the scenario's own check names the problem
+                        raise InputError(f"{where}: {err}") from None
+    name = raw.get("name", path.stem)
+    steps = cal.get("steps")
+    return Calibration(
+        name=name,
+        source=str(path),
+        suite=suite,
+        fit=fit,
+        priors=priors,
+        integer=integer,
+        population=_posint(cal.get("population", 40), f"{path}: calibrate.population"),
+        generations=_posint(cal.get("generations", 4), f"{path}: calibrate.generations"),
+        seeds=_posint(cal.get("seeds", 2), f"{path}: calibrate.seeds"),
+        steps=None if steps is None else _posint(steps, f"{path}: calibrate.steps"),
+        seed=int(_num(cal.get("seed", 0), f"{path}: calibrate.seed")),
+        min_epsilon=_num(cal.get("min_epsilon", 0.0), f"{path}: calibrate.min_epsilon"),
+        db=cal.get("db"),
+        raw=raw,
+    )
+
+
+class PatternModel:
+    """What pyabc calls for each particle: the fitted patterns reproduced with its parameters.
+
+    A picklable callable (it travels to process and Dask workers).  Each
+    particle's runs get fresh seeds from its own entropy, as ABC needs
+    independent simulations.
+    """
+
+    def __init__(self, cal: Calibration):
+        self.fit = cal.fit
+        self.integer = cal.integer
+        self.seeds = cal.seeds
+        self.steps = cal.steps
+
+    def __call__(self, params: dict[str, float]) -> dict[str, float]:
+        from .patterns.suite import evaluate, measure_run, plan_runs
+
+        overrides = {k: (int(round(v)) if self.integer.get(k) else float(v)) for k, v in dict(params).items()}
+        # from numpy's global generator, which pyabc seeds (and re-seeds in each worker)
+        entropy = int(np.random.randint(0, 2**62))
+        patterns = [
+            replace(
+                p,
+                scenarios=[
+                    (label, s.with_overrides(overrides, source="calibration")) for label, s in p.scenarios
+                ],
+                seeds=self.seeds,
+                steps=self.steps or p.steps,
+            )
+            for p in self.fit
+        ]
+        suite = PatternSuite("particle", "", entropy, patterns, "calibration")
+        jobs, where = plan_runs(suite)  # patterns that need the same runs share them
+        results = {}
+        for job in jobs:
+            key, values, err = measure_run(job)
+            results[key] = (values, err)
+        return {f"{c.pattern.name}/{c.scenario}": c.estimate.value for c in evaluate(suite, where, results)}
+
+
+class PatternDistance:
+    """Root mean square of the scaled gaps between reproduced values and targets (missing: 10 scales)."""
+
+    def __init__(self, cal: Calibration):
+        self.scales = {f"{p.name}/{label}": cal.scale(p) for p in cal.fit for label, _ in p.scenarios}
+
+    def __call__(self, x: dict[str, float], x0: dict[str, float]) -> float:
+        gaps = []
+        for key, scale in self.scales.items():
+            v = x.get(key, float("nan"))
+            gaps.append((v - x0[key]) / scale if math.isfinite(v) else 10.0)
+        return float(np.sqrt(np.mean(np.square(gaps))))
+
+
+@dataclass
+class CalibrationResult:
+    calibration: Calibration
+    db: Path
+    posterior: dict[str, dict[str, float]]
+    generations: list[dict[str, Any]]
+    seconds: float
+    executor: str
+
+    def to_toml(self) -> str:
+        """The result as TOML: the calibration's settings and the posterior summary."""
+        cal = self.calibration
+        lines = [
+            f"# Result of `givetake calibrate {Path(cal.source).name}` ({self.seconds:.0f} s on {self.executor}).",
+            f'name = "{cal.name}"',
+            f"fit = [{', '.join(repr(p.name).replace(chr(39), chr(34)) for p in cal.fit)}]",
+            f"population = {cal.population}",
+            f"generations_run = {len(self.generations)}",
+            f"final_epsilon = {self.generations[-1]['epsilon'] if self.generations else float('nan'):.6g}",
+            "",
+        ]
+        for key, s in self.posterior.items():
+            lines.append(f'[posterior."{key}"]')
+            for k, v in s.items():
+                lines.append(f"{k} = {v:.6g}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _sampler(pyabc, executor: str, workers: int | None, client):
+    from .executors import default_workers
+
+    if executor == "serial":
+        return pyabc.sampler.SingleCoreSampler()
+    if executor == "process":
+        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers or default_workers())
+    if executor == "dask":
+        return pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    raise InputError(f"--executor {executor!r}: expected serial, process or dask")
+
+
+def calibrate(
+    cal: Calibration,
+    executor: str = "process",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    db: str | Path | None = None,
+) -> CalibrationResult:
+    """Run ABC-SMC for ``cal`` and summarise the posterior (weighted mean, sd, 2.5/50/97.5 % quantiles)."""
+    import logging
+
+    pyabc = require_pyabc()
+    from .executors import DaskExecutor
+
+    for name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "ABC.History", "ABC.Sampler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    db = Path(db or cal.db or Path("results") / "calibration" / f"{cal.name}.db")
+    if db.exists():
+        raise InputError(
+            f"{db}: already exists; remove it or choose another --db (a calibration's history is not mixed)"
+        )
+    db.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    np.random.seed(cal.seed % 2**32)  # pyabc draws from numpy's global generator
+    # an integer setting is the rounded value of a uniform over [low - 1/2, high + 1/2]: every
+    # integer in [low, high] equally likely
+    widen = {k: 0.5 if cal.integer.get(k) else 0.0 for k in cal.priors}
+    prior = pyabc.Distribution(
+        **{
+            k: pyabc.RV("uniform", lo - widen[k], hi - lo + 2 * widen[k])
+            for k, (lo, hi) in cal.priors.items()
+        }
+    )
+    observed = {f"{p.name}/{label}": p.target for p in cal.fit for label, _ in p.scenarios}
+    dask = DaskExecutor(workers, scheduler) if executor == "dask" else None
+    if dask is not None:
+        dask.__enter__()
+    try:
+        sampler = _sampler(pyabc, executor, workers, dask.client if dask else None)
+        described = dask.describe() if dask else f"{executor} ({getattr(sampler, 'n_procs', 1)} worker(s))"
+        abc = pyabc.ABCSMC(
+            PatternModel(cal), prior, PatternDistance(cal), population_size=cal.population, sampler=sampler
+        )
+        abc.new(f"sqlite:///{db.resolve()}", observed)
+        history = abc.run(minimum_epsilon=cal.min_epsilon, max_nr_populations=cal.generations)
+    finally:
+        if dask is not None:
+            dask.close()
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    w = np.asarray(w, float) / np.sum(w)
+    posterior = {}
+    for key in cal.priors:
+        x = df[key].to_numpy(float)
+        if cal.integer.get(key):
+            x = np.round(x)  # the values the runs used
+        order = np.argsort(x)
+        cw = np.cumsum(w[order])
+        q = lambda p, x=x, order=order, cw=cw: float(x[order][np.searchsorted(cw, p)])  # noqa: E731
+        mean = float(np.sum(w * x))
+        posterior[key] = {
+            "mean": mean,
+            "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
+            "q025": q(0.025),
+            "median": q(0.5),
+            "q975": q(0.975),
+            "prior_low": cal.priors[key][0],
+            "prior_high": cal.priors[key][1],
+        }
+    pops = history.get_all_populations()
+    gens = [
+        {"t": int(r.t), "epsilon": float(r.epsilon), "samples": int(r.samples), "particles": int(r.particles)}
+        for r in pops.itertuples()
+        if r.t >= 0
+    ]
+    return CalibrationResult(cal, db, posterior, gens, time.perf_counter() - t0, described)

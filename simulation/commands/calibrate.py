@@ -1,0 +1,78 @@
+"""``givetake calibrate FILE``: fit parameters to several patterns at once (ABC-SMC with pyabc).
+
+Examples
+--------
+givetake calibrate experiments/calibration.toml
+givetake calibrate my_calibration.toml --executor dask --scheduler tcp://head:8786
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["register", "calibrate_command"]
+
+EPILOG = """\
+FILE is a pattern file with a [calibrate] table: the patterns to fit, uniform
+priors of the parameters to fit, and the ABC-SMC settings (particles,
+generations, runs per particle); format in docs/patterns.md.  Each particle
+runs the fitted patterns with its parameter values; the distance to the
+published targets decides which particles survive.  The history is kept in
+SQLite (results/calibration/NAME.db unless --db or the file says otherwise);
+the posterior summary is printed and written next to it as NAME.toml.
+Needs the optional extra: pip install 'givetake[calibrate]'.
+Exit codes: 0 done, 2 invalid input (or pyabc missing).
+
+example: givetake calibrate experiments/calibration.toml --executor process
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "calibrate",
+        help="fit parameters to published patterns with ABC-SMC (needs the [calibrate] extra)",
+        description="Fit chosen parameters to several patterns at once with ABC-SMC (pyabc).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE", help="calibration file (a pattern file with a [calibrate] table)")
+    p.add_argument(
+        "--executor",
+        default="process",
+        choices=("serial", "process", "dask"),
+        help="where the particles run: serial, process (one worker per core, the default) or dask",
+    )
+    p.add_argument("--workers", metavar="N", type=int, default=None, help="workers (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="with --executor dask: the scheduler")
+    p.add_argument("--db", metavar="PATH", default=None, help="SQLite file for the history (must not exist)")
+    p.set_defaults(func=calibrate_command)
+
+
+def calibrate_command(args: argparse.Namespace) -> int:
+    from ..calibration import calibrate, load_calibration, require_pyabc
+
+    require_pyabc()
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers: expected a positive integer, got {args.workers}")
+    if args.scheduler and args.executor != "dask":
+        raise InputError("--scheduler: only used with --executor dask")
+    cal = load_calibration(args.file)
+    print(
+        f"calibrate: {len(cal.fit)} patterns, {len(cal.priors)} parameters, {cal.population} particles, "
+        f"up to {cal.generations} generations",
+        file=sys.stderr,
+        flush=True,
+    )
+    result = calibrate(
+        cal, executor=args.executor, workers=args.workers, scheduler=args.scheduler, db=args.db
+    )
+    text = result.to_toml()
+    print(text)
+    out = Path(result.db).with_suffix(".toml")
+    out.write_text(text)
+    print(f"wrote {result.db} and {out}")
+    return 0

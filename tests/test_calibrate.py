@@ -1,0 +1,108 @@
+"""``givetake calibrate``: ABC-SMC (pyabc) fits a parameter to a pattern whose answer is known."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import tomllib
+
+import pytest
+
+from simulation.cli import main
+
+# needs are Bernoulli(p_need) a member-week: 15.6 needs per member-year means p_need = 0.3
+TOY = """
+name = "toy_cal"
+seed = 3
+steps = 10
+
+[[pattern]]
+name = "needs_rate"
+reference = "the Needs mechanism: a need with probability p_need a week"
+scenarios = ["open_mixer"]
+set = { "population.size" = 30, "pipeline" = ["needs"] }
+measure = "rate_per_member_year"
+params = { column = "needs" }
+target = 15.6
+tolerance = 2.0
+
+[calibrate]
+population = 20
+generations = 3
+seeds = 1
+seed = 5
+[calibrate.parameters]
+"mechanisms.needs.p_need" = [0.05, 0.95]
+"""
+
+
+@pytest.mark.slow
+def test_calibration_recovers_a_known_parameter_and_keeps_its_history(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pyabc")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "toy.toml").write_text(textwrap.dedent(TOY))
+    assert main(["calibrate", "toy.toml", "--executor", "serial"]) == 0
+    result = tomllib.loads((tmp_path / "results" / "calibration" / "toy_cal.toml").read_text())
+    post = result["posterior"]["mechanisms.needs.p_need"]
+    assert abs(post["mean"] - 0.3) < 0.1  # the prior's mean is 0.5
+    assert post["sd"] < 0.15  # the prior's sd is 0.26
+    assert post["q025"] < 0.3 < post["q975"]
+    assert result["generations_run"] == 3
+    db = tmp_path / "results" / "calibration" / "toy_cal.db"
+    assert db.stat().st_size > 0
+    # the history is pyabc's SQLite database: it can be read back
+    import pyabc
+
+    history = pyabc.History(f"sqlite:///{db}")
+    assert history.max_t == 2 and history.n_populations == 3
+    # a second calibration never mixes into the first one's history
+    assert main(["calibrate", "toy.toml", "--executor", "serial"]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            ('"mechanisms.needs.p_need" = [0.05, 0.95]', '"mechanisms.needs.p_need" = [0.9, 0.1]'),
+            "expected low < high",
+        ),
+        (('"mechanisms.needs.p_need"', '"mechanisms.needs.p_nead"'), "mechanisms.needs.p_nead"),
+        (("population = 20", "populaton = 20"), "calibrate.populaton: unknown key"),
+        (("[calibrate]\n", '[calibrate]\nfit = ["nope"]\n'), "no pattern named 'nope'"),
+    ],
+)
+def test_bad_calibration_files_fail_with_one_line(tmp_path, monkeypatch, capsys, change, expected):
+    pytest.importorskip("pyabc")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "toy.toml").write_text(textwrap.dedent(TOY).replace(*change))
+    assert main(["calibrate", "toy.toml", "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "toy.toml" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_without_pyabc_calibrate_says_how_to_install_it(tmp_path):
+    (tmp_path / "toy.toml").write_text(textwrap.dedent(TOY))
+    code = (
+        "import sys; sys.modules['pyabc'] = None\n"  # as if pyabc were not installed
+        "from simulation.cli import main; sys.exit(main(['calibrate', 'toy.toml']))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "givetake: error: givetake calibrate needs pyabc, which is not installed: pip install 'givetake[calibrate]'"
+    ]
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_builtin_calibration_file_is_valid():
+    pytest.importorskip("pyabc")
+    from simulation.calibration import load_calibration
+
+    cal = load_calibration("calibration")
+    assert cal.fit and cal.priors
+    assert all(p.target is not None for p in cal.fit)
