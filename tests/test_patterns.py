@@ -81,6 +81,15 @@ def test_patterns_run_the_same_on_a_process_pool(tmp_path):
     assert (serial.value, serial.low, serial.high) == (pooled.value, pooled.low, pooled.high)
 
 
+@pytest.mark.slow
+def test_patterns_run_the_same_on_a_dask_cluster(tmp_path):
+    suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
+    serial = run_patterns(suite, executor="serial")[0][0].estimate
+    checks, info = run_patterns(suite, executor="dask", workers=2)  # a real LocalCluster
+    assert "dask" in info["executor"]
+    assert (checks[0].estimate.value, checks[0].estimate.low) == (serial.value, serial.low)
+
+
 def test_tipping_point_recovers_a_known_crossing_with_its_interval():
     gen = np.random.default_rng(3)
     levels = np.repeat(np.linspace(0.0, 1.0, 11), 40)
