@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench_ecosystems.py",
     "bench_classic.py",
     "bench_app.py",
+    "bench_classroom.py",
     "bench_sweep.py",
 ]
 

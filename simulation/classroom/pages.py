@@ -91,7 +91,7 @@ def _layout(session: ClassSession) -> NetworkLayout:
             _state["layout"] = layout
             _state["layout_week"] = session.week
         elif _state["layout_week"] != session.week:
-            layout.update(session.model, iterations=4 * layout.iterations)
+            layout.update(session.model)
             _state["layout_week"] = session.week
         return layout
 

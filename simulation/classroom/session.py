@@ -475,12 +475,14 @@ class ClassSession:
             self.last_week = self._outcomes(active, before)
             for s in self.seats:
                 s.helps, s.drops, s.others, s.decided, s.decided_after = {}, set(), None, False, None
-            self._look_ahead()
+            # one snapshot serves both the save and the look-ahead's copy of the model
+            data = cloudpickle.dumps(self)
+            self._look_ahead(cloudpickle.loads(data).model)
             self.time_left = self.timer
             self.opened_at = time.monotonic()
             self.deadline = None if (self.paused or self.timer is None) else self.opened_at + self.timer
+            self._write(data)
             self.last_advance_seconds = time.perf_counter() - t0
-            self.save()
             self._changed()
 
     def _log_answers(self, week: int, by_slot: dict[int, Seat], answered: dict[str, np.ndarray]) -> None:
@@ -600,10 +602,11 @@ class ClassSession:
             }
         return out
 
-    def _look_ahead(self) -> None:
-        """Who will ask each student's member this week: run a copy of the model one week
-        with students refusing (so every request that can reach them does) and note them."""
-        ahead = copy.deepcopy(self.model)
+    def _look_ahead(self, ahead: GiveTakeModel | None = None) -> None:
+        """Who will ask each student's member this week: run a copy of the model (``ahead``,
+        or a fresh copy) one week with students refusing and note who asks them."""
+        if ahead is None:
+            ahead = copy.deepcopy(self.model)
         strat = ahead.strategies[self.student_index]
         strat.looking_ahead = True
         strat.answered = []
@@ -728,11 +731,16 @@ class ClassSession:
     def save(self) -> Path | None:
         """Write the whole class (model, seats, decisions) to ``save_dir``; readable only by
         its owner (it holds the seats' tokens).  Replaced whole, never half-written."""
-        path = self.save_path
-        if path is None:
+        if self.save_path is None:
             return None
         with self.lock:
             data = cloudpickle.dumps(self)
+        return self._write(data)
+
+    def _write(self, data: bytes) -> Path | None:
+        path = self.save_path
+        if path is None:
+            return None
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".class-", suffix=".tmp")
         try:
@@ -768,4 +776,5 @@ class ClassSession:
         if not isinstance(session, cls):
             raise InputError(f"{path}: not a saved class")
         session.save_dir = path.parent
+        session._look_ahead()  # the saved requests may be from before the week's look-ahead
         return session
