@@ -14,6 +14,7 @@ import socket
 import time
 from pathlib import Path
 
+from ..app.lessons import LESSONS
 from ..errors import InputError
 from .app import _check_port, offline_environment
 
@@ -55,10 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "scenario",
-        nargs="?",
-        default="open_mixer",
-        help="built-in scenario name or .toml file (default: open_mixer)",
+        "scenario", nargs="?", default=None, help="built-in scenario name or .toml file (default: open_mixer)"
+    )
+    parser.add_argument(
+        "--lesson",
+        choices=sorted(LESSONS),
+        default=None,
+        help="play one of the app's lessons: its scenario, settings, seed and title as the question",
     )
     parser.add_argument(
         "--host",
@@ -106,18 +110,26 @@ def _build(args: argparse.Namespace):
 
     if args.resume is not None:
         return ClassSession.load(args.resume)
+    scenario, overrides, seed, question = args.scenario or "open_mixer", {}, args.seed, args.question
+    if args.lesson is not None:
+        if args.scenario is not None:
+            raise InputError(f"give a scenario or --lesson {args.lesson}, not both")
+        lesson = LESSONS[args.lesson]
+        scenario, overrides, seed = lesson.scenario, dict(lesson.overrides), lesson.seed
+        question = question or lesson.title
     if args.timer < 0:
         raise InputError(f"--timer {args.timer:g}: expected seconds above 0, or 0 for no timer")
-    overrides = {} if args.size is None else {"population.size": args.size}
+    if args.size is not None:
+        overrides["population.size"] = args.size
     try:
         session = ClassSession(
-            args.scenario,
+            scenario,
             seats=args.seats,
-            seed=args.seed,
+            seed=seed,
             default=args.default,
             timer=args.timer or None,
             overrides=overrides,
-            question=args.question,
+            question=question,
         )
     except ScenarioError as err:
         raise InputError(str(err).strip().splitlines()[0]) from None
