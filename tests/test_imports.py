@@ -1,8 +1,9 @@
-"""The package's layering: no import cycle inside ``simulation``.
+"""The package's layering (``docs/architecture.md``): no import cycle inside ``simulation``,
+and no module imports a layer above its own.
 
-Module-level imports only (those run when a module is imported); imports inside
-functions and under ``if TYPE_CHECKING:`` are left out, as are the implicit imports of
-parent packages.
+Cycles are looked for among module-level imports (those run when a module is imported);
+the layers are checked on every import, also inside functions.  Imports under
+``if TYPE_CHECKING:`` are left out, as are the implicit imports of parent packages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,26 @@ def is_type_checking(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
+#: the layers, bottom first (by the module or sub-package right under ``simulation``);
+#: anything not named here is in the top layer, which nothing below may import
+LAYERS = [
+    {"params", "errors", "tick", "arrays", "io", "stats", "builtin"},  # foundations
+    {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems"},
+    {"mechanisms"},
+    {"scenario", "scenario_files"},
+    {"model", "__init__"},  # (``simulation`` itself re-exports the model's API)
+    {"run"},
+    {"experiment", "executors", "sweep", "store"},
+    {"analysis", "plots", "report", "validation"},
+]
+
+
+def layer(module: str) -> int:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    return next((k for k, names in enumerate(LAYERS) if top in names), len(LAYERS))
+
+
 def top_level_imports(tree: ast.Module):
     """Import statements that run on import: at top level, or in top-level if/try blocks."""
     todo = list(tree.body)
@@ -37,13 +58,25 @@ def top_level_imports(tree: ast.Module):
             todo += node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
 
 
-def import_graph() -> nx.DiGraph:
+def every_import(tree: ast.Module):
+    """Every import statement, wherever it is, except under ``if TYPE_CHECKING:``."""
+    todo = [tree]
+    while todo:
+        for node in ast.iter_child_nodes(todo.pop()):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                yield node
+            elif not is_type_checking(node):
+                todo.append(node)
+
+
+def import_graph(everywhere: bool = False) -> nx.DiGraph:
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph = nx.DiGraph()
     graph.add_nodes_from(modules)
+    imports = every_import if everywhere else top_level_imports
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in top_level_imports(ast.parse(path.read_text(), str(path))):
+        for node in imports(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             else:
@@ -69,3 +102,10 @@ def test_no_import_cycle_inside_the_package():
     tangles = [graph.subgraph(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     cycles = [" -> ".join(u for u, _ in nx.find_cycle(t)) for t in tangles]
     assert not cycles, "import cycle: " + "; ".join(cycles)
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    graph = import_graph(everywhere=True)
+    assert graph.has_edge("simulation.sweep", "simulation.run")
+    upward = [f"{a} -> {b}" for a, b in graph.edges if layer(b) > layer(a)]
+    assert not upward, "imports from a higher layer: " + "; ".join(sorted(upward))
