@@ -48,6 +48,7 @@ from .stats import (
     wilson,
 )
 from .store import Store
+from .verdict import VERDICTS
 
 __all__ = [
     "DEFAULT_OUTCOMES",
@@ -236,18 +237,21 @@ def final_states(data: SweepData, outcomes: list[str] | None = None) -> pd.DataF
 
 
 def collapse(data: SweepData) -> pd.DataFrame:
-    """Per condition: runs, and the share of each verdict (flourishing, stable, collapsed)
-    with a Wilson 95% interval.  Empty when the runs have no ecosystem verdict."""
+    """Per condition: runs, and the share of each verdict (flourishing, stable, recovered,
+    struggling, collapsed; ``docs/ecosystems.md``) with a Wilson 95% interval, the median
+    week of collapse of the collapsed runs, and the runs that collapsed at least once
+    (``ever_collapsed``, counting those that recovered; ``ever_collapsed_share`` with its
+    interval).  Empty when the runs have no verdict (runs with ``metrics = "light"``)."""
     s = data.summary
     if "verdict" not in s.columns or s["verdict"].isna().all():
         return pd.DataFrame()
     rows = []
-    verdicts = ["flourishing", "stable", "collapsed"]
+    verdicts = list(VERDICTS)
     verdicts += sorted(set(s["verdict"].dropna()) - set(verdicts))
     for cond in data.conditions:
         v = s.loc[s["condition"] == cond, "verdict"].dropna()
         n = len(v)
-        if n == 0:  # this condition tracks no ecosystems
+        if n == 0:  # this condition's runs have no verdict
             continue
         row: dict[str, Any] = {"condition": cond, "runs": n}
         for name in verdicts:
@@ -259,6 +263,11 @@ def collapse(data: SweepData) -> pd.DataFrame:
             steps = s.loc[(s["condition"] == cond) & (s["verdict"] == "collapsed"), "collapse_step"]
             steps = pd.to_numeric(steps, errors="coerce").dropna()
             row["median_collapse_step"] = float(steps.median()) if len(steps) else float("nan")
+        if "collapses" in s.columns:
+            ever = pd.to_numeric(s.loc[v.index, "collapses"], errors="coerce").fillna(0) > 0
+            k = int(ever.sum())
+            row["ever_collapsed"] = k
+            row["ever_collapsed_share"], row["ever_collapsed_low"], row["ever_collapsed_high"] = wilson(k, n)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -185,7 +185,13 @@ def collapse(table: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(conds) + 1.4), layout="constrained")
     pos = np.arange(len(conds))[::-1]
     left = np.zeros(len(conds))
-    colours = {"flourishing": "#2a9d8f", "stable": "#e9c46a", "collapsed": "#e76f51"}
+    colours = {
+        "flourishing": "#2a9d8f",
+        "stable": "#e9c46a",
+        "recovered": "#8ab17d",
+        "struggling": "#f4a261",
+        "collapsed": "#e76f51",
+    }
     for verdict in [c.removeprefix("p_") for c in table.columns if c.startswith("p_")]:
         share = table[f"p_{verdict}"].to_numpy(float)
         ax.barh(pos, share, left=left, color=colours.get(verdict, "grey"), label=verdict, height=0.6)
@@ -198,8 +204,8 @@ def collapse(table: pd.DataFrame) -> Figure:
     ax.set_yticks(pos, conds)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of runs (error bar: 95% Wilson interval of collapse)")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=3)
-    ax.set_title("Ecosystem verdicts")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=5)
+    ax.set_title("Run verdicts")
     return fig
 
 

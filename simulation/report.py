@@ -99,7 +99,7 @@ def write_report(
         col = an.collapse(data)
         table("collapse", col)
         if col.empty:
-            body = "<p class='note'>These runs record no ecosystem verdict (the scenarios' pipeline has no ecosystem tracking), so collapse is not assessed.</p>"
+            body = "<p class='note'>These runs record no verdict (they collect only the light metrics, which lack welfare and needs), so collapse is not assessed.</p>"
         else:
             body = figure("collapse", plots.collapse(col))
             body += _table(_collapse_view(col), digits=3)
@@ -109,7 +109,11 @@ def write_report(
                 body += "<h3>Significant differences in collapse probability (Fisher, Holm)</h3>"
                 body += _table(cp[cp["significant"]], digits=4)
         sections.append(
-            _section("Collapse", body, "Share of runs per verdict; intervals are Wilson 95% score intervals.")
+            _section(
+                "Collapse",
+                body,
+                "Share of runs per verdict (criteria in docs/ecosystems.md); intervals are Wilson 95% score intervals.",
+            )
         )
 
         # wealth by strategy and deciles
@@ -454,6 +458,11 @@ def _collapse_view(col: pd.DataFrame) -> pd.DataFrame:
         ]
     if "median_collapse_step" in col.columns:
         out["median week of collapse"] = col["median_collapse_step"]
+    if "ever_collapsed_share" in col.columns:
+        out["collapsed at least once"] = [
+            f"{p:.0%} [{lo:.0%}, {hi:.0%}]"
+            for p, lo, hi in zip(col["ever_collapsed_share"], col["ever_collapsed_low"], col["ever_collapsed_high"])
+        ]
     return out
 
 

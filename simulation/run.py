@@ -20,6 +20,7 @@ import pandas as pd
 from .io import atomic_dir, atomic_path, write_json, write_table
 from .model import GiveTakeModel
 from .scenario import Scenario
+from .verdict import VerdictCriteria, judge, judgeable
 
 __all__ = ["RunResult", "run_scenario", "write_run"]
 
@@ -63,6 +64,10 @@ def run_scenario(
         "final": final,
     }
     tables: dict[str, pd.DataFrame] = {}
+    if judgeable(ts):  # runs with metrics = "light" (the classic games) have no verdict
+        verdict = judge(ts, VerdictCriteria.from_scenario(scenario))
+        if verdict is not None:
+            summary.update(verdict.summary())
     for mech in model.pipeline:
         summary.update(mech.summary(model))
         tables.update(mech.tables(model))

@@ -35,6 +35,7 @@ from .mechanisms import DEFAULT_PIPELINE, MECHANISMS
 from .params import SECTIONS, Param, register_section
 from .strategies import BUILTIN, REGISTRY
 from .topology import DEGREE_FROM_SHAPE, KINDS
+from .verdict import VERDICT  # noqa: F401 - declares the [verdict] table
 
 __all__ = [
     "Scenario",

@@ -245,8 +245,10 @@ def test_page_step_and_reset_buttons_drive_the_model():
     _click(rc, "gt-step")
     _click(rc, "gt-step")
     assert _week(rc) == 2
-    # open_mixer detects ecosystems: the panel gives the run's verdict so far
-    assert re.search(r"looks <b[^>]*>(flourishing|stable|collapsed)</b>", _html(rc, "gt-verdict"))
+    # the verdict panel gives the run's verdict so far, with its reason
+    verdict = _html(rc, "gt-verdict")
+    assert re.search(r"looks <b[^>]*>(flourishing|stable|recovered|struggling|collapsed)</b>", verdict)
+    assert "over the last 1 week" in verdict
     _click(rc, "gt-reset")
     assert _week(rc) == 0
     rc.close()

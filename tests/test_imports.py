@@ -29,7 +29,7 @@ def is_type_checking(node: ast.stmt) -> bool:
 #: anything not named here is in the top layer, which nothing below may import
 LAYERS = [
     {"params", "errors", "tick", "arrays", "io", "stats", "builtin"},  # foundations
-    {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems"},
+    {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems", "verdict"},
     {"mechanisms"},
     {"scenario", "scenario_files"},
     {"model", "__init__"},  # (``simulation`` itself re-exports the model's API)

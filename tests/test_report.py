@@ -20,6 +20,7 @@ from simulation.experiment import Experiment
 from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.store import Store
 from simulation.sweep import run_sweep
+from simulation.verdict import VERDICTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,10 +164,12 @@ def test_report_of_a_sweep_with_failed_runs(tmp_path):
     dec = pd.read_csv(out / "report" / "tables" / "deciles.csv")
     assert set(dec["condition"]) == {"calm", "rough"}
     summary = Store(out).load("summary")
-    if "verdict" in summary.columns:  # the pipeline tracks ecosystems: collapse is assessed
-        col = pd.read_csv(out / "report" / "tables" / "collapse.csv")
-        assert (col["runs"] == 4).all()
-        assert "<h2>Ecosystem life</h2>" in html
+    # every run with the full metrics is judged: collapse is assessed
+    assert summary["verdict"].notna().all()
+    col = pd.read_csv(out / "report" / "tables" / "collapse.csv")
+    assert (col["runs"] == 4).all()
+    assert (col[list(VERDICTS)].sum(axis=1) == 4).all()
+    assert "<h2>Ecosystem life</h2>" in html
 
 
 def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, capsys):
@@ -187,10 +190,22 @@ def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, 
     assert main(["report", str(tmp_path / "s")]) == 0
     path = Path(capsys.readouterr().out.strip())
     html = path.read_text()
-    assert "record no ecosystem verdict" in html
+    # the verdict is the run's, not the ecosystems': these runs are judged all the same
+    assert "<h2>Collapse</h2>" in html and "record no verdict" not in html
     assert "No ecosystem tracking in these runs" in html
     assert main(["report", str(tmp_path)]) == 2
     assert "not a givetake results folder" in capsys.readouterr().err
+
+
+def test_report_of_runs_with_light_metrics_says_they_have_no_verdict(tmp_path, capsys):
+    exp = Experiment.from_dict(
+        {"scenarios": [{"scenario": "moran", "set": {"population.size": 30}}], "replications": 2, "steps": 3}
+    )
+    run_sweep(exp, tmp_path / "s", executor="serial", progress=False)
+    assert "verdict" not in Store(tmp_path / "s").load("summary").columns
+    assert main(["report", str(tmp_path / "s")]) == 0
+    html = Path(capsys.readouterr().out.strip()).read_text()
+    assert "These runs record no verdict (they collect only the light metrics" in html
 
 
 def test_agreement_keeps_only_differences_significant_in_both_sweeps_in_one_direction():

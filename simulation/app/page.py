@@ -23,6 +23,7 @@ import solara.checks
 from ..errors import InputError
 from ..scenario import Scenario, ScenarioError
 from ..strategies import label as strategy_label
+from ..verdict import judge_model
 from .controls import Control, controls_for
 from .drawing import NEW_WEEKS, ecosystem_colour, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
@@ -349,6 +350,7 @@ def Live(
                     classes=["gt-panel", f"gt-chart-{name}"],
                     style="flex: 1 1 360px; min-width: 300px; padding: 4px",
                 )
+        VerdictPanel(session, ticks)
         EcosystemPanel(session, ticks)
 
 
@@ -561,9 +563,6 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
             + (f" · detected every {every} weeks" if every else "")
         )
         solara.HTML(tag="div", unsafe_innerHTML=head)
-        verdict = _verdict(mech, session.model.steps)
-        if verdict:
-            solara.HTML(tag="div", classes=["gt-verdict"], unsafe_innerHTML=verdict)
         if not events:
             solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML="No ecosystem events yet.")
             return
@@ -586,25 +585,36 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
         )
 
 
-_VERDICT_COLOURS = {"flourishing": "#1b7f3b", "stable": "#7a6a00", "collapsed": "#b3261e"}
+_VERDICT_COLOURS = {
+    "flourishing": "#1b7f3b",
+    "stable": "#7a6a00",
+    "recovered": "#3d7a2a",
+    "struggling": "#b35c00",
+    "collapsed": "#b3261e",
+}
 
 
-def _verdict(mech: Any, weeks: int) -> str:
-    """The run's verdict so far (see ``docs/ecosystems.md``) as HTML, or "" when there is none."""
-    judge = getattr(mech, "verdict", None)
-    if not callable(judge) or weeks < 1:
+@solara.component
+def VerdictPanel(session: Session, version: tuple[int, int]):
+    """The run's verdict so far (runs that collect the full metrics).
+
+    ``version`` changes whenever the run does, so the panel is redrawn.
+    """
+    text = _verdict(session.model)
+    if text:
+        solara.HTML(tag="div", classes=["gt-panel", "gt-verdict"], unsafe_innerHTML=text)
+
+
+def _verdict(model: Any) -> str:
+    """The run's verdict so far (criteria in ``docs/ecosystems.md``) as HTML, or "" when there is none."""
+    v = judge_model(model)
+    if v is None:
         return ""
-    try:
-        v = judge()
-    except Exception:  # a verdict needs enough weeks; before that there is nothing to say
-        return ""
-    word = str(getattr(v, "verdict", "") or "")
-    if not word:
-        return ""
-    colour = _VERDICT_COLOURS.get(word, "#333")
-    reason = getattr(v, "reason", None)
-    return f"So far this network looks <b style='color:{colour}'>{html.escape(word)}</b>" + (
-        f" — {html.escape(str(reason))}" if reason else ""
+    colour = _VERDICT_COLOURS.get(v.verdict, "#333")
+    story = "".join(f" · {html.escape(event)} at week {step}" for step, event, _ in v.timeline[-4:])
+    return (
+        f"So far this network looks <b style='color:{colour}'>{html.escape(v.verdict)}</b>{story}"
+        f"<br><span class='gt-note'>{html.escape(v.reason)}</span>"
     )
 
 

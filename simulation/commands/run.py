@@ -183,10 +183,9 @@ def summary_table(summary: dict[str, Any], strategies: list[str] | None = None) 
                 (f"mean wealth {s}", f"{_fmt(final.get(f'wealth_{s}', 0.0))}  (n={int(final[f'n_{s}'])})")
             )
     verdict = summary.get("verdict")
-    if isinstance(verdict, dict):
-        verdict = verdict.get("verdict", verdict.get("label", verdict))
     if verdict is not None:
-        rows.append(("verdict", str(verdict)))
+        reason = summary.get("verdict_reason")
+        rows.append(("verdict", f"{verdict} ({reason})" if reason else str(verdict)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

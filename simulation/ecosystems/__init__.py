@@ -10,8 +10,8 @@ follows them from one detection to the next by membership overlap
 Jaccard index, after Greene, Doyle & Cunningham 2010) and names what happened
 to each with the events of Palla, Barabási & Vicsek (2007, *Nature* 446:664):
 birth, growth, contraction, merge, split and death.  At the end of a run it
-judges the whole network ``flourishing``, ``stable`` or ``collapsed``
-(:func:`judge`) and measures who is influential (:func:`influence_measures`).
+measures who is influential (:func:`influence_measures`).  (The verdict on the
+whole run is in :mod:`simulation.verdict`.)
 Definitions of every column and criterion are in ``docs/ecosystems.md``.
 
 Outputs of a run
@@ -19,8 +19,7 @@ Outputs of a run
 tables ``ecosystems`` (one row per ecosystem per detection), ``events`` (one
 row per event), ``ecosystem_lives`` (one row per ecosystem,
 :func:`life_stories`) and ``influence`` (one row per member at the end); in
-the summary ``verdict``, ``collapse_step``, ``collapse_reason``,
-``ecosystem_events`` (count per event), ``ecosystem_method``,
+the summary ``ecosystem_events`` (count per event), ``ecosystem_method``,
 ``ecosystem_stats`` and ``influence`` (correlations with rank); per-step
 metrics ``ecosystems`` (count) and ``largest_ecosystem`` (share of members in
 the largest one).
@@ -36,8 +35,6 @@ Live accessors (for the app)
     list of event rows (dicts with the columns of ``events``) so far.
 ``.rows``
     list of ecosystem rows (dicts with the columns of ``ecosystems``) so far.
-``.verdict()``
-    the :class:`Verdict` from the steps so far.
 
 Examples
 --------
@@ -54,15 +51,10 @@ from .detection import community_backend, detect_communities, groups_from_labels
 from .influence import burt_constraint, burt_effective_size, influence_measures, trust_pagerank
 from .life import format_ids, life_stories, parse_ids
 from .tracking import EVENTS, EcosystemTracker
-from .verdict import VERDICTS, Verdict, VerdictCriteria, judge
 
 __all__ = [
     "EVENTS",
-    "VERDICTS",
     "EcosystemTracker",
-    "VerdictCriteria",
-    "Verdict",
-    "judge",
     "detect_communities",
     "community_backend",
     "groups_from_labels",

@@ -1,4 +1,4 @@
-"""The ecosystems mechanism: detection, tracking, verdict and influence during a run."""
+"""The ecosystems mechanism: detection, tracking and influence during a run."""
 
 from __future__ import annotations
 
@@ -7,20 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..arrays import rank_in_groups
 from ..ecosystems import (
     EcosystemTracker,
-    Verdict,
-    VerdictCriteria,
     community_backend,
     detect_communities,
     format_ids,
     groups_from_labels,
     influence_measures,
-    judge,
     life_stories,
 )
 from .base import Mechanism, Param, mechanism
@@ -33,16 +28,16 @@ __all__ = ["Ecosystems"]
 
 @mechanism
 class Ecosystems(Mechanism):
-    """Detect, track and judge ecosystems (communities of the tie graph).
+    """Detect and track ecosystems (communities of the tie graph).
 
     Every ``every`` steps (and once at the start) the strength-weighted tie
     graph of the members is split into communities (:func:`detect_communities`,
     seeded from a generator spawned from the model's, so measuring never
     changes the run); communities of at least ``min_size`` members are ecosystems, followed
-    across detections by :class:`EcosystemTracker`.  Each step the mechanism
-    records what the verdict needs (value created, needs met); the run's
-    verdict follows :func:`judge`.  Put it last in the pipeline: it reads what
-    happened in the step.
+    across detections by :class:`EcosystemTracker`, and each ecosystem's needs
+    met and value created are measured.  Put it last in the pipeline: it reads
+    what happened in the step.  (The run's verdict is judged from the per-week
+    table for every run, with or without this mechanism: :mod:`simulation.verdict`.)
     """
 
     name = "ecosystems"
@@ -64,21 +59,6 @@ class Ecosystems(Mechanism):
         "jaccard": Param(0.3, "overlap (Jaccard index) at which two detections' ecosystems match", 0.01, 1.0),
         "change": Param(0.1, "relative change in size that counts as growth or contraction", 0.0, None),
         "min_size": Param(3, "smallest community that counts as an ecosystem", 1, None),
-        "window": Param(10, "steps over which value created per member is averaged", 1, None),
-        "sustain": Param(
-            20, "steps a collapse condition must hold before the run counts as collapsed", 1, None
-        ),
-        "value_fraction": Param(0.5, "collapse: value per member below this share of its peak", 0.0, 1.0),
-        "min_value": Param(0.05, "collapse: value per member per step below this", 0.0, None),
-        "giant_fraction": Param(
-            0.5, "collapse: largest connected component below this share of members", 0.0, 1.0
-        ),
-        "flourish_fulfilment": Param(
-            0.6, "flourishing: share of needs met at the end at least this", 0.0, 1.0
-        ),
-        "flourish_value": Param(
-            0.8, "flourishing: value per member at the end at least this share of its peak", 0.0, 1.0
-        ),
         "influence_sample": Param(2000, "members for whom brokerage is measured (0: all)", 0, None),
     }
 
@@ -99,9 +79,6 @@ class Ecosystems(Mechanism):
         self.count = 0
         self.largest = 0.0
         self.detections: list[int] = []
-        # per-step series for the verdict
-        self.series: dict[str, list[float]] = {k: [] for k in ("step", "value", "giant", "needs", "met")}
-        self._giant = float("nan")
         # accumulated between detections
         self._needs = np.zeros(0, np.int64)
         self._gifts: list[tuple[np.ndarray, np.ndarray]] = []
@@ -150,19 +127,8 @@ class Ecosystems(Mechanism):
         self._needs[:n] += (pop.need[:n] >= 0) + np.bincount(asker, minlength=n)[:n]
         if len(giver):
             self._gifts.append((np.asarray(giver), np.asarray(asker)))
-        members = pop.n_alive
-        s = self.series
-        s["step"].append(model.steps)
-        if self._gift_value is not None:
-            created = len(giver) * (self._gift_value[0] - self._gift_value[1])
-        else:
-            created = tick.welfare
-        s["value"].append(created / members if members else 0.0)
-        s["needs"].append(tick.needs)
-        s["met"].append(len(giver))
         if self.every and model.steps % self.every == 0:
             self.detect(model)
-        s["giant"].append(self._giant)
 
     # -- detection --------------------------------------------------------
     def detect(self, model: GiveTakeModel) -> list[int]:
@@ -208,12 +174,6 @@ class Ecosystems(Mechanism):
         self.current = dict(zip(inside.tolist(), labels[inside].tolist()))
         self.count = len(groups)
         self.largest = len(groups[0]) / n if groups and n else 0.0
-        if n:
-            adj = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
-            _, comp = connected_components(adj, directed=False)
-            self._giant = float(np.bincount(comp).max() / n)
-        else:
-            self._giant = 0.0
         self.detections.append(model.steps)
         self._record(model, ids, groups, e)
         self._gifts = []
@@ -308,30 +268,6 @@ class Ecosystems(Mechanism):
             self.rows.append(row)
 
     # -- results ----------------------------------------------------------
-    def criteria(self) -> VerdictCriteria:
-        return VerdictCriteria(
-            window=self.window,
-            sustain=self.sustain,
-            value_fraction=self.value_fraction,
-            min_value=self.min_value,
-            giant_fraction=self.giant_fraction,
-            flourish_fulfilment=self.flourish_fulfilment,
-            flourish_value=self.flourish_value,
-        )
-
-    def verdict(self) -> Verdict:
-        """The run's verdict from the steps so far."""
-        s = self.series
-        giant = np.asarray(s["giant"], float) if self.every else None
-        return judge(
-            np.asarray(s["step"]),
-            np.asarray(s["value"]),
-            giant,
-            np.asarray(s["needs"]),
-            np.asarray(s["met"]),
-            self.criteria(),
-        )
-
     def influence(self, model: GiveTakeModel) -> tuple[pd.DataFrame, dict[str, Any]]:
         """Influence table and summary for the network as it is now (cached per step)."""
         if self._influence is None or self._influence[0] != model.steps:
@@ -391,11 +327,7 @@ class Ecosystems(Mechanism):
         return pd.DataFrame(self.rows, columns=columns), pd.DataFrame(self.events, columns=_EVENT_COLUMNS)
 
     def summary(self, model: GiveTakeModel) -> dict[str, Any]:
-        v = self.verdict()
         return {
-            "verdict": v.verdict,
-            "collapse_step": v.collapse_step,
-            "collapse_reason": v.reason,
             "ecosystem_events": self.tracker.counts(),
             "ecosystem_method": self.method_used,
             "ecosystem_stats": self.stats(model),
