@@ -338,6 +338,7 @@ def test_the_debrief_names_the_strategy_a_student_played():
 
 def test_the_debrief_ranks_wealth_among_all_members():
     from simulation.classroom.debrief import class_summary, student_debriefs
+    from simulation.verdict import judge_model
 
     s, _ = _played(lambda r: True, weeks=3)
     pop = s.model.population
@@ -348,6 +349,7 @@ def test_the_debrief_ranks_wealth_among_all_members():
     summary = class_summary(s)
     assert summary["weeks"] == 3 and summary["students"] == len(s.seats)
     assert "student" in summary["mean_wealth"]
+    assert summary["verdict"] == judge_model(s.model).verdict  # the run's verdict, judged from its weeks
 
 
 def test_the_export_has_every_decision_with_pseudonyms_unless_names_are_on(tmp_path):

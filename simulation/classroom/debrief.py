@@ -32,6 +32,7 @@ import pandas as pd
 from ..scenario import BUILTIN_STRATEGIES
 from ..strategies import DecisionContext
 from ..strategies import label as strategy_label
+from ..verdict import judge_model
 from .session import ClassSession
 
 __all__ = ["student_debriefs", "class_summary", "decisions_table", "export_decisions", "COLUMNS"]
@@ -153,14 +154,8 @@ def class_summary(session: ClassSession) -> dict[str, Any]:
             if len(sel):
                 by_strategy[name] = float(pop.wealth[sel].mean())
         answers = [r for r in session.log if r["choice"] in ("help", "refuse") and r["asked"]]
-        verdict = None
-        mech = model.mechanism("ecosystems")
-        judge = getattr(mech, "verdict", None)
-        if callable(judge) and model.steps > 0:
-            try:
-                verdict = str(judge().verdict)
-            except Exception:  # too few weeks to judge
-                verdict = None
+        judged = judge_model(model)  # None before the first week, or with light metrics
+        verdict = judged.verdict if judged is not None else None
         return {
             "weeks": int(model.steps),
             "students": len([s for s in session.seats if not s.removed]),
