@@ -461,7 +461,9 @@ def _collapse_view(col: pd.DataFrame) -> pd.DataFrame:
     if "ever_collapsed_share" in col.columns:
         out["collapsed at least once"] = [
             f"{p:.0%} [{lo:.0%}, {hi:.0%}]"
-            for p, lo, hi in zip(col["ever_collapsed_share"], col["ever_collapsed_low"], col["ever_collapsed_high"])
+            for p, lo, hi in zip(
+                col["ever_collapsed_share"], col["ever_collapsed_low"], col["ever_collapsed_high"]
+            )
         ]
     return out
 
