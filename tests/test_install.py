@@ -33,6 +33,9 @@ def test_the_wheel_installs_into_a_fresh_environment_and_runs_outside_the_source
         "simulation/builtin/scenarios/classic/moran.toml",
         "simulation/builtin/experiments/networking_styles.toml",
     } <= names
+    # every file the package reads (built-in files, the app's component...) ships with it
+    shipped = {p.relative_to(src).as_posix() for p in (src / "simulation").rglob("*") if p.is_file()}
+    assert not shipped - names, f"missing from the wheel: {sorted(shipped - names)}"
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path, env=env)
