@@ -285,6 +285,31 @@ def test_a_stored_run_is_judged_as_it_was_live(tmp_path):
     assert judge_model(result.model).summary() == again.summary()
 
 
+def test_runs_in_a_results_store_are_judged_from_the_stored_timeseries(tmp_path):
+    from simulation.experiment import Experiment
+    from simulation.store import Store
+    from simulation.sweep import run_sweep
+
+    exp = Experiment.from_dict(
+        {
+            "scenarios": [{"scenario": "open_mixer", "set": {"population.size": 60}}],
+            "replications": 2,
+            "steps": 30,
+            "seed": 5,
+        }
+    )
+    run_sweep(exp, tmp_path / "s", executor="serial", progress=False)
+    store = Store(tmp_path / "s")
+    summary, ts = store.load("summary"), store.load("timeseries")
+    assert {"verdict", "verdict_reason", "recovery_step", "collapses", "verdict_measures_value"} <= set(
+        summary.columns
+    )
+    for row in summary.itertuples():
+        v = judge(ts[ts["run_id"] == row.run_id])  # the store's timeseries, with its tag columns
+        assert (v.verdict, v.reason, v.collapses) == (row.verdict, row.verdict_reason, row.collapses)
+        assert v.measures["value"] == pytest.approx(row.verdict_measures_value)
+
+
 def test_the_live_verdict_follows_the_weeks_so_far():
     model = GiveTakeModel(load_scenario("open_mixer", {"population.size": 100}), rng=2)
     assert judge_model(model) is None  # nothing to judge before the first week
