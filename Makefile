@@ -43,7 +43,6 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/ruff format --check .
 
 app: $(STAMP)
 	$(BIN)/givetake app

@@ -89,6 +89,7 @@ def test_the_commands_named_here_are_the_readmes():
         "report results/styles",
         "run nowak_may --set game.b=1.85 --steps 200",
         "validate --quick",
+        "validate --patterns",
     ):
         assert expected in listed, f"README no longer lists `givetake {expected}`; update this test"
 
@@ -103,11 +104,19 @@ def test_readme_run_commands_write_only_under_results(repo):
         "run open_mixer --steps 3 --seed 7 --set population.size=2000 --quiet",
         # the README's lattice is 200 x 200; a small one keeps the test short
         "run nowak_may --set game.b=1.85 --steps 3 --set network.width=40 --set network.height=40 --quiet",
+        # the README's pattern validation, one pattern in its quick form
+        "validate --patterns --quick --pattern decay_start --executor serial",
     )
     assert "sweep" in out and "open_mixer" in out and "pipeline:" in out
     folders = [p for p in (repo / "results").iterdir() if p.is_dir()]
-    assert sorted(p.name.rsplit("-", 2)[0] for p in folders) == ["nowak_may", "open_mixer", "referral_group"]
-    assert all((p / "summary.json").is_file() for p in folders)
+    assert sorted(p.name.split("-")[0] for p in folders) == [
+        "nowak_may",
+        "open_mixer",
+        "patterns",
+        "referral_group",
+    ]
+    assert len(list((repo / "results").glob("patterns-*/patterns.md"))) == 1
+    assert all((p / "summary.json").is_file() for p in folders if not p.name.startswith("patterns-"))
     assert changes(repo) == []
 
 
