@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from mesa_baseline import OBSERVERS, MesaBaselineModel  # noqa: E402
+from mesa_baseline import CORE, OBSERVERS, MesaBaselineModel, core  # noqa: E402
 
 from simulation.mechanisms import DEFAULT_PIPELINE  # noqa: E402
 from simulation.model import GiveTakeModel  # noqa: E402
@@ -66,7 +66,7 @@ MODELS = {"engine": GiveTakeModel, "mesa": MesaBaselineModel}
 
 #: the default pipeline without the stages that only observe the network (ecosystems:
 #: community detection every few steps), which the baseline leaves out
-DYNAMICS = [m for m in DEFAULT_PIPELINE if m not in OBSERVERS]
+DYNAMICS = list(CORE["pipeline"])
 
 
 #: further dotted overrides for both models (``--set``)
@@ -75,7 +75,7 @@ OVERRIDES: dict[str, object] = {}
 
 def scenario_for(size: int, pipeline: list[str] = DYNAMICS) -> Scenario:
     """The default scenario at ``size`` members, running ``pipeline`` (plus any ``--set`` overrides)."""
-    scenario = Scenario.from_dict({"population": {"size": size}, "pipeline": list(pipeline)})
+    scenario = Scenario.from_dict(core({"population": {"size": size}, "pipeline": list(pipeline)}))
     return scenario.with_overrides(OVERRIDES) if OVERRIDES else scenario
 
 

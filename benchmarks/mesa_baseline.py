@@ -94,9 +94,11 @@ class MatcherRules(Rules):
     tolerance = 2.0
     cuts_distrusted = True
     credit = 1
+    min_standing = 0.4
 
     def gives(self, giver, asker, tie):
-        return tie.given[giver] - tie.given[asker] < self.credit
+        balance = tie.given[giver] - tie.given[asker]
+        return balance < 0 or (balance < self.credit and asker.reputation >= self.min_standing)
 
 
 class TakerRules(Rules):
@@ -300,6 +302,30 @@ MECHANISM_NAMES = (
 #: stages that only observe the network (community detection); the baseline leaves them out
 OBSERVERS = ("ecosystems",)
 
+#: the settings under which the engine runs the model this baseline implements: the core
+#: pipeline, with the behaviours the baseline does not implement switched off (indirect
+#: reciprocity by tie images, referrals, time budgets, voluntary exit and attraction)
+CORE: dict[str, Any] = {
+    "pipeline": list(MECHANISM_NAMES),
+    "mechanisms": {
+        "giving": {"choose": "random"},
+        "maintenance": {"tie_time": 0.0},
+        "churn": {"p_quit": 0.0, "arrival_rate": 0.0, "replace": True},
+    },
+}
+
+
+def core(scenario: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``scenario`` (a partial dict) on top of :data:`CORE`, tables merged key by key."""
+
+    def merge(base: dict, top: dict) -> dict:
+        out = dict(base)
+        for k, v in top.items():
+            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        return out
+
+    return merge(CORE, scenario or {})
+
 
 class MesaBaselineModel(mesa.Model):
     """What the engine does, written per agent the way a Mesa user would.
@@ -322,6 +348,13 @@ class MesaBaselineModel(mesa.Model):
         self.pop_cfg = data["population"]
         self.pipeline = [m for m in data["pipeline"] if m not in OBSERVERS]
         unknown = [m for m in self.pipeline if m not in MECHANISM_NAMES]
+        off = {
+            "mechanisms.giving.choose": "random",
+            "mechanisms.maintenance.tie_time": 0.0,
+            "mechanisms.churn.p_quit": 0.0,
+        }
+        if any(scenario.get(k) != v for k, v in off.items()):
+            raise ValueError(f"the Mesa baseline implements the core model only: needs {off} (see core())")
         if unknown:
             raise ValueError(f"the Mesa baseline has no per-agent version of {unknown}")
         self.mech = {name: dict(data["mechanisms"][name]) for name in MECHANISM_NAMES}
@@ -342,6 +375,7 @@ class MesaBaselineModel(mesa.Model):
         if net["kind"] == "lattice":
             raise ValueError("the Mesa baseline does not build lattices")
         self.initial_size = self.pop_cfg["size"]
+        self.attraction = 1.0  # running average of the weekly fulfilment rate (churn)
         people = self.add_people(self.initial_size)
         self.build_network(people, net)
 
@@ -406,7 +440,7 @@ class MesaBaselineModel(mesa.Model):
 
     def new_tick(self) -> None:
         self.tick = dict(needs=0, requests=0, gifts=0, refusals=0, welfare=0.0, joined=0, left=0, failed=0)
-        self.tick.update(expelled=0, ties_made=0, ties_cut=0, ties_dissolved=0, introductions=0)
+        self.tick.update(expelled=0, ties_made=0, ties_cut=0, ties_dissolved=0, introductions=0, referrals=0)
         self.gift_list: list[tuple[Person, Person, Tie]] = []
         self.refusal_list: list[tuple[Person, Person, Tie]] = []
 
@@ -541,8 +575,10 @@ class MesaBaselineModel(mesa.Model):
         self.tick["left"] = len(failed) + len(exits)
 
         n_new = len(failed) + len(exits) if cfg["replace"] else 0
+        fulfilment = self.tick["gifts"] / self.tick["needs"] if self.tick["needs"] else 1.0
+        self.attraction += cfg["memory"] * (fulfilment - self.attraction)
         if cfg["arrival_rate"]:
-            n_new += int(self.rng.poisson(cfg["arrival_rate"] * self.initial_size))
+            n_new += int(self.rng.poisson(cfg["arrival_rate"] * self.initial_size * self.attraction))
         if n_new:
             newcomers = self.add_people(n_new)
             self.introduce_newcomers(newcomers, cfg["initial_contacts"])
@@ -720,6 +756,7 @@ class MesaBaselineModel(mesa.Model):
                 "ties_cut",
                 "ties_dissolved",
                 "introductions",
+                "referrals",
             ):
                 m[name] = t[name]
         m["mean_wealth"] = sum(p.wealth for p in people) / n if n else 0.0

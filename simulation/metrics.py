@@ -105,6 +105,7 @@ def metric_names(strategy_names: list[str], level: str = "full") -> list[str]:
         "ties_cut",
         "ties_dissolved",
         "introductions",
+        "referrals",
     ]
     return base + [f"n_{s}" for s in strategy_names] + [f"wealth_{s}" for s in strategy_names]
 
@@ -163,5 +164,6 @@ def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, 
         "ties_cut",
         "ties_dissolved",
         "introductions",
+        "referrals",
     ):
         m[name] = getattr(tick, name)

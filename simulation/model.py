@@ -93,6 +93,7 @@ class GiveTakeModel(mesa.Model):
         ]
         #: the network's own rules, read by every mechanism that makes ties (contacts.connect)
         self.max_ties = data["network"]["max_ties"]
+        self.uses_standing = any(m.name == "standing" for m in self.pipeline)
         self.metrics_rng = np.random.default_rng(self.rng.integers(2**63))
         self.extra_metrics: dict[str, Callable[[GiveTakeModel], float]] = {}
 
@@ -155,6 +156,17 @@ class GiveTakeModel(mesa.Model):
             sel = np.flatnonzero(strat == i)
             out[sel] = self.strategies[i].gives(DecisionContext.subset(ctx, sel))
         return out
+
+    def standing_of(self, subject: np.ndarray, viewer: np.ndarray, edge: np.ndarray) -> np.ndarray:
+        """How each ``viewer[k]`` sees ``subject[k]`` (tied by ``edge[k]``), in ``[0, 1]``.
+
+        With the ``standing`` mechanism in the pipeline this is the viewer's own image
+        of the subject, learnt first-hand and by gossip; without it, the public record
+        (:meth:`Population.reputation`), as if everyone knew everything that became public.
+        """
+        if self.uses_standing:
+            return self.ties.image[edge, self.ties.direction(edge, viewer)]
+        return self.population.reputation(subject)
 
     def pay(self, slots: np.ndarray, amount: float | np.ndarray) -> None:
         """Change members' wealth; every change of value goes through here (welfare)."""

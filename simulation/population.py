@@ -46,6 +46,9 @@ class Population:
         # private totals, for metrics and strategies
         self.gifts_given = np.zeros(cap, np.int64)
         self.gifts_received = np.zeros(cap, np.int64)
+        self.referrals_received = np.zeros(cap, np.int64)
+        # running average of each member's weekly net income from the network (churn)
+        self.income = np.zeros(cap)
         self.refusals = np.zeros(cap, np.int64)
         self.strikes = np.zeros(cap, np.int64)
         self.joined = np.zeros(cap, np.int64)
@@ -54,7 +57,7 @@ class Population:
 
     _ARRAYS = (
         "alive strategy wealth skills interests platforms need rank chapter public_gifts "
-        "public_refusals gifts_given gifts_received refusals strikes joined left"
+        "public_refusals gifts_given gifts_received referrals_received income refusals strikes joined left"
     ).split()
 
     def _ensure(self, extra: int) -> None:

@@ -62,4 +62,5 @@ class Tick:
     ties_made: int = 0  #: new ties, by any mechanism (``contacts.connect``)
     ties_cut: int = 0  #: ties cut on purpose (exploitation, distrust)
     ties_dissolved: int = 0  #: ties that decayed below the minimum strength
+    referrals: int = 0  #: clients passed on to a contact (``referrals``)
     introductions: int = 0  #: ties made by introductions (asked for or brokered)

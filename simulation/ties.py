@@ -3,7 +3,9 @@
 A *tie* joins two members ``u < v``. It has one undirected ``strength`` in
 ``[0, 1]`` (how much the relationship is worked on), and per direction a
 ``trust`` (how much one side trusts the other, learnt from experience) and a
-``ledger`` (how many gifts one side has given the other).  Direction ``0`` is
+``ledger`` (how many gifts one side has given the other) and an ``image`` (what
+one side thinks of the other's conduct towards everyone, learnt first-hand and by
+gossip: the other's *standing* in its eyes, Nowak & Sigmund 1998).  Direction ``0`` is
 ``u -> v`` (``u`` trusts / gave to ``v``), direction ``1`` is ``v -> u``.
 
 Ties are appended at the end of the arrays and removed by marking them dead;
@@ -83,6 +85,14 @@ class DirectedView:
     def degree(self) -> np.ndarray:
         return np.diff(self.start)
 
+    def contacts_of(self, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every contact of each of ``members``: ``(k, contact)`` pairs, ``k`` indexing ``members``."""
+        lo = self.start[members]
+        n = self.start[members + 1] - lo
+        k = np.repeat(np.arange(len(members)), n)
+        offset = np.arange(len(k)) - np.repeat(np.cumsum(n) - n, n)
+        return k, self.dst[np.repeat(lo, n) + offset]
+
     def random_neighbor(self, members: np.ndarray, gen: np.random.Generator) -> np.ndarray:
         """One uniformly random contact of each member (each must have one)."""
         lo = self.start[members]
@@ -93,7 +103,7 @@ class DirectedView:
 class TieGraph:
     """Struct-of-arrays store of ties between member slots."""
 
-    _FIELDS = ("u", "v", "strength", "trust", "ledger", "last_used", "born")
+    _FIELDS = ("u", "v", "strength", "trust", "image", "ledger", "last_used", "born")
 
     def __init__(self, capacity: int = 1024):
         capacity = max(int(capacity), 16)
@@ -101,6 +111,7 @@ class TieGraph:
         self.v = np.zeros(capacity, np.int64)
         self.strength = np.zeros(capacity)
         self.trust = np.zeros((capacity, 2))
+        self.image = np.zeros((capacity, 2))
         self.ledger = np.zeros((capacity, 2), np.int64)
         self.last_used = np.zeros(capacity, np.int64)
         self.born = np.zeros(capacity, np.int64)
@@ -109,6 +120,7 @@ class TieGraph:
         self.size = 0  # slots used, dead or alive
         self.count = 0  # live ties
         self._keys_sorted: np.ndarray | None = None
+        self._key_index: tuple[np.ndarray, np.ndarray] | None = None
         self._live: np.ndarray | None = None
         self._view: tuple[int, DirectedView] | None = None
 
@@ -145,6 +157,7 @@ class TieGraph:
         self._changed()
 
     def _changed(self) -> None:
+        self._key_index = None
         self._keys_sorted = None
         self._live = None
         self._view = None
@@ -171,6 +184,23 @@ class TieGraph:
         pos = np.searchsorted(sk, keys)
         pos = np.minimum(pos, len(sk) - 1)
         return sk[pos] == keys
+
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Index of the live tie joining ``a[k]`` and ``b[k]``, or ``-1`` where there is none."""
+        keys = _keys(np.asarray(a), np.asarray(b))
+        if self._key_index is None:
+            idx = self.live()
+            k = _keys(self.u[idx], self.v[idx])
+            order = np.argsort(k)
+            self._key_index = (k[order], idx[order])
+        sk, edge = self._key_index
+        out = np.full(len(keys), -1, np.int64)
+        if len(sk) == 0:
+            return out
+        pos = np.minimum(np.searchsorted(sk, keys), len(sk) - 1)
+        hit = sk[pos] == keys
+        out[hit] = edge[pos[hit]]
+        return out
 
     def directed(self, n_slots: int) -> DirectedView:
         """Both directions of every live tie, grouped by source member."""
@@ -212,6 +242,7 @@ class TieGraph:
         strength: float,
         trust: float,
         step: int,
+        image: float = 0.5,
     ) -> int:
         """Add ties ``a[k] -- b[k]``; self-loops, duplicates and existing ties are skipped.
 
@@ -237,6 +268,7 @@ class TieGraph:
         self.v[s] = np.maximum(a, b)
         self.strength[s] = strength
         self.trust[s] = trust
+        self.image[s] = image
         self.ledger[s] = 0
         self.last_used[s] = step
         self.born[s] = step
@@ -251,6 +283,7 @@ class TieGraph:
         self.count += n
         self._live = None
         self._view = None
+        self._key_index = None
         return n
 
     def remove(self, edges: np.ndarray) -> int:
@@ -267,6 +300,7 @@ class TieGraph:
                 self._keys_sorted = np.delete(self._keys_sorted, np.searchsorted(self._keys_sorted, gone))
             self._live = None
             self._view = None
+            self._key_index = None
         return len(edges)
 
     def remove_members(self, members: np.ndarray, n_slots: int) -> int:

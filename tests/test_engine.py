@@ -51,16 +51,24 @@ def test_welfare_equals_the_sum_of_wealth_changes_and_gifts_never_exceed_request
         mechanisms__churn__p_exit=0.0,
         mechanisms__churn__failure_wealth=-1e9,
         mechanisms__churn__p_relocate=0.0,
+        mechanisms__churn__p_quit=0.0,  # a closed group: nobody leaves or joins
+        mechanisms__churn__arrival_rate=0.0,
     )
     exchange = model.mechanism("exchange")
     upkeep = model.mechanism("churn").upkeep
+    referrals = model.mechanism("referrals")
     for _ in range(30):
         before = model.population.wealth[: model.population.size].sum()
         model.step()
         after = model.population.wealth[: model.population.size].sum()
         m = model.metrics
         assert m["welfare"] == pytest.approx(after - before)
-        assert m["welfare"] == pytest.approx(m["gifts"] * (exchange.b - exchange.c) - upkeep * m["members"])
+        expected = (
+            m["gifts"] * (exchange.b - exchange.c)
+            + m["referrals"] * (referrals.value - referrals.cost)
+            - upkeep * (m["members"] + m["left"] - m["joined"])  # all who were there pay
+        )
+        assert m["welfare"] == pytest.approx(expected)
         assert m["gifts"] <= m["requests"]
         assert m["gifts"] <= m["needs"]
 
@@ -139,11 +147,21 @@ def test_matchers_drop_takers_and_grow_closer_to_givers(seed):
     mg = _ties_between(model, "matcher", "giver")
     assert len(mt) / with_takers < len(mg) / with_givers - 0.2  # ties to takers break
     assert model.ties.strength[mg].mean() > start_strength  # ties to givers strengthen
-    assert model.ties.strength[mt].mean() < start_strength - 0.15  # ties to takers weaken
+    # ties to takers weaken, and end far weaker than ties to givers (takers keep up
+    # their side of a tie, so it decays at half speed, but matchers let it go)
+    assert model.ties.strength[mt].mean() < start_strength
+    assert model.ties.strength[mt].mean() < model.ties.strength[mg].mean() - 0.2
 
 
 def test_churn_replaces_failed_members():
-    model = GiveTakeModel(rng=2, **SMALL, mechanisms__churn__upkeep=2.0)
+    model = GiveTakeModel(
+        rng=2,
+        **SMALL,
+        mechanisms__churn__upkeep=2.0,
+        mechanisms__churn__replace=True,
+        mechanisms__churn__arrival_rate=0.0,
+        mechanisms__churn__p_quit=0.0,
+    )
     model.run_for(40)
     df = model.datacollector.get_model_vars_dataframe()
     assert df["failed"].sum() > 20
@@ -158,7 +176,13 @@ def test_churn_replaces_failed_members():
 
 
 def test_no_growth_without_replacement_means_the_network_shrinks():
-    model = GiveTakeModel(rng=2, **SMALL, mechanisms__churn__upkeep=2.0, mechanisms__churn__replace=False)
+    model = GiveTakeModel(
+        rng=2,
+        **SMALL,
+        mechanisms__churn__upkeep=2.0,
+        mechanisms__churn__replace=False,
+        mechanisms__churn__arrival_rate=0,
+    )
     model.run_for(30)
     assert model.metrics["members"] < 200
     assert len(model.agents) == model.metrics["members"]

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.model import GiveTakeModel
 from simulation.scenario import Scenario
 from simulation.strategies import BUILTIN, DecisionContext, get_strategy
@@ -30,14 +29,14 @@ _spec.loader.exec_module(mb)
 MODELS = {"engine": GiveTakeModel, "mesa": mb.MesaBaselineModel}
 
 #: the weekly dynamics (the baseline leaves out stages that only observe the network)
-DYNAMICS = [m for m in DEFAULT_PIPELINE if m not in mb.OBSERVERS]
+DYNAMICS = list(mb.CORE["pipeline"])
 
-SMALL = {"population": {"size": 60}, "network": {"mean_degree": 6}, "pipeline": DYNAMICS}
+SMALL = mb.core({"population": {"size": 60}, "network": {"mean_degree": 6}})
 
 
 def _closed() -> dict:
     """Small world where nobody leaves (so wealth can be accounted for member by member)."""
-    return {**SMALL, "mechanisms": {"churn": {"p_exit": 0.0, "failure_wealth": -1e9}}}
+    return mb.core({**SMALL, "mechanisms": {"churn": {"p_exit": 0.0, "failure_wealth": -1e9}}})
 
 
 def _wealth(model) -> np.ndarray:
@@ -165,24 +164,26 @@ def test_initial_strategy_counts_are_the_same():
 
 
 # two givers and six takers on a complete network; every member needs the one skill it lacks
-GIVERS_TAKERS = {
-    "population": {
-        "size": 8,
-        "skills": 2,
-        "skills_per_member": 1,
-        "mix": {"giver": 0.25, "otherish_giver": 0.0, "matcher": 0.0, "taker": 0.75, "connector": 0.0},
-    },
-    "network": {"kind": "complete"},
-    "pipeline": DYNAMICS,
-    "mechanisms": {
-        "needs": {"p_need": 1.0},
-        "asking": {"asks": 10, "exploration": 0.0},
-        "giving": {"capacity": 1},
-        "meeting": {"p_random": 0.0, "p_attach": 0.0, "p_triadic": 0.0},
-        "introductions": {"p_ask": 0.0, "p_broker": 0.0},
-        "churn": {"p_exit": 0.0, "failure_wealth": -1e9, "p_skill_change": 0.0, "p_relocate": 0.0},
-    },
-}
+GIVERS_TAKERS = mb.core(
+    {
+        "population": {
+            "size": 8,
+            "skills": 2,
+            "skills_per_member": 1,
+            "mix": {"giver": 0.25, "otherish_giver": 0.0, "matcher": 0.0, "taker": 0.75, "connector": 0.0},
+        },
+        "network": {"kind": "complete"},
+        "pipeline": DYNAMICS,
+        "mechanisms": {
+            "needs": {"p_need": 1.0},
+            "asking": {"asks": 10, "exploration": 0.0},
+            "giving": {"capacity": 1},
+            "meeting": {"p_random": 0.0, "p_attach": 0.0, "p_triadic": 0.0},
+            "introductions": {"p_ask": 0.0, "p_broker": 0.0},
+            "churn": {"p_exit": 0.0, "failure_wealth": -1e9, "p_skill_change": 0.0, "p_relocate": 0.0},
+        },
+    }
+)
 #: member i's strategy and skill: a giver and three takers offer skill 0, the same offer skill 1
 LAYOUT = [
     ("giver", 0),
@@ -324,7 +325,7 @@ def test_learning_switches_strategies_by_the_fermi_rule(name):
 
 
 def test_arrivals_grow_the_population():
-    data = {**SMALL, "mechanisms": {"churn": {"arrival_rate": 0.05}}}
+    data = mb.core({**SMALL, "mechanisms": {"churn": {"arrival_rate": 0.05}}})
     model = mb.MesaBaselineModel(data, rng=2)
     model.run_for(3)
     df = model.datacollector.get_model_vars_dataframe()

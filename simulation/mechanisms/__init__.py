@@ -1,7 +1,8 @@
 """Pipeline stages of the weekly step, one module per mechanism; importing this package registers them.
 
 The business model's week (in the order of :data:`DEFAULT_PIPELINE`):
-``needs``, ``asking``, ``giving``, ``exchange``, ``reputation``, ``maintenance``, ``meeting``,
+``needs``, ``asking``, ``giving``, ``exchange``, ``reputation``, ``standing``, ``referrals``,
+``maintenance``, ``meeting``,
 ``introductions``, ``churn``, ``learning``, ``ecosystems``.  Networking styles are in
 ``styles/`` (``chapters``, ``events``, ``platforms``, ``arrivals``, ``habits``), the classic
 games' ``play`` and ``update`` in ``classic/``.  ``tie_census`` records tie births and deaths
@@ -22,7 +23,9 @@ from . import (  # noqa: F401
     maintenance,
     meeting,
     needs,
+    referrals,
     reputation,
+    standing,
     styles,
     tie_census,
 )
@@ -35,6 +38,8 @@ DEFAULT_PIPELINE = [
     "giving",
     "exchange",
     "reputation",
+    "standing",
+    "referrals",
     "maintenance",
     "meeting",
     "introductions",

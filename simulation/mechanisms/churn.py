@@ -1,14 +1,30 @@
-"""Churn: networks are living things (seed 004).
+"""Churn: networks are living things (seed 004), and people stay only while they pay.
 
-Every member pays ``upkeep`` a week to keep its business running.  Members
-whose business fails (wealth below ``failure_wealth``) leave, and
-others leave for their own reasons with probability ``p_exit``.  Newcomers
-arrive: with ``replace`` each leaver is replaced by one newcomer, and
-``arrival_rate`` adds growth (a share of the starting size per week).
-Newcomers' strategies follow the scenario's mix; each meets
-``initial_contacts`` members, chosen with attachment biased to reputation.
-Members also change skills (``p_skill_change``) and relocate
-(``p_relocate``), keeping each tie only with probability ``relocate_keep``.
+Every member pays ``upkeep`` a week (the time and dues networking takes).  Members
+whose business fails (wealth below ``failure_wealth``) leave, and others leave for
+their own reasons with probability ``p_exit``.
+
+*Voluntary exit*: each member keeps a running average of what the network brings it
+each week, net of everything it costs (``population.income``: every change of its
+wealth, gifts and referrals received minus gifts given, fees and upkeep; exponential
+average with weight ``memory``).  A member who has been in the network for
+``grace`` weeks and whose average is below ``exit_below`` leaves with chance
+``p_quit`` a week: people stay in a network while it pays (Hirschman 1970, *Exit,
+Voice, and Loyalty*; the exit rule of Fehl, van der Post & Semmann 2011, *Ecol.
+Lett.* 14:546, who let players leave unrewarding partners).
+
+*Attraction*: newcomers arrive at up to ``arrival_rate`` x starting size a week,
+scaled by how well the network meets its members' needs (the average weekly
+fulfilment rate, with weight ``memory``), so a network that stops working stops
+drawing people, and an open population can shrink to nothing.  ``replace = true``
+instead refills every leaver with a newcomer from the mix: the membership is then
+held constant by fiat, which censors collapse (and silently turns failed takers into
+whatever the mix draws); it is off by default.
+
+Newcomers' strategies follow the scenario's mix; each meets ``initial_contacts``
+members, chosen with attachment biased to reputation (``network.attachment_bias``).
+Members also change skills (``p_skill_change``) and relocate (``p_relocate``),
+keeping each tie only with probability ``relocate_keep``.
 """
 
 from __future__ import annotations
@@ -23,34 +39,78 @@ __all__ = ["Churn"]
 
 @mechanism
 class Churn(Mechanism):
-    """Upkeep, business failure, exits, arrivals, skill changes and relocation."""
+    """Upkeep, business failure, voluntary exit, attraction of newcomers, skill changes, relocation."""
 
     name = "churn"
     PARAMS = {
-        "upkeep": Param(0.5, "weekly cost of running a business, paid by every member", 0.0, None),
+        "upkeep": Param(
+            0.5, "weekly cost of being in the network (time, dues), paid by every member", 0.0, None
+        ),
         "failure_wealth": Param(0.0, "a member whose wealth falls below this fails and leaves", None, None),
         "p_exit": Param(0.002, "weekly chance of leaving for other reasons", 0.0, 1.0),
-        "replace": Param(True, "each leaver is replaced by a newcomer"),
-        "arrival_rate": Param(0.0, "extra newcomers per week, as a share of the starting size", 0.0, 1.0),
+        "memory": Param(
+            0.1, "weight of this week in the running averages of income and fulfilment", 0.0, 1.0
+        ),
+        "exit_below": Param(
+            0.0, "members whose average weekly net income from the network is below this may quit", None, None
+        ),
+        "p_quit": Param(
+            0.05, "weekly chance that a member for whom the network does not pay quits", 0.0, 1.0
+        ),
+        "grace": Param(
+            12, "weeks a newcomer gives the network before it may quit for lack of return", 0, 10_000
+        ),
+        "replace": Param(
+            False, "refill every leaver with a newcomer (holds membership constant: censors collapse)"
+        ),
+        "arrival_rate": Param(
+            0.01,
+            "newcomers per week, as a share of the starting size, when every need is met "
+            "(scaled by the recent fulfilment rate)",
+            0.0,
+            1.0,
+        ),
         "initial_contacts": Param(4, "members a newcomer meets on arrival", 0, 1000),
         "p_skill_change": Param(0.002, "weekly chance of changing one's skills", 0.0, 1.0),
         "p_relocate": Param(0.001, "weekly chance of relocating", 0.0, 1.0),
         "relocate_keep": Param(0.3, "share of ties kept when relocating", 0.0, 1.0),
     }
 
+    def setup(self, model) -> None:
+        self.attraction = 1.0  # running average of the weekly fulfilment rate
+        self.last_wealth = model.population.wealth.copy()
+
     def step(self, model) -> None:
         pop, rng, tick = model.population, model.rng, model.tick
         alive = pop.alive_slots()
         if self.upkeep:
             model.pay(alive, -self.upkeep)
+        # what the network brought each member this week, net of all it cost
+        if len(self.last_wealth) < pop.size:
+            grown = np.zeros(len(pop.wealth))
+            grown[: len(self.last_wealth)] = self.last_wealth
+            self.last_wealth = grown
+        fresh = pop.joined[alive] == model.steps
+        change = pop.wealth[alive] - self.last_wealth[alive]
+        change[fresh] = 0.0
+        pop.income[alive] += self.memory * (change - pop.income[alive])
+        fulfilment = len(tick.gifts) / tick.needs if tick.needs else 1.0
+        self.attraction += self.memory * (fulfilment - self.attraction)
+
         failed = alive[pop.wealth[alive] < self.failure_wealth]
         rest = np.setdiff1d(alive, failed, assume_unique=True)
         exits = rest[rng.random(len(rest)) < self.p_exit]
+        if self.p_quit:
+            settled = model.steps - pop.joined[rest] >= self.grace
+            unhappy = settled & (pop.income[rest] < self.exit_below)
+            unhappy &= rng.random(len(rest)) < self.p_quit
+            exits = np.union1d(exits, rest[unhappy])
         leaving = np.concatenate([failed, exits])
         model.remove_members(leaving)
         tick.failed += len(failed)
 
-        n_new = (len(leaving) if self.replace else 0) + rng.poisson(self.arrival_rate * model.initial_size)
+        expected = self.arrival_rate * model.initial_size * self.attraction
+        n_new = (len(leaving) if self.replace else 0) + rng.poisson(expected)
         if n_new:
             newcomers = model.add_members(n_new)
             self.introduce_newcomers(model, newcomers)
@@ -65,6 +125,7 @@ class Churn(Mechanism):
             mask[movers] = True
             touched = e[mask[model.ties.u[e]] | mask[model.ties.v[e]]]
             model.ties.remove(touched[rng.random(len(touched)) >= self.relocate_keep])
+        self.last_wealth = pop.wealth.copy()
 
     def introduce_newcomers(self, model, newcomers: np.ndarray) -> None:
         if self.initial_contacts == 0:

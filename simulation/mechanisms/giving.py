@@ -21,7 +21,15 @@ class Giving(Mechanism):
     """
 
     name = "giving"
-    PARAMS = {"capacity": Param(2, "gifts a member can give per week (time is finite)", 0, 1000)}
+    PARAMS = {
+        "capacity": Param(2, "gifts a member can give per week (time is finite)", 0, 1000),
+        "choose": Param(
+            "standing",
+            "whom a busy member helps first among the requests it is willing to grant: 'standing' "
+            "(those it thinks best of, indirect reciprocity) or 'random'",
+            choices=("standing", "random"),
+        ),
+    }
 
     def step(self, model) -> None:
         pop, ties, tick = model.population, model.ties, model.tick
@@ -52,9 +60,13 @@ class Giving(Mechanism):
             no = np.flatnonzero(~willing)
             refusals.append(sel[no])
             yes = np.flatnonzero(willing)
-            # random order among the askers of one giver, then capacity
+            # a giver with more requests than time helps those it thinks best of first
+            # (ties broken at random), then capacity
             yes = yes[model.rng.permutation(len(yes))]
-            yes = yes[np.argsort(g[yes], kind="stable")]
+            if self.choose == "standing":
+                yes = yes[np.lexsort((-model.standing_of(a[yes], g[yes], e[yes]), g[yes]))]
+            else:
+                yes = yes[np.argsort(g[yes], kind="stable")]
             served = yes[rank_in_groups(g[yes]) < remaining[g[yes]]]
             np.subtract.at(remaining, g[served], 1)
             open_need[a[served]] = False

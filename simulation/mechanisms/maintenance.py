@@ -1,7 +1,15 @@
-"""Maintenance: relationships take work (seed 004).
+"""Maintenance: relationships take work (seed 004), and time is finite.
 
-Every week a tie that was not used loses ``decay`` of its strength; a tie
-weaker than ``min_strength`` dissolves.  Members also cut ties on purpose,
+Every member has ``time_budget`` hours a week for its network.  Each gift it gave
+this week took ``gift_time`` of them; with what is left it keeps up its closest ties
+(strongest and most trusted first), ``tie_time`` hours each.  So the number of ties
+a member actively maintains saturates, as Dunbar's layers do (Dunbar 1998, *Evol.
+Anthropol.* 6:178; Roberts & Dunbar 2011, *Pers. Relatsh.* 18:439: time spent on a
+tie keeps it close, and a generous helper has less of it left for its own network).
+
+Every week a tie that was not used (no gift, no referral, no meeting) loses
+``decay`` of its strength, scaled by how many of its two ends kept it up: both, no
+loss; one, half; none, all.  A tie weaker than ``min_strength`` dissolves.  Members also cut ties on purpose,
 when something happened on the tie this week (a gift or a refusal) that
 leaves them having given more than their strategy tolerates without return,
 or (for strategies that watch trust) with their trust in the other below
@@ -12,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arrays import rank_in_groups
 from .base import Mechanism, Param, mechanism
 
 __all__ = ["Maintenance"]
@@ -23,16 +32,34 @@ class Maintenance(Mechanism):
 
     name = "maintenance"
     PARAMS = {
-        "decay": Param(0.005, "strength an unused tie loses per week", 0.0, 1.0),
+        "decay": Param(0.005, "strength an unused tie that neither end keeps up loses per week", 0.0, 1.0),
+        "time_budget": Param(10.0, "hours a week a member gives its network", 0.0, None),
+        "gift_time": Param(2.0, "hours a gift takes the giver", 0.0, None),
+        "tie_time": Param(0.5, "hours a week keeping up one tie takes", 0.0, None),
         "min_strength": Param(0.05, "ties weaker than this dissolve", 0.0, 1.0),
         "cut_trust": Param(0.15, "trust below which wary strategies cut a tie", 0.0, 1.0),
     }
+
+    def kept_up(self, model) -> np.ndarray:
+        """How many ends (0, 1, 2) keep up each tie this week, by tie index."""
+        pop, ties = model.population, model.ties
+        if self.tie_time == 0:
+            return np.full(ties.size, 2, np.int64)
+        busy = np.bincount(model.tick.gifts.giver, minlength=pop.size) * self.gift_time
+        hours = np.maximum(self.time_budget - busy, 0.0)
+        room = np.floor(hours / self.tie_time).astype(np.int64)
+        view = ties.directed(pop.size)
+        closeness = ties.strength[view.edge] * ties.trust[view.edge, view.side]
+        order = np.lexsort((-closeness, view.src))
+        kept = order[rank_in_groups(view.src[order]) < room[view.src[order]]]
+        return np.bincount(view.edge[kept], minlength=ties.size)
 
     def step(self, model) -> None:
         pop, ties, tick = model.population, model.ties, model.tick
         e = ties.live()
         unused = ties.last_used[e] < model.steps
-        ties.strength[e[unused]] -= self.decay
+        kept_up = self.kept_up(model)
+        ties.strength[e[unused]] -= self.decay * (2 - kept_up[e[unused]]) / 2.0
         weak = e[ties.strength[e] < self.min_strength]
         # a member reconsiders a tie when something happened on it this week:
         # ledgers change only with gifts, trust only with gifts and refusals

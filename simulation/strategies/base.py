@@ -67,8 +67,8 @@ class DecisionContext:
     given : gifts the giver has already given the asker on this tie
     received : gifts the giver has received from the asker on this tie
     trust : the giver's trust in the asker
-    asker_reputation : the asker's public reputation in (0, 1) (computed from the
-        model when not given)
+    asker_reputation : the asker's standing in the giver's eyes, in [0, 1] (computed
+        from the model when not given: :meth:`GiveTakeModel.standing_of`)
 
     A context for part of a batch (:meth:`subset`) gathers a field only when a
     strategy reads it, so strategies pay only for what they look at.
@@ -108,7 +108,7 @@ class DecisionContext:
             if "_parent" in self.__dict__:
                 value = getattr(self._parent, name)[self._sel]
             elif name == "asker_reputation":
-                value = self.model.population.reputation(self.asker)
+                value = self.model.standing_of(self.asker, self.giver, self.edge)
             else:  # pragma: no cover - every other field is set by __init__
                 raise AttributeError(name)
             setattr(self, name, value)

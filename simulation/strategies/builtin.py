@@ -60,25 +60,31 @@ class OtherishGiver(Strategy):
 @strategy
 class Matcher(Strategy):
     """Reciprocator: helps first on credit, then only while the ledger with the asker
-    is balanced; cuts ties where it is exploited."""
+    is balanced; cuts ties where it is exploited.  Credit goes only to askers in good
+    standing: matchers are the ones who punish takers once word gets round (Grant 2013,
+    ch. 2; conditional cooperators who condition on reputation, Milinski et al. 2002,
+    *Nature* 415:424)."""
 
     name = "matcher"
     label = "matcher"
     colour = "#E69F00"
     classifier = {
         "gives_unconditionally": False,
-        "uses_reputation": False,
+        "uses_reputation": True,
         "uses_memory": True,
         "introduces": False,
     }
     PARAMS = {
         "credit": Param(1, "gifts a matcher gives ahead of being repaid", 0, None),
+        "min_standing": Param(
+            0.4, "no credit for askers whose standing in the matcher's eyes is below this", 0.0, 1.0
+        ),
     }
     tolerance = 2.0
     cuts_distrusted = True
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:
-        return ctx.balance < self.credit
+        return (ctx.balance < 0) | ((ctx.balance < self.credit) & (ctx.asker_reputation >= self.min_standing))
 
 
 @strategy

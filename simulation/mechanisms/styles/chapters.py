@@ -94,6 +94,7 @@ class Chapters(Mechanism):
         in_g = (ch[g] >= 0) & (ch[g] == ch[a])
         in_r = (ch[rg] >= 0) & (ch[rg] == ch[ra])
         public_report(model, g[in_g], rg[in_r], self.report)
+        self.share(model, g[in_g], a[in_g], rg[in_r], ra[in_r])
         np.add.at(self.gave, g, 1)
         fair = pop.reputation(ra[in_r]) >= self.excused_below
         np.add.at(self.refused, rg[in_r][fair], 1)
@@ -131,6 +132,19 @@ class Chapters(Mechanism):
         a = np.repeat(members, self.meets)
         b = random_members_of(ch[members], members, ch[a], model.rng)
         connect(model, a, b, strength=self.strength, trust=self.trust)
+
+    def share(self, model, g, a, rg, ra) -> None:
+        """What happened between chapter-mates is told to the chapter: each member who knows the
+        actor hears of each deed with chance ``report``."""
+        standing, pop = model.mechanism("standing"), model.population
+        if standing is None:
+            return
+        actor, recipient = np.concatenate([g, rg]), np.concatenate([a, ra])
+        gave = np.concatenate([np.ones(len(g), bool), np.zeros(len(rg), bool)])
+        k, mate = model.ties.directed(pop.size).contacts_of(actor)
+        told = (pop.chapter[mate] == pop.chapter[actor[k]]) & (model.rng.random(len(k)) < self.report)
+        k, mate = k[told], mate[told]
+        standing.hear(model, mate, actor[k], recipient[k], gave[k])
 
     def tables(self, model) -> dict:
         return {"expulsions": pd.DataFrame(self.removed, columns=["step", "slot", "strategy"])}

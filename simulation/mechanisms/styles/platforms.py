@@ -78,6 +78,7 @@ class Platforms(Mechanism):
     def step(self, model) -> None:
         pop, rng, tick = model.population, model.rng, model.tick
         public_report(model, tick.gifts.giver, tick.refusals.giver, self.ratings)
+        self.rate(model)
         self.online_week = self.cross_week = 0
         alive = pop.alive_slots()
         if len(alive) < 2:
@@ -106,6 +107,19 @@ class Platforms(Mechanism):
             match &= ~model.ties.has(x, y)
             self.cross_week = connect(model, x[match], y[match], strength=self.strength, trust=self.trust)
             self.cross_total += self.cross_week
+
+    def rate(self, model) -> None:
+        """Ratings are public: every contact of the rated member may read them (chance ``ratings``)."""
+        standing, tick = model.mechanism("standing"), model.tick
+        if standing is None:
+            return
+        actor = np.concatenate([tick.gifts.giver, tick.refusals.giver])
+        recipient = np.concatenate([tick.gifts.asker, tick.refusals.asker])
+        gave = np.concatenate([np.ones(len(tick.gifts), bool), np.zeros(len(tick.refusals), bool)])
+        k, reader = model.ties.directed(model.population.size).contacts_of(actor)
+        read = model.rng.random(len(k)) < self.ratings
+        k, reader = k[read], reader[read]
+        standing.hear(model, reader, actor[k], recipient[k], gave[k])
 
     def summary(self, model) -> dict:
         return {"platforms": {"online_ties": self.online_total, "cross_platform_ties": self.cross_total}}
