@@ -47,6 +47,14 @@ def write_report(
     store = Store(store_dir)
     if not store.exists():
         raise InputError(f"{store.path}: not a givetake results folder (no manifest.json)")
+    corrupt = store.verify()
+    if corrupt:
+        run_id, why = next(iter(corrupt.items()))
+        raise InputError(
+            f"{store.path}: {len(corrupt)} stored run(s) missing or corrupt, e.g. {run_id} ({why}); "
+            "`givetake sweep EXPERIMENT --out DIR --resume` runs them again, `givetake sweep --verify DIR` "
+            "lists them"
+        )
     out = Path(out_dir) if out_dir else store.path / "report"
     figs_dir, tabs_dir = out / "figures", out / "tables"
     data = an.load(store)

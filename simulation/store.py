@@ -9,13 +9,17 @@ Layout of a store ``DIR``::
     DIR/data/members/<run>.parquet one row per member alive at the end: strategy, wealth, ...
     DIR/data/<table>/<run>.parquet any extra table a mechanism offers (``ecosystems``, ``events``)
     DIR/failures/<run>.json        a run that raised: error, traceback, seed
-    DIR/log.jsonl                  one line per finished run: times, duration, worker
+    DIR/log.jsonl                  one line per finished run: times, duration, worker, and
+                                   each file's size and SHA-256 (also in the manifest's ``files``)
 
 Every file is written atomically (to a hidden temporary file, then renamed).
 A run's ``summary`` file is written last and marks the run as done: a run is
 done exactly when ``data/summary/<run>.parquet`` exists, so a sweep killed at
 any moment loses at most the runs in flight, and ``--resume`` redoes just
 those (tables of an unfinished run are removed when the sweep starts again).
+Each file's size and SHA-256 are recorded when it is written; :meth:`Store.verify`
+finds files that were truncated, changed or deleted since, and ``--resume``
+runs those runs again.
 Only the parent process writes; workers return their tables to it.
 
 Examples
@@ -31,9 +35,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import fcntl
+import hashlib
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -96,9 +101,19 @@ class Store:
         if not self.exists():
             return {}
         try:
-            return json.loads(self.manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
+            manifest = json.loads(self.manifest_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise InputError(f"{self.manifest_path}: unreadable manifest ({err})") from None
+        expected = {"identity": dict, "runs": dict, "files": dict, "sessions": list}
+        if not isinstance(manifest, dict):
+            raise InputError(f"{self.manifest_path}: expected a JSON object, got {type(manifest).__name__}")
+        for key, kind in expected.items():
+            if key in manifest and not isinstance(manifest[key], kind):
+                raise InputError(
+                    f"{self.manifest_path}: {key}: expected a JSON {'object' if kind is dict else 'array'}, "
+                    f"got {type(manifest[key]).__name__} (was the file edited by hand?)"
+                )
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json(self.manifest_path, manifest)
@@ -142,15 +157,74 @@ class Store:
             return []
         return sorted(p.name for p in self.data.iterdir() if p.is_dir())
 
-    def write_run(self, run_id: str, tables: dict[str, pd.DataFrame]) -> None:
-        """Write one finished run; ``summary`` goes last and marks it done."""
+    def write_run(self, run_id: str, tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+        """Write one finished run; ``summary`` goes last and marks it done.
+
+        Returns each file's size and SHA-256, ``{table: {"bytes": n, "sha256": hex}}``,
+        for the record that :meth:`verify` checks.
+        """
+        files = {}
         for name, df in tables.items():
             if name != DONE_TABLE:
-                _write_parquet(self._file(name, run_id), df)
-        _write_parquet(self._file(DONE_TABLE, run_id), tables[DONE_TABLE])
+                files[name] = _write_parquet(self._file(name, run_id), df)
+        files[DONE_TABLE] = _write_parquet(self._file(DONE_TABLE, run_id), tables[DONE_TABLE])
         failure = self.failures_dir / f"{run_id}.json"
         if failure.exists():
             failure.unlink()
+        return files
+
+    def recorded_files(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each run's files should be (size, SHA-256): the manifest's ``files``,
+        completed by the log, whose lines are written as runs are stored (a sweep that
+        was killed updated no manifest)."""
+        files = dict(self.manifest().get("files") or {})
+        log = self.path / "log.jsonl"
+        if log.is_file():
+            for line in log.read_text(errors="replace").splitlines():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short by a kill
+                    continue
+                if isinstance(record, dict) and record.get("ok") and isinstance(record.get("files"), dict):
+                    files[str(record.get("run_id"))] = record["files"]
+        return files
+
+    def verify(self, checksums: bool = True) -> dict[str, str]:
+        """Check every done run's files against their record; returns ``{run_id: what is wrong}``.
+
+        A file that is missing, has another size or (with ``checksums``)
+        another SHA-256 than when it was written makes its run corrupt.  Runs
+        without a record (stored by an older version) are checked for whole
+        Parquet files.
+        """
+        import pyarrow.parquet as pq
+
+        recorded = self.recorded_files()
+        problems: dict[str, str] = {}
+        folders = [f for f in self.data.iterdir() if f.is_dir()] if self.data.is_dir() else []
+        for run_id in sorted(self.done_ids()):
+            files = recorded.get(run_id)
+            if not isinstance(files, dict):
+                for folder in folders:
+                    f = folder / f"{run_id}.parquet"
+                    try:
+                        if f.exists():
+                            pq.read_metadata(f)
+                    except Exception:  # noqa: BLE001 - whatever pyarrow makes of a damaged file
+                        problems[run_id] = f"{f.relative_to(self.path)}: not a whole Parquet file"
+                        break
+                continue
+            for table, want in sorted(files.items()):
+                problem = _check_file(self._file(table, run_id), want, checksums)
+                if problem:
+                    problems[run_id] = f"{self._file(table, run_id).relative_to(self.path)}: {problem}"
+                    break
+        return problems
+
+    def forget(self, run_ids: Iterable[str]) -> None:
+        """Remove the stored files of ``run_ids`` (corrupt runs), so that they are run again."""
+        for run_id in run_ids:
+            self._remove_run_files(run_id)
 
     def write_failure(self, run_id: str, info: dict[str, Any]) -> None:
         """Record a run that raised; any partial tables of it are removed."""
@@ -232,7 +306,33 @@ class Store:
         return f"Store({str(self.path)!r})"
 
 
-def _write_parquet(path: Path, df: pd.DataFrame) -> None:
+def _fingerprint(path: Path) -> dict[str, Any]:
+    """A file's size and SHA-256."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def _check_file(path: Path, want: Any, checksums: bool) -> str | None:
+    """What is wrong with ``path`` given its record ``want``, or None."""
+    if not isinstance(want, dict):
+        return "its record in the manifest is not an object"
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    if size != want.get("bytes"):
+        return f"{size} bytes, {want.get('bytes')} when written"
+    if checksums and _fingerprint(path)["sha256"] != want.get("sha256"):
+        return "its SHA-256 differs from the one recorded when it was written"
+    return None
+
+
+def _write_parquet(path: Path, df: pd.DataFrame) -> dict[str, Any]:
     """Write ``df`` atomically as a compact Parquet file.
 
     A run's tables are small and many: column statistics and the pandas
@@ -245,3 +345,4 @@ def _write_parquet(path: Path, df: pd.DataFrame) -> None:
     table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, write_statistics=False)
+        return _fingerprint(tmp)

@@ -10,6 +10,7 @@ only writer), keeping the store's manifest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -204,75 +205,125 @@ def run_sweep(
         ``out`` already holds results and ``resume`` is false; or it holds
         results of a different experiment (file, scenarios or steps).
     """
-    from . import __version__
 
     started = time.time()
     store = Store(out)
     specs = experiment.runs(replications=replications, steps=steps)
     identity = experiment.identity(steps)
-    with store.lock():
-        manifest = _prepare(store, experiment, identity, resume)
-        store.tidy()
-        done_before = store.done_ids()
-        todo = [s for s in specs if s.run_id not in done_before]
-        ex = make_executor(executor, workers, scheduler, retries=retries)
-        if isinstance(ex, ProcessExecutor):
-            ex.on_retry = lambda spec, reason: _record_lost_attempt(store, spec, reason)
-        session = {"started": now(), "finished": None, "executor": executor, "runs_to_do": len(todo)}
-        commit = git_commit()
-        notes = []
-        if (
-            done_before
-            and todo
-            and (manifest.get("version"), manifest.get("git_commit")) != (__version__, commit)
-        ):
-            notes.append(
-                f"{store.path}: its first runs were made with givetake {manifest.get('version')} "
-                f"(commit {manifest.get('git_commit')}), the new ones with {__version__} (commit {commit}); "
-                "if the model changed in between, start a new --out"
+    if store.path.exists() and not store.path.is_dir():
+        raise InputError(f"{store.path}: exists and is not a folder; choose another --out")
+    created = not store.path.exists()
+    try:
+        with store.lock(), contextlib.ExitStack() as running:
+            manifest = _prepare(store, experiment, identity, resume)
+            store.tidy()
+            notes = []
+            corrupt = store.verify() if resume else {}
+            if corrupt:
+                store.forget(corrupt)
+                notes.append(_corrupt_note(store, corrupt))
+            done_before = store.done_ids()
+            todo = [s for s in specs if s.run_id not in done_before]
+            ex = make_executor(executor, workers, scheduler, retries=retries)
+            if isinstance(ex, ProcessExecutor):
+                ex.on_retry = lambda spec, reason: _record_lost_attempt(store, spec, reason)
+            if todo:  # start the workers (or reach the scheduler) before anything is written
+                running.enter_context(ex)
+            return _sweep(
+                store,
+                manifest,
+                experiment,
+                specs,
+                todo,
+                ex,
+                notes,
+                replications,
+                progress,
+                experiment_text,
+                started,
             )
-        manifest.update(
-            {
-                "version": __version__,
-                "git_commit": commit,
-                "replications": replications or experiment.replications,
-                "runs": {
-                    s.run_id: {
-                        "scenario": s.scenario_label,
-                        "point": s.point,
-                        "replication": s.replication,
-                        "spawn_key": list(s.spawn_key),
-                    }
-                    for s in specs
-                },
-            }
+    finally:
+        if created and store.path.is_dir() and [p.name for p in store.path.iterdir()] == [".lock"]:
+            (store.path / ".lock").unlink()  # nothing was written: leave nothing behind
+            store.path.rmdir()
+
+
+def _sweep(
+    store, manifest, experiment, specs, todo, ex, notes, replications, progress, experiment_text, started
+) -> SweepResult:
+    from . import __version__
+
+    done_before = store.done_ids()
+    session = {
+        "started": now(),
+        "finished": None,
+        "executor": ex.describe() if todo else ex.name,
+        "runs_to_do": len(todo),
+    }
+    commit = git_commit()
+    if (
+        done_before
+        and todo
+        and (manifest.get("version"), manifest.get("git_commit")) != (__version__, commit)
+    ):
+        notes.append(
+            f"{store.path}: its first runs were made with givetake {manifest.get('version')} "
+            f"(commit {manifest.get('git_commit')}), the new ones with {__version__} (commit {commit}); "
+            "if the model changed in between, start a new --out"
         )
-        manifest.setdefault("sessions", []).append(session)
+    manifest.update(
+        {
+            "version": __version__,
+            "git_commit": commit,
+            "replications": replications or experiment.replications,
+            "runs": {
+                s.run_id: {
+                    "scenario": s.scenario_label,
+                    "point": s.point,
+                    "replication": s.replication,
+                    "spawn_key": list(s.spawn_key),
+                }
+                for s in specs
+            },
+        }
+    )
+    manifest.setdefault("sessions", []).append(session)
+    manifest.setdefault("files", {})
+    store.write_manifest(manifest)
+    if experiment_text is not None:
+        store.copy_experiment(experiment_text)
+    result = SweepResult(store=store, total=len(specs), skipped=len(specs) - len(todo), notes=notes)
+    bar = _progress(len(todo), progress)
+    try:
+        for spec, outcome in ex.imap(perform_run, todo) if todo else ():
+            files = _record(store, spec, outcome, result)
+            if files is not None:
+                manifest["files"][spec.run_id] = files
+            bar.update(1)
+            if result.failed:
+                bar.set_postfix(failed=result.failed, refresh=False)
+    finally:
+        bar.close()
+        session["finished"] = now()
+        session["runs_done"] = result.done
+        session["runs_failed"] = result.failed
         store.write_manifest(manifest)
-        if experiment_text is not None:
-            store.copy_experiment(experiment_text)
-        result = SweepResult(store=store, total=len(specs), skipped=len(specs) - len(todo), notes=notes)
-        bar = _progress(len(todo), progress)
-        try:
-            if todo:
-                with ex:
-                    session["executor"] = ex.describe()
-                    for spec, outcome in ex.imap(perform_run, todo):
-                        _record(store, spec, outcome, result)
-                        bar.update(1)
-                        if result.failed:
-                            bar.set_postfix(failed=result.failed, refresh=False)
-        finally:
-            bar.close()
-            session["finished"] = now()
-            session["runs_done"] = result.done
-            session["runs_failed"] = result.failed
-            store.write_manifest(manifest)
     result.seconds = time.time() - started
     return result
 
 
-def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> None:
+def _corrupt_note(store: Store, corrupt: dict[str, str]) -> str:
+    shown = "; ".join(f"{run} ({why})" for run, why in list(corrupt.items())[:3])
+    more = f"; and {len(corrupt) - 3} more" if len(corrupt) > 3 else ""
+    return (
+        f"{store.path}: {len(corrupt)} stored run{'s were' if len(corrupt) != 1 else ' was'} "
+        f"missing or corrupt and {'are' if len(corrupt) != 1 else 'is'} run again: {shown}{more}"
+    )
+
+
+def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> dict[str, Any] | None:
+    """Store a run's outcome; returns its files' sizes and checksums if it succeeded."""
+    files = None
     if isinstance(outcome, BaseException):  # the worker itself was lost
         outcome = RunOutcome(
             spec.run_id,
@@ -281,7 +332,7 @@ def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> N
             traceback="".join(traceback.format_exception(outcome)),
         )
     if outcome.ok:
-        store.write_run(spec.run_id, outcome.tables)
+        files = store.write_run(spec.run_id, outcome.tables)
         result.done += 1
     else:
         store.write_failure(
@@ -310,8 +361,10 @@ def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> N
             "seconds": round(outcome.finished - outcome.started, 4),
             "cpu_seconds": round(outcome.cpu_seconds, 4),
             "worker": outcome.worker,
+            **({"files": files} if files is not None else {}),
         }
     )
+    return files
 
 
 def _record_lost_attempt(store: Store, spec: RunSpec, reason: str) -> None:

@@ -406,3 +406,90 @@ def test_a_run_killed_while_writing_leaves_nothing_after_the_next_start(tmp_path
     assert finish([done])[0][0] == 0
     assert not stale.exists() and busy.exists()
     assert len([p for p in (tmp_path / "results").iterdir() if not p.name.startswith(".")]) == 1
+
+
+# -- verified stores -----------------------------------------------------------------
+
+
+def test_resume_finds_a_truncated_a_changed_and_a_deleted_file_and_runs_them_again(tmp_path):
+    path = tiny_experiment(tmp_path, reps=1, steps=5)
+    out = tmp_path / "out"
+    run_sweep(load_experiment(path), out, executor="serial", progress=False)
+    data = out / "data"
+    truncated = data / "summary" / "plain-p0000-r0000.parquet"
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    changed = data / "members" / "harsh-p0001-r0000.parquet"
+    raw = bytearray(changed.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # same size, one byte flipped
+    changed.write_bytes(bytes(raw))
+    (data / "timeseries" / "plain-p0001-r0000.parquet").unlink()
+
+    checked = cli("sweep", "--verify", str(out))
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    listed = dict(line.split(": ", 1) for line in checked.stdout.splitlines())
+    assert listed == {
+        "harsh-p0001-r0000": "data/members/harsh-p0001-r0000.parquet: its SHA-256 differs from the one recorded "
+        "when it was written",
+        "plain-p0000-r0000": listed["plain-p0000-r0000"],
+        "plain-p0001-r0000": "data/timeseries/plain-p0001-r0000.parquet: missing",
+    }
+    assert "bytes" in listed["plain-p0000-r0000"] and "when written" in listed["plain-p0000-r0000"]
+    assert "1 of 4 stored runs verified, 3 missing or corrupt" in checked.stderr
+
+    report = cli("report", str(out))
+    assert report.returncode == 2 and report.stderr.count("\n") == 1 and "missing or corrupt" in report.stderr
+    assert not (out / "report").exists()
+
+    resumed = cli("sweep", str(path), "--out", str(out), "--executor", "serial", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "3 stored runs were missing or corrupt and are run again" in resumed.stderr
+    assert "3 runs done, 0 failed, 1 already stored" in resumed.stderr
+    run_sweep(load_experiment(path), tmp_path / "whole", executor="serial", progress=False)
+    assert_same_results(tmp_path / "whole", out)
+    assert cli("sweep", "--verify", str(out)).returncode == 0
+
+
+def test_a_store_without_checksums_is_still_checked_for_whole_parquet_files(tmp_path):
+    path = tiny_experiment(tmp_path, reps=1, steps=5)
+    out = tmp_path / "out"
+    run_sweep(load_experiment(path), out, executor="serial", progress=False)
+    # as an older version wrote it: no checksums in the manifest or the log
+    (out / "log.jsonl").unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert Store(out).verify() == {}
+    cut = out / "data" / "timeseries" / "harsh-p0000-r0000.parquet"
+    cut.write_bytes(cut.read_bytes()[:-100])
+    assert list(Store(out).verify()) == ["harsh-p0000-r0000"]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: [1, 2, 3],
+        lambda m: {**m, "identity": "hand-edited"},
+        lambda m: {**m, "sessions": {"a": 1}},
+        lambda m: {**m, "files": {"plain-p0000-r0000": "x"}},
+    ],
+    ids=["array", "identity-text", "sessions-object", "files-record-text"],
+)
+def test_a_hand_edited_manifest_is_a_one_line_error_or_a_corrupt_run(tmp_path, capsys, edit):
+    from simulation.cli import main
+
+    path = tiny_experiment(tmp_path, reps=1, steps=3)
+    out = tmp_path / "out"
+    run_sweep(load_experiment(path), out, executor="serial", progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps(edit(manifest)))
+    for args in (
+        ["sweep", str(path), "--out", str(out), "--resume", "--executor", "serial", "--no-report", "--quiet"],
+        ["report", str(out)],
+        ["sweep", "--verify", str(out)],
+    ):
+        code = main(args)  # an unexpected exception would fail the test here
+        err = capsys.readouterr().err
+        assert code in (0, 1, 2)
+        if code == 2:
+            last = err.strip().splitlines()[-1]
+            assert last.startswith("givetake: error: ") and ("manifest.json" in last or "corrupt" in last)

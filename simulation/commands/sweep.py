@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "experiment",
         metavar="EXPERIMENT",
+        nargs="?",
         help="a built-in experiment name (networking_styles) or an experiment file (.toml)",
     )
     p.add_argument(
@@ -74,7 +75,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--verify",
+        metavar="DIR",
+        default=None,
+        help="check a results folder without running anything: every stored file against the size and "
+        "SHA-256 recorded when it was written (exit 1 if any run is missing or corrupt)",
+    )
     p.set_defaults(func=main)
+
+
+def verify(path: str) -> int:
+    """``givetake sweep --verify DIR``: list the stored runs whose files are missing or corrupt."""
+    from ..store import Store
+
+    store = Store(path)
+    if not store.exists():
+        raise InputError(f"--verify {path}: not a givetake results folder (no manifest.json)")
+    problems = store.verify()
+    for run_id, why in problems.items():
+        print(f"{run_id}: {why}")
+    done = len(store.done_ids())
+    print(
+        f"givetake: {store.path}: {done - len(problems)} of {done} stored runs verified, "
+        f"{len(problems)} missing or corrupt"
+        + ("; `givetake sweep ... --resume` runs them again" if problems else ""),
+        file=sys.stderr,
+    )
+    return 1 if problems else 0
 
 
 def _stop_on_sigterm() -> None:
@@ -92,6 +120,14 @@ def main(args: argparse.Namespace) -> int:
     from ..experiment import load_experiment, resolve_experiment
     from ..sweep import run_sweep
 
+    if args.verify is not None:
+        if args.experiment is not None:
+            raise InputError(
+                "--verify: checks a results folder; expected either EXPERIMENT or --verify DIR, not both"
+            )
+        return verify(args.verify)
+    if args.experiment is None:
+        raise InputError("EXPERIMENT: expected an experiment name or file (or --verify DIR)")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: expected at least 1")
     if args.retries is not None and args.retries < 0:
