@@ -214,8 +214,8 @@ class Student(Tab):
         return int(self.wait_text(".gc-slot", r"#\d+").strip("#"))
 
     def askers(self) -> list[int]:
-        rows = self.page.locator(".gc-request:not(.gc-others)")
-        return [int(re.search(r"#(\d+)", rows.nth(i).inner_text()).group(1)) for i in range(rows.count())]
+        texts = self.page.locator(".gc-request:not(.gc-others)").all_inner_texts()  # in one go
+        return [int(re.search(r"#(\d+)", t).group(1)) for t in texts]
 
     def answer_all(self, button: str) -> list[int]:
         """Answer every asker shown, and anyone else, with ``button``; send."""

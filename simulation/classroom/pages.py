@@ -252,7 +252,7 @@ def Dashboard(session: ClassSession):
                         values=["refuse", "matcher"],
                         value=session.default,
                         on_value=lambda v: act(lambda: session.set_default(v)),
-                        style={"max-width": "180px"},
+                        style={"max-width": "220px"},
                     )
                 solara.InputText(
                     "The lesson's question", value=question, on_value=save_question, continuous_update=False
