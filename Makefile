@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test faults bench bench-quick lint app classroom validate validate-quick docs clean
+.PHONY: install demo test faults bench bench-quick lint app classroom validate validate-quick patterns calibrate docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,13 @@ validate: $(STAMP)
 
 validate-quick: $(STAMP)
 	$(BIN)/givetake validate --quick
+
+patterns: $(STAMP)
+	$(BIN)/givetake validate --patterns --write-docs
+
+calibrate: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,calibrate]"
+	$(BIN)/givetake calibrate calibration
 
 docs: $(STAMP)
 	$(BIN)/python -m simulation.schema_doc

@@ -100,7 +100,6 @@ def test_without_pyabc_calibrate_says_how_to_install_it(tmp_path):
 
 
 def test_the_builtin_calibration_file_is_valid():
-    pytest.importorskip("pyabc")
     from simulation.calibration import load_calibration
 
     cal = load_calibration("calibration")
