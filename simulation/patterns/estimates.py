@@ -10,7 +10,8 @@ Two ways of combining runs (a pattern's ``aggregate``):
     of a varied setting (e.g. the taker share): a logistic regression of the
     outcome on the level, and the level where the fitted probability is 1/2,
     with a 95% percentile interval from a nonparametric bootstrap that
-    resamples runs within each level.  When the outcomes separate perfectly
+    resamples runs within each level (fitted by maximum likelihood on a grid of
+    crossings, in steps of 1/400 of the range of levels, and slopes).  When the outcomes separate perfectly
     (no run has the outcome below some level, every run has it from the next
     level on) the slope is bounded (``MAX_SLOPE``), which puts the crossing
     between those two levels, and the interval is the gap between them: the
@@ -30,15 +31,13 @@ True
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from ..stats import mean_ci as stats_mean_ci
 
-__all__ = ["Estimate", "mean_ci", "logistic_fit", "tipping_point", "AGGREGATES", "MAX_SLOPE"]
+__all__ = ["Estimate", "mean_ci", "logistic_crossing", "tipping_point", "AGGREGATES", "MAX_SLOPE"]
 
 #: bound on the logistic slope (per unit of the level), so that separated data still give a crossing
 MAX_SLOPE = 200.0
@@ -66,28 +65,41 @@ def mean_ci(values, confidence: float = 0.95) -> Estimate:
     return Estimate(m, lo, hi, n, dropped, note)
 
 
-def logistic_fit(x, y) -> tuple[float, float]:
-    """Maximum-likelihood intercept and slope of P(y=1) = 1 / (1 + exp(-(a + b x))), |b| <= MAX_SLOPE."""
+def _grids(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = float(x.min()), float(x.max())
+    span = hi - lo if hi > lo else 1.0
+    crossings = np.linspace(lo - span / 2, hi + span / 2, 801)  # steps of 1/400 of the range
+    slopes = np.geomspace(0.5 / span, MAX_SLOPE, 60)
+    return crossings, slopes
+
+
+def _grid_mle(levels: np.ndarray, k: np.ndarray, n: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Crossing of the maximum-likelihood logistic curve for each row of successes ``k`` (S x L)."""
+    crossings, slopes = _grids(x)
+    z = slopes[:, None, None] * (levels[None, None, :] - crossings[None, :, None])  # (B, C, L)
+    log_p, log_q = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
+    diff = (log_p - log_q).reshape(-1, len(levels))  # (B*C, L)
+    base = log_q.reshape(-1, len(levels)) @ n  # (B*C,)
+    out = np.empty(len(k))
+    for i in range(0, len(k), 64):  # a few rows at a time keeps memory small
+        ll = k[i : i + 64] @ diff.T + base
+        best = np.argmax(ll, axis=1)
+        out[i : i + 64] = crossings[best % len(crossings)]
+    return out
+
+
+def logistic_crossing(x, y) -> float:
+    """Level where the maximum-likelihood logistic curve of ``y`` (0/1) on ``x`` crosses 1/2.
+
+    Fitted on a grid: crossings in steps of 1/400 of the range of ``x`` (up to half
+    the range beyond either end) and increasing slopes up to ``MAX_SLOPE``.
+    """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-
-    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        z = theta[0] + theta[1] * x
-        # log(1 + e^z) - y z, stable for large |z|
-        loss = float(np.sum(np.logaddexp(0.0, z) - y * z))
-        p = 1.0 / (1.0 + np.exp(-z))
-        g = p - y
-        return loss, np.array([g.sum(), (g * x).sum()])
-
-    res = optimize.minimize(
-        nll, np.zeros(2), jac=True, method="L-BFGS-B", bounds=[(-1e4, 1e4), (-MAX_SLOPE, MAX_SLOPE)]
-    )
-    return float(res.x[0]), float(res.x[1])
-
-
-def _crossing(x: np.ndarray, y: np.ndarray) -> float:
-    a, b = logistic_fit(x, y)
-    return -a / b if b > 0 else float("nan")
+    levels = np.unique(x)
+    k = np.array([y[x == lv].sum() for lv in levels])
+    n = np.array([(x == lv).sum() for lv in levels], float)
+    return float(_grid_mle(levels, k[None, :], n, x)[0])
 
 
 def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimate:
@@ -101,41 +113,45 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
     keep = np.isfinite(y)
     dropped = int((~keep).sum())
     x, y = x[keep], y[keep]
-    n = len(x)
+    n_runs = len(x)
     nan = float("nan")
-    if n == 0:
+    if n_runs == 0:
         return Estimate(nan, nan, nan, 0, dropped, "no run gave a value")
     if y.sum() == 0:
-        return Estimate(nan, nan, nan, n, dropped, f"the outcome never happened (levels up to {x.max():g})")
-    if y.sum() == n:
-        return Estimate(nan, nan, nan, n, dropped, f"the outcome happened at every level (from {x.min():g})")
-    value = _crossing(x, y)
-    if not math.isfinite(value):
-        return Estimate(nan, nan, nan, n, dropped, "the outcome does not become more likely with the level")
+        return Estimate(
+            nan, nan, nan, n_runs, dropped, f"the outcome never happened (levels up to {x.max():g})"
+        )
+    if y.sum() == n_runs:
+        return Estimate(
+            nan, nan, nan, n_runs, dropped, f"the outcome happened at every level (from {x.min():g})"
+        )
+    if np.corrcoef(x, y)[0, 1] <= 0:
+        return Estimate(
+            nan, nan, nan, n_runs, dropped, "the outcome does not become more likely with the level"
+        )
+    lv = np.unique(x)
+    k = np.array([y[x == v].sum() for v in lv])
+    n = np.array([(x == v).sum() for v in lv], float)
+    value = float(_grid_mle(lv, k[None, :], n, x)[0])
     below, above = x[y == 0].max(), x[y == 1].min()
     if below < above:
         # perfectly separated: the data only say that the crossing lies between these levels
         return Estimate(
-            float(value),
+            value,
             float(below),
             float(above),
-            n,
+            n_runs,
             dropped,
             f"outcomes separate perfectly: the crossing lies between {below:g} and {above:g}",
         )
+    # resampling runs within each level = drawing each level's count from its binomial
     gen = np.random.default_rng(seed)
-    groups = [np.flatnonzero(x == lv) for lv in np.unique(x)]
-    sims = []
-    for _ in range(draws):
-        idx = np.concatenate([g[gen.integers(0, len(g), len(g))] for g in groups])
-        c = _crossing(x[idx], y[idx])
-        if math.isfinite(c):
-            sims.append(c)
+    sims = _grid_mle(lv, gen.binomial(n.astype(np.int64), k / n, size=(draws, len(lv))).astype(float), n, x)
+    lo, hi = np.percentile(sims, [2.5, 97.5])
     note = ""
-    if len(sims) < draws:
-        note = f"{draws - len(sims)} of {draws} bootstrap samples had no crossing"
-    lo, hi = np.percentile(sims, [2.5, 97.5]) if sims else (nan, nan)
-    return Estimate(float(value), float(lo), float(hi), n, dropped, note)
+    if not x.min() <= value <= x.max():
+        note = f"the crossing lies outside the levels studied ({x.min():g} to {x.max():g}): extrapolated"
+    return Estimate(value, float(lo), float(hi), n_runs, dropped, note)
 
 
 #: how a pattern combines its runs: name -> what it needs to know
