@@ -3,14 +3,16 @@
 The verdict is judged from the run's recorded per-week table (the
 ``DataCollector`` table of a live model, or a stored ``timeseries``), so the
 same function judges a run while it runs and after it was saved.  It reads
-five columns of that table (``docs/metrics.md``):
+these columns of that table (``docs/metrics.md``):
 
 * ``welfare`` — value created net of upkeep and fees (every change of wealth
   goes through ``model.pay``), per member-week;
 * ``members`` — members retained, against the members at the start (row 0);
 * ``gifts`` / ``needs`` — the share of needs met (``fulfilment_rate``, pooled
   over weeks);
-* ``left`` — turnover: leavers per member-year;
+* ``left`` (less ``expelled``, when recorded) — turnover: members who failed or
+  left of their own accord, per member-year (members a group expels are its choice,
+  and count only through the members retained);
 * ``giant_component`` — the share of members in the largest connected group
   (optional: without it, fragmentation is not judged).
 
@@ -92,7 +94,12 @@ VERDICT = {
     ),
     "min_value": Param(0.0, "stable bar: net value created per member-week at least this", None, None),
     "min_fulfilment": Param(0.25, "stable bar: share of needs met at least this", 0.0, 1.0),
-    "max_turnover": Param(1.0, "stable bar: leavers per member-year at most this", 0.0, None),
+    "max_turnover": Param(
+        1.0,
+        "stable bar: leavers per member-year (failures and exits, not expulsions) at most this",
+        0.0,
+        None,
+    ),
     "giant_fraction": Param(
         0.5, "stable bar: largest connected group at least this share of the members", 0.0, 1.0
     ),
@@ -101,7 +108,12 @@ VERDICT = {
     ),
     "flourish_value": Param(0.1, "flourishing: net value created per member-week at least this", None, None),
     "flourish_fulfilment": Param(0.6, "flourishing: share of needs met at least this", 0.0, 1.0),
-    "flourish_turnover": Param(0.5, "flourishing: leavers per member-year at most this", 0.0, None),
+    "flourish_turnover": Param(
+        0.5,
+        "flourishing: leavers per member-year (failures and exits, not expulsions) at most this",
+        0.0,
+        None,
+    ),
 }
 
 register_section("verdict", VERDICT)
@@ -152,7 +164,7 @@ class Verdict:
     measures failing then)``.  ``measures`` are the numbers of the final
     judgement: ``retained`` (members at the end / at the start), and over the
     last ``tail`` of the run ``value`` (net value per member-week),
-    ``fulfilment``, ``turnover`` (leavers per member-year) and ``giant``
+    ``fulfilment``, ``turnover`` (leavers per member-year, expulsions not counted) and ``giant``
     (mean share in the largest group; NaN when not measured).
     """
 
@@ -201,6 +213,7 @@ def _pooled(ts: pd.DataFrame, window: int) -> dict[str, np.ndarray]:
     roll = (
         ts[["members", "welfare", "gifts", "needs", "left"]]
         .astype(float)
+        .assign(leavers=_leavers(ts))
         .rolling(window, min_periods=1)
         .sum()
     )
@@ -210,6 +223,12 @@ def _pooled(ts: pd.DataFrame, window: int) -> dict[str, np.ndarray]:
     else:
         out["giant"] = np.full(len(ts), np.nan)
     return out
+
+
+def _leavers(ts: pd.DataFrame) -> pd.Series:
+    """Members who failed or left of their own accord: ``left`` less ``expelled`` (when recorded)."""
+    left = ts["left"].astype(float)
+    return left - ts["expelled"].astype(float) if "expelled" in ts.columns else left
 
 
 def _ratio(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
@@ -250,7 +269,7 @@ def health(timeseries: pd.DataFrame, criteria: VerdictCriteria = VerdictCriteria
         "retained": _ratio(weeks["members"].to_numpy(float), start),
         "value": _ratio(p["welfare"], p["members"]),
         "fulfilment": _ratio(p["gifts"], p["needs"]),
-        "turnover": _ratio(WEEKS_PER_YEAR * p["left"], p["members"]),
+        "turnover": _ratio(WEEKS_PER_YEAR * p["leavers"], p["members"]),
         "giant": p["giant"],
     }
     fail = _failing(m, criteria)
@@ -281,7 +300,7 @@ def _tail_measures(ts: pd.DataFrame, c: VerdictCriteria) -> dict[str, float]:
         "retained": float(_ratio(float(ts["members"].iloc[-1]), start)),
         "value": float(_ratio(float(t["welfare"].sum()), members)),
         "fulfilment": float(_ratio(float(t["gifts"].sum()), float(t["needs"].sum()))),
-        "turnover": float(_ratio(WEEKS_PER_YEAR * float(t["left"].sum()), members)),
+        "turnover": float(_ratio(WEEKS_PER_YEAR * float(_leavers(t).sum()), members)),
         "giant": float(giant),
         "weeks": float(n),
     }

@@ -20,7 +20,15 @@ from simulation.scenario_files import builtin_scenarios, load_scenario
 from simulation.verdict import VERDICT, VERDICTS, VerdictCriteria, health, judge, judge_model
 
 # a healthy week: net value 0.3 a member-week, 80 % of needs met, nobody leaves, one group
-HEALTHY = {"members": 100, "needs": 100, "gifts": 80, "welfare": 30.0, "left": 0, "giant_component": 1.0}
+HEALTHY = {
+    "members": 100,
+    "needs": 100,
+    "gifts": 80,
+    "welfare": 30.0,
+    "left": 0,
+    "expelled": 0,
+    "giant_component": 1.0,
+}
 
 
 def table(weeks: int, start: int | None = None, **columns) -> pd.DataFrame:
@@ -33,9 +41,7 @@ def table(weeks: int, start: int | None = None, **columns) -> pd.DataFrame:
     assert not columns, f"unknown columns {columns}"
     start = HEALTHY["members"] if start is None else start
     ts = pd.DataFrame(data)
-    first = pd.DataFrame(
-        [{"members": start, "needs": 0, "gifts": 0, "welfare": 0.0, "left": 0, "giant_component": 1.0}]
-    )
+    first = pd.DataFrame([{**dict.fromkeys(HEALTHY, 0), "members": start, "giant_component": 1.0}])
     ts = pd.concat([first, ts], ignore_index=True)
     ts.insert(0, "step", np.arange(weeks + 1))
     return ts
@@ -114,6 +120,15 @@ def test_the_turnover_bar_at_its_edge():
     assert ok.verdict == "stable" and ok.measures["turnover"] == 1.0
     bad = judge(table(W, start=104, members=104, left=last(W, 10, 2.01, 0.0)))
     assert bad.verdict == "struggling" and "leavers a member-year" in bad.reason
+    # members expelled by their group are not turnover: they count through members retained
+    expelled = last(W, 10, 0.01, 0.0)
+    assert (
+        judge(table(W, start=104, members=104, left=last(W, 10, 2.01, 0.0), expelled=expelled)).verdict
+        == "stable"
+    )
+    purge = judge(table(60, left=10.0, expelled=10.0))
+    assert purge.verdict == "flourishing" and purge.measures["turnover"] == 0.0
+    assert judge(table(60, left=10.0).drop(columns="expelled")).verdict == "collapsed"  # all leavers count
 
 
 @pytest.mark.parametrize(
@@ -342,14 +357,15 @@ def _independent_numbers(ts: pd.DataFrame) -> dict[str, float]:
         "retained": ts["members"].iloc[-1] / ts["members"].iloc[0],
         "value": tail["welfare"].sum() / members if members else -math.inf,
         "fulfilment": tail["gifts"].sum() / tail["needs"].sum() if tail["needs"].sum() else math.nan,
-        "turnover": 52 * tail["left"].sum() / members if members else math.inf,
+        "turnover": 52 * (tail["left"] - tail["expelled"]).sum() / members if members else math.inf,
     }
 
 
 def _failing_weeks(ts: pd.DataFrame, c: VerdictCriteria) -> pd.Series:
     """Week by week, whether some measure over the last ``window`` weeks missed the stable bar."""
     weeks = ts.iloc[1:].set_index("step")
-    r = weeks[["members", "welfare", "gifts", "needs", "left"]].rolling(c.window, min_periods=1).sum()
+    weeks = weeks.assign(leavers=weeks["left"] - weeks["expelled"])
+    r = weeks[["members", "welfare", "gifts", "needs", "leavers"]].rolling(c.window, min_periods=1).sum()
     giant = weeks["giant_component"].rolling(c.window, min_periods=1).mean()
     start = ts["members"].iloc[0]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -358,7 +374,7 @@ def _failing_weeks(ts: pd.DataFrame, c: VerdictCriteria) -> pd.Series:
             | (weeks["members"] == 0)
             | (r["welfare"] / r["members"] < c.min_value)
             | (r["gifts"] / r["needs"] < c.min_fulfilment)
-            | (52 * r["left"] / r["members"] > c.max_turnover)
+            | (52 * r["leavers"] / r["members"] > c.max_turnover)
             | (giant < c.giant_fraction)
         )
 
