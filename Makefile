@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test faults bench bench-quick lint app classroom validate validate-quick patterns calibrate docs clean
+.PHONY: install demo test test-all faults bench bench-quick lint app classroom validate validate-quick patterns calibrate docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -19,7 +19,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/givetake sweep networking_styles --out results/networking_styles-$$(date +%Y%m%d-%H%M%S)
 
+# the quick suite: everything but the tests marked slow (statistical checks over many
+# seeded runs, long integration tests); test-all runs every test, as CI does
 test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 faults: $(STAMP)

@@ -129,12 +129,14 @@ def test_imitate_best_synchronous_on_the_star_is_deterministic():
     assert state(m) == (0, 1, 0, 0)
 
 
+@pytest.mark.slow
 def test_imitate_best_asynchronous_single_update_probabilities():
     m = star_model("imitate_best", False, events=1)
     # only a chosen centre (1/4) changes: to the defectors' strategy
     assert_frequencies(outcomes(m, TRIALS), with_rest({(0, 1, 0, 0): 1 / 4}), TRIALS)
 
 
+@pytest.mark.slow
 def test_fermi_asynchronous_single_update_probabilities():
     beta = 0.7
     m = star_model("fermi", False, events=1, beta=beta)
@@ -148,6 +150,7 @@ def test_fermi_asynchronous_single_update_probabilities():
     assert_frequencies(outcomes(m, TRIALS), expected, TRIALS)
 
 
+@pytest.mark.slow
 def test_fermi_synchronous_switch_probabilities_per_member():
     beta = 0.7
     m = star_model("fermi", True, beta=beta)
@@ -161,6 +164,7 @@ def test_fermi_synchronous_switch_probabilities_per_member():
     assert abs(leaf2_c - p_leaf) < 4.5 * math.sqrt(p_leaf * (1 - p_leaf) / TRIALS)
 
 
+@pytest.mark.slow
 def test_death_birth_asynchronous_single_update_probabilities():
     w = 0.5
     m = star_model("death_birth", False, events=1, w=w)
@@ -175,6 +179,7 @@ def test_death_birth_asynchronous_single_update_probabilities():
     assert_frequencies(outcomes(m, TRIALS), expected, TRIALS)
 
 
+@pytest.mark.slow
 def test_death_birth_synchronous_replaces_everyone_at_once():
     w = 0.5
     m = star_model("death_birth", True, w=w)
@@ -185,6 +190,7 @@ def test_death_birth_synchronous_replaces_everyone_at_once():
     assert_frequencies(outcomes(m, TRIALS), expected, TRIALS)
 
 
+@pytest.mark.slow
 def test_birth_death_single_update_probabilities():
     w = 0.5
     m = star_model("birth_death", False, events=1, w=w)
@@ -240,6 +246,7 @@ def test_nowak_may_single_defector_grows_a_symmetric_pattern():
     assert defectors[0] == 9 and max(defectors) > 200  # it grew beyond the first 3x3 block
 
 
+@pytest.mark.slow
 def test_nowak_may_chaotic_regime_keeps_about_a_third_cooperating():
     m = GiveTakeModel(
         {
@@ -266,6 +273,7 @@ def test_nowak_may_chaotic_regime_keeps_about_a_third_cooperating():
     ],
     ids=["lattice", "hubs"],
 )
+@pytest.mark.slow
 def test_imitate_best_spreads_the_best_strategy_to_every_contact(network):
     spread = 0
     for seed in range(30):
@@ -337,6 +345,7 @@ def moran_fixation(n: int, r: float, runs: int, seed: int) -> float:
     return fixed / runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n, r, runs", [(10, 1.0, 1500), (8, 2.0, 600)])
 def test_moran_fixation_probability_matches_theory(n, r, runs):
     exact = 1.0 / n if r == 1.0 else (1 - 1 / r) / (1 - r**-n)
@@ -409,6 +418,7 @@ def test_classic_scenario_files_load_and_run(name):
     assert {"fixated", "winner", "fixation_step"} <= set(res.summary)
 
 
+@pytest.mark.slow
 def test_validate_command_prints_the_table_and_writes_the_report(tmp_path, capsys):
     from simulation.cli import main
 

@@ -286,6 +286,7 @@ def _learn_once(model, p_learn: float, beta: float) -> None:
         model.do_learning()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MODELS))
 def test_learning_switches_strategies_by_the_fermi_rule(name):
     # a world where wealth has come apart, with learning off, then learning on its own

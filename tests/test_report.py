@@ -172,6 +172,7 @@ def test_report_of_a_sweep_with_failed_runs(tmp_path):
     assert "<h2>Ecosystem life</h2>" in html
 
 
+@pytest.mark.slow
 def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, capsys):
     pipeline = [m for m in DEFAULT_PIPELINE if m != "ecosystems"]
     base = {"population": {"size": 50}, "network": {"mean_degree": 5}, "pipeline": pipeline}

@@ -124,6 +124,7 @@ def test_the_app_draws_a_user_strategy_in_its_registry_colour(user_strategy):
     assert re.search(rf'stroke="{user_strategy.colour}"[^>]*><title>lenient matcher</title>', members_chart)
 
 
+@pytest.mark.slow
 def test_a_report_drawn_in_a_fresh_process_colours_the_user_strategy_like_the_app(user_strategy, tmp_path):
     """The report reads a stored sweep in a process that never registered the user strategy;
     its figures still use the colour the app uses."""

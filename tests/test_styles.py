@@ -248,6 +248,7 @@ def test_a_wave_arrives_in_its_week_with_its_strategy():
     assert grew >= 32 - ts["left"].iloc[5]  # the whole wave (minus any who failed at once)
 
 
+@pytest.mark.slow
 def test_taker_invasion_lowers_fulfilment_after_the_wave():
     drops = []
     for seed in range(3):

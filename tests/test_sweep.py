@@ -76,6 +76,7 @@ def cluster():
         yield c
 
 
+@pytest.mark.slow
 def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster):
     exp = load_experiment(tiny_experiment(tmp_path))
     base = run_sweep(exp, tmp_path / "serial", executor="serial", progress=False)
@@ -98,6 +99,7 @@ def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster)
     assert set(members["strategy"]) >= {"giver", "taker"} and members["wealth"].notna().all()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_path):
     path = tiny_experiment(tmp_path, reps=10, steps=12)
     out = tmp_path / "killed"
@@ -147,6 +149,7 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
     script = tmp_path / "tripwire_sweep.py"
     script.write_text(TRIPWIRE)

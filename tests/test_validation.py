@@ -8,6 +8,7 @@ import sys
 import pytest
 
 
+@pytest.mark.slow
 def test_validation_studies_run_without_the_report_side():
     """The studies are importable and runnable without plotting: figures belong to the report."""
     code = (
