@@ -146,8 +146,10 @@ def test_cli_writes_under_results_or_out_and_never_into_docs(tmp_path, monkeypat
     (page,) = (tmp_path / "results").glob("patterns-*/patterns.md")
     assert "needs_known" in page.read_text() and "| pass |" in page.read_text()
     bad = _write(tmp_path, TOY.format(lo=40.0, hi=50.0), "bad.toml")
-    assert main(["validate", "--patterns", str(bad), "--executor", "serial", "--out", "mine"]) == 1
-    assert "**FAIL**" in (tmp_path / "mine" / "patterns.md").read_text()
+    args = ["validate", "--patterns", str(bad), "--executor", "serial", "--out", "mine", "--seeds", "3"]
+    assert main(args) == 1
+    page = (tmp_path / "mine" / "patterns.md").read_text()
+    assert "| 3 | **FAIL** |" in page and "--seeds 3" in page  # three runs instead of the file's eight
     out = capsys.readouterr().out
     assert "FAIL" in out and "needs_known" in out
     assert not (tmp_path / "docs").exists()

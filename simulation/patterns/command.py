@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import InputError
+
 __all__ = ["add_arguments", "patterns_command"]
 
 
@@ -27,6 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         help="with --patterns: run only this pattern (repeatable)",
+    )
+    g.add_argument(
+        "--seeds",
+        metavar="N",
+        type=int,
+        default=None,
+        help="with --patterns: runs per scenario (and level) for every pattern, replacing the file's",
     )
     g.add_argument(
         "--scheduler", metavar="ADDRESS", default=None, help="with --executor dask: the scheduler to use"
@@ -54,6 +63,11 @@ def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
 
     path = args.patterns or None
     suite = load_patterns(path, quick=args.quick, only=args.pattern)
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise InputError(f"--seeds: expected a positive integer, got {args.seeds}")
+        for p in suite.patterns:
+            p.seeds = args.seeds
     jobs, _ = plan_runs(suite)
     print(f"patterns: {len(suite.patterns)} patterns, {len(jobs)} runs", file=sys.stderr, flush=True)
     checks, info = run_patterns(
@@ -66,7 +80,8 @@ def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
     print(format_table(checks))
     if out is not None:
         cmd = "givetake validate --patterns" + (f" {args.patterns}" if args.patterns else "")
-        cmd += (" --quick" if args.quick else "") + (" --write-docs" if args.write_docs else "")
+        cmd += (" --quick" if args.quick else "") + (f" --seeds {args.seeds}" if args.seeds else "")
+        cmd += " --write-docs" if args.write_docs else ""
         path = write_markdown(checks, suite, info, Path(out) / "patterns.md", cmd)
         print(f"wrote {path}")
     return 0 if all(c.passed for c in checks) else 1
