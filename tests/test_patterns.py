@@ -74,6 +74,7 @@ def test_same_seed_same_numbers_and_patterns_share_runs(tmp_path):
     assert a[0].estimate.value == a[1].estimate.value == b[0].estimate.value
 
 
+@pytest.mark.slow
 def test_patterns_run_the_same_on_a_process_pool(tmp_path):
     suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
     serial = run_patterns(suite, executor="serial")[0][0].estimate
@@ -155,6 +156,7 @@ def test_cli_writes_under_results_or_out_and_never_into_docs(tmp_path, monkeypat
     assert not (tmp_path / "docs").exists()
 
 
+@pytest.mark.slow
 def test_tie_census_records_births_deaths_and_bridges_as_they_happened():
     scen = load_scenario("open_mixer", {"population.size": 80})
     scen = scen.with_overrides({"pipeline": [*scen.data["pipeline"], "tie_census"]})
@@ -188,6 +190,7 @@ def test_validate_without_patterns_rejects_pattern_selection(capsys):
     assert "--pattern: only used with --patterns" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_quick_pattern_run_from_the_command_line(tmp_path):
     proc = subprocess.run(
         [
