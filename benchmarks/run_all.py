@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench_app.py",
     "bench_classroom.py",
     "bench_sweep.py",
+    "bench_startup.py",
 ]
 
 

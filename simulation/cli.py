@@ -18,14 +18,27 @@ from .errors import InputError
 __all__ = ["main", "build_parser"]
 
 
+class _Version(argparse.Action):
+    """``--version``: looks the installed version up only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        print(f"givetake {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__, commands
+    from . import commands
 
     parser = argparse.ArgumentParser(
         prog="givetake",
         description="Simulate social business networking ecosystems: givers, takers, matchers and connectors.",
     )
-    parser.add_argument("--version", action="version", version=f"givetake {__version__}")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

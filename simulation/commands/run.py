@@ -97,12 +97,13 @@ def default_out_dir(name: str, now: datetime | None = None, root: Path = Path("r
 
 def run_command(args: argparse.Namespace) -> int:
     """Load, run and write one scenario (the ``givetake run`` command)."""
+    steps = None if args.steps is None else _non_negative_int("--steps", args.steps)
+    seed = _non_negative_int("--seed", args.seed)
+
     from ..io import OutputExists
     from ..run import run_scenario, write_run
     from ..scenario_files import load_scenario, parse_override
 
-    steps = None if args.steps is None else _non_negative_int("--steps", args.steps)
-    seed = _non_negative_int("--seed", args.seed)
     overrides: dict[str, Any] = {}
     for text in args.overrides:
         key, value = parse_override(text)

@@ -11,10 +11,39 @@ range.  The built-in suite is ``simulation/builtin/patterns/published.toml``;
 parameters to it (:mod:`simulation.calibration`).
 """
 
-from .estimates import Estimate, mean_ci, tipping_point
-from .measures import MEASURES, get_measure, measure
-from .report import format_table, write_markdown
-from .suite import BUILTIN_PATTERNS, Pattern, PatternCheck, PatternSuite, load_patterns, run_patterns
+from __future__ import annotations
+
+import importlib
+
+# public name -> submodule; imported on first use so that ``givetake --help``
+# (whose ``validate`` parser adds the pattern options) stays light
+_LAZY = {
+    "Estimate": ".estimates",
+    "mean_ci": ".estimates",
+    "tipping_point": ".estimates",
+    "MEASURES": ".measures",
+    "get_measure": ".measures",
+    "measure": ".measures",
+    "format_table": ".report",
+    "write_markdown": ".report",
+    "BUILTIN_PATTERNS": ".suite",
+    "Pattern": ".suite",
+    "PatternCheck": ".suite",
+    "PatternSuite": ".suite",
+    "load_patterns": ".suite",
+    "run_patterns": ".suite",
+}
+
+
+def __getattr__(name: str):
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BUILTIN_PATTERNS",
