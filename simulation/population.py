@@ -31,28 +31,26 @@ class Population:
         self.n_interests = n_interests
         self.n_platforms = n_platforms
         cap = max(int(capacity), 16)
-        self.alive = np.zeros(cap, bool)
-        self.strategy = np.zeros(cap, np.int16)
-        self.wealth = np.zeros(cap)
-        self.skills = np.zeros((cap, n_skills), bool)
-        self.interests = np.zeros((cap, n_interests), bool)
-        self.platforms = np.zeros((cap, max(n_platforms, 1)), bool)
-        self.need = np.full(cap, -1, np.int64)
-        self.rank = np.zeros(cap, np.int16)
-        self.chapter = np.full(cap, -1, np.int64)
-        # public giving record: gifts and refusals that became known by gossip
-        self.public_gifts = np.zeros(cap)
-        self.public_refusals = np.zeros(cap)
-        # private totals, for metrics and strategies
-        self.gifts_given = np.zeros(cap, np.int64)
-        self.gifts_received = np.zeros(cap, np.int64)
-        self.referrals_received = np.zeros(cap, np.int64)
-        # running average of each member's weekly net income from the network (churn)
+        self.alive = np.zeros(cap, bool)  #: the member is in the network
+        self.strategy = np.zeros(cap, np.int16)  #: index of its strategy in ``model.strategy_names``
+        self.wealth = np.zeros(cap)  #: business value: starting wealth plus every payment (``model.pay``)
+        self.skills = np.zeros((cap, n_skills), bool)  #: the skill categories it can help with
+        self.interests = np.zeros((cap, n_interests), bool)  #: its interests (homophily on platforms)
+        self.platforms = np.zeros((cap, max(n_platforms, 1)), bool)  #: online platforms it is on
+        self.need = np.full(cap, -1, np.int64)  #: the skill it needs this week, ``-1``: none
+        self.rank = np.zeros(cap, np.int16)  #: formal rank (title), unrelated to behaviour
+        self.chapter = np.full(cap, -1, np.int64)  #: its referral-group chapter, ``-1``: none
+        self.public_gifts = np.zeros(cap)  #: its gifts that became public (gossip, reports, ratings)
+        self.public_refusals = np.zeros(cap)  #: its refusals that became public
+        self.gifts_given = np.zeros(cap, np.int64)  #: gifts it gave, in total
+        self.gifts_received = np.zeros(cap, np.int64)  #: gifts it received, in total
+        self.referrals_received = np.zeros(cap, np.int64)  #: clients referred to it, in total
+        #: running average of its weekly net income from the network (``churn``)
         self.income = np.zeros(cap)
-        self.refusals = np.zeros(cap, np.int64)
-        self.strikes = np.zeros(cap, np.int64)
-        self.joined = np.zeros(cap, np.int64)
-        self.left = np.full(cap, -1, np.int64)
+        self.refusals = np.zeros(cap, np.int64)  #: requests it refused, in total
+        self.strikes = np.zeros(cap, np.int64)  #: referral-group strikes against it (``chapters``)
+        self.joined = np.zeros(cap, np.int64)  #: week it joined
+        self.left = np.full(cap, -1, np.int64)  #: week it left, ``-1``: still in
         self.size = 0
 
     _ARRAYS = (

@@ -107,15 +107,17 @@ class TieGraph:
 
     def __init__(self, capacity: int = 1024):
         capacity = max(int(capacity), 16)
-        self.u = np.zeros(capacity, np.int64)
-        self.v = np.zeros(capacity, np.int64)
-        self.strength = np.zeros(capacity)
-        self.trust = np.zeros((capacity, 2))
+        self.u = np.zeros(capacity, np.int64)  #: one end (the smaller member slot)
+        self.v = np.zeros(capacity, np.int64)  #: the other end (the larger member slot)
+        self.strength = np.zeros(capacity)  #: how much the relationship is worked on, in [0, 1]
+        self.trust = np.zeros((capacity, 2))  #: per direction: how much one end trusts the other, in [0, 1]
+        #: per direction: what one end thinks of the other's conduct towards everyone (standing), in [0, 1]
         self.image = np.zeros((capacity, 2))
-        self.ledger = np.zeros((capacity, 2), np.int64)
+        self.ledger = np.zeros((capacity, 2), np.int64)  #: per direction: favours one end has done the other
+        #: last week the tie was used (a gift, a referral, kept up by a style)
         self.last_used = np.zeros(capacity, np.int64)
-        self.born = np.zeros(capacity, np.int64)
-        self.alive = np.zeros(capacity, bool)
+        self.born = np.zeros(capacity, np.int64)  #: week the tie was made
+        self.alive = np.zeros(capacity, bool)  #: the tie exists (dead ties are compacted away between weeks)
         self.deg = np.zeros(64, np.int64)  # live ties per member slot, kept up to date
         self.size = 0  # slots used, dead or alive
         self.count = 0  # live ties
