@@ -34,7 +34,7 @@ class Giver(Strategy):
 
 @strategy
 class OtherishGiver(Strategy):
-    """Generous but not a doormat: gives, except to askers whose public reputation
+    """Generous but not a doormat: gives, except to askers whose standing in its eyes
     or whose own record with this member marks them as takers."""
 
     name = "otherish_giver"
@@ -47,7 +47,9 @@ class OtherishGiver(Strategy):
         "introduces": False,
     }
     PARAMS = {
-        "min_reputation": Param(0.3, "refuse askers whose public reputation is below this", 0.0, 1.0),
+        "min_reputation": Param(
+            0.3, "refuse askers whose standing in this member's eyes is below this", 0.0, 1.0
+        ),
         "max_imbalance": Param(4, "refuse askers who already owe this many gifts", 0, None),
     }
     tolerance = 8.0
