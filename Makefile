@@ -51,6 +51,7 @@ calibrate: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m simulation.schema_doc
+	$(BIN)/python -m simulation.odd
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
