@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -424,6 +425,10 @@ def _load_scenario(ref: str, source: str, key: str, base_dir: Path | None) -> Sc
         raise InputError(msg) from None
 
 
+#: the most points a grid may have (the sweep's declared limit is lower, see :mod:`simulation.limits`)
+MAX_GRID_POINTS = 1_000_000
+
+
 def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]], dict, int]:
     """The design points (dotted key -> value) of ``[vary]``; ``[{}]`` when nothing varies."""
     if vary is None:
@@ -440,6 +445,12 @@ def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]
             )
         values = _values(vary.get("values", {}), source)
         keys = list(values)
+        n_points = math.prod(len(v) for v in values.values())
+        if n_points > MAX_GRID_POINTS:  # refused before the points are made
+            raise InputError(
+                f"{source}: vary.values: a grid of {n_points:,} points, more than {MAX_GRID_POINTS:,}; "
+                "vary fewer values"
+            )
         points = [dict(zip(keys, combo)) for combo in itertools.product(*values.values())]
         return method, points or [{}], {}, 0
     if "values" in vary:

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .executors import DEFAULT_RETRIES, ProcessExecutor, make_executor
+from .executors import DEFAULT_RETRIES, ProcessExecutor, default_workers, make_executor
 from .experiment import Experiment, RunSpec
+from .limits import check_points, check_sweep, sweep_sizes
 from .store import Store, git_commit, now
 
 __all__ = ["RunOutcome", "SweepResult", "perform_run", "run_sweep"]
@@ -186,6 +187,7 @@ def run_sweep(
     progress: bool = True,
     experiment_text: str | None = None,
     retries: int = DEFAULT_RETRIES,
+    allow_large: bool = False,
 ) -> SweepResult:
     """Run every missing run of ``experiment`` and write each to the store at ``out``.
 
@@ -195,6 +197,7 @@ def run_sweep(
     out : results folder; created if missing
     executor, workers, scheduler : where runs happen (see :func:`make_executor`)
     retries : how many times a run whose worker died (killed, out of memory) is tried again
+    allow_large : go past the declared limits (:mod:`~simulation.limits`); never past the memory available
     replications, steps : replace the experiment's values
     resume : complete an existing store (runs only what is missing or failed)
     progress : show a progress bar (runs done, failures, ETA) on stderr
@@ -208,6 +211,16 @@ def run_sweep(
 
     started = time.time()
     store = Store(out)
+    reps = experiment.replications if replications is None else replications
+    check_points(len(experiment.points), allow_large, experiment.source)
+    check_sweep(
+        sweep_sizes(experiment, steps),
+        len(experiment.scenarios) * len(experiment.points) * reps,
+        reps,
+        1 if executor == "serial" else (workers or default_workers()),
+        allow_large,
+        experiment.source,
+    )
     specs = experiment.runs(replications=replications, steps=steps)
     identity = experiment.identity(steps)
     if store.path.exists() and not store.path.is_dir():

@@ -59,6 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", metavar="DIR", help="output folder (default: results/<scenario>-<timestamp>-<random>/)"
     )
     p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run past the declared limits on weeks, members and ties (never past the memory available)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="replace the --out folder if it exists and is not empty"
     )
     p.add_argument(
@@ -101,6 +106,7 @@ def run_command(args: argparse.Namespace) -> int:
     seed = _non_negative_int("--seed", args.seed)
 
     from ..io import OutputExists
+    from ..limits import check_run
     from ..run import run_scenario, write_run
     from ..scenario_files import load_scenario, parse_override
 
@@ -117,6 +123,7 @@ def run_command(args: argparse.Namespace) -> int:
             f"--out {str(out)!r}: exists and is not empty; choose another folder or add --overwrite"
         )
     steps_to_run = scenario.data["steps"] if steps is None else steps
+    check_run(scenario.data, steps_to_run, args.allow_large, str(args.scenario))
 
     bar = None
     if not args.quiet and sys.stderr.isatty():

@@ -76,6 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="go past the declared limits on weeks, replications, design points, runs, members and ties "
+        "(never past the memory available)",
+    )
+    p.add_argument(
         "--verify",
         metavar="DIR",
         default=None,
@@ -161,6 +167,7 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         experiment_text=text,
         **({} if args.retries is None else {"retries": args.retries}),
+        allow_large=args.allow_large,
     )
     for note in result.notes:
         print(f"givetake: note: {note}", file=sys.stderr)
