@@ -2,8 +2,10 @@
 
 Each sub-command lives in its own module under :mod:`simulation.commands`
 with ``register(subparsers)`` (adds its parser and sets ``func``); this
-module finds them all.  A user error (:class:`~simulation.errors.InputError`)
-prints one line on stderr and exits with 2; anything unexpected exits with 1.
+module finds them all.  A user error (:class:`~simulation.errors.InputError`, or
+input nested too deeply) prints one line on stderr and exits with 2; a failing disk
+or file system (full, read-only, permission denied) one line and exit 1; anything
+else unexpected a traceback and exit 1.  ``--debug`` shows the traceback always.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate social business networking ecosystems: givers, takers, matchers and connectors.",
     )
     parser.add_argument("--version", action=_Version, help="show program's version number and exit")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure instead of one line"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
@@ -60,6 +65,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("givetake: interrupted", file=sys.stderr)
         return 130
+    except RecursionError:
+        if args.debug:
+            raise
+        print(
+            "givetake: error: input nested too deeply (a long `extends` chain or arrays within arrays); "
+            "expected at most a few hundred levels",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as err:  # disk full, permission denied, a file that vanished
+        if args.debug:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"givetake: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

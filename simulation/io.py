@@ -139,9 +139,39 @@ def _umask() -> int:
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as strict JSON, atomically.
+
+    Numbers that are not finite (``inf``, ``nan``; JSON has no such values)
+    are written as ``null``; a dictionary then lists where under
+    ``"non_finite_as_null"``.
+    """
+    replaced: list[str] = []
+    clean = _finite(obj, "", replaced)
+    if replaced and isinstance(clean, dict):
+        clean["non_finite_as_null"] = replaced
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+        tmp.write_text(json.dumps(clean, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
     return Path(path)
+
+
+def _finite(obj: Any, where: str, replaced: list[str]) -> Any:
+    """``obj`` with every non-finite number replaced by None (their places noted in ``replaced``)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, float | np.floating):
+        if not math.isfinite(float(obj)):
+            replaced.append(where or "(value)")
+            return None
+        return obj
+    if isinstance(obj, dict):
+        return {k: _finite(v, f"{where}.{k}" if where else str(k), replaced) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v, f"{where}[{i}]", replaced) for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
+        return _finite(obj.tolist(), where, replaced)
+    return obj
 
 
 def write_table(path: str | Path, df, fmt: str = "parquet") -> Path:

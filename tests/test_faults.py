@@ -21,6 +21,7 @@ import psutil
 import pytest
 from test_sweep import assert_same_results, cli, tiny_experiment
 
+from simulation.errors import InputError
 from simulation.experiment import load_experiment
 from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.store import Store
@@ -493,3 +494,148 @@ def test_a_hand_edited_manifest_is_a_one_line_error_or_a_corrupt_run(tmp_path, c
         if code == 2:
             last = err.strip().splitlines()[-1]
             assert last.startswith("givetake: error: ") and ("manifest.json" in last or "corrupt" in last)
+
+
+# -- bounded by design ---------------------------------------------------------------
+
+TOO_LARGE_RUNS = {
+    "weeks": ["--steps", "99999999999999999999"],
+    "lattice": [
+        "--set",
+        'network.kind="lattice"',
+        "--set",
+        "network.width=100000",
+        "--set",
+        "network.height=100000",
+    ],
+    "complete": ["--set", 'network.kind="complete"', "--set", "population.size=200000"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOO_LARGE_RUNS))
+def test_a_run_past_the_limits_is_refused_with_its_estimate_before_it_starts(tmp_path, capsys, case):
+    from simulation.cli import main
+
+    out = tmp_path / "out"
+    code = main(["run", "open_mixer", *TOO_LARGE_RUNS[case], "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "past the declared limits" in err and "--allow-large" in err and "of one core" in err
+    assert not out.exists()
+    if case != "weeks":
+        # past the limits on purpose, but not past the memory this machine has
+        code = main(
+            ["run", "open_mixer", *TOO_LARGE_RUNS[case], "--out", str(out), "--quiet", "--allow-large"]
+        )
+        err = capsys.readouterr().err
+        assert code == 2 and "of memory" in err and "are available" in err and not out.exists()
+
+
+def test_a_run_just_past_a_limit_runs_with_allow_large():
+    from simulation.limits import LIMITS, check_run
+    from simulation.scenario_files import load_scenario
+
+    data = load_scenario("open_mixer", {"population.size": 60, "network.mean_degree": 4}).data
+    with pytest.raises(InputError, match="steps 100,001 > 100,000"):
+        check_run(data, LIMITS["steps"] + 1, False, "x")
+    assert check_run(data, LIMITS["steps"] + 1, True, "x").steps == 100_001
+
+
+def test_a_sweep_past_the_limits_is_refused_before_its_runs_are_made(tmp_path, capsys):
+    from simulation.cli import main
+
+    path = tiny_experiment(tmp_path, reps=1, steps=5)
+    out = tmp_path / "out"
+    code = main(["sweep", str(path), "--out", str(out), "--replications", "100000000000", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "replications 100,000,000,000 > 100,000" in err and "--allow-large" in err
+    assert not out.exists()
+    grid = tmp_path / "grid.toml"
+    values = ", ".join(str(v) for v in range(50))
+    keys = ["b", "c", "cost", "p_meet", "x1", "x2", "x3", "x4"]
+    grid.write_text(
+        'scenarios = ["open_mixer"]\n[vary.values]\n'
+        + "\n".join(f'"mechanisms.m.{k}" = [{values}]' for k in keys)
+        + "\n"
+    )
+    code = main(["sweep", str(grid), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "a grid of 39,062,500,000,000 points" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+# -- every failure a one-line error ------------------------------------------------------
+
+
+def limit_file_size(max_bytes: int):
+    """For a child process: writes past ``max_bytes`` fail (EFBIG), as on a full disk."""
+    import resource
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return apply
+
+
+def test_a_write_that_fails_is_one_line_and_leaves_no_output(tmp_path):
+    def givetake_limited(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "simulation.cli", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=limit_file_size(2_000),
+        )
+
+    out = tmp_path / "results" / "run"
+    done = givetake_limited("run", "open_mixer", *SMALL_RUN, "--out", str(out))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "cannot write the results" in done.stderr and "File too large" in done.stderr
+    assert not out.exists() and list((tmp_path / "results").iterdir()) == []
+
+    path = tiny_experiment(tmp_path, reps=1, steps=3)
+    swept = givetake_limited(
+        "sweep", str(path), "--out", str(tmp_path / "s"), "--executor", "serial", "--quiet"
+    )
+    assert swept.returncode == 1 and "Traceback" not in swept.stderr, swept.stderr
+    last = swept.stderr.strip().splitlines()[-1]
+    assert last.startswith("givetake: error: ") and "File too large" in last
+    assert not [p for p in (tmp_path / "s").rglob("*.tmp")]
+    debug = givetake_limited(
+        "--debug", "sweep", str(path), "--out", str(tmp_path / "d"), "--executor", "serial", "--quiet"
+    )
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_input_nested_too_deeply_is_a_one_line_error(tmp_path, capsys):
+    from simulation.cli import main
+
+    code = main(["run", "open_mixer", "--set", "population.size=" + "[" * 5000 + "]" * 5000])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("givetake: error:")
+    previous = "open_mixer"
+    for i in range(1000):
+        (tmp_path / f"s{i}.toml").write_text(f'extends = "{previous}"\nname = "s{i}"\n')
+        previous = str(tmp_path / f"s{i}.toml")
+    code = main(["run", previous, "--steps", "1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("givetake: error:")
+    assert not (tmp_path / "o").exists()
+
+
+def test_summary_json_is_strict_json_with_non_finite_values_as_null(tmp_path, capsys):
+    from simulation.cli import main
+
+    out = tmp_path / "inf"
+    assert (
+        main(["run", "open_mixer", *SMALL_RUN, "--set", "mechanisms.exchange.b=inf", "--out", str(out)]) == 0
+    )
+
+    def refuse(constant: str):
+        raise ValueError(f"not JSON: {constant}")
+
+    summary = json.loads((out / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["scenario"]["mechanisms"]["exchange"]["b"] is None
+    assert "scenario.mechanisms.exchange.b" in summary["non_finite_as_null"]
