@@ -639,3 +639,17 @@ def test_summary_json_is_strict_json_with_non_finite_values_as_null(tmp_path, ca
     summary = json.loads((out / "summary.json").read_text(), parse_constant=refuse)
     assert summary["scenario"]["mechanisms"]["exchange"]["b"] is None
     assert "scenario.mechanisms.exchange.b" in summary["non_finite_as_null"]
+
+
+def test_a_scheduler_that_cannot_be_reached_leaves_nothing_behind(tmp_path, capsys):
+    from simulation.cli import main
+
+    path = tiny_experiment(tmp_path, reps=1, steps=3)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out), "--quiet", "--no-report"]
+    code = main([*args, "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{free_port()}"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().splitlines()[-1].startswith("givetake: error: --scheduler")
+    assert not out.exists()
+    # nothing blocks a plain run into the same folder
+    assert main([*args, "--executor", "serial"]) == 0
