@@ -254,6 +254,8 @@ def _play(s: ClassSession, seats, weeks: int) -> None:
     for _ in range(weeks):
         week = s.week
         for i, seat in enumerate(seats):
+            if not s.model.population.alive[seat.slot]:  # their business closed: nothing to decide
+                continue
             helps = {r["asker"]: (i + r["asker"]) % 2 == 0 for r in s.requests.get(seat.slot, [])}
             s.decide(seat.token, week=week, helps=helps)
         assert s.week == week + 1

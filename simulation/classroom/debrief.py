@@ -9,10 +9,10 @@ that would have answered the same most often is the one the student played.
 Examples
 --------
 >>> from simulation.classroom import ClassSession
->>> s = ClassSession("open_mixer", seed=2, timer=None, overrides={"population.size": 60})
+>>> s = ClassSession("open_mixer", seed=6, timer=None, overrides={"population.size": 60})
 >>> seat = s.join(s.code, "Ada")
 >>> s.start()
->>> for week in range(3):
+>>> for week in range(4):
 ...     s.decide(seat.token, week=week, helps={r["asker"]: True for r in s.requests.get(seat.slot, [])}, others=True)
 >>> d = student_debriefs(s)[0]
 >>> d["decisions"] > 0, d["nearest"]  # helped everyone: played like a giver

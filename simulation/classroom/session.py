@@ -613,8 +613,13 @@ class ClassSession:
         ahead.step()
         rows = strat.take_answered()
         requests: dict[int, list[dict[str, Any]]] = {}
+        seen: set[tuple[int, int]] = set()
         for i in range(len(rows["giver"])):
-            requests.setdefault(int(rows["giver"][i]), []).append(
+            pair = (int(rows["giver"][i]), int(rows["asker"][i]))
+            if pair in seen:  # asked twice in a week (say, on two ties): one answer for both
+                continue
+            seen.add(pair)
+            requests.setdefault(pair[0], []).append(
                 {
                     "asker": int(rows["asker"][i]),
                     "reputation": float(rows["asker_reputation"][i]),
