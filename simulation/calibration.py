@@ -360,7 +360,7 @@ def calibrate(
     for key in cal.priors:
         x = df[key].to_numpy(float)
         if cal.integer.get(key):
-            x = np.round(x)  # the values the runs used
+            x = np.round(x) + 0.0  # the values the runs used (+ 0.0: no negative zero)
         order = np.argsort(x)
         cw = np.cumsum(w[order])
         q = lambda p, x=x, order=order, cw=cw: float(x[order][np.searchsorted(cw, p)])  # noqa: E731
