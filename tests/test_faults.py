@@ -319,6 +319,7 @@ def finish(procs: list[subprocess.Popen]) -> list[tuple[int, str]]:
     return [(p.wait(timeout=300), p.communicate()[1]) for p in procs]
 
 
+@pytest.mark.slow
 def test_runs_started_together_each_keep_their_own_folder(tmp_path):
     procs = [
         givetake("run", "open_mixer", "--seed", str(seed), *SMALL_RUN, cwd=tmp_path) for seed in range(4)
@@ -333,6 +334,7 @@ def test_runs_started_together_each_keep_their_own_folder(tmp_path):
         assert {p.name for p in f.iterdir()} >= {"summary.json", "timeseries.parquet", "network.graphml"}
 
 
+@pytest.mark.slow
 def test_runs_started_together_on_one_out_folder_one_wins_the_others_say_so(tmp_path):
     out = tmp_path / "same"
     procs = [
