@@ -43,6 +43,8 @@ BYTES_PER_TIE = 400
 #: the metrics of one week, kept for the whole run
 BYTES_PER_STEP = 2_000
 SECONDS_PER_MEMBER_WEEK = 7.5e-6
+#: a sweep's plan and manifest entry of one run
+BYTES_PER_RUN_RECORD = 2_000
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,8 @@ def check_sweep(
         f"{runs:,} runs, about {_duration(cpu)} of one core; the largest run {largest.describe()}, "
         f"{at_once} at a time"
     )
-    _refuse(where, estimate, over, allow_large, largest.memory_bytes * at_once)
+    # the sweep keeps a record of every run (its plan and its entry in the manifest)
+    _refuse(where, estimate, over, allow_large, largest.memory_bytes * at_once + runs * BYTES_PER_RUN_RECORD)
 
 
 def _refuse(where: str, estimate: str, over: list[str], allow_large: bool, memory: int) -> None:

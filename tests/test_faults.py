@@ -552,6 +552,9 @@ def test_a_sweep_past_the_limits_is_refused_before_its_runs_are_made(tmp_path, c
     err = capsys.readouterr().err
     assert code == 2 and "replications 100,000,000,000 > 100,000" in err and "--allow-large" in err
     assert not out.exists()
+    code = main(["sweep", str(path), "--out", str(out), "--replications", "100000000000", "--allow-large"])
+    err = capsys.readouterr().err
+    assert code == 2 and "of memory" in err and "are available" in err and not out.exists()
     grid = tmp_path / "grid.toml"
     values = ", ".join(str(v) for v in range(50))
     keys = ["b", "c", "cost", "p_meet", "x1", "x2", "x3", "x4"]
@@ -655,3 +658,132 @@ def test_a_scheduler_that_cannot_be_reached_leaves_nothing_behind(tmp_path, caps
     assert not out.exists()
     # nothing blocks a plain run into the same folder
     assert main([*args, "--executor", "serial"]) == 0
+
+
+# -- fuzz: arguments and experiment files ----------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+EXPERIMENT_LINES = (
+    textwrap.dedent(
+        """
+    name = "fuzz"
+    scenarios = [{ scenario = { population = { size = 30 }, network = { mean_degree = 4 } }, label = "a" }]
+    replications = 1
+    steps = 2
+    seed = 5
+    [vary.values]
+    "mechanisms.exchange.b" = [2.0, 3.0]
+    """
+    )
+    .strip()
+    .splitlines()
+)
+
+
+@st.composite
+def mutated_experiment(draw) -> str:
+    lines = list(EXPERIMENT_LINES)
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["drop", "value", "garble", "nest"]))
+        key = lines[i].split("=")[0] if "=" in lines[i] else lines[i]
+        if kind == "drop":
+            lines[i] = ""
+        elif kind == "value":
+            lines[i] = (
+                key
+                + "= "
+                + draw(
+                    st.sampled_from(
+                        ["0", "-1", "1e12", "100000000000", "inf", "nan", '"x"', "true", "[]", "{}"]
+                    )
+                )
+            )
+        elif kind == "nest":
+            depth = draw(st.integers(1, 3000))
+            lines[i] = key + "= " + "[" * depth + "]" * depth
+        else:
+            pos = draw(st.integers(0, len(lines[i])))
+            lines[i] = (
+                lines[i][:pos]
+                + draw(st.sampled_from(["=", "[", '"', "x", "0", ".", "#", "{"]))
+                + lines[i][pos:]
+            )
+    return "\n".join(lines) + "\n"
+
+
+def nothing_half_written(root: Path) -> bool:
+    return not [p for p in root.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".givetake-tmp-")]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=mutated_experiment())
+def test_fuzzed_experiment_files_run_or_fail_with_one_line(tmp_path_factory, capsys, text):
+    from simulation.cli import main
+
+    root = tmp_path_factory.mktemp("fuzz")
+    path = root / "e.toml"
+    path.write_text(text)
+    out = root / "out"
+    code = main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet", "--no-report"])
+    err = capsys.readouterr().err
+    assert code in (0, 1, 2) and "Traceback" not in err
+    if code == 2:
+        assert err.strip().splitlines()[-1].startswith("givetake: error: ")
+        assert not (out / "data").exists()
+    assert nothing_half_written(root)
+
+
+ARGUMENTS = st.lists(
+    st.sampled_from(
+        [
+            "--steps",
+            "--seed",
+            "--set",
+            "--out",
+            "--format",
+            "--replications",
+            "--workers",
+            "--retries",
+            "0",
+            "-1",
+            "2",
+            "1e11",
+            "99999999999999999999",
+            "population.size=0",
+            'network.kind="complete"',
+            "x=",
+            "csv",
+            "--allow-large",
+            "--overwrite",
+            "--quiet",
+            "open_mixer",
+            "nowhere.toml",
+            "--executor",
+            "serial",
+            "dask",
+        ]
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(["run", "sweep"]), args=ARGUMENTS)
+def test_fuzzed_arguments_exit_0_1_or_2_without_a_traceback(tmp_path_factory, capsys, command, args):
+    from simulation.cli import main
+
+    root = tmp_path_factory.mktemp("args")
+    first = ["open_mixer", "--steps", "2", "--set", "population.size=30", "--set", "network.mean_degree=4"]
+    if command == "sweep":
+        first = [str(tiny_experiment(root, reps=1, steps=2)), "--executor", "serial", "--no-report"]
+    argv = [command, *first, "--out", str(root / "out"), *args]
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse: a malformed command line
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code in (0, 1, 2) and "Traceback" not in err, (argv, err)
+    assert nothing_half_written(root)
