@@ -38,6 +38,7 @@ from .topology import DEGREE_FROM_SHAPE, KINDS
 from .verdict import VERDICT  # noqa: F401 - declares the [verdict] table
 
 __all__ = [
+    "with_share",
     "Scenario",
     "ScenarioError",
     "SECTIONS",
@@ -346,3 +347,22 @@ def _check_mix(mix: Any, source: str) -> dict[str, float]:
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ScenarioError(source, key, f"shares must sum to 1, got {total:g}")
     return out
+
+
+def with_share(scenario: Scenario, strategy: str, share: float) -> Scenario:
+    """``scenario`` with ``strategy`` at ``share`` of the mix, the other shares scaled to fill the rest.
+
+    >>> from simulation.scenario_files import load_scenario
+    >>> s = with_share(load_scenario("open_mixer"), "taker", 0.6)
+    >>> round(s.mix["taker"], 3), round(sum(s.mix.values()), 6), round(s.mix["matcher"] / s.mix["giver"], 3)
+    (0.6, 1.0, 2.667)
+    """
+    mix = dict(scenario.mix)
+    rest = sum(v for k, v in mix.items() if k != strategy)
+    if rest <= 0 and share < 1:
+        raise ValueError(f"cannot set {strategy} to {share}: no other strategy in the mix to fill the rest")
+    new = {k: (v * (1 - share) / rest if rest > 0 else 0.0) for k, v in mix.items() if k != strategy}
+    new[strategy] = share
+    total = sum(new.values())
+    new = {k: v / total for k, v in new.items()}
+    return scenario.with_overrides({"population.mix": new}, source=f"{strategy} share {share:g}")

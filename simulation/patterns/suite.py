@@ -52,7 +52,7 @@ import numpy as np
 from ..builtin import PATTERN_DIR
 from ..errors import InputError
 from ..experiment import RunSpec
-from ..scenario import Scenario, ScenarioError
+from ..scenario import Scenario, ScenarioError, with_share
 from ..scenario_files import load_scenario
 from .estimates import AGGREGATES, Estimate, mean_ci, tipping_point
 from .measures import get_measure
@@ -195,25 +195,6 @@ class PatternCheck:
 
 
 # -- reading ---------------------------------------------------------------------------
-
-
-def with_share(scenario: Scenario, strategy: str, share: float) -> Scenario:
-    """``scenario`` with ``strategy`` at ``share`` of the mix, the other shares scaled to fill the rest.
-
-    >>> from simulation.scenario_files import load_scenario
-    >>> s = with_share(load_scenario("open_mixer"), "taker", 0.6)
-    >>> round(s.mix["taker"], 3), round(sum(s.mix.values()), 6), round(s.mix["matcher"] / s.mix["giver"], 3)
-    (0.6, 1.0, 2.667)
-    """
-    mix = dict(scenario.mix)
-    rest = sum(v for k, v in mix.items() if k != strategy)
-    if rest <= 0 and share < 1:
-        raise ValueError(f"cannot set {strategy} to {share}: no other strategy in the mix to fill the rest")
-    new = {k: (v * (1 - share) / rest if rest > 0 else 0.0) for k, v in mix.items() if k != strategy}
-    new[strategy] = share
-    total = sum(new.values())
-    new = {k: v / total for k, v in new.items()}
-    return scenario.with_overrides({"population.mix": new}, source=f"{strategy} share {share:g}")
 
 
 def _flatten(table: Any, where: str, prefix: str = "") -> dict[str, Any]:
