@@ -7,11 +7,14 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test test-all faults bench bench-quick lint app classroom validate validate-quick patterns calibrate docs clean
 
 $(BIN)/python:
+	@echo "givetake: creating $(VENV) (first run only)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "givetake: installing the project and its dependencies into $(VENV) (first run only; a few minutes, quiet)"
 	$(BIN)/pip install --quiet -e ".[dev]"
+	@echo "givetake: installed"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -45,6 +45,7 @@ from .stats import (
     mean_ci,
     mean_ci_arrays,
     one_sample_p,
+    tipping_point,
     wilson,
 )
 from .store import Store
@@ -65,7 +66,15 @@ __all__ = [
     "sensitivity",
     "agreement",
     "OUTCOME_LABELS",
+    "HEALTHY",
+    "share_column",
+    "ordinary",
+    "collapse_by_share",
+    "resilience",
 ]
+
+#: verdicts of a healthy run: over its last quarter it clears the stable bar (docs/ecosystems.md)
+HEALTHY = ("flourishing", "stable", "recovered")
 
 #: outcomes compared between conditions (those present in the store are used)
 DEFAULT_OUTCOMES = [
@@ -128,7 +137,23 @@ class SweepData:
         return strategy_registry.ordered(self.members["strategy"].unique())
 
 
+def share_column(summary: pd.DataFrame) -> str | None:
+    """The ``share.<strategy>`` column of an experiment with ``[vary.share]``, or None."""
+    if "ordinary_mix" not in summary.columns:
+        return None
+    return next((c for c in summary.columns if c.startswith("share.")), None)
+
+
 def _condition_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
+    share = share_column(summary)
+    if share is not None:
+        # the ordinary mix is the scenario itself; the varied shares say their level
+        who = share.split(".", 1)[1]
+        level = summary[share].map(lambda v: f"{who}s {100 * v:.0f}%")
+        ordinary = summary["ordinary_mix"].astype(bool)
+        return (
+            summary["scenario"].astype(str).where(ordinary, summary["scenario"].astype(str) + " | " + level)
+        )
     varied = [k for k in manifest.get("varied", []) if k in summary.columns]
     if manifest.get("design", "grid") != "grid" or not varied:
         return summary["scenario"].astype(str)
@@ -615,3 +640,135 @@ def agreement(pairs: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     m["same_direction"] = np.sign(m["difference_here"]) == np.sign(m["difference_there"])
     m["stable"] = m["significant_here"] & m["significant_there"] & m["same_direction"]
     return m
+
+
+# -- resilience: health under the ordinary mix, tipping point against a share ------
+
+
+def ordinary(data: SweepData) -> SweepData:
+    """Only the runs of each scenario's own mix (of an experiment with ``[vary.share]``);
+    ``data`` itself otherwise.  Conditions are then the scenarios."""
+    if share_column(data.summary) is None:
+        return data
+    keep = data.summary["ordinary_mix"].astype(bool)
+    ids = set(data.summary.loc[keep, "run_id"])
+
+    def sub(df: pd.DataFrame) -> pd.DataFrame:
+        return df[df["run_id"].isin(ids)] if not df.empty and "run_id" in df.columns else df
+
+    summary = data.summary[keep].reset_index(drop=True)
+    return SweepData(
+        summary,
+        sub(data.timeseries),
+        sub(data.members),
+        sub(data.failures),
+        data.manifest,
+        {k: sub(v) for k, v in data.extra.items()},
+        [c for c in data.conditions if c in set(summary["condition"])],
+    )
+
+
+def _scenarios(data: SweepData) -> list[str]:
+    return list(
+        dict.fromkeys(
+            data.summary.sort_values(
+                "condition", key=lambda c: c.map({c: i for i, c in enumerate(data.conditions)})
+            )["scenario"].astype(str)
+        )
+    )
+
+
+def collapse_by_share(data: SweepData) -> pd.DataFrame:
+    """Per scenario and share level: runs, collapsed runs (verdict ``collapsed`` at the end),
+    their share with a Wilson 95% interval.
+
+    Columns: ``scenario, share, runs, collapsed, p, low, high``.  Empty without
+    ``[vary.share]`` or verdicts."""
+    s = data.summary
+    col = share_column(s)
+    if col is None or "verdict" not in s.columns:
+        return pd.DataFrame()
+    rows = []
+    for scen in _scenarios(data):
+        block = s[(s["scenario"] == scen) & s["verdict"].notna()]
+        if block.empty:
+            continue
+        for level, g in block.groupby(col):
+            k, n = int((g["verdict"] == "collapsed").sum()), len(g)
+            p, lo, hi = wilson(k, n)
+            rows.append(
+                {
+                    "scenario": scen,
+                    "share": float(level),
+                    "runs": n,
+                    "collapsed": k,
+                    "p": p,
+                    "low": lo,
+                    "high": hi,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def resilience(data: SweepData, draws: int = 1000) -> pd.DataFrame:
+    """Per scenario: health under the ordinary mix and the tipping point.
+
+    * ``healthy``/``p_healthy`` (Wilson 95% ``healthy_low``, ``healthy_high``): runs of
+      the scenario's own mix whose verdict is in :data:`HEALTHY`;
+    * ``needs_met`` (t 95% interval): share of needs met over the last quarter of those runs;
+    * ``members_kept``: members at the end per member at the start, mean over those runs;
+    * ``tipping``, ``tipping_low``, ``tipping_high``: the share at which the logistic curve
+      of collapse (verdict ``collapsed`` at the end) against the share crosses 1/2, with a
+      95% percentile interval from a nonparametric bootstrap of runs within each level
+      (:func:`simulation.stats.tipping_point`); ``tipping_note`` says why there is none
+      (e.g. no run collapsed at any level).
+
+    Empty without ``[vary.share]`` or verdicts."""
+    s = data.summary
+    col = share_column(s)
+    if col is None or "verdict" not in s.columns:
+        return pd.DataFrame()
+    seed = int(data.manifest.get("master_seed", 0) or 0) % (2**32)
+    rows = []
+    for scen in _scenarios(data):
+        block = s[(s["scenario"] == scen) & s["verdict"].notna()]
+        if block.empty:
+            continue
+        own = block[block["ordinary_mix"].astype(bool)]
+        k, n = int(own["verdict"].isin(HEALTHY).sum()), len(own)
+        p, lo, hi = wilson(k, n)
+        row: dict[str, Any] = {
+            "scenario": scen,
+            "ordinary_share": float(own[col].iloc[0]) if n else float("nan"),
+            "runs": n,
+            "healthy": k,
+            "p_healthy": p,
+            "healthy_low": lo,
+            "healthy_high": hi,
+        }
+        if "tail_fulfilment_rate" in own.columns:
+            m, lo_, hi_, _ = mean_ci(own["tail_fulfilment_rate"].to_numpy(float))
+            row |= {"needs_met": m, "needs_met_low": lo_, "needs_met_high": hi_}
+        if "final_members" in own.columns and "members" in data.timeseries.columns and n:
+            start = data.timeseries[
+                (data.timeseries["step"] == 0) & data.timeseries["run_id"].isin(own["run_id"])
+            ]
+            start = start.set_index("run_id")["members"]
+            kept = own.set_index("run_id")["final_members"] / start.reindex(own["run_id"]).to_numpy()
+            row["members_kept"] = float(kept.mean())
+        est = tipping_point(
+            block[col].to_numpy(float),
+            (block["verdict"] == "collapsed").to_numpy(float),
+            draws=draws,
+            seed=seed,
+        )
+        row |= {
+            "tipping": est.value,
+            "tipping_low": est.low,
+            "tipping_high": est.high,
+            "tipping_runs": est.n,
+            "max_share": float(block[col].max()),
+            "tipping_note": est.note,
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -63,12 +63,13 @@ import numpy as np
 from .builtin import EXPERIMENT_DIR
 from .errors import InputError
 from .params import Param
-from .scenario import Scenario, ScenarioError, check_table, suggest
+from .scenario import Scenario, ScenarioError, check_table, suggest, with_share
 
 __all__ = [
     "DESIGNS",
     "EXPERIMENT_KEYS",
     "Experiment",
+    "apply_point",
     "RunSpec",
     "ScenarioEntry",
     "builtin_experiments",
@@ -96,6 +97,24 @@ VARY_KEYS = {
     ),
     "levels": Param(4, "morris: grid levels of each parameter", 2, 1000),
 }
+
+#: keys of ``[vary.share]``: one strategy's share of the mix, the others scaled to fill the rest
+SHARE_KEYS = {"strategy", "levels", "ordinary"}
+
+#: prefix of a design point's key that sets a strategy's share (``share.taker``)
+SHARE_PREFIX = "share."
+
+
+def apply_point(scenario: Scenario, point: dict[str, Any], source: str = "<experiment>") -> Scenario:
+    """``scenario`` at a design point: dotted settings, and ``share.<strategy>`` keys through
+    :func:`~simulation.scenario.with_share` (the other strategies keep their proportions)."""
+    settings = {k: v for k, v in point.items() if not k.startswith(SHARE_PREFIX)}
+    out = scenario.with_overrides(settings, source=source) if settings else scenario
+    for k, v in point.items():
+        if k.startswith(SHARE_PREFIX):
+            out = with_share(out, k[len(SHARE_PREFIX) :], float(v))
+    return out
+
 
 SCENARIO_TABLE_KEYS = ("scenario", "label", "set")
 
@@ -201,8 +220,8 @@ class Experiment:
         for entry in entries:
             for i, point in enumerate(points):
                 try:
-                    entry.scenario.with_overrides(point, source=f"{source}: vary point {i}")
-                except ScenarioError as err:
+                    apply_point(entry.scenario, point, source=f"{source}: vary point {i}")
+                except (ScenarioError, ValueError) as err:
                     raise InputError(f"{err} (scenario {entry.label!r})") from None
         if vals["steps"] == 0:
             for entry in entries:
@@ -233,9 +252,14 @@ class Experiment:
         out: list[RunSpec] = []
         for s, entry in enumerate(self.scenarios):
             for p, point in enumerate(self.points):
-                scenario = (
-                    entry.scenario.with_overrides(point, source=self.source) if point else entry.scenario
-                )
+                scenario = apply_point(entry.scenario, point, source=self.source)
+                params = dict(point)
+                if self.share_strategy:
+                    # every run says its share, the scenario's own mix included
+                    params[SHARE_PREFIX + self.share_strategy] = float(
+                        scenario.mix.get(self.share_strategy, 0.0)
+                    )
+                    params["ordinary_mix"] = not any(k.startswith(SHARE_PREFIX) for k in point)
                 n_steps = steps or self.steps or scenario.data["steps"]
                 for r in range(reps):
                     out.append(
@@ -245,7 +269,7 @@ class Experiment:
                             scenario_index=s,
                             point=p,
                             replication=r,
-                            params=dict(point),
+                            params=params,
                             scenario=scenario,
                             steps=int(n_steps),
                             master_seed=self.seed,
@@ -253,6 +277,15 @@ class Experiment:
                         )
                     )
         return out
+
+    @property
+    def share_strategy(self) -> str | None:
+        """The strategy whose share ``[vary.share]`` varies, or None."""
+        for point in self.points:
+            for k in point:
+                if k.startswith(SHARE_PREFIX):
+                    return k[len(SHARE_PREFIX) :]
+        return None
 
     @property
     def varied(self) -> list[str]:
@@ -436,8 +469,14 @@ def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]
     if not isinstance(vary, dict):
         raise InputError(f"{source}: vary: expected a table, got {vary!r}")
     opts = {key: spec.default for key, spec in VARY_KEYS.items()}
-    opts |= _checked(VARY_KEYS, vary, "vary", source, others=("values", "ranges"))
+    opts |= _checked(VARY_KEYS, vary, "vary", source, others=("values", "ranges", "share"))
     method = opts["method"]
+    shares = _shares(vary.get("share"), source)
+    if shares is not None:
+        if method != "grid":
+            raise InputError(f"{source}: vary.share: only with method = 'grid', not {method!r}")
+        _, base, _, _ = _design({k: v for k, v in vary.items() if k != "share"}, source, seed)
+        return "grid", [{**b, **s} for b in base for s in shares], {}, 0
     if method == "grid":
         if "ranges" in vary:
             raise InputError(
@@ -495,6 +534,35 @@ def _design(vary: Any, source: str, seed: int) -> tuple[str, list[dict[str, Any]
             point[k] = int(round(float(v))) if k in integer else float(v)
         points.append(point)
     return method, points, ranges, opts["levels"]
+
+
+def _shares(table: Any, source: str) -> list[dict[str, Any]] | None:
+    """The share points of ``[vary.share]``: ``{}`` for the scenario's own mix (``ordinary``,
+    default true), then ``{"share.<strategy>": level}`` per level."""
+    if table is None:
+        return None
+    where = f"{source}: vary.share"
+    if not isinstance(table, dict) or set(table) - SHARE_KEYS:
+        extra = sorted(set(table) - SHARE_KEYS) if isinstance(table, dict) else table
+        raise InputError(f"{where}: expected a table with strategy, levels and ordinary, got {extra!r}")
+    strategy = table.get("strategy")
+    from .strategies import REGISTRY
+
+    if not isinstance(strategy, str) or strategy not in REGISTRY:
+        raise InputError(
+            f"{where}.strategy: expected a strategy name ({', '.join(REGISTRY)}), got {strategy!r}"
+        )
+    levels = table.get("levels")
+    if (
+        not isinstance(levels, list)
+        or not levels
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 1 for x in levels)
+    ):
+        raise InputError(f"{where}.levels: expected a non-empty list of shares in [0, 1], got {levels!r}")
+    ordinary = table.get("ordinary", True)
+    if not isinstance(ordinary, bool):
+        raise InputError(f"{where}.ordinary: expected true or false, got {ordinary!r}")
+    return ([{}] if ordinary else []) + [{SHARE_PREFIX + strategy: float(x)} for x in levels]
 
 
 def _values(table: Any, source: str) -> dict[str, list]:

@@ -34,6 +34,7 @@ __all__ = [
     "deciles",
     "ecosystem_events",
     "effect_sizes",
+    "collapse_by_share",
 ]
 
 _CYCLE = plt.get_cmap("tab10").colors
@@ -332,4 +333,57 @@ def effect_sizes(pairs: pd.DataFrame, conditions: list[str], outcomes: list[str]
     if im is not None:
         fig.colorbar(im, ax=list(axes[: len(outcomes)]), shrink=0.6, label="Cliff's delta (row vs column)")
     fig.suptitle("Pairwise effect sizes; * = significant after Holm correction")
+    return fig
+
+
+def collapse_by_share(
+    table: pd.DataFrame, resilience: pd.DataFrame | None = None, who: str = "takers"
+) -> Figure:
+    """Collapse probability against a strategy's share, a line per scenario: the share of
+    runs that ended collapsed at each level (dots with Wilson 95% bars, nudged sideways so
+    that they do not hide each other, joined by a line); the dashed line is 1/2, and the
+    diamond on it with its bar is the scenario's tipping point with its 95% interval."""
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig, ax = plt.subplots(figsize=(7.2, 4.0), layout="constrained")
+    xmax = float(table["share"].max())
+    span = 0.008 * xmax
+    tips = resilience.set_index("scenario") if resilience is not None and not resilience.empty else None
+    for i, scen in enumerate(scenarios):
+        c = table[table["scenario"] == scen].sort_values("share")
+        col = colour(scenarios, scen)
+        nudge = (i - (len(scenarios) - 1) / 2) * span
+        ax.errorbar(
+            c["share"] + nudge,
+            c["p"],
+            yerr=[c["p"] - c["low"], c["high"] - c["p"]],
+            fmt="o-",
+            ms=4,
+            color=col,
+            capsize=2,
+            lw=1.4,
+            label=scen.replace("_", " "),
+        )
+        if tips is not None and scen in tips.index:
+            r = tips.loc[scen]
+            if np.isfinite(r["tipping"]) and 0 <= r["tipping"] <= xmax:
+                y = 0.5 + (i - (len(scenarios) - 1) / 2) * 0.012
+                ax.errorbar(
+                    [r["tipping"]],
+                    [y],
+                    xerr=[[r["tipping"] - r["tipping_low"]], [r["tipping_high"] - r["tipping"]]],
+                    fmt="D",
+                    ms=6,
+                    color=col,
+                    mec="black",
+                    mew=0.6,
+                    capsize=3,
+                    lw=1.2,
+                )
+    ax.axhline(0.5, color="black", lw=0.8, ls="--")
+    ax.set_xlabel(f"share of {who} among members")
+    ax.set_ylabel("runs that ended collapsed")
+    ax.set_ylim(-0.03, 1.03)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+    ax.legend(loc="upper left", ncol=2)
     return fig

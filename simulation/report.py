@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from . import analysis as an
 from .io import atomic_path, write_table
 from .store import Store, now
 
-__all__ = ["write_report", "conclusions"]
+__all__ = ["write_report", "conclusions", "headline", "resilience_view", "tipping_text", "terminal_summary"]
 
 
 def write_report(
@@ -79,6 +80,26 @@ def write_report(
     else:
         from . import plots
 
+        res = an.resilience(data)
+        answer = ""
+        if not res.empty:
+            by_share = an.collapse_by_share(data)
+            table("resilience", res)
+            table("collapse_by_share", by_share)
+            who = str(an.share_column(data.summary)).split(".", 1)[1]
+            answer = _section(
+                "The answer",
+                "<ul class='answer'>"
+                + "".join(f"<li>{html.escape(s)}</li>" for s in headline(res, who))
+                + "</ul>"
+                + figure("collapse_by_share", plots.collapse_by_share(by_share, res, who=f"{who}s"))
+                + "<p class='lead'>Dots: the share of runs that ended collapsed at each share, with Wilson 95% intervals; diamonds on the dashed 50% line: tipping points with their 95% intervals.</p>"
+                + _table(resilience_view(res, who), digits=2)
+                + f"<p class='lead'>{_tipping_method(who)} "
+                "The sections below analyse the runs of each style's ordinary mix.</p>",
+                f"<b>Healthy</b>: {_HEALTH_DEFINITION}",
+            )
+            data = an.ordinary(data)
         outcomes = an.outcomes_present(data.summary)
         conds = data.conditions
         strategies = data.strategies
@@ -232,7 +253,11 @@ def write_report(
             )
 
         concl = conclusions(data, pairs, dec, col)
-        sections.insert(0, _section("Conclusions", concl))
+        sections.insert(
+            0, _section("Conclusions" if not answer else "Differences under the ordinary mix", concl)
+        )
+        if answer:
+            sections.insert(0, answer)
 
     if n_failed:
         rows = "".join(
@@ -257,6 +282,162 @@ def write_report(
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
+
+
+# -- the answer: health and tipping point per style ------------------------------
+
+_HEALTH_DEFINITION = (
+    "a run is healthy when over its last quarter it clears the stable bar of "
+    "docs/ecosystems.md (enough members kept, net value created, needs met, "
+    "turnover low): its verdict is flourishing, stable or recovered."
+)
+
+
+def _tipping_method(who: str) -> str:
+    return (
+        f"Tipping point: the share of {who}s at which collapse (a run ending collapsed) becomes more likely "
+        "than not, where a logistic curve fitted to every run of the style crosses 1/2; "
+        "the 95% interval is the 2.5–97.5 percentile of 1000 nonparametric bootstrap fits "
+        "(runs resampled within each level)."
+    )
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def tipping_text(r: Any) -> str:
+    """A style's tipping point in words: ``45% [38%, 52%]``, ``beyond 80%``, ``below 0%`` ..."""
+    if np.isfinite(r.tipping):
+        if r.tipping > r.max_share:
+            return f"beyond {_pct(r.max_share)} (extrapolated)"
+        if r.tipping < 0:
+            return "below 0% (collapse is likely even without them)"
+        return f"{_pct(r.tipping)} [{_pct(r.tipping_low)}, {_pct(r.tipping_high)}]"
+    note = str(r.tipping_note)
+    if note.startswith("the outcome never happened"):
+        return f"none up to {_pct(r.max_share)} (no run collapsed)"
+    if note.startswith("the outcome happened at every level"):
+        return "at every share (every run collapsed)"
+    return "none (collapse does not rise with the share)"
+
+
+def _tipping_sentence(r: Any, who: str) -> str:
+    if np.isfinite(r.tipping) and 0 <= r.tipping <= r.max_share:
+        return (
+            f"collapse becomes more likely than not at {_pct(r.tipping)} {who}s "
+            f"(95% interval {_pct(r.tipping_low)} to {_pct(r.tipping_high)})"
+        )
+    if _resists(r) == math.inf or (np.isfinite(r.tipping) and r.tipping > r.max_share):
+        return f"collapse stays less likely than not up to {_pct(r.max_share)} {who}s, the most tried"
+    if _resists(r) == -math.inf or (np.isfinite(r.tipping) and r.tipping < 0):
+        return f"collapse is more likely than not at every share of {who}s tried"
+    return f"collapse does not rise with the share of {who}s"
+
+
+def _resists(r: Any) -> float:
+    """Sort key: how much taking a style withstands (higher is better)."""
+    if np.isfinite(r.tipping):
+        return float(r.tipping)
+    note = str(r.tipping_note)
+    if note.startswith("the outcome never happened"):
+        return math.inf
+    if note.startswith("the outcome happened at every level"):
+        return -math.inf
+    return math.nan
+
+
+def headline(res: pd.DataFrame, who: str = "taker") -> list[str]:
+    """The answer in plain words: which style is healthiest under the ordinary mix, and
+    which withstands the most ``who``s (with intervals)."""
+    if res.empty:
+        return []
+    lines = []
+    rows = list(res.itertuples())
+    best = max(r.p_healthy for r in rows)
+    top = [r for r in rows if r.p_healthy == best]
+    needs = {r.scenario: getattr(r, "needs_met", math.nan) for r in rows}
+    top.sort(key=lambda r: -(needs[r.scenario] if np.isfinite(needs[r.scenario]) else -1))
+    first = top[0]
+    text = (
+        f"Healthiest under the ordinary mix: {first.scenario} (healthy in {first.healthy} of {first.runs} runs, "
+        f"{_pct(first.p_healthy)} [{_pct(first.healthy_low)}, {_pct(first.healthy_high)}]"
+    )
+    if np.isfinite(needs[first.scenario]):
+        text += f", {_pct(first.needs_met)} of needs met [{_pct(first.needs_met_low)}, {_pct(first.needs_met_high)}]"
+    text += ")"
+    if len(top) > 1:
+        text += "; as healthy: " + ", ".join(r.scenario for r in top[1:]) + " (ranked by needs met)"
+    lines.append(text + ".")
+    worst = [r for r in rows if r.p_healthy == min(r.p_healthy for r in rows)]
+    if worst and worst[0].p_healthy < best:
+        lines.append(
+            "Least healthy: "
+            + ", ".join(f"{r.scenario} (healthy in {r.healthy} of {r.runs} runs)" for r in worst)
+            + "."
+        )
+    known = [r for r in rows if not np.isnan(_resists(r))]
+    if not known:
+        lines.append(f"No style's collapse rises with the share of {who}s in these runs.")
+        return lines
+    most = max(_resists(r) for r in known)
+    strongest = [r for r in known if _resists(r) == most]
+    names = ", ".join(r.scenario for r in strongest)
+    lines.append(f"Withstands {who}s best: {names}: {_tipping_sentence(strongest[0], who)}.")
+    least = min(_resists(r) for r in known)
+    if least < most:
+        weakest = [r for r in known if _resists(r) == least]
+        lines.append(
+            f"Tips first: {', '.join(r.scenario for r in weakest)}: {_tipping_sentence(weakest[0], who)}."
+        )
+    return lines
+
+
+def resilience_view(res: pd.DataFrame, who: str = "taker") -> pd.DataFrame:
+    """The table of the answer: one row per style, in words and percentages."""
+    rows = []
+    for r in res.itertuples():
+        row = {
+            "style": r.scenario,
+            f"{who}s in its mix": _pct(r.ordinary_share),
+            "healthy runs (ordinary mix)": f"{r.healthy}/{r.runs} = {_pct(r.p_healthy)} "
+            f"[{_pct(r.healthy_low)}, {_pct(r.healthy_high)}]",
+        }
+        if hasattr(r, "needs_met"):
+            row["needs met"] = f"{_pct(r.needs_met)} [{_pct(r.needs_met_low)}, {_pct(r.needs_met_high)}]"
+        if hasattr(r, "members_kept"):
+            row["members kept"] = _pct(r.members_kept)
+        row[f"tipping point ({who} share)"] = tipping_text(r)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def terminal_summary(report_html: str | Path, width: int = 100) -> str:
+    """The answer of a written report for the terminal: the table of health and tipping
+    points and the headline sentences (empty when the experiment varies no share)."""
+    import textwrap
+
+    tables = Path(report_html).parent / "tables"
+    path = tables / "resilience.csv"
+    if not path.is_file():
+        return ""
+    res = pd.read_csv(path, keep_default_na=True)
+    res["tipping_note"] = res["tipping_note"].fillna("")
+    who = "taker"
+    shares = tables / "collapse_by_share.csv"
+    view = resilience_view(res, who)
+    lines = [
+        "Healthy = " + _HEALTH_DEFINITION,
+        "Tipping point = the taker share at which collapse becomes more likely than not "
+        "(logistic fit, 95% bootstrap interval).",
+    ]
+    out = [textwrap.fill(x, width) for x in lines]
+    out += ["", view.to_string(index=False), ""]
+    out += [textwrap.fill(s, width, subsequent_indent="  ") for s in headline(res, who)]
+    if shares.is_file():
+        n = pd.read_csv(shares)["runs"]
+        out.append(f"({int(n.sum())} runs, {int(n.min())}–{int(n.max())} per style and share.)")
+    return "\n".join(out)
 
 
 # -- conclusions in plain words -------------------------------------------------

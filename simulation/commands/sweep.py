@@ -182,9 +182,14 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if not args.no_report:
-        from ..report import write_report
+        from ..report import terminal_summary, write_report
 
+        if not args.quiet:
+            print("givetake: writing the report (statistics and figures) ...", file=sys.stderr)
         path = write_report(out)
+        summary = terminal_summary(path)
+        if summary:
+            print("\n" + summary + "\n", file=sys.stderr)
         print(path)
     else:
         print(out)

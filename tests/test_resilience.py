@@ -1,0 +1,157 @@
+"""The main experiment's question: each style's health under its ordinary mix and its
+tipping point against the share of takers, in the report, the table and the terminal."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import analysis as an
+from simulation.errors import InputError
+from simulation.experiment import Experiment, load_experiment
+from simulation.report import headline, tipping_text
+
+
+def test_vary_share_runs_the_ordinary_mix_then_each_share_with_the_others_in_proportion():
+    exp = Experiment.from_dict(
+        {
+            "scenarios": ["open_mixer"],
+            "replications": 2,
+            "steps": 3,
+            "vary": {"share": {"strategy": "taker", "levels": [0.0, 0.6]}},
+        }
+    )
+    runs = exp.runs()
+    assert [r.run_id for r in runs][::2] == [
+        "open_mixer-p0000-r0000",
+        "open_mixer-p0001-r0000",
+        "open_mixer-p0002-r0000",
+    ]
+    own, none, most = runs[0], runs[2], runs[4]
+    assert own.params == {"share.taker": 0.2, "ordinary_mix": True}  # the scenario file's own mix
+    assert none.params == {"share.taker": 0.0, "ordinary_mix": False}
+    assert most.scenario.mix["taker"] == pytest.approx(0.6)
+    assert most.scenario.mix["matcher"] / most.scenario.mix["giver"] == pytest.approx(0.40 / 0.15)
+    assert sum(most.scenario.mix.values()) == pytest.approx(1.0)
+
+
+def test_the_builtin_experiment_varies_the_taker_share():
+    exp = load_experiment("networking_styles")
+    assert exp.share_strategy == "taker"
+    assert len(exp.points) >= 4 and {} in exp.points
+
+
+@pytest.mark.parametrize(
+    "share, message",
+    [
+        ({"strategy": "thief", "levels": [0.1]}, r"x\.toml: vary\.share\.strategy: expected a strategy name"),
+        (
+            {"strategy": "taker", "levels": [0.1, 1.5]},
+            r"x\.toml: vary\.share\.levels: expected a non-empty list",
+        ),
+        ({"strategy": "taker", "levels": [0.1], "colour": 1}, r"x\.toml: vary\.share: expected a table"),
+        ({"strategy": "taker", "levels": [0.1], "ordinary": "yes"}, r"x\.toml: vary\.share\.ordinary"),
+    ],
+)
+def test_a_wrong_vary_share_names_the_file_and_key(share, message):
+    with pytest.raises(InputError, match=message):
+        Experiment.from_dict({"scenarios": ["open_mixer"], "vary": {"share": share}}, source="x.toml")
+
+
+def _data(rows: list[tuple[str, float, bool, str]]) -> an.SweepData:
+    summary = pd.DataFrame(rows, columns=["scenario", "share.taker", "ordinary_mix", "verdict"])
+    summary["run_id"] = [f"r{i}" for i in range(len(summary))]
+    summary["point"] = 0
+    summary["replication"] = range(len(summary))
+    summary["condition"] = an._condition_labels(summary, {})
+    conds = list(dict.fromkeys(summary["condition"]))
+    return an.SweepData(
+        summary, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {"master_seed": 1}, {}, conds
+    )
+
+
+def test_tipping_point_lies_where_collapse_turns_more_likely_than_not():
+    gen = np.random.default_rng(0)
+    rows = []
+    for share in (0.0, 0.2, 0.4, 0.6, 0.8):
+        for _ in range(20):
+            # fragile collapses more often than not from 40% takers on; sturdy never collapses
+            rows.append(
+                (
+                    "fragile",
+                    share,
+                    share == 0.2,
+                    "collapsed" if gen.random() < share * 1.6 - 0.2 else "stable",
+                )
+            )
+            rows.append(("sturdy", share, share == 0.2, "flourishing"))
+    res = an.resilience(_data(rows), draws=200).set_index("scenario")
+    assert 0.3 < res.loc["fragile", "tipping"] < 0.5
+    assert (
+        res.loc["fragile", "tipping_low"] < res.loc["fragile", "tipping"] < res.loc["fragile", "tipping_high"]
+    )
+    assert math.isnan(res.loc["sturdy", "tipping"]) and "never" in res.loc["sturdy", "tipping_note"]
+    assert res.loc["sturdy", "p_healthy"] == 1.0 and res.loc["sturdy", "runs"] == 20
+    lines = headline(res.reset_index())
+    assert lines[-2].startswith(
+        "Withstands takers best: sturdy: collapse stays less likely than not up to 80%"
+    )
+    assert re.match(
+        r"Tips first: fragile: collapse becomes more likely than not at \d+% takers \(95% interval \d+% to \d+%\)",
+        lines[-1],
+    )
+    assert tipping_text(next(res.reset_index().itertuples())).count("%") == 3
+
+
+def test_conditions_are_the_styles_for_the_ordinary_mix_and_say_the_share_otherwise():
+    data = _data([("a", 0.2, True, "stable"), ("a", 0.6, False, "collapsed")])
+    assert data.conditions == ["a", "a | takers 60%"]
+    assert an.ordinary(data).conditions == ["a"]
+
+
+@pytest.mark.slow
+def test_sweep_answers_first_in_the_report_and_the_terminal(tmp_path):
+    exp = tmp_path / "tiny.toml"
+    exp.write_text(
+        'name = "tiny"\nscenarios = ["open_mixer", "referral_group"]\nreplications = 2\nsteps = 25\nseed = 4\n'
+        '[set]\n"population.size" = 40\n[vary.share]\nstrategy = "taker"\nlevels = [0.9]\n'
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "sweep",
+            str(exp),
+            "--executor",
+            "serial",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(out / "report" / "report.html")
+    # the terminal: the definition, a row per style with its tipping point, the headline
+    assert "Healthy = a run is healthy" in proc.stderr
+    assert re.search(r"^\s*open_mixer\s+20%\s+\d/2 = ", proc.stderr, re.M)
+    assert re.search(r"^\s*referral_group\s+20%\s+\d/2 = ", proc.stderr, re.M)
+    assert "Healthiest under the ordinary mix:" in proc.stderr and "Withstands takers best:" in proc.stderr
+    page = (out / "report" / "report.html").read_text()
+    sections = re.findall(r'<section id="([^"]+)">', page)
+    assert sections[:2] == ["the-answer", "differences-under-the-ordinary-mix"]
+    res = pd.read_csv(out / "report" / "tables" / "resilience.csv")
+    assert res["scenario"].tolist() == ["open_mixer", "referral_group"] and (res["runs"] == 2).all()
+    by_share = pd.read_csv(out / "report" / "tables" / "collapse_by_share.csv")
+    assert sorted(by_share["share"].unique().tolist()) == [0.2, 0.9]
+    assert (by_share["runs"] == 2).all()
