@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -66,7 +67,8 @@ def test_run_writes_timeseries_summary_and_network(tmp_path, capsys):
     assert g.number_of_nodes() == ts["members"].iloc[-1]
     assert g.number_of_edges() == ts["ties"].iloc[-1]
     # the summary table on stdout
-    assert "fulfilment rate" in stdout and "mean wealth taker" in stdout and str(out) in stdout
+    assert "needs met" in stdout and "wealth units" in stdout and str(out) in stdout
+    assert re.search(r"^  taker +[-0-9.]+ mean wealth of its \d+ members$", stdout, re.M)
     assert stderr == ""  # no progress bar when stderr is not a terminal
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no leftovers
 

@@ -171,25 +171,73 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def summary_table(summary: dict[str, Any], strategies: list[str] | None = None) -> str:
-    """A short plain-text table of a run's key final metrics."""
+    """A short plain-text table of a run's final numbers, each with what it means and its unit.
+
+    A classic game (a run with a ``cooperators`` metric) speaks of generations, the
+    cooperator share and fixation; the business model of weeks, members, needs met and
+    value created (in wealth units, the model's currency: a favour costs its giver ``c``)."""
     final = summary.get("final", {})
+    game = "cooperators" in final
+    steps = summary.get("steps_run", "")
     rows: list[tuple[str, str]] = [
         ("scenario", str(summary.get("scenario_name", ""))),
         ("seed", str(summary.get("seed", ""))),
-        ("weeks run", str(summary.get("steps_run", ""))),
+        ("generations run" if game else "weeks run", str(steps)),
     ]
-    for key in ("members", "ties"):
-        if key in final:
-            rows.append((key, str(int(final[key]))))
-    for key in ("fulfilment_rate", "welfare", "gini", "mean_wealth"):
-        if key in final:
-            rows.append((key.replace("_", " "), _fmt(final[key])))
-    names = strategies or [k[2:] for k in final if k.startswith("n_")]
-    for s in names:
-        if final.get(f"n_{s}", 0):
+    if game:
+        share = float(final["cooperators"])
+        fixed = (
+            " (fixation: everyone cooperates)"
+            if share >= 1
+            else " (fixation: nobody cooperates)"
+            if share <= 0
+            else ""
+        )
+        rows.append(
+            ("cooperator share", f"{100 * share:.1f}% of players cooperate in the last generation{fixed}")
+        )
+        if "members" in final:
+            rows.append(("players", str(int(final["members"]))))
+        if "mean_wealth" in final:
+            rows.append(("mean payoff", f"{_fmt(final['mean_wealth'])} (accumulated payoff per player)"))
+    else:
+        if "members" in final:
+            rows.append(("members", f"{int(final['members'])} at the end"))
+        if "ties" in final:
+            rows.append(("ties", f"{int(final['ties'])} working relationships at the end"))
+        if "fulfilment_rate" in final:
             rows.append(
-                (f"mean wealth {s}", f"{_fmt(final.get(f'wealth_{s}', 0.0))}  (n={int(final[f'n_{s}'])})")
+                (
+                    "needs met",
+                    f"{100 * float(final['fulfilment_rate']):.0f}% of the last week's requests for help were met",
+                )
             )
+        if "welfare" in final:
+            rows.append(
+                (
+                    "value created",
+                    f"{_fmt(final['welfare'])} wealth units in the last week, all members together "
+                    "(help received minus its cost, referrals, minus upkeep and fees)",
+                )
+            )
+        if "gini" in final:
+            rows.append(
+                (
+                    "inequality",
+                    f"{_fmt(final['gini'])} Gini of wealth (0 = all equal, 1 = one member has all)",
+                )
+            )
+        if "mean_wealth" in final:
+            rows.append(("mean wealth", f"{_fmt(final['mean_wealth'])} wealth units per member"))
+        names = strategies or [k[2:] for k in final if k.startswith("n_")]
+        for s in names:
+            if final.get(f"n_{s}", 0):
+                rows.append(
+                    (
+                        f"  {s}",
+                        f"{_fmt(final.get(f'wealth_{s}', 0.0))} mean wealth of its {int(final[f'n_{s}'])} members",
+                    )
+                )
     verdict = summary.get("verdict")
     if verdict is not None:
         reason = summary.get("verdict_reason")
