@@ -199,7 +199,7 @@ def summary_table(summary: dict[str, Any], strategies: list[str] | None = None) 
         if "members" in final:
             rows.append(("players", str(int(final["members"]))))
         if "mean_wealth" in final:
-            rows.append(("mean payoff", f"{_fmt(final['mean_wealth'])} (accumulated payoff per player)"))
+            rows.append(("mean wealth", f"{_fmt(final['mean_wealth'])} per player, in payoff units"))
     else:
         if "members" in final:
             rows.append(("members", f"{int(final['members'])} at the end"))
