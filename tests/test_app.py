@@ -260,6 +260,9 @@ def test_page_click_on_a_member_opens_the_inspector():
     (view,) = [w for w in rc.find(ipyvue.VueTemplate).widgets if hasattr(w, "vue_select_member")]
     view.vue_select_member(7)  # what the page's click handler sends
     assert "Member #7" in _html(rc, "gt-inspected")
+    # the number box follows the clicked member
+    (box_field,) = [w for w in rc.find(v.TextField).widgets if str(w.label) == "Member #"]
+    assert str(box_field.v_model) == "7"
     assert 'class="selected" data-slot="7"' in view.svg
     rc.close()
 

@@ -300,6 +300,7 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     tab.page.mouse.click(x, y)
     text = tab.wait_text(".gt-inspected", f"Member #{slot}")
     assert re.search(r"giver|matcher|taker|connector", text)
+    assert tab.page.locator(".gt-pick input").input_value() == str(slot)  # the box follows the click
     tab.page.locator(".gt-inspector svg.gt-chart").nth(1).wait_for(timeout=10_000)
     assert tab.page.locator(".gt-inspector svg.gt-chart").count() == 2  # trust and wealth over time
     tab.shot("lesson-inspector")

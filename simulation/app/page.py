@@ -308,6 +308,8 @@ def Live(
 
     def select(slot: int | None) -> None:
         session.selected = slot
+        if slot is not None:
+            set_pick(int(slot))  # the number box follows the member clicked in the network
         bump()
 
     def on_colour(value: str) -> None:
