@@ -432,7 +432,18 @@ def terminal_summary(report_html: str | Path, width: int = 100) -> str:
         "(logistic fit, 95% bootstrap interval).",
     ]
     out = [textwrap.fill(x, width) for x in lines]
-    out += ["", view.to_string(index=False), ""]
+    short = {
+        f"{who}s in its mix": f"{who}s",
+        "healthy runs (ordinary mix)": "healthy runs",
+        f"tipping point ({who} share)": "tipping point",
+    }
+    view = view.rename(columns=short)
+    text = view.to_string(
+        index=False,
+        justify="left",
+        formatters={c: f"{{:<{view[c].str.len().max()}}}".format for c in view.columns},
+    )
+    out += ["", text, ""]
     out += [textwrap.fill(s, width, subsequent_indent="  ") for s in headline(res, who)]
     if shares.is_file():
         n = pd.read_csv(shares)["runs"]

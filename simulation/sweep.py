@@ -116,7 +116,11 @@ def _run_tables(spec: RunSpec) -> dict[str, pd.DataFrame]:
     names = np.array(result.model.strategy_names, dtype=object)
     members = pd.DataFrame(
         {
-            **{k: [v] * len(alive) for k, v in short.items()},
+            # typed even when nobody is left, so that every run's table has the same schema
+            **{
+                k: pd.Series([v] * len(alive), dtype=object if isinstance(v, str) else "int64")
+                for k, v in short.items()
+            },
             "slot": alive.astype(np.int64),
             "strategy": names[pop.strategy[alive]],
             "wealth": pop.wealth[alive].astype(float),
