@@ -224,7 +224,7 @@ class Student(Tab):
             self.page.locator(".gc-others")
         ]:
             row.locator(f"button.gc-{button}").click()
-            row.locator(f"button.gc-{button}.v-btn--outlined").wait_for(state="detached")  # chosen
+            row.locator(f"button.gc-{button}:not(.v-btn--variant-outlined)").wait_for()  # shown as chosen
         self.send()
         return askers
 
