@@ -283,8 +283,8 @@ def filtered(filterset: Mapping[str, Any], names: Iterable[str] | None = None) -
     --------
     >>> filtered({"introduces": True})
     ['connector']
-    >>> filtered({"uses_memory": True, "uses_reputation": False})
-    ['matcher']
+    >>> filtered({"uses_memory": True, "uses_reputation": True, "introduces": False})
+    ['otherish_giver', 'matcher']
     >>> filtered({"gives_unconditionally": True}, names=["giver", "taker"])
     ['giver']
     """
