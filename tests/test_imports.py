@@ -28,14 +28,14 @@ def is_type_checking(node: ast.stmt) -> bool:
 #: the layers, bottom first (by the module or sub-package right under ``simulation``);
 #: anything not named here is in the top layer, which nothing below may import
 LAYERS = [
-    {"params", "errors", "tick", "arrays", "io", "stats", "builtin"},  # foundations
+    {"params", "errors", "tick", "arrays", "io", "stats", "builtin", "limits"},  # foundations
     {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems", "verdict"},
     {"mechanisms"},
     {"scenario", "scenario_files"},
     {"model", "__init__"},  # (``simulation`` itself re-exports the model's API)
     {"run"},
     {"experiment", "executors", "sweep", "store"},
-    {"analysis", "plots", "report", "validation"},
+    {"analysis", "plots", "report", "validation", "patterns"},
 ]
 
 
