@@ -26,9 +26,9 @@ Examples
 --------
 >>> import tempfile, pandas as pd
 >>> store = Store(tempfile.mkdtemp())
->>> store.write_run("a-p0000-r0000", {"summary": pd.DataFrame({"run_id": ["a-p0000-r0000"], "x": [1.5]})})
->>> sorted(store.done_ids()), store.load("summary")["x"].tolist()
-(['a-p0000-r0000'], [1.5])
+>>> files = store.write_run("a-p0000-r0000", {"summary": pd.DataFrame({"run_id": ["a-p0000-r0000"], "x": [1.5]})})
+>>> sorted(store.done_ids()), store.load("summary")["x"].tolist(), store.verify()
+(['a-p0000-r0000'], [1.5], {})
 """
 
 from __future__ import annotations
