@@ -23,6 +23,7 @@ BENCHMARKS = [
     "bench_classroom.py",
     "bench_sweep.py",
     "bench_startup.py",
+    "bench_build.py",
 ]
 
 

@@ -1,0 +1,97 @@
+"""Building large worlds: the Holme–Kim initial network and the whole model build.
+
+In one process, CPU time (``time.process_time``), for 1,000, 10,000 and 100,000
+members with the default network (``powerlaw_cluster``, mean degree 20, so 10 ties
+per newcomer, triangle chance 0.5):
+
+(a) networkx's ``powerlaw_cluster_graph`` (what the model used before; the baseline);
+(b) :func:`simulation.holme_kim.holme_kim_edges`, compiled (the first call's compile
+    time, or loading it from numba's cache, is reported separately);
+(c) the whole ``GiveTakeModel`` build of the default scenario (network, members,
+    first ecosystem detection).
+
+Run:  python benchmarks/bench_build.py [--quick]
+
+Results are printed and written to ``benchmarks/results/build.json``
+(``build_quick.json`` with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from simulation.holme_kim import COMPILED, holme_kim_edges  # noqa: E402
+from simulation.io import write_json  # noqa: E402
+
+
+def cpu(f):
+    t = time.process_time()
+    out = f()
+    return time.process_time() - t, out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 members only")
+    args = parser.parse_args()
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    m, p = 10, 0.5
+    load_start = os.getloadavg()
+    compile_s, _ = cpu(lambda: holme_kim_edges(200, m, p, np.random.default_rng(0)))
+    rows = []
+    from simulation import GiveTakeModel
+
+    for n in sizes:
+        nx_s, g = cpu(lambda n=n: nx.powerlaw_cluster_graph(n, m, p, seed=1))
+        hk_s, e = cpu(lambda n=n: holme_kim_edges(n, m, p, np.random.default_rng(1)))
+        model_s, _ = cpu(lambda n=n: GiveTakeModel({"population": {"size": n}}, rng=np.random.default_rng(1)))
+        rows.append(
+            {
+                "members": n,
+                "networkx_s": nx_s,
+                "holme_kim_s": hk_s,
+                "speed_up": nx_s / hk_s,
+                "model_build_s": model_s,
+                "networkx_ties": g.number_of_edges(),
+                "holme_kim_ties": int(len(e)),
+            }
+        )
+        r = rows[-1]
+        print(
+            f"{n:>7} members: networkx {nx_s:8.3f} s  holme_kim {hk_s:7.4f} s  ({r['speed_up']:.0f}x)  "
+            f"whole model build {model_s:7.3f} s",
+            flush=True,
+        )
+    load_end = os.getloadavg()
+    print(f"compiled: {COMPILED}; first call (compile or cache load) {compile_s:.3f} s CPU")
+    print(f"load average {load_start[0]:.1f} -> {load_end[0]:.1f}")
+    out = HERE / "results" / ("build_quick.json" if args.quick else "build.json")
+    write_json(
+        out,
+        {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "load_average_start": list(load_start),
+                "load_average_end": list(load_end),
+            },
+            "compiled": COMPILED,
+            "first_call_s": compile_s,
+            "sizes": rows,
+        },
+    )
+    print(f"written {out.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
