@@ -10,6 +10,8 @@ per newcomer, triangle chance 0.5):
 (c) the whole ``GiveTakeModel`` build of the default scenario (network, members,
     first ecosystem detection).
 
+(c) is whatever the model uses for `powerlaw_cluster` (networkx today).
+
 Run:  python benchmarks/bench_build.py [--quick]
 
 Results are printed and written to ``benchmarks/results/build.json``

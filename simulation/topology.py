@@ -2,8 +2,7 @@
 
 Kinds
 -----
-``powerlaw_cluster``  Holme & Kim 2002 clustered scale-free graph (``mean_degree``, ``triangle_p``),
-                      grown by :mod:`simulation.holme_kim` from the model's numpy generator
+``powerlaw_cluster``  Holme & Kim 2002 clustered scale-free graph (``mean_degree``, ``triangle_p``)
 ``erdos_renyi``       ``n * mean_degree / 2`` ties between uniformly random pairs (G(n, m))
 ``watts_strogatz``    ring of ``mean_degree`` neighbours, each tie rewired with ``triangle_p``
 ``barabasi_albert``   preferential attachment, ``mean_degree / 2`` ties per newcomer
@@ -159,11 +158,7 @@ def initial_edges(model: GiveTakeModel, cfg: dict[str, Any], n: int) -> np.ndarr
     if kind == "empty" or k == 0:
         return np.zeros((0, 2), np.int64)
     seed = model.random  # networkx draws from the model's own generator
-    if kind == "powerlaw_cluster" and max(1, k // 2) < n:
-        from .holme_kim import holme_kim_edges  # compiled on first use
-
-        return holme_kim_edges(n, max(1, k // 2), cfg["triangle_p"], model.rng)
-    if kind == "powerlaw_cluster":  # too few members: networkx says why
+    if kind == "powerlaw_cluster":
         g = nx.powerlaw_cluster_graph(n, max(1, k // 2), cfg["triangle_p"], seed=seed)
     elif kind == "erdos_renyi":
         g = nx.gnm_random_graph(n, n * k // 2, seed=seed)

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation import GiveTakeModel
 from simulation.holme_kim import COMPILED, holme_kim_edges
 
 
@@ -75,19 +74,6 @@ def test_degrees_and_clustering_match_networkx_powerlaw_cluster_graph(m, p):
         np.concatenate([r["degrees"] for r in ours]), np.concatenate([r["degrees"] for r in theirs])
     )
     assert ks.pvalue > 0.001
-
-
-def test_the_default_network_comes_from_the_model_generator():
-    cfg = {"population": {"size": 300}, "metrics": "light"}
-
-    def edges(seed):
-        t = GiveTakeModel(cfg, rng=seed).ties
-        idx = t.live()
-        return sorted(zip(t.u[idx].tolist(), t.v[idx].tolist()))
-
-    assert edges(7) == edges(7)
-    assert edges(7) != edges(8)
-    assert len(edges(7)) >= 0.98 * 10 * (300 - 10)
 
 
 def test_bad_sizes_are_refused():
