@@ -12,8 +12,14 @@ node joins (as networkx's ``powerlaw_cluster_graph`` does).
 Every random number comes from the caller's :class:`numpy.random.Generator` as
 one array of uniforms, consumed in order by the kernel, so the compiled kernel
 (numba, when installed) and its plain-Python twin produce the same graph for
-the same seed.  Unlike networkx, PA targets are drawn when needed and never
-repeat a contact, so every new node makes exactly ``m`` distinct ties.
+the same seed.  As in networkx, a newcomer's ``m`` PA targets are drawn (distinct,
+degree-proportional) before it makes any tie and are used in the order networkx's
+set of them yields (by node number modulo the set's table size): that order decides
+around which node triads form, and with it the hubs' degrees and the clustering.  A
+PA target already reached by a triad step is not tied twice, so a newcomer
+occasionally makes fewer than ``m`` ties, as in networkx.  Only the random numbers
+differ from networkx's (numpy instead of Python's ``random``), so the graphs agree
+in distribution, not edge for edge (``tests/test_holme_kim.py``).
 """
 
 from __future__ import annotations
