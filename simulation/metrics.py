@@ -76,6 +76,20 @@ def sampled_clustering(model: GiveTakeModel, alive: np.ndarray, samples: int) ->
 LIGHT = ["step", "members", "ties", "mean_wealth"]
 
 
+#: the week's counts kept on the Tick that are also metrics, in column order
+TICK_COUNTS = (
+    "joined",
+    "left",
+    "failed",
+    "expelled",
+    "ties_made",
+    "ties_cut",
+    "ties_dissolved",
+    "introductions",
+    "referrals",
+)
+
+
 def metric_names(strategy_names: list[str], level: str = "full") -> list[str]:
     """Column names of the per-step table, in order (without extra metrics)."""
     if level == "light":
@@ -97,15 +111,7 @@ def metric_names(strategy_names: list[str], level: str = "full") -> list[str]:
         "mean_wealth",
         "mean_trust",
         "mean_strength",
-        "joined",
-        "left",
-        "failed",
-        "expelled",
-        "ties_made",
-        "ties_cut",
-        "ties_dissolved",
-        "introductions",
-        "referrals",
+        *TICK_COUNTS,
     ]
     return base + [f"n_{s}" for s in strategy_names] + [f"wealth_{s}" for s in strategy_names]
 
@@ -155,15 +161,5 @@ def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, 
     e = ties.live()
     m["mean_trust"] = float(ties.trust[e].mean()) if len(e) else 0.0
     m["mean_strength"] = float(ties.strength[e].mean()) if len(e) else 0.0
-    for name in (
-        "joined",
-        "left",
-        "failed",
-        "expelled",
-        "ties_made",
-        "ties_cut",
-        "ties_dissolved",
-        "introductions",
-        "referrals",
-    ):
+    for name in TICK_COUNTS:
         m[name] = getattr(tick, name)
