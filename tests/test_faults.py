@@ -281,6 +281,10 @@ def test_a_dask_worker_lost_mid_sweep_changes_no_result(tmp_path):
             )
             for i in range(2)
         ]
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:  # both machines are up before the sweep starts
+            client.wait_for_workers(2, timeout=120)
         path = tiny_experiment(tmp_path, reps=6, steps=12)
         out = tmp_path / "dask"
         proc = sweep_process(path, out, "--executor", "dask", "--scheduler", address)
