@@ -19,6 +19,8 @@ from simulation.app.layout import FADE_FRAMES, NetworkLayout
 from simulation.app.lessons import LESSONS
 from simulation.app.page import Viewer
 from simulation.app.session import APP_MAX_SIZE, Session, scenario_choices
+from simulation.app.story import KINDS, chapters
+from simulation.ecosystems import EcosystemTracker
 from simulation.params import Param
 from simulation.scenario import ScenarioError
 from simulation.scenario_files import builtin_scenarios, load_scenario
@@ -180,6 +182,55 @@ def test_the_picker_lists_built_ins_and_local_files(tmp_path):
     assert Session(path).model.population.n_alive == 40
 
 
+# -- the ecosystems' story ---------------------------------------------------------
+def test_story_tells_a_split_a_merge_and_an_ending_in_words():
+    t = EcosystemTracker()
+    a, b, c = np.arange(0, 20), np.arange(20, 30), np.arange(30, 40)
+    snaps = {0: dict(zip(t.update(0, [a, b, c]), [a, b, c]))}
+    parts = [np.arange(0, 11), np.arange(11, 20), np.arange(20, 30)]  # a splits, b stays, c's members leave
+    snaps[10] = dict(zip(t.update(10, parts), parts))
+    merged = [np.arange(0, 20), np.arange(20, 30)]  # a's two parts merge again
+    snaps[20] = dict(zip(t.update(20, merged), merged))
+    left = np.full(40, -1)
+    left[30:40] = 6
+    story = chapters(t.events, snaps, left)
+    assert [ch.step for ch in story] == [0, 10, 20]
+    assert story[1].notable == [
+        "E0 split into E0 (11) and E3 (9)",
+        "E2 ended: 10 of its 10 members left the network",
+    ]
+    assert story[1].counts == {**dict.fromkeys(KINDS, 0), "split": 1, "ended": 1}
+    assert story[2].notable == ["E0 and E3 merged into E0 (20)"]
+    assert story[2].summary() == "2 ecosystems (was 3): 1 merged"
+
+
+def test_story_is_one_chapter_per_detection_that_adds_up_to_the_tracker_and_says_who_left():
+    s = Session("referral_group", seed=0)
+    s.step(20)
+    mech = s.ecosystems
+    story = s.story()
+    assert [ch.step for ch in story] == mech.detections == [0, 10, 20]
+    for ch in story:
+        events = [e["event"] for e in mech.events if e["step"] == ch.step]
+        assert ch.counts["formed"] == events.count("birth")
+        assert ch.counts["dissolved"] + ch.counts["ended"] == events.count("death")
+        assert ch.ecosystems == len(s.ecosystem_snapshots[ch.step]) and len(ch.notable) <= 3
+    # chapters form at week 10: the starting groups dissolve, their members stay (no flood of deaths)
+    ten = story[1]
+    assert ten.counts["dissolved"] >= 5 and ten.counts["ended"] == 0
+    assert "dissolved and their members regrouped" in ten.notable[0]
+    stayed = int(re.search(r"(\d+) of their (\d+) members stayed", ten.notable[0]).group(1))
+    assert stayed == ten.gone_members - ten.gone_left and stayed > 0.8 * ten.gone_members
+    # an ecosystem whose members all leave ends, and the story says so
+    biggest = max(s.ecosystem_snapshots[20].items(), key=lambda kv: len(kv[1]))
+    s.model.remove_members(biggest[1])
+    s.step(10)
+    last = s.story()[-1]
+    assert last.step == 30 and last.counts["ended"] >= 1
+    said = f"E{biggest[0]} ended: {len(biggest[1])} of its {len(biggest[1])} members left the network"
+    assert said in last.notable
+
+
 # -- settings and lessons --------------------------------------------------------
 def test_controls_take_label_help_and_bounds_from_the_declared_params():
     gossip = control_for("mechanisms.reputation.gossip")
@@ -251,6 +302,18 @@ def test_page_step_and_reset_buttons_drive_the_model():
     assert "over the last 1 week" in verdict
     _click(rc, "gt-reset")
     assert _week(rc) == 0
+    rc.close()
+
+
+def test_page_tells_the_ecosystems_story_one_line_per_detection():
+    box, rc = solara.render(Viewer("referral_group", None, 0), handle_error=False)
+    assert "No changes yet" in "".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+    for _ in range(20):
+        _click(rc, "gt-step")
+    story = _html(rc, "gt-story")
+    assert re.findall(r"data-step='(\d+)'", story) == ["20", "10"]  # newest first, one line each
+    assert re.search(r"Since week 0: .*\d+ dissolved", story) and "<table" not in story
+    assert "ended because their members left" in story
     rc.close()
 
 

@@ -28,6 +28,8 @@ from .controls import Control, controls_for
 from .drawing import NEW_WEEKS, ecosystem_colour, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
 from .session import DEFAULT_SCENARIO, Session, scenario_choices
+from .story import KINDS, Chapter, totals
+from .story import name as eco_name
 
 __all__ = ["Page", "Viewer", "NetworkView", "SPEEDS"]
 
@@ -53,8 +55,9 @@ _CSS = """
 .gt-week { font-size: 16px; }
 .gt-week b { font-size: 20px; }
 .gt-chart, .gt-network { width: 100%; height: auto; display: block; }
-.gt-events table { border-collapse: collapse; font-size: 12px; width: 100%; }
-.gt-events td, .gt-events th { border-bottom: 1px solid #e6e6e6; padding: 2px 6px; text-align: left; }
+.gt-story { font-size: 13px; max-height: 320px; overflow-y: auto; }
+.gt-story ul { margin: 0 0 4px 0; padding-left: 18px; }
+.gt-chapter { margin-top: 4px; }
 .gt-facts td { padding: 1px 10px 1px 0; }
 .gt-note { color: #666; font-size: 12px; }
 .gt-notice { border-radius: 6px; padding: 8px 10px; font-size: 13px; }
@@ -370,7 +373,7 @@ def _legend(session: Session) -> str:
         for e in eco.values():
             sizes[e] = sizes.get(e, 0) + 1
         top = sorted(sizes, key=lambda e: -sizes[e])[:8]
-        items = [(f"ecosystem {e} ({sizes[e]})", ecosystem_colour(e)) for e in top]
+        items = [(f"{eco_name(e)} ({sizes[e]})", ecosystem_colour(e)) for e in top]
         if len(sizes) > len(top):
             items.append((f"+{len(sizes) - len(top)} smaller", "#ffffff"))
         items.append(("in no ecosystem", ecosystem_colour(-1)))
@@ -548,43 +551,55 @@ def Inspector(
 
 @solara.component
 def EcosystemPanel(session: Session, version: tuple[int, int]):
-    """Ecosystems of the run and their event log (when the scenario detects them).
+    """The ecosystems' story: one line per detection with what changed, and a few
+    notable events in words (when the scenario detects ecosystems).
 
     ``version`` changes whenever the run does, so the panel is redrawn.
     """
     mech = session.ecosystems
     if mech is None:
         return
-    events = list(getattr(mech, "events", []) or [])
     m = session.model.metrics
+    story = session.story()
     with solara.Column(classes=["gt-panel", "gt-ecosystems"], gap="4px"):
         every = getattr(mech, "every", None)
         head = (
             f"<b>Ecosystems</b>: <span class='gt-eco-count'>{int(m.get('ecosystems', 0) or 0)}</span> now"
             f" · largest {m.get('largest_ecosystem', 0) or 0:.0%} of members"
-            + (f" · detected every {every} weeks" if every else "")
+            + (f" · looked for every {every} weeks" if every else "")
         )
         solara.HTML(tag="div", unsafe_innerHTML=head)
-        if not events:
-            solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML="No ecosystem events yet.")
-            return
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(e.get(k, '')))}</td>"
-                for k in ("step", "event", "ecosystem", "previous_size", "size")
+        if len(story) < 2:
+            solara.HTML(
+                tag="div",
+                classes=["gt-note"],
+                unsafe_innerHTML="No changes yet: the story starts at the next detection.",
             )
-            + "</tr>"
-            for e in reversed(events[-14:])
+            return
+        solara.HTML(tag="div", classes=["gt-story"], unsafe_innerHTML=_story_html(story))
+
+
+def _story_html(story: list[Chapter], chapters_shown: int = 6) -> str:
+    """The story as HTML: what happened since the start, then the latest detections, newest first."""
+    total = totals(story)
+    ended, dissolved = total["ended"], total["dissolved"]
+    since = ", ".join(f"{total[k]} {k}" for k in KINDS if total[k]) or "no change"
+    gone = (
+        f" — of the ecosystems that are gone, {ended} ended because their members left and "
+        f"{dissolved} dissolved while their members stayed and regrouped"
+        if ended + dissolved
+        else ""
+    )
+    parts = [f"<div class='gt-story-total'>Since week {story[0].step}: {html.escape(since)}{gone}.</div>"]
+    for ch in reversed(story[-chapters_shown:]):
+        if ch.step == story[0].step:
+            continue
+        items = "".join(f"<li>{html.escape(t)}</li>" for t in ch.notable)
+        parts.append(
+            f"<div class='gt-chapter' data-step='{ch.step}'><b>Week {ch.step}</b> · "
+            f"{html.escape(ch.summary())}" + (f"<ul>{items}</ul>" if items else "") + "</div>"
         )
-        solara.HTML(
-            tag="div",
-            classes=["gt-events"],
-            unsafe_innerHTML=(
-                "<table><tr><th>week</th><th>event</th><th>ecosystem</th><th>size before</th><th>size</th></tr>"
-                f"{rows}</table>"
-            ),
-        )
+    return "".join(parts)
 
 
 _VERDICT_COLOURS = {

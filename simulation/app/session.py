@@ -31,6 +31,7 @@ from ..scenario_files import builtin_scenarios, first_sentence, load_scenario
 from ..strategies import label as strategy_label
 from .drawing import line_chart, network_svg, strategy_colour
 from .layout import NetworkLayout
+from .story import Chapter, chapters
 
 __all__ = ["Session", "Frame", "scenario_choices", "APP_MAX_SIZE", "DEFAULT_SCENARIO", "HISTORY"]
 
@@ -134,6 +135,8 @@ class Session:
             self._trust_received: list[np.ndarray] = []
             self._wealth: list[np.ndarray] = []
             self._history_steps: list[int] = []
+            #: week of each ecosystem detection -> ecosystem id -> its members then (for the story)
+            self.ecosystem_snapshots: dict[int, dict[int, np.ndarray]] = {}
             self.selected = None
             self._record()
 
@@ -187,6 +190,11 @@ class Session:
         self._trust_received.append(received.astype(np.float32))
         self._wealth.append(pop.wealth[:n].astype(np.float32))
         self._history_steps.append(self.model.steps)
+        mech = self.ecosystems
+        if mech is not None and mech.detections and mech.detections[-1] not in self.ecosystem_snapshots:
+            self.ecosystem_snapshots[mech.detections[-1]] = {
+                int(k): np.array(v, np.int64) for k, v in mech.tracker.groups.items()
+            }
         if len(self._history_steps) > HISTORY:
             for lst in (self._trust_given, self._trust_received, self._wealth, self._history_steps):
                 del lst[0]
@@ -201,6 +209,15 @@ class Session:
         mech = self.ecosystems
         current = getattr(mech, "current", None) if mech is not None else None
         return dict(current) if current else None
+
+    def story(self) -> list[Chapter]:
+        """The ecosystems' story so far, one chapter per detection (empty without the
+        ecosystems mechanism)."""
+        mech = self.ecosystems
+        if mech is None:
+            return []
+        with self.lock:
+            return chapters(mech.events, self.ecosystem_snapshots, self.model.population.left)
 
     def frame(self) -> Frame:
         """Draw the network and charts as they are now."""
