@@ -28,6 +28,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
+from .compiled import load as load_kernels
 from .mechanisms import Mechanism, get_mechanism
 from .members import Member
 from .metrics import compute_metrics, metric_names
@@ -51,6 +52,11 @@ class GiveTakeModel(mesa.Model):
         all five built-in strategies).  A dict is a partial scenario, checked.
     rng : seed or numpy Generator
         Every random draw of the run comes from this (Mesa's ``rng``).
+    compiled : bool or None
+        Whether stages with a compiled twin run it (``simulation.compiled``): ``None``
+        follows the environment variable ``GIVETAKE_COMPILED`` (on unless ``0``) and
+        numba's presence, ``False`` runs the numpy code throughout.  Results are the
+        same either way.
     **overrides
         Single settings with ``__`` for dots, e.g. ``population__size=200``
         or ``mechanisms__exchange__b=4.0``.
@@ -61,7 +67,14 @@ class GiveTakeModel(mesa.Model):
         Invalid parameters, naming the key and the allowed range, before any step runs.
     """
 
-    def __init__(self, scenario: Scenario | dict | None = None, *, rng=None, **overrides: Any):
+    def __init__(
+        self,
+        scenario: Scenario | dict | None = None,
+        *,
+        rng=None,
+        compiled: bool | None = None,
+        **overrides: Any,
+    ):
         if scenario is None:
             scenario = Scenario.from_dict({})
         elif isinstance(scenario, dict):
@@ -103,6 +116,9 @@ class GiveTakeModel(mesa.Model):
             popcfg["skills"], popcfg["interests"], 1, capacity=int(self.initial_size * 1.25)
         )
         self.ties = TieGraph(capacity=int(self.initial_size * data["network"]["mean_degree"] * 0.75) + 16)
+        #: stages with a compiled twin run it (``simulation.compiled``); same results either way
+        self.compiled = load_kernels(compiled) is not None
+        self.ties.compiled = self.compiled
         self.members: list[Member] = []
         self.tick = Tick()
         self.add_members(self.initial_size, initial=True)

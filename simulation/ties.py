@@ -125,6 +125,8 @@ class TieGraph:
         self._key_index: tuple[np.ndarray, np.ndarray] | None = None
         self._live: np.ndarray | None = None
         self._view: tuple[int, DirectedView] | None = None
+        #: build the contact index with the compiled kernel (``simulation.compiled``; same result)
+        self.compiled = False
 
     # -- growth ---------------------------------------------------------
     def _ensure(self, extra: int) -> None:
@@ -208,6 +210,12 @@ class TieGraph:
         """Both directions of every live tie, grouped by source member."""
         if self._view is not None and self._view[0] == n_slots:
             return self._view[1]
+        if self.compiled:
+            from .compiled import active
+
+            view = DirectedView(*active().directed(n_slots, self.u, self.v, self.alive, self.size))
+            self._view = (n_slots, view)
+            return view
         idx = self.live()
         src = np.concatenate([self.u[idx], self.v[idx]])
         dst = np.concatenate([self.v[idx], self.u[idx]])

@@ -28,7 +28,18 @@ def is_type_checking(node: ast.stmt) -> bool:
 #: the layers, bottom first (by the module or sub-package right under ``simulation``);
 #: anything not named here is in the top layer, which nothing below may import
 LAYERS = [
-    {"params", "errors", "tick", "arrays", "io", "stats", "builtin", "limits", "holme_kim"},  # foundations
+    {
+        "params",
+        "errors",
+        "tick",
+        "arrays",
+        "io",
+        "stats",
+        "builtin",
+        "limits",
+        "holme_kim",
+        "compiled",
+    },  # foundations
     {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems", "verdict"},
     {"mechanisms"},
     {"scenario", "scenario_files"},

@@ -31,6 +31,8 @@ class Exchange(Mechanism):
     }
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Exchange:
+            return self._step_compiled(model)
         pop, ties, tick = model.population, model.ties, model.tick
         gifts = tick.gifts
         g, a, e, s = gifts.giver, gifts.asker, gifts.edge, gifts.side
@@ -50,3 +52,38 @@ class Exchange(Mechanism):
         ties.trust[re, rs] *= 1.0 - self.trust_loss  # the asker trusts the refuser less
         ties.trust[re, 1 - rs] *= 1.0 - self.trust_loss  # and the refuser expects little of the asker
         np.add.at(pop.refusals, rg, 1)
+
+    def _step_compiled(self, model) -> None:
+        """The same week in one compiled kernel (``simulation.compiled``); same results."""
+        from ..compiled import active
+
+        pop, ties, tick = model.population, model.ties, model.tick
+        gifts, refusals = tick.gifts, tick.refusals
+        active().exchange(
+            gifts.giver,
+            gifts.asker,
+            gifts.edge,
+            gifts.side,
+            refusals.giver,
+            refusals.edge,
+            refusals.side,
+            pop.wealth,
+            pop.need,
+            pop.gifts_given,
+            pop.gifts_received,
+            pop.refusals,
+            ties.strength,
+            ties.trust,
+            ties.ledger,
+            ties.last_used,
+            ties.size,
+            model.steps,
+            float(self.b),
+            float(self.c),
+            float(self.trust_gain),
+            float(self.trust_loss),
+            float(self.strength_gain),
+        )
+        # welfare summed as model.pay sums it
+        for amount in (-self.c, self.b):
+            tick.welfare += float(np.broadcast_to(np.asarray(amount, float), gifts.giver.shape).sum())

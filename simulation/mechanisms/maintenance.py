@@ -55,6 +55,8 @@ class Maintenance(Mechanism):
         return np.bincount(view.edge[kept], minlength=ties.size)
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Maintenance:
+            return self._step_compiled(model)
         pop, ties, tick = model.population, model.ties, model.tick
         e = ties.live()
         unused = ties.last_used[e] < model.steps
@@ -76,3 +78,38 @@ class Maintenance(Mechanism):
         cut = touched[exploited | distrusted]
         tick.ties_cut = ties.remove(cut)
         tick.ties_dissolved = ties.remove(np.setdiff1d(weak, cut, assume_unique=True))
+
+    def _step_compiled(self, model) -> None:
+        """The same week in one compiled kernel (``simulation.compiled``); same results."""
+        from ..compiled import active
+
+        pop, ties, tick = model.population, model.ties, model.tick
+        view = ties.directed(pop.size)
+        cut, weak = active().maintenance(
+            pop.size,
+            view.start,
+            view.edge,
+            view.side,
+            ties.size,
+            ties.u,
+            ties.v,
+            ties.alive,
+            ties.strength,
+            ties.trust,
+            ties.ledger,
+            ties.last_used,
+            tick.gifts.giver,
+            np.concatenate([tick.gifts.edge, tick.refusals.edge]),
+            pop.strategy,
+            model.tolerance,
+            model.cuts_distrusted,
+            model.steps,
+            float(self.decay),
+            float(self.time_budget),
+            float(self.gift_time),
+            float(self.tie_time),
+            float(self.min_strength),
+            float(self.cut_trust),
+        )
+        tick.ties_cut = ties.remove(cut)
+        tick.ties_dissolved = ties.remove(weak)

@@ -1,0 +1,226 @@
+"""numba kernels of the weekly step, each the twin of a numpy stage.
+
+Each kernel reads and writes the same arrays as its numpy twin and does the same
+floating-point operations in the same order (``a * b / c`` where numpy computes
+``a * b / c``; sums taken where numpy takes them), so both give bit-identical results.
+Random numbers are never drawn here: the caller draws them from the model's generator,
+as the numpy code does, and passes them in.
+
+| kernel | numpy twin |
+|---|---|
+| :func:`directed` | :meth:`simulation.ties.TieGraph.directed` (the contact index, CSR) |
+| :func:`maintenance` | :meth:`simulation.mechanisms.maintenance.Maintenance.step` |
+| :func:`exchange` | :meth:`simulation.mechanisms.exchange.Exchange.step` (but the welfare sum) |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["directed", "maintenance", "exchange"]
+
+
+@njit(cache=True, nogil=True)
+def directed(n_slots, u, v, alive, size):  # pragma: no cover - compiled
+    """Every live tie seen from both ends, grouped by source member: ``src, dst, edge, side, start``.
+
+    A stable counting sort of the pairs ``u -> v`` (ties in index order), then ``v -> u``,
+    by source: the order scipy's COO-to-CSR conversion gives the numpy path.
+    """
+    start = np.zeros(n_slots + 1, np.int64)
+    n_live = 0
+    for i in range(size):
+        if alive[i]:
+            start[u[i] + 1] += 1
+            start[v[i] + 1] += 1
+            n_live += 1
+    for i in range(n_slots):
+        start[i + 1] += start[i]
+    nnz = 2 * n_live
+    src = np.empty(nnz, np.int64)
+    dst = np.empty(nnz, np.int64)
+    edge = np.empty(nnz, np.int64)
+    side = np.empty(nnz, np.int8)
+    pos = start[:n_slots].copy()
+    for i in range(size):
+        if alive[i]:
+            p = pos[u[i]]
+            dst[p] = v[i]
+            edge[p] = i
+            side[p] = 0
+            pos[u[i]] = p + 1
+    for i in range(size):
+        if alive[i]:
+            p = pos[v[i]]
+            dst[p] = u[i]
+            edge[p] = i
+            side[p] = 1
+            pos[v[i]] = p + 1
+    for i in range(n_slots):
+        for k in range(start[i], start[i + 1]):
+            src[k] = i
+    return src, dst, edge, side, start
+
+
+@njit(cache=True, nogil=True)
+def maintenance(
+    n_slots,
+    start,
+    edge,
+    side,
+    size,
+    u,
+    v,
+    alive,
+    strength,
+    trust,
+    ledger,
+    last_used,
+    gift_giver,
+    touched_edge,
+    strategy,
+    tolerance,
+    cuts_distrusted,
+    steps,
+    decay,
+    time_budget,
+    gift_time,
+    tie_time,
+    min_strength,
+    cut_trust,
+):  # pragma: no cover - compiled
+    """Decay, then the ties to cut and the weak ties to dissolve (both ascending); changes ``strength``.
+
+    Each member keeps up its ``room`` closest ties (strength x its trust, highest first,
+    equal closeness in contact-index order, as numpy's stable lexsort orders them).
+    """
+    kept = np.zeros(size, np.int64)
+    if tie_time == 0:
+        kept[:] = 2
+    else:
+        busy = np.zeros(n_slots, np.int64)
+        for g in gift_giver:
+            busy[g] += 1
+        for i in range(n_slots):
+            lo, hi = start[i], start[i + 1]
+            if hi == lo:
+                continue
+            hours = max(time_budget - busy[i] * gift_time, 0.0)
+            room = np.int64(np.floor(hours / tie_time))
+            if room >= hi - lo:
+                for k in range(lo, hi):
+                    kept[edge[k]] += 1
+            elif room > 0:
+                neg = np.empty(hi - lo)
+                for k in range(lo, hi):
+                    neg[k - lo] = -(strength[edge[k]] * trust[edge[k], side[k]])
+                order = np.argsort(neg, kind="mergesort")
+                for j in range(room):
+                    kept[edge[lo + order[j]]] += 1
+    for i in range(size):
+        if alive[i] and last_used[i] < steps:
+            strength[i] -= decay * (2 - kept[i]) / 2.0
+    touched = np.zeros(size, np.bool_)
+    for e in touched_edge:
+        touched[e] = True
+    cut = np.zeros(size, np.bool_)
+    n_cut = 0
+    n_weak = 0
+    for i in range(size):
+        if not alive[i]:
+            continue
+        if touched[i]:
+            su, sv = strategy[u[i]], strategy[v[i]]
+            exploited = (ledger[i, 0] - ledger[i, 1] > tolerance[su]) or (
+                ledger[i, 1] - ledger[i, 0] > tolerance[sv]
+            )
+            distrusted = (cuts_distrusted[su] and trust[i, 0] < cut_trust) or (
+                cuts_distrusted[sv] and trust[i, 1] < cut_trust
+            )
+            if exploited or distrusted:
+                cut[i] = True
+                n_cut += 1
+                continue
+        if strength[i] < min_strength:
+            n_weak += 1
+    cut_idx = np.empty(n_cut, np.int64)
+    weak_idx = np.empty(n_weak, np.int64)
+    a = 0
+    b = 0
+    for i in range(size):
+        if cut[i]:
+            cut_idx[a] = i
+            a += 1
+        elif alive[i] and strength[i] < min_strength:
+            weak_idx[b] = i
+            b += 1
+    return cut_idx, weak_idx
+
+
+@njit(cache=True, nogil=True)
+def exchange(
+    giver,
+    asker,
+    edge,
+    side,
+    r_giver,
+    r_edge,
+    r_side,
+    wealth,
+    need,
+    gifts_given,
+    gifts_received,
+    refusals,
+    strength,
+    trust,
+    ledger,
+    last_used,
+    size,
+    steps,
+    b,
+    c,
+    trust_gain,
+    trust_loss,
+    strength_gain,
+):  # pragma: no cover - compiled
+    """Gifts and refusals take effect (every array of :class:`Exchange` but the welfare sum)."""
+    n = len(giver)
+    for k in range(n):
+        wealth[giver[k]] += -c
+    for k in range(n):
+        wealth[asker[k]] += b
+    for k in range(n):
+        ledger[edge[k], 1 - side[k]] += 1
+    # fancy assignment: every new value from the old ones, then written
+    new = np.empty(n)
+    for k in range(n):
+        t = trust[edge[k], side[k]]
+        new[k] = t + trust_gain * (1.0 - t)
+    for k in range(n):
+        trust[edge[k], side[k]] = new[k]
+    count = np.zeros(size, np.int64)
+    for k in range(n):
+        count[edge[k]] += 1
+    keep = 1.0 - strength_gain
+    for i in range(size):
+        if count[i]:
+            strength[i] = 1.0 - (1.0 - strength[i]) * keep ** np.float64(count[i])
+    for k in range(n):
+        last_used[edge[k]] = steps
+        need[asker[k]] = -1
+        gifts_given[giver[k]] += 1
+        gifts_received[asker[k]] += 1
+    m = len(r_giver)
+    factor = 1.0 - trust_loss
+    new = np.empty(m)
+    for k in range(m):
+        new[k] = trust[r_edge[k], r_side[k]] * factor
+    for k in range(m):
+        trust[r_edge[k], r_side[k]] = new[k]
+    for k in range(m):
+        new[k] = trust[r_edge[k], 1 - r_side[k]] * factor
+    for k in range(m):
+        trust[r_edge[k], 1 - r_side[k]] = new[k]
+    for k in range(m):
+        refusals[r_giver[k]] += 1
