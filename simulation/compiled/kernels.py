@@ -94,11 +94,18 @@ def maintenance(
 
     Each member keeps up its ``room`` closest ties (strength x its trust, highest first,
     equal closeness in contact-index order, as numpy's stable lexsort orders them).
+    The negated closeness numpy sorts by orders as the closeness does, ``-0.0`` and
+    ``0.0`` alike.
     """
     kept = np.zeros(size, np.int64)
     if tie_time == 0:
         kept[:] = 2
     else:
+        max_deg = 0
+        for i in range(n_slots):
+            max_deg = max(max_deg, start[i + 1] - start[i])
+        top_c = np.empty(max_deg)
+        top_k = np.empty(max_deg, np.int64)
         busy = np.zeros(n_slots, np.int64)
         for g in gift_giver:
             busy[g] += 1
@@ -112,12 +119,24 @@ def maintenance(
                 for k in range(lo, hi):
                     kept[edge[k]] += 1
             elif room > 0:
-                neg = np.empty(hi - lo)
+                # the room closest, kept sorted (closest first); a later tie displaces an
+                # earlier one only if strictly closer, as a stable sort would order them
+                n_top = 0
                 for k in range(lo, hi):
-                    neg[k - lo] = -(strength[edge[k]] * trust[edge[k], side[k]])
-                order = np.argsort(neg, kind="mergesort")
+                    c = strength[edge[k]] * trust[edge[k], side[k]]
+                    if n_top == room and not c > top_c[room - 1]:
+                        continue
+                    j = n_top if n_top < room else room - 1
+                    while j > 0 and c > top_c[j - 1]:
+                        top_c[j] = top_c[j - 1]
+                        top_k[j] = top_k[j - 1]
+                        j -= 1
+                    top_c[j] = c
+                    top_k[j] = k
+                    if n_top < room:
+                        n_top += 1
                 for j in range(room):
-                    kept[edge[lo + order[j]]] += 1
+                    kept[edge[top_k[j]]] += 1
     for i in range(size):
         if alive[i] and last_used[i] < steps:
             strength[i] -= decay * (2 - kept[i]) / 2.0
