@@ -11,6 +11,7 @@ as the numpy code does, and passes them in.
 | :func:`directed` | :meth:`simulation.ties.TieGraph.directed` (the contact index, CSR) |
 | :func:`maintenance` | :meth:`simulation.mechanisms.maintenance.Maintenance.step` |
 | :func:`exchange` | :meth:`simulation.mechanisms.exchange.Exchange.step` (but the welfare sum) |
+| :func:`asking_candidates`, :func:`asking_plan` | :meth:`simulation.mechanisms.asking.Asking.step` (the noise drawn between them) |
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["directed", "maintenance", "exchange"]
+__all__ = ["directed", "maintenance", "exchange", "asking_candidates", "asking_plan"]
 
 
 @njit(cache=True, nogil=True)
@@ -243,3 +244,81 @@ def exchange(
         trust[r_edge[k], 1 - r_side[k]] = new[k]
     for k in range(m):
         refusals[r_giver[k]] += 1
+
+
+@njit(cache=True, nogil=True)
+def asking_candidates(n_slots, start, dst, need, skills):  # pragma: no cover - compiled
+    """Contact-index positions ``k`` where a needy member faces a contact with the skill it needs."""
+    n = 0
+    for i in range(n_slots):
+        if need[i] >= 0:
+            for k in range(start[i], start[i + 1]):
+                if skills[dst[k], need[i]]:
+                    n += 1
+    out = np.empty(n, np.int64)
+    n = 0
+    for i in range(n_slots):
+        if need[i] >= 0:
+            for k in range(start[i], start[i + 1]):
+                if skills[dst[k], need[i]]:
+                    out[n] = k
+                    n += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def asking_plan(
+    cand, noise, src, dst, edge, side, trust, strength, exploration, strategy, limit_of
+):  # pragma: no cover - compiled
+    """Each needy member's line: its candidates by score (trust x strength + noise), highest
+    first, equal scores in contact-index order, at most its strategy's limit.
+
+    Returns the plan (giver, asker, edge, side, round) in numpy's order: by asker, then round.
+    """
+    n = len(cand)
+    max_limit = 0
+    for s in range(len(limit_of)):
+        max_limit = max(max_limit, limit_of[s])
+    top_c = np.empty(max(max_limit, 1))
+    top_k = np.empty(max(max_limit, 1), np.int64)
+    # upper bound on the plan's length: every candidate
+    giver = np.empty(n, np.int64)
+    asker = np.empty(n, np.int64)
+    p_edge = np.empty(n, np.int64)
+    p_side = np.empty(n, np.int8)
+    rnd = np.empty(n, np.int64)
+    m = 0
+    lo = 0
+    while lo < n:
+        a = src[cand[lo]]
+        hi = lo
+        while hi < n and src[cand[hi]] == a:
+            hi += 1
+        limit = limit_of[strategy[a]]
+        n_top = 0
+        if limit > 0:
+            for j in range(lo, hi):
+                k = cand[j]
+                score = trust[edge[k], side[k]] * strength[edge[k]]
+                score = score + exploration * noise[j]
+                if n_top == limit and not score > top_c[limit - 1]:
+                    continue
+                t = n_top if n_top < limit else limit - 1
+                while t > 0 and score > top_c[t - 1]:
+                    top_c[t] = top_c[t - 1]
+                    top_k[t] = top_k[t - 1]
+                    t -= 1
+                top_c[t] = score
+                top_k[t] = k
+                if n_top < limit:
+                    n_top += 1
+        for t in range(n_top):
+            k = top_k[t]
+            giver[m] = dst[k]
+            asker[m] = a
+            p_edge[m] = edge[k]
+            p_side[m] = side[k]
+            rnd[m] = t
+            m += 1
+        lo = hi
+    return giver[:m].copy(), asker[:m].copy(), p_edge[:m].copy(), p_side[:m].copy(), rnd[:m].copy()

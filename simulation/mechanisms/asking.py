@@ -28,6 +28,8 @@ class Asking(Mechanism):
     }
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Asking:
+            return self._step_compiled(model)
         pop, ties = model.population, model.ties
         view = ties.directed(pop.size)
         need = pop.need[view.src]
@@ -44,4 +46,31 @@ class Asking(Mechanism):
         keep = rank < limit
         model.tick.plan = Requests(
             view.dst[k[keep]], src[keep], view.edge[k[keep]], view.side[k[keep]], rank[keep]
+        )
+
+    def _step_compiled(self, model) -> None:
+        """The same lines drawn with the same random numbers, in compiled kernels
+        (``simulation.compiled``); same results."""
+        from ..compiled import active
+
+        kernels = active()
+        pop, ties = model.population, model.ties
+        view = ties.directed(pop.size)
+        cand = kernels.asking_candidates(pop.size, view.start, view.dst, pop.need, pop.skills)
+        noise = model.rng.random(len(cand))
+        limit_of = np.rint(self.asks * model.asks_factor).astype(np.int64)
+        model.tick.plan = Requests(
+            *kernels.asking_plan(
+                cand,
+                noise,
+                view.src,
+                view.dst,
+                view.edge,
+                view.side,
+                ties.trust,
+                ties.strength,
+                float(self.exploration),
+                pop.strategy,
+                limit_of,
+            )
         )
