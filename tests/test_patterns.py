@@ -11,6 +11,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulation.cli import main
@@ -183,6 +184,43 @@ def test_tie_census_records_births_deaths_and_bridges_as_they_happened():
     assert live == {k for k, r in zip(recorded, life.itertuples()) if r.died == -1}
     dead = life[life["died"] >= 0]
     assert len(dead) and (dead["died"] > dead["born"]).all()
+    # a tie lost in a week by whose end one of its members had left ended with the membership
+    left = result.model.population.left
+    gone_with = [(0 <= left[r.u] <= r.died) or (0 <= left[r.v] <= r.died) for r in dead.itertuples()]
+    assert (dead["exit"].to_numpy() == np.array(gone_with)).all()
+    assert dead["exit"].any() and (~dead["exit"]).any()
+    assert not life.loc[life["died"] < 0, "exit"].any()
+
+
+def test_bridge_survival_can_leave_out_exits_and_newcomers_first_contacts():
+    from simulation.patterns.measures import bridge_survival, bridge_survival_gap
+
+    ts = pd.DataFrame({"step": np.arange(0, 121)})
+    # four bridges made in week 60: kept; lost to decay; lost with a member's exit; a newcomer's
+    # first contact (tenure 0) that is kept; and a non-bridge, which never counts
+    life = pd.DataFrame(
+        {
+            "u": [0, 2, 4, 6, 8],
+            "v": [1, 3, 5, 7, 9],
+            "born": [60] * 5,
+            "died": [-1, 70, 80, -1, 65],
+            "exit": [False, False, True, False, False],
+            "bridge": [True, True, True, True, False],
+            "common": [0, 0, 0, 0, 2],
+            "tenure_u": [60, 60, 5, 0, 60],
+            "tenure_v": [60, 60, 60, 60, 60],
+        }
+    )
+    run = {"timeseries": ts, "tie_life": life}
+    assert bridge_survival(run, after=52, born_from=52) == 2 / 4
+    assert bridge_survival(run, after=52, born_from=52, exits="censor") == 2 / 3
+    assert bridge_survival(run, after=52, born_from=52, arrivals=False) == 1 / 3
+    assert bridge_survival(run, after=52, born_from=52, exits="censor", arrivals=False) == 1 / 2
+    # experienced: both members in the network a year (ties 0 and 1); novices: ties 2 and 3
+    assert bridge_survival_gap(run, after=52, born_from=52) == 1 / 2 - 1 / 2
+    assert bridge_survival_gap(run, after=52, born_from=52, exits="censor") == 1 / 2 - 1
+    with pytest.raises(ValueError, match="exits"):
+        bridge_survival(run, exits="ignore")
 
 
 def test_validate_without_patterns_rejects_pattern_selection(capsys):

@@ -6,8 +6,8 @@ the ties of bankers from year to year and found that about nine in ten new
 gone a year later, and that bridges of more experienced people decayed more
 slowly.  To compare the model with that, :class:`TieCensus` writes one row per
 tie made during the run: when it was made, whether it was a bridge when it
-was made, how long each of its two members had been in the network, and when
-it was gone.
+was made, how long each of its two members had been in the network, when
+it was gone and whether it went because one of them left the network.
 
 Put it last in the pipeline: it looks at the ties at the end of each week.
 A tie made and lost within the same week is not seen.
@@ -40,8 +40,10 @@ class TieCensus(Mechanism):
     that it joins parts of the network that were not otherwise joined
     (Burt 1992, *Structural Holes*).  A member's **tenure** is the number of
     weeks since it joined.  The run's ``tie_life`` table has the columns
-    ``u, v, born, died, bridge, common, tenure_u, tenure_v``; ``died`` is the
-    first week at whose end the tie was gone (-1 while it lives).
+    ``u, v, born, died, exit, bridge, common, tenure_u, tenure_v``; ``died`` is the
+    first week at whose end the tie was gone (-1 while it lives), and ``exit``
+    says that one of its members had left the network by then (the tie ended
+    with the membership, not because the two stopped keeping it up).
     """
 
     name = "tie_census"
@@ -57,6 +59,7 @@ class TieCensus(Mechanism):
             k: [] for k in ("u", "v", "born", "bridge", "common", "tenure_u", "tenure_v")
         }
         self._died = np.zeros(0, np.int64)
+        self._exit = np.zeros(0, bool)
         self._n = 0
 
     def step(self, model) -> None:
@@ -72,7 +75,10 @@ class TieCensus(Mechanism):
         else:
             kept = np.zeros(len(self._keys), bool)
         gone = self._rows[~kept]
-        self._died[gone[gone >= 0]] = week
+        recorded = gone >= 0
+        self._died[gone[recorded]] = week
+        gone_keys = self._keys[~kept][recorded]
+        self._exit[gone[recorded]] = ~pop.alive[gone_keys >> 32] | ~pop.alive[gone_keys & (_KEY_BASE - 1)]
         rows = np.full(len(live), -1, np.int64)
         rows[order[pos[kept]]] = self._rows[kept]
         # ties not seen last week were made this week (or earlier this week and kept)
@@ -96,6 +102,7 @@ class TieCensus(Mechanism):
             grown = np.full(self._n, -1, np.int64)
             grown[: len(self._died)] = self._died
             self._died = grown
+            self._exit = np.concatenate([self._exit, np.zeros(self._n - len(self._exit), bool)])
         self._keys, self._born, self._rows = keys, born, rows
 
     def table(self) -> pd.DataFrame:
@@ -107,6 +114,7 @@ class TieCensus(Mechanism):
                 "v": cols["v"].astype(np.int64),
                 "born": cols["born"].astype(np.int64),
                 "died": self._died[: self._n],
+                "exit": self._exit[: self._n],
                 "bridge": cols["bridge"].astype(bool),
                 "common": cols["common"].astype(np.int64),
                 "tenure_u": cols["tenure_u"].astype(np.int64),

@@ -196,11 +196,20 @@ def collapsed(run: Run, verdicts: list[str] | None = None) -> float:
     return float(verdict in (verdicts or ["collapsed"]))
 
 
-def _bridges(run: Run, after: int, born_from: int) -> tuple[pd.DataFrame, pd.Series]:
+def _bridges(
+    run: Run, after: int, born_from: int, exits: str = "count", arrivals: bool = True
+) -> tuple[pd.DataFrame, pd.Series]:
+    if exits not in ("count", "censor"):
+        raise ValueError(f"exits: expected 'count' or 'censor', got {exits!r}")
     life = run["tie_life"]
     last = int(run["timeseries"]["step"].max())
     b = life[life["bridge"] & (life["born"] >= born_from) & (life["born"] + after <= last)]
+    if not arrivals:
+        b = b[(b["tenure_u"] > 0) & (b["tenure_v"] > 0)]
     alive = (b["died"] < 0) | (b["died"] > b["born"] + after)
+    if exits == "censor":
+        kept = alive | ~b["exit"]
+        b, alive = b[kept], alive[kept]
     return b, alive
 
 
@@ -215,6 +224,8 @@ def bridge_survival(
     born_from: int = WEEKS_PER_YEAR,
     who: str = "all",
     experienced_weeks: int = WEEKS_PER_YEAR,
+    exits: str = "count",
+    arrivals: bool = True,
 ) -> float:
     """Share of new bridging ties still there ``after`` weeks later.
 
@@ -222,8 +233,13 @@ def bridge_survival(
     settling in) and at least ``after`` weeks before the end.  ``who``:
     ``all``, ``experienced`` (both members in the network at least
     ``experienced_weeks`` when the tie was made) or ``novice`` (the others).
+    ``exits``: ``count`` (default) counts a bridge lost because one of its
+    members left the network as decayed; ``censor`` leaves such bridges out
+    (only relations both members could still have kept are judged).
+    ``arrivals``: with ``False``, ties made in the week one of the members
+    joined (a newcomer's first contacts, bridges by construction) are left out.
     """
-    b, alive = _bridges(run, after, born_from)
+    b, alive = _bridges(run, after, born_from, exits, arrivals)
     if who != "all":
         exp = _experienced(b, experienced_weeks)
         alive = alive[exp if who == "experienced" else ~exp]
@@ -236,13 +252,20 @@ def bridge_survival_gap(
     after: int = WEEKS_PER_YEAR,
     born_from: int = WEEKS_PER_YEAR,
     experienced_weeks: int = WEEKS_PER_YEAR,
+    exits: str = "count",
+    arrivals: bool = True,
 ) -> float:
     """Survival of experienced members' bridges minus novices' (see :func:`bridge_survival`).
 
     Positive when experienced members' bridges last longer.  NaN when a run
     made no bridge of one of the two kinds.
+    ``exits``: ``count`` (default) counts a bridge lost because one of its
+    members left the network as decayed; ``censor`` leaves such bridges out
+    (only relations both members could still have kept are judged).
+    ``arrivals``: with ``False``, ties made in the week one of the members
+    joined (a newcomer's first contacts, bridges by construction) are left out.
     """
-    b, alive = _bridges(run, after, born_from)
+    b, alive = _bridges(run, after, born_from, exits, arrivals)
     exp = _experienced(b, experienced_weeks)
     if not exp.any() or exp.all():
         return float("nan")
