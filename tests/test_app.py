@@ -252,7 +252,7 @@ def test_each_scenario_shows_only_the_settings_of_mechanisms_it_runs():
 def test_every_lesson_builds_its_scenario():
     required = {
         "You reap what you sow",
-        "Users and abusers bleed the network dry",
+        "Users and abusers drain the network",
         "Structure versus no structure",
     }
     assert required <= {lesson.title for lesson in LESSONS.values()}

@@ -292,7 +292,7 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     tab.shot("referral-group")
 
     tab.choose("Lesson", "Users and abusers")
-    tab.wait_text(".gt-lesson", "bleed the network dry")
+    tab.wait_text(".gt-lesson", "drains the community")
     scenario = tab.page.locator(".v-select", has=tab.page.locator("label", has_text="Scenario")).first
     assert "taker_invasion" in scenario.inner_text()
     assert tab.week() == 0 and tab.members() == 200
