@@ -34,7 +34,7 @@ from .members import Member
 from .metrics import compute_metrics, metric_names
 from .population import Population
 from .scenario import BUILTIN_STRATEGIES, Scenario
-from .strategies import DecisionContext, get_strategy
+from .strategies import CHOICES, ChoiceContext, DecisionContext, get_strategy
 from .tick import Requests, Tick
 from .ties import TieGraph
 from .topology import initial_edges, network_size
@@ -100,6 +100,8 @@ class GiveTakeModel(mesa.Model):
         self.cuts_distrusted = np.array([s.cuts_distrusted for s in self.strategies])
         # what a strategy does is read from its classifier, as Axelrod's players are
         self.introduces = np.array([bool(s.classifier["introduces"]) for s in self.strategies])
+        #: choice kind -> which strategies make that choice themselves (Strategy.chooses)
+        self.chooses = {kind: np.array([kind in s.chooses for s in self.strategies]) for kind in CHOICES}
 
         self.pipeline: list[Mechanism] = [
             get_mechanism(name)(**data["mechanisms"].get(name, {})) for name in data["pipeline"]
@@ -171,6 +173,28 @@ class GiveTakeModel(mesa.Model):
         for i in present:
             sel = np.flatnonzero(strat == i)
             out[sel] = self.strategies[i].gives(DecisionContext.subset(ctx, sel))
+        return out
+
+    def choosers(self, kind: str, members: np.ndarray) -> np.ndarray:
+        """Which of ``members`` make choices of ``kind`` themselves (their strategy's
+        :attr:`~simulation.strategies.Strategy.chooses`); boolean array."""
+        if not self.chooses[kind].any():
+            return np.zeros(len(members), bool)
+        return self.chooses[kind][self.population.strategy[members]]
+
+    def choose(self, ctx: ChoiceContext) -> np.ndarray:
+        """Preferences for the candidates in ``ctx``: each choosing member's strategy
+        decides (:meth:`~simulation.strategies.Strategy.choose`), the others keep the
+        mechanism's own ``ctx.score``."""
+        out = np.array(ctx.score, float, copy=True)
+        mine = self.chooses[ctx.kind]
+        if not mine.any() or len(ctx) == 0:
+            return out
+        strat = self.population.strategy[ctx.member]
+        for i in np.flatnonzero(mine):
+            sel = np.flatnonzero(strat == i)
+            if len(sel):
+                out[sel] = self.strategies[i].choose(ctx.take(sel))
         return out
 
     def standing_of(self, subject: np.ndarray, viewer: np.ndarray, edge: np.ndarray) -> np.ndarray:

@@ -155,7 +155,7 @@ def test_a_dropped_contact_is_no_longer_a_contact_after_the_week():
     s.decide(a.token, week=0, drops=[contact])
     assert s.week == 1
     assert contact not in {c["slot"] for c in s.contacts(a.slot)}
-    assert any(r["choice"] == "drop" and r["asker"] == contact for r in s.log)
+    assert any(r["choice"] == "drop" and r["target"] == contact for r in s.log)
 
 
 def test_the_student_strategy_alone_refuses_by_default():
@@ -371,3 +371,129 @@ def test_the_export_has_every_decision_with_pseudonyms_unless_names_are_on(tmp_p
     _, named = export_decisions(s, tmp_path / "named", names=True)
     assert set(pd.read_parquet(named)["nickname"]) <= {x.nickname for x in s.seats}
     assert not list((tmp_path / "out").glob(".*tmp"))
+
+
+# -- whom to ask, meet and introduce ------------------------------------------------------------
+def _with_ask_options(session: ClassSession, at_least: int = 2) -> list:
+    """Seat students until one of them can ask at least ``at_least`` contacts this week."""
+    seats = []
+    for i in range(session.max_seats):
+        seats.append(session.join(session.code, f"student {i}"))
+        if any(len(session.ask_options.get(s.slot, {}).get("candidates", [])) >= at_least for s in seats):
+            return seats
+    pytest.fail("no student can ask enough contacts this week")
+
+
+def test_the_contacts_a_student_is_offered_to_ask_are_the_ones_the_model_would_ask():
+    s = _class(seats=30)
+    seats = _with_ask_options(s)
+    s.start()
+    offered = {
+        x.slot: [c["slot"] for c in s.ask_options.get(x.slot, {}).get("candidates", [])] for x in seats
+    }
+    limit = s.ask_options[next(x.slot for x in seats if offered[x.slot])]["limit"]
+    for seat in seats:  # nobody picks: every member asks by the model's own ranking
+        s.decide(seat.token, week=0)
+    plan = s.model.tick.plan
+    for slot, cands in offered.items():
+        line = plan.giver[plan.asker == slot][np.argsort(plan.round[plan.asker == slot])].tolist()
+        assert line == cands[:limit]
+
+
+def test_a_chosen_ask_goes_to_the_chosen_contact_in_the_chosen_order():
+    s = _class(seats=30)
+    seats = _with_ask_options(s)
+    seat = next(x for x in seats if len(s.ask_options.get(x.slot, {}).get("candidates", [])) >= 2)
+    cands = [c["slot"] for c in s.student_view(seat.token)["ask_options"]]
+    picks = cands[::-1][:2]  # the model's last choice first
+    s.start()
+    for other in seats:
+        if other is not seat:
+            s.decide(other.token, week=0)
+    s.decide(seat.token, week=0, asks=picks)
+    assert s.week == 1
+    plan = s.model.tick.plan
+    mine = plan.asker == seat.slot
+    assert plan.giver[mine][np.argsort(plan.round[mine])].tolist() == picks
+    rows = [r for r in s.log if r["student"] == seat.id and r["choice"] == "ask"]
+    assert [r["target"] for r in rows] == picks
+    first = rows[0]["outcome"]
+    gifts, refusals = s.model.tick.gifts, s.model.tick.refusals
+    helped = picks[0] in gifts.giver[gifts.asker == seat.slot].tolist()
+    refused = picks[0] in refusals.giver[refusals.asker == seat.slot].tolist()
+    assert first == ("helped" if helped else "refused" if refused else "busy")
+    assert rows[0]["asked"]  # the first in line is always asked
+
+
+def test_a_student_meets_the_friend_of_a_friend_they_chose():
+    s = _class()
+    a = s.join(s.code, "Ada")
+    options = s.student_view(a.token)["meet_options"]
+    assert options and all(o["mutual"] >= 1 for o in options)
+    contacts = {c["slot"] for c in s.contacts(a.slot)}
+    pick = options[-1]["slot"]
+    assert pick not in contacts and pick != a.slot
+    s.start()
+    s.decide(a.token, week=0, meet=pick)
+    assert pick in {c["slot"] for c in s.contacts(a.slot)}
+    (row,) = [r for r in s.log if r["choice"] == "meet"]
+    assert (row["target"], row["outcome"], row["asked"]) == (pick, "met", True)
+
+
+def test_a_student_introduces_two_of_their_contacts():
+    s = _class()
+    a = s.join(s.code, "Ada")
+    contacts = [c["slot"] for c in s.contacts(a.slot)]
+    ties = s.model.ties
+    pair = next(
+        (x, y)
+        for i, x in enumerate(contacts)
+        for y in contacts[i + 1 :]
+        if not ties.has(np.array([x]), np.array([y]))[0]
+    )
+    s.start()
+    s.decide(a.token, week=0, introduce=pair)
+    assert ties.has(np.array([pair[0]]), np.array([pair[1]]))[0]
+    (row,) = [r for r in s.log if r["choice"] == "introduce"]
+    assert {row["target"], row["partner"]} == set(pair) and row["outcome"] == "introduced"
+
+
+def test_a_student_chooses_only_among_their_own_candidates():
+    s = _class(seats=30)
+    seats = _with_ask_options(s)
+    a = next(x for x in seats if s.ask_options.get(x.slot))
+    b = next((x for x in seats if x is not a), None) or s.join(s.code, "Other")
+    view = s.student_view(a.token)
+    own = {c["slot"] for c in view["ask_options"]}
+    not_mine = [c for c in range(s.model.population.size) if c not in own and c != a.slot]
+    with pytest.raises(NotAuthorised, match="cannot ask|can ask"):
+        s.decide(a.token, week=0, asks=[not_mine[0]])
+    with pytest.raises(Refused, match="once"):
+        s.decide(a.token, week=0, asks=[min(own), min(own)])
+    offered = {m["slot"] for m in view["meet_options"]}
+    with pytest.raises(NotAuthorised, match="meet"):
+        s.decide(a.token, week=0, meet=next(c for c in not_mine if c not in offered))
+    contacts = {c["slot"] for c in view["contacts"]}
+    stranger = next(c for c in not_mine if c not in contacts)
+    with pytest.raises(NotAuthorised, match="not one of your member's contacts"):
+        s.decide(a.token, week=0, introduce=[min(contacts), stranger])
+    with pytest.raises(Refused, match="two of your contacts"):
+        s.decide(a.token, week=0, introduce=[min(contacts), min(contacts)])
+    # another student's candidates are not this one's
+    other_meets = {m["slot"] for m in s.student_view(b.token)["meet_options"]} - offered - contacts - {a.slot}
+    assert other_meets
+    with pytest.raises(NotAuthorised, match="meet"):
+        s.decide(a.token, week=0, meet=min(other_meets))
+    assert not a.decided
+
+
+def test_a_student_asks_no_more_contacts_than_any_member_may():
+    s = _class(seats=60, overrides={"population.size": 120})
+    seats = _with_ask_options(s, at_least=4)
+    a = next(x for x in seats if len(s.ask_options.get(x.slot, {}).get("candidates", [])) >= 4)
+    view = s.student_view(a.token)
+    assert view["ask_limit"] == 3  # the scenario's mechanisms.asking.asks
+    with pytest.raises(Refused, match="at most 3"):
+        s.decide(a.token, week=0, asks=[c["slot"] for c in view["ask_options"]][:4])
+    s.decide(a.token, week=0, asks=[c["slot"] for c in view["ask_options"]][1:4])
+    assert a.decided

@@ -50,6 +50,9 @@ COLUMNS = [
     "trust",
     "given",
     "received",
+    "target",
+    "partner",
+    "outcome",
     "response_seconds",
 ]
 
@@ -171,17 +174,21 @@ def class_summary(session: ClassSession) -> dict[str, Any]:
 
 def decisions_table(session: ClassSession, names: bool = False) -> pd.DataFrame:
     """Every decision of the class, one row each: week, pseudonymous student id, member,
-    choice (help, refuse, drop), whether the request was made, who decided (the student,
-    their answer for anyone else, or the teacher's default), the situation (asker, the
-    asker's public reputation, the student's trust in them, gifts given and received on
-    the tie) and the response time in seconds after the week opened.  Nicknames only
+    choice (help, refuse, drop, ask, meet, introduce), whether the request was made (for
+    a meeting or an introduction: whether it took place), who decided (the student,
+    their answer for anyone else, or the teacher's default), the situation of a help or
+    refuse (asker, the asker's public reputation, the student's trust in them, gifts
+    given and received on the tie), the member a drop, ask, meeting or introduction
+    concerns (``target``; ``partner``: the other one introduced), what came of it
+    (``outcome``: helped, refused, busy, not asked; met, not met; introduced, not
+    introduced) and the response time in seconds after the week opened.  Nicknames only
     with ``names=True``."""
     with session.lock:
         df = pd.DataFrame(list(session.log), columns=[*COLUMNS, "nickname"])
     if not names:
         df = df.drop(columns=["nickname"])
     df["asked"] = df["asked"].astype(bool)
-    for col in ("given", "received", "asker", "week", "member"):
+    for col in ("given", "received", "asker", "target", "partner", "week", "member"):
         df[col] = df[col].astype("Int64")
     for col in ("reputation", "trust", "response_seconds"):
         df[col] = df[col].astype(float)

@@ -59,7 +59,7 @@ _CSS = """
 .gc-table td, .gc-table th { border-bottom: 1px solid #e6e6e6; padding: 3px 8px; text-align: left; }
 .gc-network svg, .gc-chart svg { width: 100%; height: auto; display: block; }
 .gc-student { max-width: 760px; margin: 0 auto; padding: 8px 12px 40px 12px; font-size: 16px; }
-.gc-request { border: 1px solid #ddd; border-radius: 8px; padding: 8px 10px; margin: 4px 0; background: #fff; }
+.gc-request, .gc-option { border: 1px solid #ddd; border-radius: 8px; padding: 8px 10px; margin: 4px 0; background: #fff; }
 """
 
 _state_lock = threading.Lock()
@@ -622,11 +622,23 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
     helps, set_helps = solara.use_state(dict(view["helps"]))
     drops, set_drops = solara.use_state(set(view["drops"]))
     others, set_others = solara.use_state(view["others"])
+    asks, set_asks = solara.use_state(list(view["asks"]))
+    meet, set_meet = solara.use_state(view["meet"])
+    introduce, set_introduce = solara.use_state(list(view["introduce"] or []))
     message, set_message = solara.use_state(None)
 
     def send() -> None:
         try:
-            session.decide(token, week=view["week"], helps=helps, drops=drops, others=others)
+            session.decide(
+                token,
+                week=view["week"],
+                helps=helps,
+                drops=drops,
+                others=others,
+                asks=asks,
+                meet=meet,
+                introduce=introduce if len(introduce) == 2 else None,
+            )
             set_message(None)
         except Refused as err:
             set_message(str(err))
@@ -693,11 +705,19 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
                 on_click=lambda: set_others(False),
                 classes=["gc-refuse"],
             )
+    AskPanel(view, asks, set_asks)
+    MeetPanel(view, meet, set_meet)
     with solara.Column(classes=["gc-panel", "gc-contacts"], gap="2px"):
         contacts = view["contacts"]
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=f"<b>Your contacts</b> ({len(contacts)}) — drop the ones you no longer want (after this week)",
+            unsafe_innerHTML=f"<b>Your contacts</b> ({len(contacts)}) — drop the ones you no longer want (after this week)"
+            + (
+                "<div class='gc-note'>Introduce two of them who do not know each other yet: "
+                "pick two with <i>Introduce</i>.</div>"
+                if view["can_introduce"] and len(contacts) > 1
+                else ""
+            ),
         )
         for c in contacts:
             s = c["slot"]
@@ -713,6 +733,17 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
                         f" · you gave {c['given']}, got {c['received']}"
                     ),
                 )
+                if view["can_introduce"] and len(contacts) > 1:
+                    picked = s in introduce
+                    solara.Button(
+                        "Introduce",
+                        text=not picked,
+                        color="primary" if picked else None,
+                        on_click=lambda s=s: set_introduce(
+                            [x for x in introduce if x != s] if s in introduce else [*introduce, s][-2:]
+                        ),
+                        classes=["gc-introduce"],
+                    )
                 solara.Button(
                     "Keep" if dropping else "Drop",
                     text=not dropping,
@@ -739,6 +770,87 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
             "ok",
             ["gc-sent"],
         )
+
+
+@solara.component
+def AskPanel(view: dict[str, Any], asks: list[int], set_asks: Callable[[list[int]], None]):
+    """Whom the student's member asks for help this week, in the order picked."""
+    options = view["ask_options"]
+    if view["need"] is None or view["need"] < 0 or not options:
+        return
+    limit = view["ask_limit"]
+    with solara.Column(classes=["gc-panel", "gc-asks"], gap="4px"):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"<b>You need help with skill {view['need']} this week.</b> Whom do you ask? "
+                f"Pick up to {limit}, first asked first"
+                "<div class='gc-note'>If you pick nobody, your member asks the contacts it trusts "
+                "most, as every member does. The first one who helps ends your asking.</div>"
+            ),
+        )
+        for c in options:
+            slot = c["slot"]
+            place = asks.index(slot) + 1 if slot in asks else None
+            with solara.Row(
+                gap="8px",
+                style={"align-items": "center", "flex-wrap": "wrap"},
+                classes=["gc-option", f"gc-ask-{slot}"],
+            ):
+                solara.HTML(
+                    tag="div",
+                    style="flex: 1 1 260px",
+                    unsafe_innerHTML=(
+                        f"<b>#{slot}</b> · reputation {c['reputation']:.2f} · your trust {c['trust']:.2f}"
+                        f" · tie {c['strength']:.2f}"
+                        + (f" · <b class='gc-ask-place'>ask {place}.</b>" if place else "")
+                    ),
+                )
+                solara.Button(
+                    "Don't ask" if place else "Ask",
+                    color="primary" if place else None,
+                    outlined=not place,
+                    disabled=not place and len(asks) >= limit,
+                    on_click=lambda slot=slot: set_asks(
+                        [x for x in asks if x != slot] if slot in asks else [*asks, slot]
+                    ),
+                    classes=["gc-ask"],
+                )
+
+
+@solara.component
+def MeetPanel(view: dict[str, Any], meet: int | None, set_meet: Callable[[int | None], None]):
+    """Someone new to seek out this week: friends of the student's friends."""
+    options = view["meet_options"]
+    if not options:
+        return
+    with solara.Column(classes=["gc-panel", "gc-meets"], gap="4px"):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML="<b>Meet someone new</b> — your contacts know them; you may seek out one a week"
+            "<div class='gc-note'>You become contacts after this week (if neither of you has too many).</div>",
+        )
+        for m in options:
+            slot = m["slot"]
+            chosen = meet == slot
+            with solara.Row(
+                gap="8px", style={"align-items": "center"}, classes=["gc-option", f"gc-meet-{slot}"]
+            ):
+                solara.HTML(
+                    tag="div",
+                    style="flex: 1 1 auto",
+                    unsafe_innerHTML=(
+                        f"<b>#{slot}</b> · reputation {m['reputation']:.2f} · "
+                        f"{m['mutual']} contact{'s' if m['mutual'] != 1 else ''} in common"
+                    ),
+                )
+                solara.Button(
+                    "Meet",
+                    color="primary" if chosen else None,
+                    outlined=not chosen,
+                    on_click=lambda slot=slot: set_meet(None if meet == slot else slot),
+                    classes=["gc-meet"],
+                )
 
 
 @solara.component

@@ -47,6 +47,7 @@ import cloudpickle
 import numpy as np
 
 from ..errors import InputError
+from ..mechanisms.contacts import second_contacts
 from ..model import GiveTakeModel
 from ..scenario import Scenario
 from ..scenario_files import load_scenario
@@ -73,6 +74,9 @@ MAX_NICKNAME = 24
 
 #: the file a class is saved to, in its folder
 SAVE_FILE = "class.pkl"
+
+#: friends of friends a student is offered to meet each week (most contacts in common first)
+MEET_OPTIONS = 8
 
 #: join codes avoid letters and digits that look alike (0/O, 1/I/L)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -101,6 +105,9 @@ class Seat:
     helps: dict[int, bool] = field(default_factory=dict)
     drops: set[int] = field(default_factory=set)
     others: bool | None = None  # the answer for anyone else who asks
+    asks: list[int] = field(default_factory=list)  # contacts to ask, first asked first
+    meet: int | None = None  # a friend of a friend to seek out
+    introduce: tuple[int, int] | None = None  # two contacts to introduce to each other
     decided: bool = False
     decided_after: float | None = None
 
@@ -163,6 +170,10 @@ class ClassSession:
         self.seats: list[Seat] = []
         self.log: list[dict[str, Any]] = []
         self.requests: dict[int, list[dict[str, Any]]] = {}
+        #: seat slot -> this week's need, how many contacts it may ask and whom it could ask
+        self.ask_options: dict[int, dict[str, Any]] = {}
+        #: seat slot -> friends of friends it could seek out this week
+        self.meet_options: dict[int, list[dict[str, Any]]] = {}
         self.last_week: dict[int, dict[str, Any]] = {}
         self.wealth_before: dict[int, float] = {}
         self.paused = True  # the teacher starts the class
@@ -203,6 +214,12 @@ class ClassSession:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        # a class saved before students chose whom to ask, meet and introduce
+        self.__dict__.setdefault("ask_options", {})
+        self.__dict__.setdefault("meet_options", {})
+        for seat in self.seats:
+            for key, value in (("asks", []), ("meet", None), ("introduce", None)):
+                seat.__dict__.setdefault(key, value)
         self._init_runtime()
         self.paused = True  # a resumed class waits for the teacher
 
@@ -321,16 +338,22 @@ class ClassSession:
         helps: dict[int, bool] | None = None,
         drops=(),
         others: bool | None = None,
+        asks=(),
+        meet: int | None = None,
+        introduce=None,
     ) -> None:
         """Record a student's decisions for ``week``: help (True) or refuse (False) each
-        asker, anyone else who asks (``others``; None: the teacher's default), and
-        contacts to drop after the week.
+        asker, anyone else who asks (``others``; None: the teacher's default), contacts
+        to drop after the week, whom to ask for help (``asks``, first asked first; empty:
+        as every member asks), a friend of a friend to seek out (``meet``) and two
+        contacts to introduce to each other (``introduce``).
 
         Raises
         ------
         NotAuthorised
             The token is not a seat, or a decision concerns a member who did not ask
-            this seat's member, or a contact it does not have.
+            this seat's member, a contact it does not have, a contact it cannot ask this
+            week, a member it was not offered to meet, or a pair it cannot introduce.
         Refused
             ``week`` is not the open week, or the seat's member has left.
         """
@@ -352,11 +375,44 @@ class ClassSession:
             stray = sorted(drops - contacts)
             if stray:
                 raise NotAuthorised(f"Member #{stray[0]} is not one of your member's contacts.")
+            asks = [int(c) for c in asks]
+            meet = None if meet is None else int(meet)
+            introduce = None if introduce is None else tuple(sorted(int(c) for c in introduce))
+            self._check_choices(seat, asks, meet, introduce, contacts)
+            seat.asks, seat.meet, seat.introduce = asks, meet, introduce
             seat.helps, seat.drops, seat.decided = helps, drops, True
             seat.others = None if others is None else bool(others)
             seat.decided_after = round(time.monotonic() - self.opened_at, 3)
             self._changed()
             self._advance_if_all_decided()
+
+    def _check_choices(
+        self, seat: Seat, asks: list[int], meet: int | None, introduce: tuple | None, contacts: set[int]
+    ) -> None:
+        """Whom to ask, meet and introduce: only among this seat's own candidates."""
+        options = self.ask_options.get(seat.slot, {})
+        can_ask = {c["slot"] for c in options.get("candidates", [])}
+        if len(set(asks)) != len(asks):
+            raise Refused("Ask each contact once.")
+        stray = [c for c in asks if c not in can_ask]
+        if stray:
+            raise NotAuthorised(
+                f"Member #{stray[0]} is not one of the contacts your member can ask this week."
+            )
+        if len(asks) > options.get("limit", 0):
+            raise Refused(f"Your member can ask at most {options.get('limit', 0)} contacts a week.")
+        if meet is not None and meet not in {m["slot"] for m in self.meet_options.get(seat.slot, [])}:
+            raise NotAuthorised(f"Member #{meet} is not one of the members you can meet this week.")
+        if introduce is not None:
+            if self.model.mechanism("introductions") is None:
+                raise Refused("There are no introductions in this network.")
+            if len(introduce) != 2 or introduce[0] == introduce[1]:
+                raise Refused("An introduction is between two of your contacts.")
+            stray = [c for c in introduce if c not in contacts]
+            if stray:
+                raise NotAuthorised(f"Member #{stray[0]} is not one of your member's contacts.")
+            if self.model.ties.has(np.array([introduce[0]]), np.array([introduce[1]]))[0]:
+                raise Refused(f"Members #{introduce[0]} and #{introduce[1]} already know each other.")
 
     def _advance_if_all_decided(self) -> None:
         active = self.active_seats()
@@ -463,18 +519,24 @@ class ClassSession:
             strat = self.strategy
             strat.choices = {s.slot: dict(s.helps) for s in active}
             strat.others = {s.slot: s.others for s in active if s.others is not None}
+            strat.asks = {s.slot: list(s.asks) for s in active if s.asks}
+            strat.meets = {s.slot: s.meet for s in active if s.meet is not None}
+            strat.introductions = {s.slot: s.introduce for s in active if s.introduce is not None}
             strat.answered = []
             pop = self.model.population
             before = {s.slot: float(pop.wealth[s.slot]) for s in active}
             self.model.step()
             answered = strat.take_answered()
             strat.choices, strat.others = {}, {}
+            strat.asks, strat.meets, strat.introductions = {}, {}, {}
             self._log_answers(week, by_slot, answered)
+            self._log_choices(week, active)
             self._apply_drops(week, active)
             self._keep_players()
             self.last_week = self._outcomes(active, before)
             for s in self.seats:
                 s.helps, s.drops, s.others, s.decided, s.decided_after = {}, set(), None, False, None
+                s.asks, s.meet, s.introduce = [], None, None
             # one snapshot serves both the save and the look-ahead's copy of the model
             data = cloudpickle.dumps(self)
             self._look_ahead(cloudpickle.loads(data).model)
@@ -532,6 +594,56 @@ class ClassSession:
                     )
                 )
 
+    def _log_choices(self, week: int, active: list[Seat]) -> None:
+        """Whom each student asked, met and introduced this week, and what came of it."""
+        tick, ties = self.model.tick, self.model.ties
+        plan = tick.plan
+        for seat in active:
+            if seat.asks:
+                mine = plan.asker == seat.slot
+                helped = tick.gifts.giver[tick.gifts.asker == seat.slot]
+                # requests go down the line until one is granted: those after it were not made
+                met_round = (
+                    int(tick.gifts.round[tick.gifts.asker == seat.slot].min()) if len(helped) else None
+                )
+                refused = set(tick.refusals.giver[tick.refusals.asker == seat.slot].tolist())
+                for c in seat.asks:
+                    rounds = plan.round[mine & (plan.giver == c)]
+                    made = len(rounds) > 0 and (met_round is None or int(rounds.min()) <= met_round)
+                    outcome = (
+                        "helped"
+                        if c in helped.tolist()
+                        else ("refused" if c in refused else ("busy" if made else "not asked"))
+                    )
+                    self.log.append(self._choice_row(week, seat, "ask", c, None, made, outcome))
+            if seat.meet is not None:
+                met = bool(ties.has(np.array([seat.slot]), np.array([seat.meet]))[0])
+                self.log.append(
+                    self._choice_row(week, seat, "meet", seat.meet, None, met, "met" if met else "not met")
+                )
+            if seat.introduce is not None:
+                a, b = seat.introduce
+                done = bool(ties.has(np.array([a]), np.array([b]))[0])
+                self.log.append(
+                    self._choice_row(
+                        week, seat, "introduce", a, b, done, "introduced" if done else "not introduced"
+                    )
+                )
+
+    def _choice_row(
+        self, week: int, seat: Seat, choice: str, target: int, partner: int | None, done: bool, outcome: str
+    ) -> dict[str, Any]:
+        return self._row(
+            week,
+            seat,
+            choice,
+            asked=done,
+            decided_by="student",
+            target=target,
+            partner=partner,
+            outcome=outcome,
+        )
+
     def _row(self, week: int, seat: Seat, choice: str, **situation: Any) -> dict[str, Any]:
         return {
             "week": week,
@@ -562,7 +674,7 @@ class ClassSession:
                         week,
                         seat,
                         "drop",
-                        asker=other,
+                        target=other,
                         asked=False,
                         decided_by="student",
                         reputation=None,
@@ -610,8 +722,12 @@ class ClassSession:
         strat = ahead.strategies[self.student_index]
         strat.looking_ahead = True
         strat.answered = []
+        strat.ask_candidates = []
         ahead.step()
         rows = strat.take_answered()
+        self._ask_options(strat.ask_candidates)
+        strat.ask_candidates = []
+        self._meet_options()
         requests: dict[int, list[dict[str, Any]]] = {}
         seen: set[tuple[int, int]] = set()
         for i in range(len(rows["giver"])):
@@ -629,6 +745,58 @@ class ClassSession:
                 }
             )
         self.requests = requests
+
+    def _ask_options(self, seen: list) -> None:
+        """Each seat's need this week and the contacts it could ask (as the look-ahead's
+        Asking offered them, the model's own order first)."""
+        seats = {s.slot for s in self.active_seats()}
+        asking = self.model.mechanism("asking")
+        limit = 0
+        if asking is not None:
+            limit = int(np.rint(asking.asks * self.model.asks_factor[self.student_index]))
+        pop, ties = self.model.population, self.model.ties
+        options: dict[int, dict[str, Any]] = {}
+        for member, cand, score, need in seen:
+            for m, c, sc, nd in zip(
+                member.tolist(), cand.tolist(), score.tolist(), need.tolist(), strict=True
+            ):
+                if m not in seats:
+                    continue
+                opt = options.setdefault(m, {"need": nd, "limit": limit, "candidates": []})
+                if any(x["slot"] == c for x in opt["candidates"]):
+                    continue
+                opt["candidates"].append({"slot": c, "score": sc})
+        for m, opt in options.items():
+            opt["candidates"].sort(key=lambda x: -x["score"])
+            cands = np.array([x["slot"] for x in opt["candidates"]], np.int64)
+            edge = ties.find(np.full(len(cands), m), cands)
+            side = (ties.u[edge] != m).astype(int)
+            rep = pop.reputation(cands)
+            opt["candidates"] = [
+                {
+                    "slot": int(cands[i]),
+                    "trust": float(ties.trust[edge[i], side[i]]),
+                    "strength": float(ties.strength[edge[i]]),
+                    "reputation": float(rep[i]),
+                }
+                for i in range(len(cands))
+            ]
+        self.ask_options = options
+
+    def _meet_options(self) -> None:
+        """Friends of friends each seat could seek out this week (most mutual contacts first)."""
+        self.meet_options = {}
+        if self.model.mechanism("meeting") is None:
+            return
+        slots = np.array([s.slot for s in self.active_seats()], np.int64)
+        if len(slots) == 0:
+            return
+        who, cand, mutual = second_contacts(self.model, slots)
+        rep = self.model.population.reputation(cand) if len(cand) else np.zeros(0)
+        for m, c, k, r in zip(who.tolist(), cand.tolist(), mutual.tolist(), rep.tolist(), strict=True):
+            opts = self.meet_options.setdefault(m, [])
+            if len(opts) < MEET_OPTIONS:
+                opts.append({"slot": c, "mutual": k, "reputation": r})
 
     # -- looking -----------------------------------------------------------------------------
     def contacts(self, slot: int) -> list[dict[str, Any]]:
@@ -658,8 +826,9 @@ class ClassSession:
         """Everything one student may see: their own member only.
 
         Keys: ``week, seat, nickname, slot, alive, wealth, wealth_start, reputation,
-        skills, requests, contacts, last_week, decided, helps, others, drops, seconds_left,
-        paused, started, ended, default``.
+        skills, requests, contacts, last_week, decided, helps, others, drops, need,
+        ask_limit, ask_options, asks, meet_options, meet, can_introduce, introduce,
+        seconds_left, paused, started, ended, default``.
         """
         with self.lock:
             seat = self.seat(token)
@@ -682,6 +851,16 @@ class ClassSession:
                 "helps": dict(seat.helps),
                 "others": seat.others,
                 "drops": sorted(seat.drops),
+                "need": self.ask_options.get(slot, {}).get("need") if alive else None,
+                "ask_limit": self.ask_options.get(slot, {}).get("limit", 0),
+                "ask_options": [dict(c) for c in self.ask_options.get(slot, {}).get("candidates", [])]
+                if alive
+                else [],
+                "asks": list(seat.asks),
+                "meet_options": [dict(m) for m in self.meet_options.get(slot, [])] if alive else [],
+                "meet": seat.meet,
+                "can_introduce": self.model.mechanism("introductions") is not None,
+                "introduce": list(seat.introduce) if seat.introduce else None,
                 "seconds_left": self.seconds_left(),
                 "paused": self.paused,
                 "started": self.started,

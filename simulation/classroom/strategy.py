@@ -7,6 +7,11 @@ person: :class:`Student` looks up what the student chose for each asker this
 week, and where the student has not chosen it plays the teacher's default
 (refuse, or answer as a matcher would).
 
+A student also chooses whom their member asks for help, whom it seeks out and which
+two of its contacts it introduces: :class:`Student` makes these choices of the shared
+mechanisms (``chooses``), among the candidates those mechanisms offer, from the
+student's picks; a student who picks nobody to ask asks as every member does.
+
 Examples
 --------
 >>> from simulation.classroom.strategy import Student
@@ -21,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params import Param
-from ..strategies import DecisionContext, Strategy, strategy
+from ..strategies import CHOICES, ChoiceContext, DecisionContext, Strategy, strategy
 from ..strategies.builtin import Matcher
 
 __all__ = ["Student", "STUDENT", "DEFAULTS"]
@@ -54,6 +59,8 @@ class Student(Strategy):
     # the player decides whom to drop; the model never cuts a player's tie for them
     tolerance = float("inf")
     cuts_distrusted = False
+    # whom to ask, meet and introduce: the player's picks
+    chooses = frozenset(CHOICES)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -65,6 +72,39 @@ class Student(Strategy):
         self.looking_ahead = False
         #: requests answered in the current week (one dict of arrays per batch)
         self.answered: list[dict[str, np.ndarray]] = []
+        #: member slot -> the contacts its player asks, first asked first
+        self.asks: dict[int, list[int]] = {}
+        #: member slot -> the friend of a friend its player seeks out
+        self.meets: dict[int, int] = {}
+        #: member slot -> the two contacts its player introduces to each other
+        self.introductions: dict[int, tuple[int, int]] = {}
+        #: the contacts each member could ask, as the look-ahead saw them (member, contact,
+        #: score, the member's need)
+        self.ask_candidates: list[tuple[np.ndarray, ...]] = []
+
+    def choose(self, ctx: ChoiceContext) -> np.ndarray:
+        pref = np.full(len(ctx), -np.inf)
+        members, cands = ctx.member.tolist(), ctx.candidate.tolist()
+        if ctx.kind == "ask":
+            if self.looking_ahead:
+                need = ctx.model.population.need[ctx.member]
+                self.ask_candidates.append((ctx.member.copy(), ctx.candidate.copy(), ctx.score.copy(), need))
+            for i, (m, c) in enumerate(zip(members, cands, strict=True)):
+                picks = None if self.looking_ahead else self.asks.get(m)
+                if not picks:  # no pick: asks as every member does
+                    pref[i] = ctx.score[i]
+                elif c in picks:
+                    pref[i] = len(picks) - picks.index(c)
+        elif ctx.kind == "meet":
+            for i, (m, c) in enumerate(zip(members, cands, strict=True)):
+                if self.meets.get(m) == c:
+                    pref[i] = 1.0
+        else:
+            for i, (m, a, b) in enumerate(zip(members, cands, ctx.partner.tolist(), strict=True)):
+                pair = self.introductions.get(m)
+                if pair is not None and {a, b} == set(pair):
+                    pref[i] = 1.0
+        return pref
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:
         n = len(ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arrays import rank_in_groups
+from ..strategies import ChoiceContext
 from ..tick import Requests
 from .base import Mechanism, Param, mechanism
 
@@ -18,7 +19,9 @@ class Asking(Mechanism):
     Contacts are ranked by the asker's trust in them times the tie's strength,
     plus a little noise (``exploration``); a member asks at most
     ``asks * asks_factor`` of them (takers ask more widely).  The order is kept:
-    :class:`Giving` goes down the line until the need is met.
+    :class:`Giving` goes down the line until the need is met.  A member whose strategy
+    chooses whom to ask (``"ask"`` in its ``chooses``) ranks the same contacts itself
+    (:meth:`~simulation.strategies.Strategy.choose`), within the same limit.
     """
 
     name = "asking"
@@ -39,6 +42,10 @@ class Asking(Mechanism):
         score = ties.trust[edge, side] * ties.strength[edge]
         score = score + self.exploration * model.rng.random(len(k))
         src = view.src[k]
+        if model.chooses["ask"].any():
+            score = model.choose(ChoiceContext("ask", model, src, view.dst[k], edge, score))
+            kept = score > -np.inf
+            k, src, score = k[kept], src[kept], score[kept]
         order = np.lexsort((-score, src))
         k, src = k[order], src[order]
         rank = rank_in_groups(src)

@@ -12,7 +12,15 @@ import numpy as np
 
 from ..arrays import rank_in_groups
 
-__all__ = ["connect", "attachment_weights", "friends_of_friends", "contact_by_strength"]
+__all__ = [
+    "connect",
+    "attachment_weights",
+    "friends_of_friends",
+    "contact_by_strength",
+    "second_contacts",
+    "contact_pairs",
+    "top_choice",
+]
 
 
 def connect(
@@ -75,3 +83,52 @@ def contact_by_strength(model, view, members: np.ndarray) -> np.ndarray:
     pos = np.searchsorted(cum, target, side="right") - 1
     pos = np.clip(pos, view.start[members], view.start[members + 1] - 1)
     return view.dst[pos]
+
+
+def second_contacts(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every friend of a friend of each of ``members`` (not the member, not already a
+    contact): ``(member, candidate, mutual)`` with the number of contacts they share,
+    sorted by member, then most mutual contacts first, then slot."""
+    n = model.population.size
+    view = model.ties.directed(n)
+    members = np.asarray(members, np.int64)
+    k1, mid = view.contacts_of(members)
+    k2, cand = view.contacts_of(mid)
+    who = members[k1[k2]]
+    keep = cand != who
+    who, cand = who[keep], cand[keep]
+    key, mutual = np.unique(who * n + cand, return_counts=True)
+    who, cand = key // n, key % n
+    fresh = ~model.ties.has(who, cand)
+    who, cand, mutual = who[fresh], cand[fresh], mutual[fresh]
+    order = np.lexsort((cand, -mutual, who))
+    return who[order], cand[order], mutual[order]
+
+
+def contact_pairs(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of contacts of each of ``members`` who are not tied to each other:
+    ``(member, a, b)`` with ``a < b``."""
+    view = model.ties.directed(model.population.size)
+    out_m, out_a, out_b = [], [], []
+    for m in np.asarray(members, np.int64).tolist():
+        c = np.sort(view.dst[view.start[m] : view.start[m + 1]])
+        i, j = np.triu_indices(len(c), 1)
+        a, b = c[i], c[j]
+        fresh = ~model.ties.has(a, b) if len(a) else np.zeros(0, bool)
+        out_m.append(np.full(int(fresh.sum()), m, np.int64))
+        out_a.append(a[fresh])
+        out_b.append(b[fresh])
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64)  # noqa: E731
+    return cat(out_m), cat(out_a), cat(out_b)
+
+
+def top_choice(member: np.ndarray, preference: np.ndarray) -> np.ndarray:
+    """Positions of each member's most preferred candidate, where it is chosen at all
+    (preference above ``-inf``); ties go to the first listed."""
+    ok = np.flatnonzero(preference > -np.inf)
+    if len(ok) == 0:
+        return ok
+    order = ok[np.lexsort((np.arange(len(ok)), -preference[ok], member[ok]))]
+    first = np.ones(len(order), bool)
+    first[1:] = member[order][1:] != member[order][:-1]
+    return order[first]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..strategies import ChoiceContext
 from .base import Mechanism, Param, mechanism
-from .contacts import connect, contact_by_strength
+from .contacts import connect, contact_by_strength, contact_pairs, top_choice
 
 __all__ = ["Introductions"]
 
@@ -20,7 +21,10 @@ class Introductions(Mechanism):
     the skill.  ``p_broker``: weekly chance that
     a broker tries ``tries`` random pairs of its contacts and introduces those
     where one needs what the other offers.  Introduced ties start with
-    ``trust`` (someone vouched for them).
+    ``trust`` (someone vouched for them).  A member whose strategy chooses whom to
+    introduce (``"introduce"`` in its ``chooses``) may introduce one pair of its own
+    contacts a week who are not yet tied (preferred by default where one needs what the
+    other offers).
     """
 
     name = "introductions"
@@ -63,7 +67,27 @@ class Introductions(Mechanism):
             )
             match &= x != y
             pairs.append((x[match], y[match]))
+        chosen = self.chosen(model, pop.alive_slots())
+        if len(chosen[0]):
+            pairs.append(chosen)
         if pairs:
             a = np.concatenate([p[0] for p in pairs])
             b = np.concatenate([p[1] for p in pairs])
             model.tick.introductions += connect(model, a, b, strength=self.strength, trust=self.trust)
+
+    @staticmethod
+    def chosen(model, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The introductions members choose themselves this week: ``(a, b)`` pairs."""
+        members = alive[model.choosers("introduce", alive)]
+        if len(members) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pop = model.population
+        who, a, b = contact_pairs(model, members)
+        na, nb = pop.need[a], pop.need[b]
+        match = ((na >= 0) & pop.skills[b, np.maximum(na, 0)]) | (
+            (nb >= 0) & pop.skills[a, np.maximum(nb, 0)]
+        )
+        edge = model.ties.find(who, a)
+        ctx = ChoiceContext("introduce", model, who, a, edge, match.astype(float), partner=b)
+        top = top_choice(who, model.choose(ctx))
+        return a[top], b[top]

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..strategies import ChoiceContext
 from .base import Mechanism, Param, mechanism
-from .contacts import attachment_weights, connect, friends_of_friends
+from .contacts import attachment_weights, connect, friends_of_friends, second_contacts, top_choice
 
 __all__ = ["Meeting"]
 
 
 @mechanism
 class Meeting(Mechanism):
-    """Random meetings, attachment to reputation, and friends of friends."""
+    """Random meetings, attachment to reputation, and friends of friends.
+
+    A member whose strategy chooses whom to meet (``"meet"`` in its ``chooses``) may
+    also seek out one friend of a friend a week, on purpose: the candidates are the
+    members its contacts know and it does not (:func:`~.contacts.second_contacts`,
+    ranked by contacts in common), and the new tie obeys the network's degree cap.
+    """
 
     name = "meeting"
     PARAMS = {
@@ -28,6 +35,7 @@ class Meeting(Mechanism):
         if n < 2:
             return
         # friends of friends are found on this week's network, before it changes
+        sa, sb = self.sought(model, alive)
         fa, fb = friends_of_friends(model, alive[rng.random(n) < self.p_triadic])
         ra = alive[rng.random(n) < self.p_random]
         rb = alive[rng.integers(0, n, len(ra))]
@@ -38,6 +46,18 @@ class Meeting(Mechanism):
             pb = pa
         connect(
             model,
-            np.concatenate([ra, pa, fa]),
-            np.concatenate([rb, pb, fb]),
+            np.concatenate([ra, pa, fa, sa]),
+            np.concatenate([rb, pb, fb, sb]),
         )
+
+    @staticmethod
+    def sought(model, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The meetings members choose themselves this week: ``(member, candidate)``."""
+        members = alive[model.choosers("meet", alive)]
+        if len(members) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        who, cand, mutual = second_contacts(model, members)
+        edge = np.full(len(who), -1, np.int64)
+        pref = model.choose(ChoiceContext("meet", model, who, cand, edge, mutual.astype(float)))
+        top = top_choice(who, pref)
+        return who[top], cand[top]

@@ -19,9 +19,11 @@ Examples
 
 from . import builtin
 from .base import (
+    CHOICES,
     CLASSIFIER_KEYS,
     PALETTE,
     REGISTRY,
+    ChoiceContext,
     DecisionContext,
     Strategy,
     colour,
@@ -37,6 +39,8 @@ BUILTIN: tuple[str, ...] = tuple(name for name, cls in REGISTRY.items() if cls._
 
 __all__ = [
     "BUILTIN",
+    "CHOICES",
+    "ChoiceContext",
     "CLASSIFIER_KEYS",
     "PALETTE",
     "REGISTRY",

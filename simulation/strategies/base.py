@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REGISTRY",
+    "CHOICES",
     "CLASSIFIER_KEYS",
+    "ChoiceContext",
     "PALETTE",
     "DecisionContext",
     "Strategy",
@@ -124,6 +126,69 @@ class DecisionContext:
         return self._n
 
 
+#: the choices of whom to deal with that a strategy may make itself (:meth:`Strategy.choose`):
+#: whom to ask for help, whom to seek out, which two contacts to introduce
+CHOICES = ("ask", "meet", "introduce")
+
+
+class ChoiceContext:
+    """Candidates offered to a batch of members for one kind of choice (arrays aligned).
+
+    Attributes
+    ----------
+    kind : one of :data:`CHOICES`: ``"ask"`` (contacts with the skill the member needs,
+        :class:`~simulation.mechanisms.asking.Asking`), ``"meet"`` (friends of friends the
+        member could seek out, :class:`~simulation.mechanisms.meeting.Meeting`) or
+        ``"introduce"`` (two of the member's contacts who are not yet tied,
+        :class:`~simulation.mechanisms.introductions.Introductions`)
+    member : slot of the member choosing
+    candidate : slot of the member it could choose
+    partner : for ``"introduce"``, the other contact of the pair (``-1`` otherwise)
+    edge : the tie between ``member`` and ``candidate`` (``-1`` where there is none)
+    score : the mechanism's own preference (higher first); members whose strategy does
+        not choose follow it
+
+    Examples
+    --------
+    >>> ctx = ChoiceContext("ask", None, member=np.array([1, 1]), candidate=np.array([4, 7]),
+    ...                     edge=np.array([0, 3]), score=np.array([0.2, 0.9]))
+    >>> len(ctx), ctx.partner.tolist()
+    (2, [-1, -1])
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        model: GiveTakeModel | None,
+        member: np.ndarray,
+        candidate: np.ndarray,
+        edge: np.ndarray,
+        score: np.ndarray,
+        partner: np.ndarray | None = None,
+    ):
+        if kind not in CHOICES:
+            raise ValueError(f"choice kind {kind!r}: expected one of {', '.join(CHOICES)}")
+        self.kind, self.model = kind, model
+        self.member, self.candidate, self.edge = member, candidate, edge
+        self.score = np.asarray(score, float)
+        self.partner = np.full(len(member), -1, np.int64) if partner is None else partner
+
+    def take(self, sel: np.ndarray) -> ChoiceContext:
+        """The candidates ``sel`` of this context."""
+        return ChoiceContext(
+            self.kind,
+            self.model,
+            self.member[sel],
+            self.candidate[sel],
+            self.edge[sel],
+            self.score[sel],
+            self.partner[sel],
+        )
+
+    def __len__(self) -> int:
+        return len(self.member)
+
+
 class Strategy(Configurable):
     """Base class: subclass, set ``name``, ``classifier``, and implement :meth:`gives`.
 
@@ -140,6 +205,9 @@ class Strategy(Configurable):
     tolerance : a member cuts a tie once it has given this many gifts more than it got back
                 (``inf``: never cuts for imbalance)
     cuts_distrusted : cut ties whose trust fell below the maintenance threshold
+    chooses : the kinds of choice (:data:`CHOICES`) its members make themselves through
+        :meth:`choose`; for the others they follow the mechanisms' own rules (every
+        built-in strategy: none)
     """
 
     classifier: ClassVar[dict] = {}
@@ -148,6 +216,7 @@ class Strategy(Configurable):
     asks_factor: ClassVar[float] = 1.0
     tolerance: ClassVar[float] = float("inf")
     cuts_distrusted: ClassVar[bool] = False
+    chooses: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def config_prefix(cls) -> str:
@@ -156,6 +225,15 @@ class Strategy(Configurable):
     def gives(self, ctx: DecisionContext) -> np.ndarray:
         """Boolean array: which of the requests in ``ctx`` this strategy grants."""
         raise NotImplementedError
+
+    def choose(self, ctx: ChoiceContext) -> np.ndarray:
+        """Preference for each candidate in ``ctx`` (higher first; ``-inf``: not chosen).
+
+        Called only for the kinds in :attr:`chooses`.  The mechanism keeps its own rules
+        around the choice: who the candidates are, how many a member may ask, the
+        network's degree cap.  The default is the mechanism's own preference.
+        """
+        return ctx.score
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.settings() == other.settings()
