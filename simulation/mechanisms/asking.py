@@ -31,7 +31,8 @@ class Asking(Mechanism):
     }
 
     def step(self, model) -> None:
-        if model.compiled and type(self) is Asking:
+        # a strategy that chooses whom to ask is heard in the numpy path below
+        if model.compiled and type(self) is Asking and not model.chooses["ask"].any():
             return self._step_compiled(model)
         pop, ties = model.population, model.ties
         view = ties.directed(pop.size)
