@@ -78,6 +78,46 @@ def test_departed_members_fade_out_over_a_few_frames_then_vanish():
     assert len(layout.fading()[0]) == 0
 
 
+def _separation(layout: NetworkLayout, eco: dict[int, int]) -> float:
+    """Mean distance between two members of one ecosystem / between members of different ones."""
+    from scipy.spatial.distance import pdist
+
+    slots = np.array(sorted(eco))
+    labels = np.array([eco[s] for s in slots], float)[:, None]
+    d = pdist(layout.pos[slots])
+    same = pdist(labels) == 0
+    return float(d[same].mean() / d[~same].mean())
+
+
+def test_members_of_one_ecosystem_are_drawn_closer_to_each_other_than_to_others():
+    ratios, plain_ratios = [], []
+    for seed in range(3):
+        s = Session("open_mixer", seed=seed)
+        # the same run drawn without the ecosystem forces, for comparison
+        plain = NetworkLayout(seed=seed, cohesion=0.0, between=1.0)
+        plain.update(s.model)
+        for _ in range(45):  # five weeks after the detection of week 40
+            s.step(1)
+            plain.update(s.model, groups=s.ecosystems.labels)
+        eco = s.ecosystem_map()
+        ratios.append(_separation(s.layout, eco))
+        plain_ratios.append(_separation(plain, eco))
+    assert np.mean(ratios) < 0.45 and np.mean(ratios) < 0.6 * np.mean(plain_ratios)
+
+
+def test_a_regrouping_heats_the_layout_but_every_move_stays_gradual():
+    s = Session("open_mixer", overrides={"population.size": 120}, seed=1)
+    s.step(9)
+    before = s.layout.pos[: s.model.population.size].copy()
+    s.step(1)  # week 10: ecosystems detected again
+    assert s.layout.heat > 0
+    alive = s.model.population.alive_slots()
+    alive = alive[alive < len(before)]
+    moved = np.hypot(*(s.layout.pos[alive] - before[alive]).T)
+    k = 1 / np.sqrt(len(alive))
+    assert moved.max() <= s.layout.iterations * (0.15 + 0.6) * k + 1e-6
+
+
 # -- drawing -----------------------------------------------------------------------
 def test_network_svg_has_one_clickable_circle_per_member_coloured_by_strategy():
     model = small_model()

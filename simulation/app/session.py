@@ -130,7 +130,7 @@ class Session:
             self.config = scenario
             self.model = GiveTakeModel(scenario, rng=self.seed)
             self.layout = NetworkLayout(seed=self.seed)
-            self.layout.update(self.model)
+            self.layout.update(self.model, groups=self._groups())
             self._trust_given: list[np.ndarray] = []
             self._trust_received: list[np.ndarray] = []
             self._wealth: list[np.ndarray] = []
@@ -174,8 +174,16 @@ class Session:
                 self.model.step()
                 self._record()
             self.layout.update(
-                self.model, iterations=min(self.layout.iterations * weeks, 4 * self.layout.iterations)
+                self.model,
+                iterations=min(self.layout.iterations * weeks, 4 * self.layout.iterations),
+                groups=self._groups(),
             )
+
+    def _groups(self) -> np.ndarray | None:
+        """Ecosystem of each member slot (-1: none) for the layout, or None without ecosystems."""
+        mech = self.ecosystems
+        labels = getattr(mech, "labels", None) if mech is not None else None
+        return labels if labels is not None and len(labels) else None
 
     def _record(self) -> None:
         pop, ties = self.model.population, self.model.ties
