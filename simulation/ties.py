@@ -192,12 +192,7 @@ class TieGraph:
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Index of the live tie joining ``a[k]`` and ``b[k]``, or ``-1`` where there is none."""
         keys = _keys(np.asarray(a), np.asarray(b))
-        if self._key_index is None:
-            idx = self.live()
-            k = _keys(self.u[idx], self.v[idx])
-            order = np.argsort(k)
-            self._key_index = (k[order], idx[order])
-        sk, edge = self._key_index
+        sk, edge = self.key_index()
         out = np.full(len(keys), -1, np.int64)
         if len(sk) == 0:
             return out
@@ -205,6 +200,16 @@ class TieGraph:
         hit = sk[pos] == keys
         out[hit] = edge[pos[hit]]
         return out
+
+    def key_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live tie's key (``min * 2**32 + max`` of its ends), sorted, and the tie it names
+        (cached until the set of ties changes; do not modify)."""
+        if self._key_index is None:
+            idx = self.live()
+            k = _keys(self.u[idx], self.v[idx])
+            order = np.argsort(k)
+            self._key_index = (k[order], idx[order])
+        return self._key_index
 
     def directed(self, n_slots: int) -> DirectedView:
         """Both directions of every live tie, grouped by source member."""

@@ -136,3 +136,39 @@ def test_without_numba_the_project_runs_the_numpy_path(tmp_path):
     reference = GiveTakeModel(rng=2, population__size=80, compiled=True)
     reference.run_for(5)
     assert int(members) == reference.datacollector.get_model_vars_dataframe()["members"].iloc[-1]
+
+
+@pytest.mark.parametrize("norm", ["image_scoring", "simple_standing", "stern_judging"])
+def test_news_of_deeds_is_judged_the_same_under_every_norm(norm):
+    # gossip 1 and a small world: many pieces of news about one member reach one observer
+    settings = {
+        "population__size": 120,
+        "mechanisms__standing__norm": norm,
+        "mechanisms__standing__gossip": 1.0,
+    }
+    numpy_model = GiveTakeModel(rng=11, compiled=False, **settings)
+    compiled_model = GiveTakeModel(rng=11, compiled=True, **settings)
+    numpy_model.run_for(30)
+    compiled_model.run_for(30)
+    assert_same(numpy_model, compiled_model, norm)
+
+
+def test_many_pieces_of_news_for_one_view_are_applied_the_same():
+    import copy
+
+    from simulation.mechanisms.standing import hear
+
+    model = GiveTakeModel(rng=4, population__size=80, compiled=True)
+    model.run_for(3)
+    ties = model.ties
+    e = ties.live()[0]
+    o, a = int(ties.u[e]), int(ties.v[e])
+    gen = np.random.default_rng(0)
+    n = 40  # more than the first table of powers holds
+    args = (np.full(n, o), np.full(n, a), gen.integers(0, 80, n), gen.random(n) < 0.5)
+    other = copy.deepcopy(model)
+    other.compiled = other.ties.compiled = False
+    for norm in ("image_scoring", "simple_standing", "stern_judging"):
+        assert hear(model, *args, norm=norm, weight=0.3) == hear(other, *args, norm=norm, weight=0.3)
+        np.testing.assert_array_equal(model.ties.image, other.ties.image, err_msg=norm)
+    assert model.ties.image[e, 0] != 0.5

@@ -4,13 +4,16 @@ Each kernel reads and writes the same arrays as its numpy twin and does the same
 floating-point operations in the same order (``a * b / c`` where numpy computes
 ``a * b / c``; sums taken where numpy takes them), so both give bit-identical results.
 Random numbers are never drawn here: the caller draws them from the model's generator,
-as the numpy code does, and passes them in.
+as the numpy code does, and passes them in.  Powers (``x ** k``) are computed by numpy
+and passed in as tables, so that they are the same numbers whichever vectorised ``pow``
+numpy uses on the machine.
 
 | kernel | numpy twin |
 |---|---|
 | :func:`directed` | :meth:`simulation.ties.TieGraph.directed` (the contact index, CSR) |
 | :func:`maintenance` | :meth:`simulation.mechanisms.maintenance.Maintenance.step` |
 | :func:`exchange` | :meth:`simulation.mechanisms.exchange.Exchange.step` (but the welfare sum) |
+| :func:`hear` | :func:`simulation.mechanisms.standing.hear` (news of deeds, for every norm) |
 | :func:`asking_candidates`, :func:`asking_plan` | :meth:`simulation.mechanisms.asking.Asking.step` (the noise drawn between them) |
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["directed", "maintenance", "exchange", "asking_candidates", "asking_plan"]
+__all__ = ["directed", "maintenance", "exchange", "asking_candidates", "asking_plan", "hear"]
 
 
 @njit(cache=True, nogil=True)
@@ -202,9 +205,10 @@ def exchange(
     c,
     trust_gain,
     trust_loss,
-    strength_gain,
+    powers,
 ):  # pragma: no cover - compiled
-    """Gifts and refusals take effect (every array of :class:`Exchange` but the welfare sum)."""
+    """Gifts and refusals take effect (every array of :class:`Exchange` but the welfare sum);
+    ``powers[k]`` is ``(1 - strength_gain) ** k`` as numpy computes it."""
     n = len(giver)
     for k in range(n):
         wealth[giver[k]] += -c
@@ -222,10 +226,9 @@ def exchange(
     count = np.zeros(size, np.int64)
     for k in range(n):
         count[edge[k]] += 1
-    keep = 1.0 - strength_gain
     for i in range(size):
         if count[i]:
-            strength[i] = 1.0 - (1.0 - strength[i]) * keep ** np.float64(count[i])
+            strength[i] = 1.0 - (1.0 - strength[i]) * powers[count[i]]
     for k in range(n):
         last_used[edge[k]] = steps
         need[asker[k]] = -1
@@ -322,3 +325,72 @@ def asking_plan(
             m += 1
         lo = hi
     return giver[:m].copy(), asker[:m].copy(), p_edge[:m].copy(), p_side[:m].copy(), rnd[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def _find(start, dst, edge, a, b):  # pragma: no cover - compiled
+    """The live tie joining ``a`` and ``b`` (``TieGraph.find`` for one pair), or ``-1``:
+    looked up among ``a``'s contacts in the contact index."""
+    for k in range(start[a], start[a + 1]):
+        if dst[k] == b:
+            return edge[k]
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def hear(
+    observer, actor, recipient, gave, start, dst, edge, n_ties, u, image, norm, weight, bad_below, powers
+):  # pragma: no cover - compiled
+    """News of deeds reaches observers (``simulation.mechanisms.standing.hear``); ``norm`` is
+    the index in ``NORMS``, ``powers[j]`` is ``(1 - weight) ** j`` (at least as many as the
+    most news one view receives, plus one).  Returns how many observers revised their view
+    (``-1``: ``powers`` too short, nothing changed)."""
+    n = len(observer)
+    key = np.empty(n, np.int64)
+    target = np.empty(n)
+    m = 0
+    for k in range(n):
+        o, a, r = observer[k], actor[k], recipient[k]
+        if o == a:
+            continue
+        e = _find(start, dst, edge, o, a)
+        if e < 0:
+            continue
+        recipient_good = True
+        if norm != 0:
+            about = _find(start, dst, edge, o, r)
+            if about >= 0:
+                side_r = 1 if u[about] != o else 0
+                recipient_good = image[about, side_r] >= bad_below
+        if o == r or norm == 0:
+            good = gave[k]
+        elif norm == 1:
+            good = gave[k] or not recipient_good
+        else:
+            good = gave[k] == recipient_good
+        key[m] = e * 2 + (1 if u[e] != o else 0)
+        target[m] = 1.0 if good else 0.0
+        m += 1
+    if m == 0:
+        return 0
+    # several pieces of news about one actor reach one observer: each moves the view in
+    # turn, in the order they came (numpy groups them with a stable sort by view)
+    size = np.zeros(2 * n_ties, np.int64)
+    for j in range(m):
+        size[key[j]] += 1
+    for j in range(m):
+        if size[key[j]] >= len(powers):
+            return -1
+    seen = np.zeros(2 * n_ties, np.int64)
+    moved = np.zeros(2 * n_ties)
+    for j in range(m):
+        q = key[j]
+        moved[q] += weight * powers[size[q] - 1 - seen[q]] * target[j]
+        seen[q] += 1
+    for j in range(m):
+        q = key[j]
+        if seen[q] == size[q]:  # first time this view is met here: write it once
+            e, s = q >> 1, q & 1
+            image[e, s] = image[e, s] * powers[size[q]] + moved[q]
+            seen[q] = -1
+    return m

@@ -82,7 +82,7 @@ class Exchange(Mechanism):
             float(self.c),
             float(self.trust_gain),
             float(self.trust_loss),
-            float(self.strength_gain),
+            (1.0 - self.strength_gain) ** np.arange(len(gifts) + 1),
         )
         # welfare summed as model.pay sums it
         for amount in (-self.c, self.b):

@@ -87,6 +87,8 @@ def hear(
     """
     ties = model.ties
     observer = np.asarray(observer, np.int64)
+    if model.compiled:
+        return _hear_compiled(model, observer, actor, recipient, gave, norm, weight)
     keep = observer != actor
     observer, actor, recipient, gave = observer[keep], actor[keep], recipient[keep], gave[keep]
     edge = ties.find(observer, actor)
@@ -124,6 +126,49 @@ def hear(
     e, s = key[first] >> 1, key[first] & 1
     ties.image[e, s] = ties.image[e, s] * keep**size + moved
     return len(key)
+
+
+def _hear_compiled(model, observer, actor, recipient, gave, norm: str, weight: float) -> int:
+    """:func:`hear` in a compiled kernel (``simulation.compiled``), with the same powers of
+    ``1 - weight`` (computed here by numpy, as :func:`hear` computes them); same results."""
+    from ..compiled import active
+
+    if norm not in NORMS:
+        judge_deeds(norm, gave[:0], gave[:0])  # the same error as the numpy path
+    ties = model.ties
+    view = ties.directed(model.population.size)
+    args = (np.asarray(actor, np.int64), np.asarray(recipient, np.int64), np.asarray(gave, bool))
+    n = 16
+    while True:
+        powers = _powers(1.0 - weight, n)
+        heard = active().hear(
+            observer,
+            *args,
+            view.start,
+            view.dst,
+            view.edge,
+            ties.size,
+            ties.u,
+            ties.image,
+            NORMS.index(norm),
+            float(weight),
+            BAD_BELOW,
+            powers,
+        )
+        if heard >= 0:
+            return heard
+        n = len(observer) + 1  # one view got more news than the table had powers for
+
+
+#: ``x ** arange(n)`` as numpy computes it, by ``x``
+_POWERS: dict[float, np.ndarray] = {}
+
+
+def _powers(x: float, n: int) -> np.ndarray:
+    table = _POWERS.get(x)
+    if table is None or len(table) < n:
+        table = _POWERS[x] = x ** np.arange(max(n, 16))
+    return table
 
 
 @mechanism
