@@ -137,6 +137,14 @@ class GiveTakeModel(mesa.Model):
         )
         self._measure()
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a model saved in another process (a class resumed, a pickled copy sent to a
+        # worker): its compiled twins are loaded here, or it takes the numpy path
+        self.__dict__.update(state)
+        if self.compiled:
+            self.compiled = load_kernels(None) is not None
+            self.ties.compiled = self.compiled
+
     # -- the step ---------------------------------------------------------
     def step(self) -> None:
         """One week: run every mechanism of the pipeline, then measure.

@@ -3,6 +3,8 @@ rules, weeks, the timer, authorisation, saving and resuming."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -497,3 +499,20 @@ def test_a_student_asks_no_more_contacts_than_any_member_may():
         s.decide(a.token, week=0, asks=[c["slot"] for c in view["ask_options"]][:4])
     s.decide(a.token, week=0, asks=[c["slot"] for c in view["ask_options"]][1:4])
     assert a.decided
+
+
+def test_a_saved_class_resumes_in_a_fresh_process(tmp_path):
+    s = _class(save_dir=tmp_path)
+    seat = s.join(s.code, "Ada")
+    s.start()
+    s.decide(seat.token, week=0)
+    assert s.week == 1
+    code = (
+        "import sys; from simulation.classroom import ClassSession\n"
+        "s = ClassSession.load(sys.argv[1]); s.start(); s.advance(); print(s.week)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2"]
