@@ -14,7 +14,14 @@ import solara.widgets
 
 from simulation import GiveTakeModel
 from simulation.app.controls import control_for, controls_for
-from simulation.app.drawing import ecosystem_colour, line_chart, network_svg, strategy_colour
+from simulation.app.drawing import (
+    ECOSYSTEM_PALETTE,
+    NO_ECOSYSTEM,
+    ecosystem_colour,
+    line_chart,
+    network_svg,
+    strategy_colour,
+)
 from simulation.app.layout import FADE_FRAMES, NetworkLayout
 from simulation.app.lessons import LESSONS
 from simulation.app.page import Viewer
@@ -155,6 +162,32 @@ def test_ecosystem_colouring_uses_the_ecosystem_of_each_member():
     fill = dict((int(s), f) for f, s in re.findall(r'fill="([^"]+)"[^>]*data-slot="(\d+)"', svg))
     assert fill[0] == fill[1] == ecosystem_colour(3)
     assert fill[2] == ecosystem_colour(-1)
+
+
+def _fills_by_ecosystem(svg: str) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for fill, eco in re.findall(r'<circle[^>]*fill="([^"]+)"[^>]*data-slot="\d+" data-eco="(-?\d+)"', svg):
+        out.setdefault(int(eco), set()).add(fill)
+    return out
+
+
+def test_the_largest_ecosystems_on_screen_have_distinct_colours_that_stay_put():
+    s = Session("referral_group", seed=0)
+    s.colour_by = "ecosystem"
+    s.step(40)
+    svg = s.frame().network
+    fills = _fills_by_ecosystem(svg)
+    sizes = s.ecosystem_sizes()
+    assert len(sizes) > len(ECOSYSTEM_PALETTE)  # more ecosystems than colours: the hard case
+    top = list(sizes)[: len(ECOSYSTEM_PALETTE)]
+    assert all(len(fills[e]) == 1 for e in fills)  # one colour per ecosystem
+    colours = [next(iter(fills[e])) for e in top]
+    assert len(set(colours)) == len(top) and NO_ECOSYSTEM not in colours
+    assert fills.get(-1, {NO_ECOSYSTEM}) == {NO_ECOSYSTEM}
+    s.step(1)  # an ecosystem that stays among the largest keeps its colour
+    again = _fills_by_ecosystem(s.frame().network)
+    still = set(top) & set(list(s.ecosystem_sizes())[: len(ECOSYSTEM_PALETTE)])
+    assert len(still) >= len(top) // 2 and all(again[e] == fills[e] for e in still)
 
 
 def test_line_chart_reports_the_points_it_draws():

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = [
     "strategy_colour",
     "ecosystem_colour",
+    "assign_colours",
+    "ECOSYSTEM_PALETTE",
     "network_svg",
     "line_chart",
     "nice_ticks",
@@ -48,10 +50,18 @@ __all__ = [
 #: colours of line-chart series that are given none
 _EXTRA = ["#0072B2", "#F0E442", "#000000", "#999999"]
 
-_ECOSYSTEM_PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+#: ecosystem colours: Kelly's colours of maximum contrast (K. L. Kelly 1965, "Twenty-two
+#: colors of maximum contrast", *Color Engineering* 3(6):26), without white, black, grey and
+#: near-twins; ecosystems on screen are given them by size (see :func:`assign_colours`)
+ECOSYSTEM_PALETTE = [
+    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#008856",
+    "#E68FAC", "#0067A5", "#604E97", "#8DB600", "#882D17", "#2B3D26",
 ]  # fmt: skip
+
+#: members in no ecosystem, and ecosystems too small to get a colour of their own
+NO_ECOSYSTEM = "#c8c8c8"
+SMALL_ECOSYSTEM = "#e9dfc9"
+
 
 #: members who joined in the last this many weeks are drawn with a black outline
 NEW_WEEKS = 4
@@ -61,11 +71,37 @@ _STRENGTH_EDGES = np.array([0.25, 0.5, 0.75])
 _EDGE_STYLE = [(0.5, 0.22), (1.0, 0.32), (1.8, 0.42), (2.8, 0.55)]  # (width, opacity)
 
 
-def ecosystem_colour(ecosystem: int) -> str:
-    """Colour of an ecosystem id (-1, no ecosystem, is light grey)."""
+def ecosystem_colour(ecosystem: int, colours: Mapping[int, str] | None = None) -> str:
+    """Colour of an ecosystem id: from ``colours`` (as :func:`assign_colours` gives them) when
+    given; -1, no ecosystem, is light grey; an ecosystem without a colour is pale beige."""
     if ecosystem < 0:
-        return "#c8c8c8"
-    return _ECOSYSTEM_PALETTE[ecosystem % len(_ECOSYSTEM_PALETTE)]
+        return NO_ECOSYSTEM
+    if colours is not None:
+        return colours.get(ecosystem, SMALL_ECOSYSTEM)
+    return ECOSYSTEM_PALETTE[ecosystem % len(ECOSYSTEM_PALETTE)]
+
+
+def assign_colours(sizes: Mapping[int, int], previous: Mapping[int, str] | None = None) -> dict[int, str]:
+    """Colours for the ecosystems on screen, ``sizes`` being ecosystem id -> members shown.
+
+    The largest ``len(ECOSYSTEM_PALETTE)`` ecosystems get pairwise distinct colours; each keeps
+    its colour from ``previous`` (the last frame) unless a larger one already has it, so colours
+    do not flicker from week to week; the others are left out (drawn pale beige).
+
+    >>> assign_colours({7: 40, 3: 25, 9: 2}, previous={3: "#F3C300"})
+    {7: '#875692', 3: '#F3C300', 9: '#F38400'}
+    """
+    previous = previous or {}
+    ranked = sorted(sizes, key=lambda e: (-sizes[e], e))[: len(ECOSYSTEM_PALETTE)]
+    kept = {}
+    taken: set[str] = set()
+    for e in ranked:  # largest first: keep last frame's colour when still free
+        c = previous.get(e)
+        if c in ECOSYSTEM_PALETTE and c not in taken:
+            kept[e] = c
+            taken.add(c)
+    free = [c for c in ECOSYSTEM_PALETTE if c not in taken]
+    return {e: kept[e] if e in kept else free.pop(0) for e in ranked}
 
 
 def _fmt(a: np.ndarray) -> list[str]:
@@ -78,6 +114,7 @@ def network_svg(
     *,
     colour_by: str = "strategy",
     ecosystems: Mapping[int, int] | None = None,
+    colours: Mapping[int, str] | None = None,
     selected: int | None = None,
     size: int = 640,
 ) -> str:
@@ -88,6 +125,7 @@ def network_svg(
     model, layout : what to draw, and where (``layout`` must be up to date).
     colour_by : ``"strategy"`` or ``"ecosystem"`` (needs ``ecosystems``).
     ecosystems : member slot -> ecosystem id, for ``colour_by="ecosystem"``.
+    colours : ecosystem id -> colour (:func:`assign_colours`); without it, colours by id.
     selected : slot of the member being inspected (ringed, its ties highlighted).
     size : width and height of the picture in SVG units.
 
@@ -152,15 +190,18 @@ def network_svg(
     if len(alive):
         x, y = xy(alive)
         r = _radius(model, alive, len(alive))
-        if colour_by == "ecosystem" and ecosystems is not None:
-            fills = [ecosystem_colour(int(ecosystems.get(int(s), -1))) for s in alive.tolist()]
+        by_eco = colour_by == "ecosystem" and ecosystems is not None
+        if by_eco:
+            ecos = [int(ecosystems.get(int(s), -1)) for s in alive.tolist()]
+            fills = [ecosystem_colour(e, colours) for e in ecos]
         else:
             names = model.strategy_names
             palette = [strategy_colour(name) for name in names]
             fills = [palette[i] for i in pop.strategy[alive].tolist()]
         born_now = (pop.joined[alive] > 0) & (pop.joined[alive] > model.steps - NEW_WEEKS)
         labels = [strategy_label(name) for name in model.strategy_names]
-        for s, cx, cy, rr, fill, fresh, k, w in zip(
+        extra = [f' data-eco="{e}"' for e in ecos] if by_eco else [""] * len(alive)
+        for s, cx, cy, rr, fill, fresh, k, w, more in zip(
             alive.tolist(),
             _fmt(x),
             _fmt(y),
@@ -169,12 +210,13 @@ def network_svg(
             born_now.tolist(),
             pop.strategy[alive].tolist(),
             pop.wealth[alive].tolist(),
+            extra,
             strict=True,
         ):
             stroke = ' stroke="#111" stroke-width="1.2"' if fresh else ' stroke="#fff" stroke-width="0.6"'
             # <title>: the browser's own tooltip on hover
             out.append(
-                f'<circle cx="{cx}" cy="{cy}" r="{rr}" fill="{fill}"{stroke} data-slot="{s}">'
+                f'<circle cx="{cx}" cy="{cy}" r="{rr}" fill="{fill}"{stroke} data-slot="{s}"{more}>'
                 f"<title>#{s} {labels[k]}, wealth {w:.0f}</title></circle>"
             )
     if selected is not None and 0 <= selected < pop.size and layout.known[selected]:

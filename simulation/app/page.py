@@ -25,7 +25,7 @@ from ..scenario import Scenario, ScenarioError
 from ..strategies import label as strategy_label
 from ..verdict import judge_model
 from .controls import Control, controls_for
-from .drawing import NEW_WEEKS, ecosystem_colour, legend_html, strategy_colour
+from .drawing import NEW_WEEKS, NO_ECOSYSTEM, SMALL_ECOSYSTEM, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
 from .session import DEFAULT_SCENARIO, Session, scenario_choices
 from .story import KINDS, Chapter, totals
@@ -369,14 +369,12 @@ def _legend(session: Session) -> str:
     model = session.model
     eco = session.ecosystem_map() if session.colour_by == "ecosystem" else None
     if eco:
-        sizes: dict[int, int] = {}
-        for e in eco.values():
-            sizes[e] = sizes.get(e, 0) + 1
-        top = sorted(sizes, key=lambda e: -sizes[e])[:8]
-        items = [(f"{eco_name(e)} ({sizes[e]})", ecosystem_colour(e)) for e in top]
-        if len(sizes) > len(top):
-            items.append((f"+{len(sizes) - len(top)} smaller", "#ffffff"))
-        items.append(("in no ecosystem", ecosystem_colour(-1)))
+        sizes = session.ecosystem_sizes(eco)
+        colours = session.ecosystem_colours
+        items = [(f"{eco_name(e)} ({n})", colours[e]) for e, n in sizes.items() if e in colours]
+        if len(sizes) > len(items):
+            items.append((f"{len(sizes) - len(items)} smaller ecosystems", SMALL_ECOSYSTEM))
+        items.append(("in no ecosystem", NO_ECOSYSTEM))
     else:
         items = [
             (strategy_label(name), strategy_colour(name))

@@ -29,7 +29,7 @@ from ..model import GiveTakeModel
 from ..scenario import Scenario, ScenarioError
 from ..scenario_files import builtin_scenarios, first_sentence, load_scenario
 from ..strategies import label as strategy_label
-from .drawing import line_chart, network_svg, strategy_colour
+from .drawing import assign_colours, line_chart, network_svg, strategy_colour
 from .layout import NetworkLayout
 from .story import Chapter, chapters
 
@@ -137,6 +137,8 @@ class Session:
             self._history_steps: list[int] = []
             #: week of each ecosystem detection -> ecosystem id -> its members then (for the story)
             self.ecosystem_snapshots: dict[int, dict[int, np.ndarray]] = {}
+            #: colour of each ecosystem on screen (kept from frame to frame while it stays)
+            self.ecosystem_colours: dict[int, str] = {}
             self.selected = None
             self._record()
 
@@ -218,6 +220,17 @@ class Session:
         current = getattr(mech, "current", None) if mech is not None else None
         return dict(current) if current else None
 
+    def ecosystem_sizes(self, eco: dict[int, int] | None = None) -> dict[int, int]:
+        """Ecosystem id -> members of it on screen (alive), largest first."""
+        eco = self.ecosystem_map() if eco is None else eco
+        if not eco:
+            return {}
+        slots = np.fromiter(eco, np.int64, len(eco))
+        alive = self.model.population.alive[slots]
+        ids, counts = np.unique(np.fromiter(eco.values(), np.int64, len(eco))[alive], return_counts=True)
+        order = np.lexsort((ids, -counts))
+        return {int(ids[i]): int(counts[i]) for i in order}
+
     def story(self) -> list[Chapter]:
         """The ecosystems' story so far, one chapter per detection (empty without the
         ecosystems mechanism)."""
@@ -233,11 +246,14 @@ class Session:
         with self.lock:
             colour_by = self.colour_by
             eco = self.ecosystem_map() if colour_by == "ecosystem" else None
+            if eco:
+                self.ecosystem_colours = assign_colours(self.ecosystem_sizes(eco), self.ecosystem_colours)
             svg = network_svg(
                 self.model,
                 self.layout,
                 colour_by=colour_by if eco else "strategy",
                 ecosystems=eco,
+                colours=self.ecosystem_colours,
                 selected=self.selected,
             )
             charts = self.charts()
