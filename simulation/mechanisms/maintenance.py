@@ -9,8 +9,12 @@ tie keeps it close, and a generous helper has less of it left for its own networ
 
 Every week a tie that was not used (no gift, no referral, no meeting) loses
 ``decay`` of its strength, scaled by how many of its two ends kept it up: both, no
-loss; one, half; none, all.  A tie weaker than ``min_strength`` dissolves.  Members also cut ties on purpose,
-when something happened on the tie this week (a gift or a refusal) that
+loss; one, half; none, all.  A tie weaker than ``min_strength`` dissolves.  Decay
+is linear and certain, so a tie of strength ``s`` that nobody uses lasts
+``(s - min_strength) / decay`` weeks when neither end keeps it up and twice as long
+when one does: whether such a tie outlives a given span (say the year over which
+Burt 2002 measured bridge decay) turns on ``decay`` alone.  Members also cut ties
+on purpose, when something happened on the tie this week (a gift or a refusal) that
 leaves them having given more than their strategy tolerates without return,
 or (for strategies that watch trust) with their trust in the other below
 ``cut_trust``.
