@@ -90,6 +90,9 @@ class OtherishRules(Rules):
 
 
 class MatcherRules(Rules):
+    """The core model's matcher: credit whenever ledger and standing allow (the engine's
+    ``follows_beliefs`` is off in :func:`core`)."""
+
     name = "matcher"
     tolerance = 2.0
     cuts_distrusted = True
@@ -312,6 +315,7 @@ CORE: dict[str, Any] = {
         "maintenance": {"tie_time": 0.0},
         "churn": {"p_quit": 0.0, "arrival_rate": 0.0, "replace": True},
     },
+    "strategies": {"matcher": {"follows_beliefs": False}},
 }
 
 
@@ -352,6 +356,7 @@ class MesaBaselineModel(mesa.Model):
             "mechanisms.giving.choose": "random",
             "mechanisms.maintenance.tie_time": 0.0,
             "mechanisms.churn.p_quit": 0.0,
+            "strategies.matcher.follows_beliefs": False,
         }
         if any(scenario.get(k) != v for k, v in off.items()):
             raise ValueError(f"the Mesa baseline implements the core model only: needs {off} (see core())")

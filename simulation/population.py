@@ -20,7 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Population"]
+__all__ = ["Population", "PRIOR_EXPECTATION"]
+
+#: what a newcomer expects of others before it has asked anyone: half its requests met
+#: (nothing known; the same neutral 0.5 as a first image or an empty public record)
+PRIOR_EXPECTATION = 0.5
 
 
 class Population:
@@ -49,13 +53,17 @@ class Population:
         self.income = np.zeros(cap)
         self.refusals = np.zeros(cap, np.int64)  #: requests it refused, in total
         self.strikes = np.zeros(cap, np.int64)  #: referral-group strikes against it (``chapters``)
+        #: the share of its requests it expects others to meet, learnt from the answers it got
+        #: (``exchange``); a newcomer starts at 0.5 (``PRIOR_EXPECTATION``)
+        self.expectation = np.zeros(cap)
         self.joined = np.zeros(cap, np.int64)  #: week it joined
         self.left = np.full(cap, -1, np.int64)  #: week it left, ``-1``: still in
         self.size = 0
 
     _ARRAYS = (
         "alive strategy wealth skills interests platforms need rank chapter public_gifts "
-        "public_refusals gifts_given gifts_received referrals_received income refusals strikes joined left"
+        "public_refusals gifts_given gifts_received referrals_received income refusals strikes expectation "
+        "joined left"
     ).split()
 
     def _ensure(self, extra: int) -> None:
@@ -78,6 +86,7 @@ class Population:
         self.alive[slots] = True
         self.strategy[slots] = strategy
         self.wealth[slots] = wealth
+        self.expectation[slots] = PRIOR_EXPECTATION
         self.joined[slots] = step
         return slots
 

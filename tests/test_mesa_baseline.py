@@ -89,7 +89,7 @@ def test_value_is_conserved_the_same_way(name):
 
 
 def test_strategy_rules_decide_every_request_like_the_engine():
-    defaults = Scenario.from_dict({}).data["strategies"]
+    defaults = Scenario.from_dict(mb.core()).data["strategies"]  # the core model the baseline implements
 
     class Who:  # a member as the rules see it
         def __init__(self, reputation=0.5):

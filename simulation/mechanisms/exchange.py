@@ -19,6 +19,17 @@ class Exchange(Mechanism):
     ``strength_gain`` and counts as used this week.  A refusal lowers trust
     on both sides by the share ``trust_loss``: the asker's in the refuser, and
     the refuser's in the asker (who asked where it had not earned help).
+
+    Askers also revise what they expect of others (``Population.expectation``,
+    the share of requests they think others meet): each answer to one of their
+    requests moves it ``belief_weight`` of the way to 1 (helped) or 0 (refused).
+    Beliefs follow what was observed, as in public-goods experiments where each
+    period's belief about others' contributions is a weighted mix of the previous
+    belief and what the others contributed last period (Fischbacher & Gächter
+    2010, *American Economic Review* 100:541: their belief-formation regression
+    gives the two weights of about the same size).  Matchers with
+    ``follows_beliefs`` extend credit according to this belief (``Matcher`` in
+    ``strategies/builtin.py``).
     """
 
     name = "exchange"
@@ -28,11 +39,21 @@ class Exchange(Mechanism):
         "trust_gain": Param(0.2, "share of the distance to full trust gained per gift", 0.0, 1.0),
         "trust_loss": Param(0.3, "share of trust lost per refusal", 0.0, 1.0),
         "strength_gain": Param(0.2, "share of the distance to full strength gained per gift", 0.0, 1.0),
+        "belief_weight": Param(
+            0.5,
+            "share of the way each answer to a member's request moves its expectation of help to 1 "
+            "(helped) or 0 (refused): weights of about the same size on old belief and new evidence "
+            "(Fischbacher & Gächter 2010, AER 100:541); 0: expectations never change",
+            0.0,
+            1.0,
+        ),
     }
 
     def step(self, model) -> None:
         if model.compiled and type(self) is Exchange:
-            return self._step_compiled(model)
+            self._step_compiled(model)
+            self.update_expectations(model.population, model.tick.gifts.asker, model.tick.refusals.asker)
+            return
         pop, ties, tick = model.population, model.ties, model.tick
         gifts = tick.gifts
         g, a, e, s = gifts.giver, gifts.asker, gifts.edge, gifts.side
@@ -52,6 +73,7 @@ class Exchange(Mechanism):
         ties.trust[re, rs] *= 1.0 - self.trust_loss  # the asker trusts the refuser less
         ties.trust[re, 1 - rs] *= 1.0 - self.trust_loss  # and the refuser expects little of the asker
         np.add.at(pop.refusals, rg, 1)
+        self.update_expectations(pop, a, tick.refusals.asker)
 
     def _step_compiled(self, model) -> None:
         """The same week in one compiled kernel (``simulation.compiled``); same results."""
@@ -87,3 +109,18 @@ class Exchange(Mechanism):
         # welfare summed as model.pay sums it
         for amount in (-self.c, self.b):
             tick.welfare += float(np.broadcast_to(np.asarray(amount, float), gifts.giver.shape).sum())
+
+    def update_expectations(self, pop, helped: np.ndarray, refused: np.ndarray) -> None:
+        """Each answer an asker got moves its expectation ``belief_weight`` of the way to 1
+        (helped) or 0 (refused), in the order they came: a need is closed by its first
+        gift, so an asker's refusals of the week came before its gifts."""
+        if not self.belief_weight or len(helped) + len(refused) == 0:
+            return
+        n = pop.size
+        g = np.bincount(helped, minlength=n)
+        answered = g + np.bincount(refused, minlength=n)
+        asked = np.flatnonzero(answered)
+        keep = 1.0 - self.belief_weight
+        g, k = g[asked], answered[asked]
+        # r refusals then g gifts: x <- keep^(r+g) x + (1 - keep^g)
+        pop.expectation[asked] = keep**k * pop.expectation[asked] + (1.0 - keep**g)
