@@ -10,7 +10,7 @@ per newcomer, triangle chance 0.5):
 (c) the whole ``GiveTakeModel`` build of the default scenario (network, members,
     first ecosystem detection).
 
-(c) is whatever the model uses for `powerlaw_cluster` (networkx today).
+(c) is whatever the model uses for `powerlaw_cluster` (the Holme–Kim kernel).
 
 Run:  python benchmarks/bench_build.py [--quick]
 

@@ -2,7 +2,9 @@
 
 Kinds
 -----
-``powerlaw_cluster``  Holme & Kim 2002 clustered scale-free graph (``mean_degree``, ``triangle_p``)
+``powerlaw_cluster``  Holme & Kim 2002 clustered scale-free graph (``mean_degree``, ``triangle_p``),
+                      grown by :mod:`simulation.holme_kim` from the model's numpy generator
+                      (compiled with numba; the same graph, more slowly, without it)
 ``erdos_renyi``       ``n * mean_degree / 2`` ties between uniformly random pairs (G(n, m))
 ``watts_strogatz``    ring of ``mean_degree`` neighbours, each tie rewired with ``triangle_p``
 ``barabasi_albert``   preferential attachment, ``mean_degree / 2`` ties per newcomer
@@ -158,7 +160,13 @@ def initial_edges(model: GiveTakeModel, cfg: dict[str, Any], n: int) -> np.ndarr
     if kind == "empty" or k == 0:
         return np.zeros((0, 2), np.int64)
     seed = model.random  # networkx draws from the model's own generator
-    if kind == "powerlaw_cluster":
+    if kind == "powerlaw_cluster" and max(1, k // 2) < n:
+        from .holme_kim import holme_kim_edges  # compiled on first use
+
+        # the same graph from the compiled kernel or its plain-Python twin (numba off or missing)
+        compiled = getattr(model, "compiled", True)
+        return holme_kim_edges(n, max(1, k // 2), cfg["triangle_p"], model.rng, compiled=compiled)
+    if kind == "powerlaw_cluster":  # too few members: networkx says why
         g = nx.powerlaw_cluster_graph(n, max(1, k // 2), cfg["triangle_p"], seed=seed)
     elif kind == "erdos_renyi":
         g = nx.gnm_random_graph(n, n * k // 2, seed=seed)

@@ -9,6 +9,7 @@ import sys
 import networkx as nx
 import numpy as np
 import pytest
+from scipy import stats
 
 from simulation import GiveTakeModel
 from simulation.metrics import sampled_clustering
@@ -129,8 +130,8 @@ def _ties_between(model, a: str, b: str, born_at_start: bool = True):
     return e[((su == a) & (sv == b)) | ((su == b) & (sv == a))]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_matchers_drop_takers_and_grow_closer_to_givers(seed):
+def _matchers_after_100_weeks(seed: int) -> dict[str, float]:
+    """Matchers among givers and takers (no churn): how their ties from the start fared."""
     model = GiveTakeModel(
         mix(matcher=0.5, giver=0.25, taker=0.25),
         rng=seed,
@@ -141,16 +142,38 @@ def test_matchers_drop_takers_and_grow_closer_to_givers(seed):
     )
     with_takers = len(_ties_between(model, "matcher", "taker"))
     with_givers = len(_ties_between(model, "matcher", "giver"))
-    start_strength = model.config.get("network.strength")
     model.run_for(100)
     mt = _ties_between(model, "matcher", "taker")
     mg = _ties_between(model, "matcher", "giver")
-    assert len(mt) / with_takers < len(mg) / with_givers - 0.2  # ties to takers break
-    assert model.ties.strength[mg].mean() > start_strength  # ties to givers strengthen
+    return {
+        "kept_with_takers": len(mt) / with_takers,
+        "kept_with_givers": len(mg) / with_givers,
+        "start_strength": model.config.get("network.strength"),
+        "strength_with_takers": model.ties.strength[mt].mean(),
+        "strength_with_givers": model.ties.strength[mg].mean(),
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_matchers_drop_takers_and_grow_closer_to_givers(seed):
+    r = _matchers_after_100_weeks(seed)
+    assert r["kept_with_takers"] < r["kept_with_givers"]  # ties to takers break (how many: below)
+    assert r["strength_with_givers"] > r["start_strength"]  # ties to givers strengthen
     # ties to takers weaken, and end far weaker than ties to givers (takers keep up
     # their side of a tie, so it decays at half speed, but matchers let it go)
-    assert model.ties.strength[mt].mean() < start_strength
-    assert model.ties.strength[mt].mean() < model.ties.strength[mg].mean() - 0.2
+    assert r["strength_with_takers"] < r["start_strength"]
+    assert r["strength_with_takers"] < r["strength_with_givers"] - 0.2
+
+
+@pytest.mark.slow
+def test_matchers_keep_far_fewer_ties_to_takers_than_to_givers_over_20_seeds():
+    """The share of matcher–taker ties kept is lower than that of matcher–giver ties in
+    every run, by more than 0.2 on average (one-sided t-test; a single run's gap varies
+    with its initial graph, 0.15–0.47 over these seeds)."""
+    runs = [_matchers_after_100_weeks(seed) for seed in range(1, 21)]
+    gaps = np.array([r["kept_with_givers"] - r["kept_with_takers"] for r in runs])
+    assert (gaps > 0).all()
+    assert stats.ttest_1samp(gaps, 0.2, alternative="greater").pvalue < 0.01
 
 
 def test_churn_replaces_failed_members():

@@ -4,11 +4,16 @@ is simple and reproducible, and its statistics are those of networkx's
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import networkx as nx
 import numpy as np
 import pytest
 from scipy import stats
 
+from simulation import GiveTakeModel
 from simulation.holme_kim import COMPILED, holme_kim_edges
 
 
@@ -74,6 +79,36 @@ def test_degrees_and_clustering_match_networkx_powerlaw_cluster_graph(m, p):
         np.concatenate([r["degrees"] for r in ours]), np.concatenate([r["degrees"] for r in theirs])
     )
     assert ks.pvalue > 0.001
+
+
+def _model_edges(seed: int, **kw) -> list[tuple[int, int]]:
+    t = GiveTakeModel({"population": {"size": 300}, "metrics": "light"}, rng=seed, **kw).ties
+    idx = t.live()
+    return sorted(zip(t.u[idx].tolist(), t.v[idx].tolist()))
+
+
+def test_the_default_network_comes_from_the_model_generator():
+    assert _model_edges(7) == _model_edges(7)
+    assert _model_edges(7) != _model_edges(8)
+    # mean degree 20: ten ties per newcomer, rarely one fewer
+    assert len(_model_edges(7)) >= 0.98 * 10 * (300 - 10)
+
+
+def test_without_numba_the_model_grows_the_same_network():
+    """Where numba cannot be imported, or the model runs its numpy path, the plain-Python
+    kernel grows the same graph."""
+    assert _model_edges(7, compiled=False) == _model_edges(7)
+    script = (
+        "import sys, json; sys.modules['numba'] = None\n"
+        "from simulation import holme_kim\n"
+        "assert not holme_kim.COMPILED\n"
+        "from simulation import GiveTakeModel\n"
+        "t = GiveTakeModel({'population': {'size': 300}, 'metrics': 'light'}, rng=7).ties\n"
+        "i = t.live()\n"
+        "print(json.dumps(sorted(zip(t.u[i].tolist(), t.v[i].tolist()))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert [tuple(e) for e in json.loads(out.stdout)] == _model_edges(7)
 
 
 def test_bad_sizes_are_refused():

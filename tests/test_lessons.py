@@ -2,7 +2,8 @@
 
 A lesson in the app states what the model shows (``Lesson.claim``).  Each test
 here runs that lesson's scenario and settings (and, where the claim compares,
-the change the lesson suggests) for seeds 1-10 and asserts every part of the
+the change the lesson suggests) for seeds 1-10 (1-20 where a comparison between
+runs needs them to tell a real difference at that level) and asserts every part of the
 claim with a one-sided rank test at ``ALPHA``: the Wilcoxon signed-rank test
 when both numbers come from the same run, the Mann-Whitney U test when they
 come from different runs.  With ten seeds the smallest p-value a signed-rank
@@ -25,12 +26,12 @@ SEEDS = range(1, 11)
 ALPHA = 0.01
 
 
-def runs(key: str, steps: int, scenario: str | None = None, **extra) -> list[RunResult]:
+def runs(key: str, steps: int, scenario: str | None = None, seeds: range = SEEDS, **extra) -> list[RunResult]:
     """The lesson's scenario and settings (plus ``extra``) for ``steps`` weeks, one run per seed."""
     lesson = LESSONS[key]
     overrides = {**lesson.overrides, **{k.replace("__", "."): v for k, v in extra.items()}}
     config = load_scenario(scenario or lesson.scenario, overrides)
-    return [run_scenario(config, steps=steps, seed=seed) for seed in SEEDS]
+    return [run_scenario(config, steps=steps, seed=seed) for seed in seeds]
 
 
 def final(results: list[RunResult], column: str) -> np.ndarray:
@@ -95,8 +96,10 @@ def _mean_degree_of_takers_and_others(result: RunResult) -> tuple[float, float]:
 
 @pytest.mark.slow
 def test_users_and_abusers_drain_the_community_without_making_it_crumble():
-    wave = runs("users_and_abusers", steps=70)
-    calm = runs("users_and_abusers", steps=70, mechanisms__arrivals__share=0.0)
+    # 20 seeds: the givers left differ by about 8 of ~45 with a spread of ~6, which ten runs
+    # of each show at the 1% level only for some sets of seeds (p from 0.0002 to 0.08)
+    wave = runs("users_and_abusers", steps=70, seeds=range(1, 21))
+    calm = runs("users_and_abusers", steps=70, seeds=range(1, 21), mechanisms__arrivals__share=0.0)
     at = LESSONS["users_and_abusers"].overrides["mechanisms.arrivals.at"]
     after = window(wave, "fulfilment_rate", at + 1, at + 40)
     greater(
