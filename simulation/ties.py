@@ -273,7 +273,23 @@ class TieGraph:
         keys, first = np.unique(keys, return_index=True)
         a, b = a[first], b[first]
         fresh = ~self.has(a, b)
-        a, b, keys = a[fresh], b[fresh], keys[fresh]
+        return self.append_new(
+            a[fresh], b[fresh], keys[fresh], strength=strength, trust=trust, step=step, image=image
+        )
+
+    def append_new(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        keys: np.ndarray,
+        *,
+        strength: float,
+        trust: float,
+        step: int,
+        image: float = 0.5,
+    ) -> int:
+        """Append ties ``a[k] -- b[k]`` known to be new and distinct, ``keys`` their keys in
+        ascending order (what :meth:`add` has checked); returns how many."""
         n = len(a)
         if n == 0:
             return 0

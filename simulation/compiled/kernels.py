@@ -13,6 +13,7 @@ numpy uses on the machine.
 | :func:`directed` | :meth:`simulation.ties.TieGraph.directed` (the contact index, CSR) |
 | :func:`maintenance` | :meth:`simulation.mechanisms.maintenance.Maintenance.step` |
 | :func:`exchange` | :meth:`simulation.mechanisms.exchange.Exchange.step` (but the welfare sum) |
+| :func:`connect` | :func:`simulation.mechanisms.contacts.connect` with :meth:`simulation.ties.TieGraph.add` |
 | :func:`hear` | :func:`simulation.mechanisms.standing.hear` (news of deeds, for every norm) |
 | :func:`asking_candidates`, :func:`asking_plan` | :meth:`simulation.mechanisms.asking.Asking.step` (the noise drawn between them) |
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["directed", "maintenance", "exchange", "asking_candidates", "asking_plan", "hear"]
+__all__ = ["directed", "maintenance", "exchange", "asking_candidates", "asking_plan", "hear", "connect"]
 
 
 @njit(cache=True, nogil=True)
@@ -394,3 +395,52 @@ def hear(
             image[e, s] = image[e, s] * powers[size[q]] + moved[q]
             seen[q] = -1
     return m
+
+
+@njit(cache=True, nogil=True)
+def connect(a, b, alive, deg, max_ties, sorted_keys):  # pragma: no cover - compiled
+    """The ties ``contacts.connect`` would make and ``TieGraph.add`` append: ``(a, b, keys)``
+    in ascending key order.
+
+    Proposals between live, distinct members are taken in order, each member's place held
+    by every earlier proposal naming it; of those with room, the first proposal of each
+    pair that is not yet tied.
+    """
+    n = len(a)
+    held = np.zeros(len(alive), np.int64)
+    key = np.empty(n, np.int64)
+    pos = np.empty(n, np.int64)
+    m = 0
+    for k in range(n):
+        x, y = a[k], b[k]
+        if not (alive[x] and alive[y]) or x == y:
+            continue
+        ex = held[x]
+        held[x] += 1
+        ey = held[y]
+        held[y] += 1
+        if deg[x] + ex < max_ties and deg[y] + ey < max_ties:
+            key[m] = min(x, y) * (np.int64(1) << 32) + max(x, y)
+            pos[m] = k
+            m += 1
+    key = key[:m]
+    pos = pos[:m]
+    order = np.argsort(key, kind="mergesort")
+    out_a = np.empty(m, np.int64)
+    out_b = np.empty(m, np.int64)
+    out_key = np.empty(m, np.int64)
+    n_out = 0
+    n_sk = len(sorted_keys)
+    for j in range(m):
+        q = key[order[j]]
+        if j > 0 and q == key[order[j - 1]]:
+            continue  # a later proposal of the same pair
+        if n_sk:
+            i = min(np.searchsorted(sorted_keys, q), n_sk - 1)
+            if sorted_keys[i] == q:
+                continue  # already tied
+        out_a[n_out] = a[pos[order[j]]]
+        out_b[n_out] = b[pos[order[j]]]
+        out_key[n_out] = q
+        n_out += 1
+    return out_a[:n_out].copy(), out_b[:n_out].copy(), out_key[:n_out].copy()
