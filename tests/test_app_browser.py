@@ -105,9 +105,9 @@ def server():
 class Tab:
     """One browser tab on the app, recording everything that goes wrong."""
 
-    def __init__(self, browser, url: str, name: str):
+    def __init__(self, browser, url: str, name: str, height: int = 1700):
         self.name = name
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1700})
+        self.context = browser.new_context(viewport={"width": 1400, "height": height})
         self.offsite: list[str] = []
         self.failed: list[str] = []
         self.errors: list[str] = []
@@ -192,8 +192,8 @@ class Tab:
                 return x, y, on_top
         raise AssertionError("every member is covered by another")
 
-    def shot(self, what: str) -> None:
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=True)
+    def shot(self, what: str, full_page: bool = True) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=full_page)
 
     def check_clean(self) -> None:
         assert not self.offsite, f"requests off this machine: {self.offsite}"
@@ -210,8 +210,8 @@ class Tab:
 def open_tab(browser, server, request):
     tabs: list[Tab] = []
 
-    def open_(suffix: str = "") -> Tab:
-        tab = Tab(browser, server, request.node.name.removeprefix("test_") + suffix)
+    def open_(suffix: str = "", height: int = 1700) -> Tab:
+        tab = Tab(browser, server, request.node.name.removeprefix("test_") + suffix, height)
         tabs.append(tab)
         return tab
 
@@ -285,7 +285,9 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     tab = open_tab()
     tab.choose("Scenario", "referral_group")
     tab.wait_text(".gt-note", "referral group")
-    assert tab.page.locator("button.gt-group", has_text="Networking style").count() == 1
+    style = tab.page.locator("button.gt-group", has_text="Networking style")
+    style.first.wait_for(timeout=10_000)  # the settings may arrive a moment after the description
+    assert style.count() == 1
     assert tab.week() == 0
     tab.page.click("button.gt-step")
     tab.wait_week(lambda w: w == 1)
@@ -323,3 +325,73 @@ def test_two_tabs_keep_separate_models(open_tab):
     assert a_members > 10 and a.week() == 3 and a.members() > 10
     a.shot("stepped")
     b.shot("reset")
+
+
+def _legend_of(chart) -> list[tuple[str, str]]:
+    """(name, colour) of each entry in a chart's own legend."""
+    items = chart.locator("g.gt-legend g.gt-legend-item")
+    return [
+        (items.nth(i).locator("text").text_content(), items.nth(i).get_attribute("data-colour"))
+        for i in range(items.count())
+    ]
+
+
+def test_at_1400_by_900_the_network_and_the_charts_with_their_legends_are_in_view(open_tab):
+    from simulation.scenario_files import load_scenario
+    from simulation.strategies import BUILTIN, colour, label
+
+    tab = open_tab(height=900)
+    for _ in range(3):
+        tab.page.click("button.gt-step")
+    tab.wait_week(lambda w: w == 3)
+    network = tab.page.locator(".gt-network-view svg").bounding_box()
+    assert network["width"] > 380 and network["y"] + network["height"] <= 900
+    charts = tab.page.locator("svg.gt-chart")
+    assert charts.count() == 4
+    for i in range(4):
+        chart = charts.nth(i)
+        box = chart.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, f"chart {i} is not above the fold: {box}"
+        assert box["x"] >= network["x"] + network["width"]  # beside the network, not below it
+        legend = _legend_of(chart)
+        assert legend and all(
+            chart.locator("g.gt-legend-item").nth(j).is_visible() for j in range(len(legend))
+        )
+        # every line drawn is named in the legend, in its colour
+        lines = chart.locator("polyline")
+        drawn = {
+            (lines.nth(j).locator("title").text_content(), lines.nth(j).get_attribute("stroke"))
+            for j in range(lines.count())
+        }
+        assert drawn <= set(legend)
+    # the strategies in the colours of the strategy registry, as in the report
+    members = _legend_of(charts.nth(0))
+    mix = load_scenario("open_mixer").mix
+    shown = [s for s in BUILTIN if mix.get(s, 0) > 0]
+    assert members == [(label(s), colour(s)) for s in shown]
+    tab.shot("1400x900", full_page=False)
+
+
+def test_the_largest_ecosystems_on_screen_have_distinct_colours(open_tab):
+    tab = open_tab(height=900)
+    tab.choose("Scenario", "referral_group")
+    tab.wait_text(".gt-note", "referral group")
+    tab.page.locator(".v-btn", has_text="ecosystem").first.click()
+    for _ in range(16):  # chapters have formed and the picture has followed them
+        tab.page.click("button.gt-step")
+    tab.wait_week(lambda w: w == 16)
+    circles = tab.page.locator(".gt-network-view svg circle[data-eco]")
+    fills: dict[str, set[str]] = {}
+    for eco, fill in circles.evaluate_all("cs => cs.map(c => [c.dataset.eco, c.getAttribute('fill')])"):
+        fills.setdefault(eco, set()).add(fill)
+    sizes = {eco: 0 for eco in fills}
+    for eco in circles.evaluate_all("cs => cs.map(c => c.dataset.eco)"):
+        sizes[eco] += 1
+    ranked = [e for e in sorted(sizes, key=lambda e: -sizes[e]) if e != "-1"]
+    top = ranked[:12]
+    assert len(top) >= 10 and all(len(fills[e]) == 1 for e in top)
+    colours = [next(iter(fills[e])) for e in top]
+    assert len(set(colours)) == len(colours), f"two of the largest ecosystems share a colour: {colours}"
+    legend = tab.page.inner_text(".gt-legend")
+    assert all(f"E{e} ({sizes[e]})" in legend for e in top)
+    tab.shot("ecosystem-colours", full_page=False)

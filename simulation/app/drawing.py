@@ -286,11 +286,26 @@ def line_chart(
     ``y_min``/``y_max`` fix the vertical range (e.g. 0 to 1 for a rate);
     otherwise it follows the data.  The chart carries ``data-points`` (the
     number of points drawn), which tests use to tell an empty chart from a
-    drawn one.
+    drawn one.  With ``legend``, a row of swatches under the title names every
+    series in its colour (``<g class="gt-legend">``), wrapping onto more rows
+    when they do not fit, above the plot so it never hides a line.
     """
     colours = dict(colours or {})
     left, right, top, bottom = 46, 10, 24, 30
-    pw, ph = width - left - right, height - top - bottom
+    pw = width - left - right
+    rows: list[list[tuple[str, str, float]]] = []  # legend rows of (name, colour, x)
+    if legend:
+        x = float(left)
+        for i, name in enumerate(series):
+            colour = colours.get(name, _EXTRA[i % len(_EXTRA)])
+            w = 16 + 5.6 * len(name) + 12  # swatch, text at font size 10, gap
+            if not rows or x + w - 12 > left + pw:
+                rows.append([])
+                x = float(left)
+            rows[-1].append((name, colour, x))
+            x += w
+        top += 14 * len(rows)
+    ph = height - top - bottom
     xs_all = [np.asarray(x, float) for x, _ in series.values()]
     ys_all = [np.asarray(y, float) for _, y in series.values()]
     points = sum(len(x) for x in xs_all)
@@ -351,14 +366,17 @@ def line_chart(
                 f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2" '
                 f'stroke-linejoin="round"><title>{escape(name)}</title></polyline>'
             )
-    if legend:
-        lx = left + 8
-        for i, name in enumerate(series):
-            colour = colours.get(name, _EXTRA[i % len(_EXTRA)])
-            out.append(f'<rect x="{lx}" y="{top + 6 + 13 * i}" width="10" height="3" fill="{colour}"/>')
-            out.append(
-                f'<text x="{lx + 14}" y="{top + 10 + 13 * i}" font-size="10" fill="#333">{escape(name)}</text>'
-            )
+    if rows:
+        out.append('<g class="gt-legend">')
+        for r, row in enumerate(rows):
+            y = 24 + 14 * r
+            for name, colour, x in row:
+                out.append(
+                    f'<g class="gt-legend-item" data-colour="{colour}">'
+                    f'<rect x="{x:.1f}" y="{y + 1}" width="12" height="4" rx="1" fill="{colour}"/>'
+                    f'<text x="{x + 16:.1f}" y="{y + 7}" font-size="10" fill="#333">{escape(name)}</text></g>'
+                )
+        out.append("</g>")
     out.append("</svg>")
     return "".join(out)
 

@@ -49,9 +49,10 @@ SPEEDS: dict[int, tuple[int, float]] = {
 
 _CSS = """
 .gt-app { max-width: 1500px; margin: 0 auto; padding: 8px 16px 32px 16px; font-size: 14px; }
-.gt-header h1 { font-size: 22px; font-weight: 600; margin: 4px 0 0 0; }
-.gt-header p { color: #555; margin: 2px 0 8px 0; }
-.gt-panel { background: #fafafa; border: 1px solid #e4e4e4; border-radius: 8px; padding: 10px 12px; }
+.gt-header h1 { font-size: 20px; font-weight: 600; margin: 2px 0 0 0; }
+.gt-header p { color: #555; margin: 0 0 2px 0; }
+.gt-panel { background: #fafafa; border: 1px solid #e4e4e4; border-radius: 8px; padding: 8px 10px; }
+.gt-verdict { font-size: 13px; }
 .gt-week { font-size: 16px; }
 .gt-week b { font-size: 20px; }
 .gt-chart, .gt-network { width: 100%; height: auto; display: block; }
@@ -320,9 +321,15 @@ def Live(
         bump()
 
     ticks = (version, generation)
+    inspecting = f" · inspecting <b>#{session.selected}</b> (below)" if session.selected is not None else ""
     with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}, gap="10px"):
-        with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
-            with solara.Column(classes=["gt-panel"], style={"flex": "3 1 480px", "min-width": "380px"}):
+        # what a class watches, all above the fold at 1400x900: the network beside the charts
+        with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
+            with solara.Column(
+                classes=["gt-panel", "gt-network-panel"],
+                style={"flex": "1 1 440px", "min-width": "380px", "max-width": "620px"},
+                gap="4px",
+            ):
                 with solara.Row(justify="space-between", style={"align-items": "center"}):
                     solara.HTML(
                         tag="div",
@@ -330,7 +337,7 @@ def Live(
                         unsafe_innerHTML=(
                             f"Week <b class='gt-step-count'>{frame.step}</b> · "
                             f"<span class='gt-members'>{frame.members}</span> members · "
-                            f"{int(frame.metrics.get('ties', 0))} ties"
+                            f"{int(frame.metrics.get('ties', 0))} ties{inspecting}"
                         ),
                     )
                     colour_values = (
@@ -342,21 +349,26 @@ def Live(
                         )
                 NetworkView(svg=frame.network, event_select_member=select)
                 solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
-            with solara.Column(style={"flex": "2 1 340px", "min-width": "320px"}, gap="10px"):
-                if lesson is not None:
-                    with solara.Column(classes=["gt-panel", "gt-lesson"]):
-                        solara.HTML(tag="div", unsafe_innerHTML=lesson.html())
+            with solara.Column(
+                classes=["gt-charts"], style={"flex": "1 1 380px", "min-width": "320px"}, gap="6px"
+            ):
+                VerdictPanel(session, ticks)
+                for name, svg in frame.charts.items():
+                    solara.HTML(
+                        tag="div",
+                        unsafe_innerHTML=svg,
+                        classes=["gt-panel", f"gt-chart-{name}"],
+                        style="padding: 2px 4px",
+                    )
+        # below: the lesson, the member inspected and the ecosystems' story
+        with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
+            if lesson is not None:
+                with solara.Column(classes=["gt-panel", "gt-lesson"], style={"flex": "1 1 320px"}):
+                    solara.HTML(tag="div", unsafe_innerHTML=lesson.html())
+            with solara.Column(style={"flex": "1 1 360px", "min-width": "320px"}):
                 Inspector(session, ticks, select, pick, set_pick)
-        with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
-            for name, svg in frame.charts.items():
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=svg,
-                    classes=["gt-panel", f"gt-chart-{name}"],
-                    style="flex: 1 1 360px; min-width: 300px; padding: 4px",
-                )
-        VerdictPanel(session, ticks)
-        EcosystemPanel(session, ticks)
+            with solara.Column(style={"flex": "1 1 360px", "min-width": "320px"}):
+                EcosystemPanel(session, ticks)
 
 
 @solara.component
@@ -373,7 +385,8 @@ def _legend(session: Session) -> str:
         colours = session.ecosystem_colours
         items = [(f"{eco_name(e)} ({n})", colours[e]) for e, n in sizes.items() if e in colours]
         if len(sizes) > len(items):
-            items.append((f"{len(sizes) - len(items)} smaller ecosystems", SMALL_ECOSYSTEM))
+            more = len(sizes) - len(items)
+            items.append((f"{more} smaller ecosystem{'s' if more > 1 else ''}", SMALL_ECOSYSTEM))
         items.append(("in no ecosystem", NO_ECOSYSTEM))
     else:
         items = [

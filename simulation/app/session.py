@@ -42,6 +42,9 @@ APP_MAX_SIZE = 300
 #: the scenario the app opens with, when it exists
 DEFAULT_SCENARIO = "open_mixer"
 
+#: height of a live chart (width 420), legend included: four fit beside the network at 1400x900
+CHART_HEIGHT = 150
+
 #: weeks of per-member history kept for the inspector
 HISTORY = 2000
 
@@ -282,24 +285,29 @@ class Session:
             if self.model.metrics.get(f"n_{s}", 0) or s in self.config.mix
         ]
         colours = {strategy_label(s): strategy_colour(s) for s in names}
+        size = {"width": 420, "height": CHART_HEIGHT, "legend": True}
         out = {
             "members": line_chart(
                 {strategy_label(s): self.series(f"n_{s}") for s in names},
                 title="Members by strategy",
                 colours=colours,
                 y_min=0,
+                **size,
             ),
             "wealth": line_chart(
                 {strategy_label(s): self.series(f"wealth_{s}") for s in names},
                 title="Mean wealth by strategy",
                 colours=colours,
+                **size,
             ),
             "fulfilment": line_chart(
-                {"fulfilment": self.series("fulfilment_rate", from_week=1)},  # nobody has asked yet in week 0
-                title="Fulfilment rate (share of needs met)",
-                colours={"fulfilment": "#0072B2"},
+                # nobody has asked yet in week 0
+                {"share of needs met": self.series("fulfilment_rate", from_week=1)},
+                title="Fulfilment rate",
+                colours={"share of needs met": "#0072B2"},
                 y_min=0,
                 y_max=1,
+                **size,
             ),
         }
         if "ecosystems" in self.model.datacollector.model_vars:
@@ -308,14 +316,16 @@ class Session:
                 title="Number of ecosystems",
                 colours={"ecosystems": "#7b4173"},
                 y_min=0,
+                **size,
             )
         else:
             out["ecosystems"] = line_chart(
-                {"giant": self.series("giant_component")},
-                title="Share in the largest connected group",
-                colours={"giant": "#7b4173"},
+                {"share in the largest group": self.series("giant_component")},
+                title="Largest connected group",
+                colours={"share in the largest group": "#7b4173"},
                 y_min=0,
                 y_max=1,
+                **size,
             )
         return out
 
