@@ -395,3 +395,33 @@ def test_the_largest_ecosystems_on_screen_have_distinct_colours(open_tab):
     legend = tab.page.inner_text(".gt-legend")
     assert all(f"E{e} ({sizes[e]})" in legend for e in top)
     tab.shot("ecosystem-colours", full_page=False)
+
+
+def test_a_slider_knob_sits_where_its_value_is_on_a_track_as_wide_as_the_panel(open_tab):
+    from simulation.scenario_files import load_scenario
+
+    tab = open_tab(height=900)
+    sliders = tab.page.locator(".gt-settings .v-input.v-slider")
+    assert sliders.count() >= 5  # the population group is open at the start
+    panel = tab.page.locator(".gt-settings").bounding_box()
+    seen = {}
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        label = slider.locator(".v-label").inner_text()
+        name, shown = label.rsplit(": ", 1)
+        thumb = slider.locator("[role=slider]")
+        low, high, now = (float(thumb.get_attribute(f"aria-value{k}")) for k in ("min", "max", "now"))
+        assert float(shown) == now  # the label says the value the slider holds
+        track = slider.locator(".v-slider-track__background").bounding_box()
+        knob = thumb.locator(".v-slider-thumb__surface").bounding_box()
+        assert track["width"] > 0.75 * panel["width"], f"{name}: the track is squeezed by its label"
+        at = (knob["x"] + knob["width"] / 2 - track["x"]) / track["width"]
+        assert abs(at - (now - low) / (high - low)) < 0.02, f"{name} = {now}: knob at {at:.2f} of the track"
+        seen[name] = (now, at)
+    # the case a class saw: the otherish givers' share at 0.15 with its knob at the far right
+    share = load_scenario("open_mixer").mix["otherish_giver"]
+    now, at = seen["otherish giver share"]
+    assert now == share and abs(at - share) < 0.02
+    ends = tab.page.locator(".gt-settings .gt-range").first.inner_text().split()
+    assert ends == ["10", "2000"]  # the population slider's ends are written under it
+    tab.page.locator(".gt-controls").screenshot(path=str(ARTIFACTS / "sliders.png"))

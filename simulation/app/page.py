@@ -53,6 +53,14 @@ _CSS = """
 .gt-header p { color: #555; margin: 0 0 2px 0; }
 .gt-panel { background: #fafafa; border: 1px solid #e4e4e4; border-radius: 8px; padding: 8px 10px; }
 .gt-verdict { font-size: 13px; }
+/* settings: the label (with the value) above a slider as wide as the panel, so the knob's
+   place along the track is the value's place between the ends written under it */
+.gt-settings .v-input.v-slider.v-input--horizontal {
+    grid-template-areas: "prepend" "control" "messages"; grid-template-columns: minmax(0, 1fr); }
+.gt-settings .v-input.v-slider .v-input__prepend { margin: 0 0 -8px 0; }
+.gt-settings .v-input.v-slider .v-slider__label { margin: 0; }
+.gt-range { display: flex; justify-content: space-between; color: #888; font-size: 11px;
+            margin: -12px 8px 0 8px; }
 .gt-week { font-size: 16px; }
 .gt-week b { font-size: 20px; }
 .gt-chart, .gt-network { width: 100%; height: auto; display: block; }
@@ -454,7 +462,7 @@ def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any]
             min=int(control.low),
             max=int(control.high),
             on_value=lambda v: on_setting(key, int(v)),
-            thumb_label=False,
+            thumb_label=True,
         )
     elif control.kind == "float":
         solara.SliderFloat(
@@ -464,11 +472,17 @@ def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any]
             max=float(control.high),
             step=float(control.step),
             on_value=lambda v: on_setting(key, round(float(v), 6)),
-            thumb_label=False,
+            thumb_label=True,
+        )
+    if control.kind in ("int", "float"):
+        solara.HTML(
+            tag="div",
+            classes=["gt-range"],
+            unsafe_innerHTML=f"<span>{control.low:g}</span><span>{control.high:g}</span>",
         )
     elif control.kind == "bool":
         solara.Checkbox(label=control.label, value=bool(value), on_value=lambda v: on_setting(key, bool(v)))
-    else:
+    elif control.kind == "choice":
         solara.Select(
             control.label,
             values=list(control.param.choices),
