@@ -325,7 +325,8 @@ class Scenario:
 def _fold_mix(raw: dict[str, Any], base: Scenario) -> dict[str, Any]:
     """Overrides of single shares (``population.mix.taker=0.5``) start from the base mix
     (a whole ``population.mix`` table replaces it)."""
-    mix = raw.get("population", {}).get("mix")
+    pop = raw.get("population")
+    mix = pop.get("mix") if isinstance(pop, dict) else None  # not a table: from_dict says so
     if isinstance(mix, dict):
         raw["population"]["mix"] = {**base.mix, **mix}
     return raw
