@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -588,10 +589,12 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
     story = session.story()
     with solara.Column(classes=["gt-panel", "gt-ecosystems"], gap="4px"):
         every = getattr(mech, "every", None)
+        count, largest = m.get("ecosystems", math.nan), m.get("largest_ecosystem", math.nan)
+        if not mech.detections:  # not looked for yet (NaN in the week's metrics)
+            count, largest = 0, 0.0
         head = (
-            f"<b>Ecosystems</b>: <span class='gt-eco-count'>{int(m.get('ecosystems', 0) or 0)}</span> now"
-            f" · largest {m.get('largest_ecosystem', 0) or 0:.0%} of members"
-            + (f" · looked for every {every} weeks" if every else "")
+            f"<b>Ecosystems</b>: <span class='gt-eco-count'>{int(count)}</span> now"
+            f" · largest {largest:.0%} of members" + (f" · looked for every {every} weeks" if every else "")
         )
         solara.HTML(tag="div", unsafe_innerHTML=head)
         if len(story) < 2:

@@ -21,8 +21,9 @@ row per event), ``ecosystem_lives`` (one row per ecosystem,
 :func:`life_stories`) and ``influence`` (one row per member at the end); in
 the summary ``ecosystem_events`` (count per event), ``ecosystem_method``,
 ``ecosystem_stats`` and ``influence`` (correlations with rank); per-step
-metrics ``ecosystems`` (count) and ``largest_ecosystem`` (share of members in
-the largest one).
+metrics ``ecosystems`` (count), ``largest_ecosystem`` (share of members in
+the largest one) and ``ecosystems_week`` (the week of the detection they come from;
+NaN before the first).
 
 Live accessors (for the app)
 ----------------------------

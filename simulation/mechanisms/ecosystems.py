@@ -30,7 +30,8 @@ __all__ = ["Ecosystems"]
 class Ecosystems(Mechanism):
     """Detect and track ecosystems (communities of the tie graph).
 
-    Every ``every`` steps (and once at the start) the strength-weighted tie
+    Every ``every`` steps (and once at the start, on a network of fewer than
+    ``at_start_below`` members) the strength-weighted tie
     graph of the members is split into communities (:func:`detect_communities`,
     seeded from a generator spawned from the model's, so measuring never
     changes the run); communities of at least ``min_size`` members are ecosystems, followed
@@ -43,6 +44,14 @@ class Ecosystems(Mechanism):
     name = "ecosystems"
     PARAMS = {
         "every": Param(10, "steps between two detections of ecosystems (0: never detect)", 0, None),
+        "at_start_below": Param(
+            20_000,
+            "detect once when the model is built too (week 0) if it has fewer members than this; "
+            "larger worlds have their first detection at week `every` (on 100,000 members the "
+            "first detection takes longer than the rest of the build)",
+            0,
+            None,
+        ),
         "resolution": Param(1.0, "modularity resolution: above 1 finds smaller ecosystems", 0.0, None),
         "method": Param(
             "auto",
@@ -90,9 +99,13 @@ class Ecosystems(Mechanism):
         # value created by help: b - c per gift (None: fall back to all changes of wealth)
         self._gift_value = (exchange.b, exchange.c) if exchange is not None else None
         self._influence: tuple[int, pd.DataFrame, dict] | None = None
-        model.extra_metrics["ecosystems"] = lambda m: self.count
-        model.extra_metrics["largest_ecosystem"] = lambda m: self.largest
-        if self.every:
+        # the last detection's values, carried until the next; NaN before the first
+        model.extra_metrics["ecosystems"] = lambda m: self.count if self.detections else math.nan
+        model.extra_metrics["largest_ecosystem"] = lambda m: self.largest if self.detections else math.nan
+        model.extra_metrics["ecosystems_week"] = lambda m: (
+            self.detections[-1] if self.detections else math.nan
+        )
+        if self.every and model.population.n_alive < self.at_start_below:
             self.detect(model)
 
     @property
