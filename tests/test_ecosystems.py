@@ -397,3 +397,32 @@ def test_trust_centrality_equals_networkx_pagerank():
     got = trust_pagerank(31, src, dst, trust)
     want = nx.pagerank(g, weight="trust", tol=1e-12)
     assert got == pytest.approx([want[i] for i in range(31)], abs=1e-8)
+
+
+def test_a_large_world_is_first_looked_at_in_week_every_and_the_timeseries_says_when():
+    cfg = {"population": {"size": 100}, "mechanisms": {"ecosystems": {"every": 4}}}
+    deferred = GiveTakeModel(cfg, rng=2, mechanisms__ecosystems__at_start_below=100)
+    at_start = GiveTakeModel(cfg, rng=2)  # 100 members: below the default 20,000
+    assert deferred.mechanism("ecosystems").detections == []
+    assert at_start.mechanism("ecosystems").detections == [0]
+    for model in (deferred, at_start):
+        model.run_for(9)
+    assert deferred.mechanism("ecosystems").detections == [4, 8]
+    ts = deferred.datacollector.get_model_vars_dataframe()
+    assert ts.loc[:3, ["ecosystems", "largest_ecosystem", "ecosystems_week"]].isna().all().all()
+    assert ts["ecosystems_week"].iloc[4:].tolist() == [4] * 4 + [8] * 2
+    assert (ts["ecosystems"].iloc[4:] >= 1).all()
+    # measuring never changes the run: the same trajectory whenever detection starts
+    other = ts.columns.difference(["ecosystems", "largest_ecosystem", "ecosystems_week"])
+    pd.testing.assert_frame_equal(ts[other], at_start.datacollector.get_model_vars_dataframe()[other])
+    assert (
+        at_start.datacollector.get_model_vars_dataframe()["ecosystems_week"].tolist()
+        == [0] * 4 + [4] * 4 + [8] * 2
+    )
+
+
+def test_with_detection_off_the_ecosystem_columns_are_empty():
+    model = GiveTakeModel({"population": {"size": 60}}, rng=1, mechanisms__ecosystems__every=0)
+    model.run_for(2)
+    ts = model.datacollector.get_model_vars_dataframe()
+    assert ts[["ecosystems", "largest_ecosystem", "ecosystems_week"]].isna().all().all()
