@@ -13,8 +13,16 @@ scenario and analysed for sensitivity instead.
 Methods (all from :mod:`simulation.stats`): t-based 95% intervals for
 means; Wilson score intervals for proportions (Wilson 1927); Welch's t-test
 and the Mann-Whitney U test for two conditions, with Cohen's d (pooled
-standard deviation) and Cliff's delta (Cliff 1993) as effect sizes; p-values
-adjusted by Holm's step-down method (Holm 1979) within each outcome.
+standard deviation) and Cliff's delta (Cliff 1993) as effect sizes, the
+difference of means with Welch's 95% interval and Cliff's delta with a 95%
+bootstrap interval; p-values adjusted by Holm's step-down method (Holm 1979)
+within each outcome.
+
+An outcome that takes the same value in every run of a condition (e.g. the
+members at the end when every member who leaves is replaced) is fixed by
+the scenario, not an outcome of the runs: :func:`pairwise` does not test a
+pair that involves such a condition, and :func:`constant_outcomes` lists them
+so that the report can say why.
 
 Examples
 --------
@@ -39,8 +47,10 @@ from scipy import stats
 from . import strategies as strategy_registry
 from .stats import (
     cliffs_delta,
+    cliffs_delta_ci,
     cliffs_magnitude,
     cohens_d,
+    difference_ci,
     holm,
     mean_ci,
     mean_ci_arrays,
@@ -63,6 +73,7 @@ __all__ = [
     "deciles",
     "ecosystem_life",
     "pairwise",
+    "constant_outcomes",
     "sensitivity",
     "agreement",
     "OUTCOME_LABELS",
@@ -459,29 +470,66 @@ def ecosystem_life(data: SweepData) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pairwise(data: SweepData, outcomes: list[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
-    """Every pair of conditions on every outcome: Welch t, Mann-Whitney U, Cohen's d,
-    Cliff's delta; Holm-adjusted p-values (of the Mann-Whitney test) within each outcome.
+def constant_outcomes(data: SweepData, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Outcomes that take one value in every run of a condition (at least two runs).
 
-    ``significant`` uses the Holm-adjusted Mann-Whitney p-value at ``alpha``;
-    ``direction`` names the condition with the higher values.
+    Columns: ``outcome, condition, value, runs``.  Over seeded runs such an
+    outcome is fixed by the scenario (e.g. ``final_members`` when churn replaces
+    every member who leaves), so no test of it says anything about the runs.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"condition": ["a", "a", "b", "b"], "final_members": [300, 300, 280, 290]})
+    >>> d = SweepData(s, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, ["a", "b"])
+    >>> constant_outcomes(d, ["final_members"]).values.tolist()
+    [['final_members', 'a', 300.0, 2]]
     """
     s = data.summary
     rows = []
     for outcome in outcomes_present(s, outcomes):
+        for cond in data.conditions:
+            x = s.loc[s["condition"] == cond, outcome].to_numpy(float)
+            x = x[np.isfinite(x)]
+            if len(x) >= 2 and np.ptp(x) == 0:
+                rows.append({"outcome": outcome, "condition": cond, "value": float(x[0]), "runs": len(x)})
+    return pd.DataFrame(rows, columns=["outcome", "condition", "value", "runs"])
+
+
+def pairwise(
+    data: SweepData, outcomes: list[str] | None = None, alpha: float = 0.05, draws: int = 2000
+) -> pd.DataFrame:
+    """Every pair of conditions on every outcome: Welch t, Mann-Whitney U, Cohen's d,
+    Cliff's delta; Holm-adjusted p-values (of the Mann-Whitney test) within each outcome.
+
+    Effect sizes come with 95% intervals: ``difference_low``/``difference_high``
+    (Welch) for the difference of means and ``cliffs_low``/``cliffs_high`` (percentile
+    bootstrap with ``draws`` resamples, seeded from the sweep's master seed) for Cliff's
+    delta.  Pairs in which either condition is constant in the outcome
+    (:func:`constant_outcomes`) are left out.  ``significant`` uses the Holm-adjusted
+    Mann-Whitney p-value at ``alpha``; ``direction`` names the condition with the
+    higher values.
+    """
+    s = data.summary
+    constant = constant_outcomes(data, outcomes)
+    fixed = set(zip(constant["outcome"], constant["condition"]))
+    seed = int(data.manifest.get("master_seed", 0) or 0) % (2**32)
+    rows = []
+    for outcome in outcomes_present(s, outcomes):
         block = []
         for a, b in itertools.combinations(data.conditions, 2):
+            if (outcome, a) in fixed or (outcome, b) in fixed:
+                continue
             xa = s.loc[s["condition"] == a, outcome].to_numpy(float)
             xb = s.loc[s["condition"] == b, outcome].to_numpy(float)
             xa, xb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
             if len(xa) < 2 or len(xb) < 2:
                 continue
-            same = np.ptp(np.concatenate([xa, xb])) == 0
             with warnings.catch_warnings():
-                # nearly constant outcomes (e.g. no member ever leaves) are fine: the tests say "no difference"
                 warnings.simplefilter("ignore", RuntimeWarning)
-                welch_p = float("nan") if same else float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
-                mw_p = 1.0 if same else float(stats.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+                welch_p = float(stats.ttest_ind(xa, xb, equal_var=False).pvalue)
+                mw_p = float(stats.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+            d_lo, d_hi = difference_ci(xa, xb)
+            c_lo, c_hi = cliffs_delta_ci(xa, xb, draws=draws, seed=seed)
             block.append(
                 {
                     "outcome": outcome,
@@ -490,12 +538,16 @@ def pairwise(data: SweepData, outcomes: list[str] | None = None, alpha: float = 
                     "mean_a": float(xa.mean()),
                     "mean_b": float(xb.mean()),
                     "difference": float(xa.mean() - xb.mean()),
+                    "difference_low": d_lo,
+                    "difference_high": d_hi,
                     "n_a": len(xa),
                     "n_b": len(xb),
                     "welch_p": welch_p,
                     "mannwhitney_p": mw_p,
                     "cohens_d": cohens_d(xa, xb),
                     "cliffs_delta": cliffs_delta(xa, xb),
+                    "cliffs_low": c_lo,
+                    "cliffs_high": c_hi,
                 }
             )
         if not block:
@@ -513,9 +565,14 @@ def pairwise(data: SweepData, outcomes: list[str] | None = None, alpha: float = 
 
 
 def collapse_pairwise(data: SweepData, alpha: float = 0.05) -> pd.DataFrame:
-    """Pairs of conditions compared on the probability of collapse (Fisher's exact test, Holm)."""
+    """Pairs of conditions compared on the probability of collapse (Fisher's exact test, Holm).
+
+    Empty when no run collapsed, or every run did: there is nothing to test."""
     s = data.summary
     if "verdict" not in s.columns or s["verdict"].isna().all():
+        return pd.DataFrame()
+    collapsed = s["verdict"].dropna() == "collapsed"
+    if collapsed.all() or not collapsed.any():
         return pd.DataFrame()
     rows = []
     for a, b in itertools.combinations(data.conditions, 2):
@@ -721,7 +778,10 @@ def resilience(data: SweepData, draws: int = 1000) -> pd.DataFrame:
       of collapse (verdict ``collapsed`` at the end) against the share crosses 1/2, with a
       95% percentile interval from a nonparametric bootstrap of runs within each level
       (:func:`simulation.stats.tipping_point`); ``tipping_note`` says why there is none
-      (e.g. no run collapsed at any level).
+      (e.g. no run collapsed at any level); ``tipping_separated``: every run below one
+      level held and every run from the next level on collapsed, so the runs only place
+      the tipping point between those two levels (``tipping_low``, ``tipping_high``) and
+      ``tipping`` is NaN.
 
     Empty without ``[vary.share]`` or verdicts."""
     s = data.summary
@@ -766,6 +826,7 @@ def resilience(data: SweepData, draws: int = 1000) -> pd.DataFrame:
             "tipping": est.value,
             "tipping_low": est.low,
             "tipping_high": est.high,
+            "tipping_separated": est.separated,
             "tipping_runs": est.n,
             "max_share": float(block[col].max()),
             "tipping_note": est.note,

@@ -35,6 +35,8 @@ __all__ = [
     "ecosystem_events",
     "effect_sizes",
     "collapse_by_share",
+    "spikes",
+    "spike_free_limits",
 ]
 
 _CYCLE = plt.get_cmap("tab10").colors
@@ -105,8 +107,88 @@ def _grid(n: int, cols: int = 2, w: float = 4.6, h: float = 2.7) -> tuple[Figure
     return fig, axes.ravel()
 
 
+#: a spike: a week further from its condition's running median (SPIKE_WINDOW weeks) than
+#: SPIKE_K robust standard deviations (1.4826 x the median absolute deviation) of that curve
+SPIKE_WINDOW = 9
+SPIKE_K = 6.0
+
+
+def spikes(values: np.ndarray) -> np.ndarray:
+    """Which points of one curve are spikes: far from the curve's running median.
+
+    A point is a spike when it lies more than ``SPIKE_K`` robust standard
+    deviations (1.4826 x the median absolute deviation of the distances) from the
+    centred running median over ``SPIKE_WINDOW`` weeks, and further than 5% of the
+    curve's 5-95 percentile range (so that a nearly flat curve has no spikes).  The
+    first and last ``SPIKE_WINDOW // 2`` weeks have no centred window: they count as
+    spikes only in a curve with spikes inside, and only when they are as far from the
+    nearest full window as the smallest of those (so that a curve that starts or ends
+    steeply has no spikes).  A curve shorter than the window has none.
+
+    Examples
+    --------
+    >>> y = np.full(40, 100.0) + np.sin(np.arange(40))
+    >>> y[[8, 24]] = -300.0  # the weeks of an event
+    >>> np.flatnonzero(spikes(y)).tolist()
+    [8, 24]
+    >>> spikes(np.linspace(0.0, 50.0, 40)).any()
+    np.False_
+    """
+    y = np.asarray(values, float)
+    finite = y[np.isfinite(y)]
+    if len(y) < SPIKE_WINDOW or len(finite) < SPIKE_WINDOW:
+        return np.zeros(len(y), bool)
+    k = SPIKE_WINDOW // 2
+    base = pd.Series(y).rolling(SPIKE_WINDOW, center=True).median().to_numpy()
+    inner = np.zeros(len(y), bool)
+    inner[k : len(y) - k] = True
+    dist = np.abs(y - base)
+    spread = float(np.percentile(finite, 95) - np.percentile(finite, 5))
+    scale = max(SPIKE_K * 1.4826 * float(np.nanmedian(dist[inner])), 0.05 * spread, 1e-12)
+    out = inner & (dist > scale)
+    if out.any():
+        # the first and last k weeks have no centred window: one counts as a spike when it is
+        # as far from the nearest full window as the smallest spike inside is from its own
+        near = np.clip(np.arange(len(y)), k, len(y) - 1 - k)
+        edge = ~inner & (np.abs(y - base[near]) >= dist[out].min())
+        out |= edge
+    return out
+
+
+def spike_free_limits(curves: list[pd.DataFrame]) -> tuple[float, float, int, float] | None:
+    """Y-limits that show every curve (``step, mean, low, high``) without its spikes.
+
+    Returns ``(bottom, top, n_spikes, furthest)`` (``furthest``: the spike value
+    furthest outside the limits), or None when no spike reaches outside the range
+    of the other points, so the axis can be left as it is.
+    """
+    keep_lo, keep_hi, outside = [], [], []
+    for c in curves:
+        mask = spikes(c["mean"].to_numpy(float))
+        keep_lo.append(c.loc[~mask, ["mean", "low"]].min(axis=None))
+        keep_hi.append(c.loc[~mask, ["mean", "high"]].max(axis=None))
+        outside.append(c.loc[mask, "mean"].to_numpy(float))
+    lo, hi = np.nanmin(keep_lo), np.nanmax(keep_hi)
+    out = np.concatenate(outside) if outside else np.array([])
+    out = out[(out < lo) | (out > hi)]
+    if not np.isfinite(lo) or not np.isfinite(hi) or out.size == 0:
+        return None
+    pad = 0.06 * (hi - lo if hi > lo else max(abs(hi), 1.0))
+    bottom, top = lo - pad, hi + pad
+    out = out[(out < bottom) | (out > top)]
+    if out.size == 0:
+        return None
+    furthest = float(out[np.argmax(np.maximum(bottom - out, out - top))])
+    return bottom, top, int(out.size), furthest
+
+
 def trajectories(traj: pd.DataFrame, conditions: list[str], metrics: list[str]) -> Figure:
-    """Mean trajectory of each metric per condition with its 95% band."""
+    """Mean trajectory of each metric per condition with its 95% band.
+
+    A panel whose curves have spikes (:func:`spikes`, e.g. the weeks paid events are
+    held) keeps its y-axis to the other weeks, so that the spikes do not flatten the
+    other curves; the panel then says how many points lie off the axis and how far the
+    furthest reaches."""
     metrics = [m for m in metrics if m in set(traj["metric"])]
     shown = conditions[:MAX_LINES]
     fig, axes = _grid(len(metrics))
@@ -119,7 +201,14 @@ def trajectories(traj: pd.DataFrame, conditions: list[str], metrics: list[str]) 
             col = colour(conditions, cond)
             ax.plot(c["step"], c["mean"], color=col, lw=1.4, label=cond)
             ax.fill_between(c["step"], c["low"], c["high"], color=col, alpha=0.18, lw=0)
-        ax.set_title(METRIC_LABELS.get(metric, metric))
+        curves = [d[d["condition"] == cond].sort_values("step") for cond in shown]
+        limits = spike_free_limits([c for c in curves if not c.empty])
+        title = METRIC_LABELS.get(metric, metric)
+        if limits is not None:
+            bottom, top, n, furthest = limits
+            ax.set_ylim(bottom, top)
+            title += f"\n({n} spike{'s' if n > 1 else ''} off the axis, to {furthest:,.3g})"
+        ax.set_title(title)
         ax.set_xlabel("week")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)))
@@ -342,7 +431,9 @@ def collapse_by_share(
     """Collapse probability against a strategy's share, a line per scenario: the share of
     runs that ended collapsed at each level (dots with Wilson 95% bars, nudged sideways so
     that they do not hide each other, joined by a line); the dashed line is 1/2, and the
-    diamond on it with its bar is the scenario's tipping point with its 95% interval."""
+    diamond on it with its bar is the scenario's tipping point with its 95% interval.  When
+    the runs separate perfectly between two levels the tipping point is only known to lie
+    between them: a bar between the two levels, without a diamond."""
     scenarios = list(dict.fromkeys(table["scenario"]))
     fig, ax = plt.subplots(figsize=(7.2, 4.0), layout="constrained")
     xmax = float(table["share"].max())
@@ -365,8 +456,17 @@ def collapse_by_share(
         )
         if tips is not None and scen in tips.index:
             r = tips.loc[scen]
-            if np.isfinite(r["tipping"]) and 0 <= r["tipping"] <= xmax:
-                y = 0.5 + (i - (len(scenarios) - 1) / 2) * 0.012
+            y = 0.5 + (i - (len(scenarios) - 1) / 2) * 0.012
+            if bool(r.get("tipping_separated", False)):
+                ax.plot(
+                    [r["tipping_low"], r["tipping_high"]],
+                    [y, y],
+                    color=col,
+                    lw=3.0,
+                    alpha=0.7,
+                    solid_capstyle="butt",
+                )
+            elif np.isfinite(r["tipping"]) and 0 <= r["tipping"] <= xmax:
                 ax.errorbar(
                     [r["tipping"]],
                     [y],

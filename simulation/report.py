@@ -93,7 +93,7 @@ def write_report(
                 + "".join(f"<li>{html.escape(s)}</li>" for s in headline(res, who))
                 + "</ul>"
                 + figure("collapse_by_share", plots.collapse_by_share(by_share, res, who=f"{who}s"))
-                + "<p class='lead'>Dots: the share of runs that ended collapsed at each share, with Wilson 95% intervals; diamonds on the dashed 50% line: tipping points with their 95% intervals.</p>"
+                + "<p class='lead'>Dots: the share of runs that ended collapsed at each share, with Wilson 95% intervals; diamonds on the dashed 50% line: tipping points with their 95% intervals; a bar on that line without a diamond: a tipping point the runs only place between two levels.</p>"
                 + _table(resilience_view(res, who), digits=2)
                 + f"<p class='lead'>{_tipping_method(who)} "
                 "The sections below analyse the runs of each style's ordinary mix.</p>",
@@ -112,7 +112,14 @@ def write_report(
         if not straj.empty:
             body += figure("strategy_wealth_over_time", plots.strategy_trajectories(straj, conds, strategies))
         sections.append(
-            _section("Trajectories", body, "Mean over runs at each week; bands are 95% t-intervals.")
+            _section(
+                "Trajectories",
+                body,
+                "Mean over runs at each week; bands are 95% t-intervals. Where a curve has spikes (weeks "
+                f"more than {plots.SPIKE_K:g} robust standard deviations from its {plots.SPIKE_WINDOW}-week "
+                "running median, e.g. the weeks paid events are held) the y-axis shows the other weeks, "
+                "and the panel says how many points lie off the axis and how far the furthest reaches.",
+            )
         )
 
         # final states
@@ -194,9 +201,16 @@ def write_report(
 
         # comparisons
         pairs = an.pairwise(data, outcomes)
+        constant = an.constant_outcomes(data, outcomes)
         table("pairwise", pairs)
+        table("constant_outcomes", constant)
+        if pairs.empty and not constant.empty and len(conds) > 1:
+            sections.append(_section("Pairwise comparisons", _constant_note(constant, conds)))
         if not pairs.empty and len(conds) > 1:
-            body = figure("effect_sizes", plots.effect_sizes(pairs, conds, outcomes))
+            tested = [o for o in outcomes if o in set(pairs["outcome"])]
+            body = _constant_note(constant, conds) + figure(
+                "effect_sizes", plots.effect_sizes(pairs, conds, tested)
+            )
             sig = pairs[pairs["significant"]]
             body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = 0.05).</p>"
             if not sig.empty:
@@ -207,7 +221,11 @@ def write_report(
                 "b",
                 "mean_a",
                 "mean_b",
+                "difference_low",
+                "difference_high",
                 "cliffs_delta",
+                "cliffs_low",
+                "cliffs_high",
                 "effect",
                 "cohens_d",
                 "mannwhitney_p",
@@ -224,7 +242,9 @@ def write_report(
                     body,
                     "Mann-Whitney U (two-sided) with Holm correction within each outcome; Welch's t for reference; "
                     "effect sizes: Cliff's delta (|δ| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large) "
-                    "and Cohen's d.",
+                    "with a 95% percentile bootstrap interval (2000 resamples of each condition's runs), the "
+                    "difference of means with Welch's 95% interval, and Cohen's d. An outcome that is the same "
+                    "in every run of a condition is not tested for that condition (see the note above).",
                 )
             )
 
@@ -252,7 +272,7 @@ def write_report(
                 )
             )
 
-        concl = conclusions(data, pairs, dec, col)
+        concl = conclusions(data, pairs, dec, col, constant)
         sections.insert(
             0, _section("Conclusions" if not answer else "Differences under the ordinary mix", concl)
         )
@@ -286,11 +306,28 @@ def write_report(
 
 # -- the answer: health and tipping point per style ------------------------------
 
-_HEALTH_DEFINITION = (
-    "a run is healthy when over its last quarter it clears the stable bar of "
-    "docs/ecosystems.md (enough members kept, net value created, needs met, "
-    "turnover low): its verdict is flourishing, stable or recovered."
-)
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def _health_definition() -> str:
+    """The one definition of a healthy run, from the verdict's default thresholds."""
+    from .verdict import VerdictCriteria
+
+    c = VerdictCriteria()
+    tail = "quarter" if c.tail == 0.25 else f"{_pct(c.tail)} of weeks"
+    return (
+        f"a run is healthy when, over its last {tail}, it keeps at least "
+        f"{_pct(c.min_retained)} of its starting members, creates net value (at least {c.min_value:g} per "
+        f"member-week), meets at least {_pct(c.min_fulfilment)} of needs, loses at most {c.max_turnover:g} "
+        f"leavers per member-year and keeps at least {_pct(c.giant_fraction)} of members in one connected "
+        "group, and is not in a collapse: its verdict is flourishing, stable or recovered "
+        "(docs/ecosystems.md)."
+    )
+
+
+_HEALTH_DEFINITION = _health_definition()
 
 
 def _tipping_method(who: str) -> str:
@@ -298,16 +335,18 @@ def _tipping_method(who: str) -> str:
         f"Tipping point: the share of {who}s at which collapse (a run ending collapsed) becomes more likely "
         "than not, where a logistic curve fitted to every run of the style crosses 1/2; "
         "the 95% interval is the 2.5–97.5 percentile of 1000 nonparametric bootstrap fits "
-        "(runs resampled within each level)."
+        "(runs resampled within each level). Where no run collapsed up to one level and every run "
+        "collapsed from the next level on, the runs only place the tipping point between those two "
+        "levels: it is given as that interval, without a single value (a fitted midpoint would only "
+        "reflect the levels chosen)."
     )
 
 
-def _pct(v: float) -> str:
-    return f"{100 * v:.0f}%"
-
-
 def tipping_text(r: Any) -> str:
-    """A style's tipping point in words: ``45% [38%, 52%]``, ``beyond 80%``, ``below 0%`` ..."""
+    """A style's tipping point in words: ``45% [38%, 52%]``, ``between 40% and 60%``,
+    ``beyond 80%``, ``below 0%`` ..."""
+    if _separated(r):
+        return f"between {_pct(r.tipping_low)} and {_pct(r.tipping_high)} (runs separate)"
     if np.isfinite(r.tipping):
         if r.tipping > r.max_share:
             return f"beyond {_pct(r.max_share)} (extrapolated)"
@@ -322,7 +361,18 @@ def tipping_text(r: Any) -> str:
     return "none (collapse does not rise with the share)"
 
 
+def _separated(r: Any) -> bool:
+    v = getattr(r, "tipping_separated", False)
+    return bool(v) and not (isinstance(v, float) and math.isnan(v))
+
+
 def _tipping_sentence(r: Any, who: str) -> str:
+    if _separated(r):
+        return (
+            f"collapse becomes more likely than not somewhere between {_pct(r.tipping_low)} and "
+            f"{_pct(r.tipping_high)} {who}s (no run collapsed at {_pct(r.tipping_low)}, every run did "
+            f"at {_pct(r.tipping_high)}; the runs tell no more)"
+        )
     if np.isfinite(r.tipping) and 0 <= r.tipping <= r.max_share:
         return (
             f"collapse becomes more likely than not at {_pct(r.tipping)} {who}s "
@@ -336,7 +386,10 @@ def _tipping_sentence(r: Any, who: str) -> str:
 
 
 def _resists(r: Any) -> float:
-    """Sort key: how much taking a style withstands (higher is better)."""
+    """Sort key: how much taking a style withstands (higher is better); a tipping point
+    known only to lie between two levels counts as their midpoint, for ordering only."""
+    if _separated(r):
+        return (float(r.tipping_low) + float(r.tipping_high)) / 2
     if np.isfinite(r.tipping):
         return float(r.tipping)
     note = str(r.tipping_note)
@@ -359,16 +412,30 @@ def headline(res: pd.DataFrame, who: str = "taker") -> list[str]:
     needs = {r.scenario: getattr(r, "needs_met", math.nan) for r in rows}
     top.sort(key=lambda r: -(needs[r.scenario] if np.isfinite(needs[r.scenario]) else -1))
     first = top[0]
-    text = (
-        f"Healthiest under the ordinary mix: {first.scenario} (healthy in {first.healthy} of {first.runs} runs, "
-        f"{_pct(first.p_healthy)} [{_pct(first.healthy_low)}, {_pct(first.healthy_high)}]"
-    )
+    met = ""
     if np.isfinite(needs[first.scenario]):
-        text += f", {_pct(first.needs_met)} of needs met [{_pct(first.needs_met_low)}, {_pct(first.needs_met_high)}]"
-    text += ")"
-    if len(top) > 1:
-        text += "; as healthy: " + ", ".join(r.scenario for r in top[1:]) + " (ranked by needs met)"
-    lines.append(text + ".")
+        met = f"{_pct(first.needs_met)} of needs met [{_pct(first.needs_met_low)}, {_pct(first.needs_met_high)}]"
+    if len(top) == len(rows) > 1:
+        # every style equally healthy: health does not rank them, so say so and rank by needs met
+        text = (
+            f"Healthiest under the ordinary mix: no style stands out: every style was healthy in "
+            f"{first.healthy} of {first.runs} runs ({_pct(first.p_healthy)} [{_pct(first.healthy_low)}, "
+            f"{_pct(first.healthy_high)}]), so health does not tell them apart in these runs"
+        )
+        if met:
+            text += f"; most needs met: {first.scenario} ({met})"
+        lines.append(text + ".")
+    else:
+        text = (
+            f"Healthiest under the ordinary mix: {first.scenario} (healthy in {first.healthy} of {first.runs} "
+            f"runs, {_pct(first.p_healthy)} [{_pct(first.healthy_low)}, {_pct(first.healthy_high)}]"
+        )
+        if met:
+            text += f", {met}"
+        text += ")"
+        if len(top) > 1:
+            text += "; as healthy: " + ", ".join(r.scenario for r in top[1:]) + " (ranked by needs met)"
+        lines.append(text + ".")
     worst = [r for r in rows if r.p_healthy == min(r.p_healthy for r in rows)]
     if worst and worst[0].p_healthy < best:
         lines.append(
@@ -380,17 +447,41 @@ def headline(res: pd.DataFrame, who: str = "taker") -> list[str]:
     if not known:
         lines.append(f"No style's collapse rises with the share of {who}s in these runs.")
         return lines
-    most = max(_resists(r) for r in known)
-    strongest = [r for r in known if _resists(r) == most]
-    names = ", ".join(r.scenario for r in strongest)
-    lines.append(f"Withstands {who}s best: {names}: {_tipping_sentence(strongest[0], who)}.")
-    least = min(_resists(r) for r in known)
-    if least < most:
-        weakest = [r for r in known if _resists(r) == least]
+    best = max(known, key=_resists)
+    like_best = [r for r in known if r is not best and _overlap(r, best)]
+    text = f"Withstands {who}s best: {best.scenario}: {_tipping_sentence(best, who)}"
+    if like_best:
+        text += (
+            f"; {', '.join(r.scenario for r in like_best)} cannot be told apart from it "
+            "(their intervals overlap)"
+        )
+    lines.append(text + ".")
+    worst = min(known, key=_resists)
+    if worst is not best and worst not in like_best:
+        like_worst = [r for r in known if r is not worst and r not in like_best and _overlap(r, worst)]
+        text = f"Tips first: {worst.scenario}: {_tipping_sentence(worst, who)}"
+        if like_worst:
+            text += f"; {', '.join(r.scenario for r in like_worst)} as early within the intervals"
+        lines.append(text + ".")
+    elif len(known) > 1:
         lines.append(
-            f"Tips first: {', '.join(r.scenario for r in weakest)}: {_tipping_sentence(weakest[0], who)}."
+            f"The tipping points of {', '.join(r.scenario for r in known)} cannot be told apart in these "
+            "runs (their intervals overlap)."
         )
     return lines
+
+
+def _span(r: Any) -> tuple[float, float]:
+    """Where a style's tipping point may lie: its interval, or beyond/below the shares tried."""
+    if _separated(r) or np.isfinite(r.tipping):
+        return float(r.tipping_low), float(r.tipping_high)
+    key = _resists(r)
+    return (float(r.max_share), math.inf) if key == math.inf else (-math.inf, 0.0)
+
+
+def _overlap(a: Any, b: Any) -> bool:
+    (a_lo, a_hi), (b_lo, b_hi) = _span(a), _span(b)
+    return a_lo < b_hi and b_lo < a_hi
 
 
 def resilience_view(res: pd.DataFrame, who: str = "taker") -> pd.DataFrame:
@@ -454,14 +545,37 @@ def terminal_summary(report_html: str | Path, width: int = 100) -> str:
 # -- conclusions in plain words -------------------------------------------------
 
 
-def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col: pd.DataFrame) -> str:
-    """Plain-words findings: the significant differences, collapse and the deciles claim."""
+def conclusions(
+    data: an.SweepData,
+    pairs: pd.DataFrame,
+    dec: pd.DataFrame,
+    col: pd.DataFrame,
+    constant: pd.DataFrame | None = None,
+) -> str:
+    """Plain-words findings: the significant differences, collapse and the deciles claim.
+
+    An outcome that is the same in every run of some conditions (``constant``, from
+    :func:`simulation.analysis.constant_outcomes`) is said to be so, not ranked."""
     items: list[str] = []
     n_runs = data.summary.groupby("condition").size()
     each = (
         f"{int(n_runs.min())}" if n_runs.min() == n_runs.max() else f"{int(n_runs.min())}–{int(n_runs.max())}"
     )
     items.append(f"{len(data.summary)} runs over {len(data.conditions)} conditions ({each} runs each).")
+    if constant is not None and not constant.empty and len(data.conditions) > 1:
+        for outcome, block in constant.groupby("outcome", sort=False):
+            label = html.escape(an.OUTCOME_LABELS.get(outcome, outcome))
+            where = ", ".join(f"{html.escape(r.condition)} ({_fmt(r.value, 3)})" for r in block.itertuples())
+            if len(block) == len(data.conditions):
+                items.append(
+                    f"<b>{label}</b>: the same in every run of every condition ({where}): no run "
+                    "differs from another, so there is nothing to test; not compared."
+                )
+            else:
+                items.append(
+                    f"<b>{label}</b>: the same in every run of {where}: no variation across runs, "
+                    "so those conditions are left out of its comparisons."
+                )
     if not pairs.empty:
         for outcome, block in pairs.groupby("outcome", sort=False):
             label = an.OUTCOME_LABELS.get(outcome, outcome)
@@ -476,7 +590,7 @@ def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col:
             if len(large):
                 examples = "; ".join(
                     f"{html.escape(r.direction)} higher than {html.escape(r.b if r.direction == r.a else r.a)} "
-                    f"(δ = {abs(r.cliffs_delta):.2f})"
+                    f"(δ = {abs(r.cliffs_delta):.2f}{_delta_interval(r)})"
                     for r in large.sort_values("cliffs_delta", key=abs, ascending=False).head(3).itertuples()
                 )
                 text += f", {len(large)} with a large effect, e.g. {examples}"
@@ -490,6 +604,34 @@ def conclusions(data: an.SweepData, pairs: pd.DataFrame, dec: pd.DataFrame, col:
     if not dec.empty:
         items.append(_givers_both_ends(dec, inline=True))
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
+
+
+def _delta_interval(r: Any) -> str:
+    """`` [lo, hi]`` of a pair's |Cliff's delta| (the interval of the higher condition's delta)."""
+    lo, hi = getattr(r, "cliffs_low", math.nan), getattr(r, "cliffs_high", math.nan)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return ""
+    if r.cliffs_delta < 0:
+        lo, hi = -hi, -lo
+    return f" [{lo:.2f}, {hi:.2f}]"
+
+
+def _constant_note(constant: pd.DataFrame, conditions: list[str]) -> str:
+    """Which outcomes are not tested where, and why."""
+    if constant.empty:
+        return ""
+    items = []
+    for outcome, block in constant.groupby("outcome", sort=False):
+        label = html.escape(an.OUTCOME_LABELS.get(outcome, outcome))
+        where = ", ".join(f"{html.escape(r.condition)} = {_fmt(r.value, 3)}" for r in block.itertuples())
+        every = " (every condition)" if len(block) == len(conditions) else ""
+        items.append(f"<li><b>{label}</b>: {where}{every}</li>")
+    return (
+        "<p class='note'>Not tested: these outcomes are the same in every run of the conditions named "
+        "(often by construction, e.g. the members at the end when every member who leaves is "
+        "replaced), so a test against them would only restate that value. Pairs involving those "
+        "conditions are left out for that outcome.</p><ul>" + "".join(items) + "</ul>"
+    )
 
 
 def _givers_both_ends(dec: pd.DataFrame, inline: bool = False) -> str:
@@ -635,6 +777,12 @@ def _significant_view(sig: pd.DataFrame) -> pd.DataFrame:
     lower = np.where(sig["direction"] == sig["a"], sig["b"], sig["a"])
     mean_hi = np.where(sig["direction"] == sig["a"], sig["mean_a"], sig["mean_b"])
     mean_lo = np.where(sig["direction"] == sig["a"], sig["mean_b"], sig["mean_a"])
+    flip = (sig["direction"] != sig["a"]).to_numpy()
+    d_lo = np.where(flip, -sig["difference_high"], sig["difference_low"])
+    d_hi = np.where(flip, -sig["difference_low"], sig["difference_high"])
+    neg = (sig["cliffs_delta"] < 0).to_numpy()  # the interval of |delta|
+    c_lo = np.where(neg, -sig["cliffs_high"], sig["cliffs_low"])
+    c_hi = np.where(neg, -sig["cliffs_low"], sig["cliffs_high"])
     return pd.DataFrame(
         {
             "outcome": [an.OUTCOME_LABELS.get(o, o) for o in sig["outcome"]],
@@ -642,7 +790,13 @@ def _significant_view(sig: pd.DataFrame) -> pd.DataFrame:
             "mean (higher)": mean_hi,
             "lower": lower,
             "mean (lower)": mean_lo,
-            "|Cliff's δ|": sig["cliffs_delta"].abs().to_numpy(),
+            "difference [95% CI]": [
+                f"{_fmt(h - lo_, 3)} [{_fmt(a, 3)}, {_fmt(b, 3)}]"
+                for h, lo_, a, b in zip(mean_hi, mean_lo, d_lo, d_hi)
+            ],
+            "|Cliff's δ| [95% CI]": [
+                f"{abs(d):.2f} [{a:.2f}, {b:.2f}]" for d, a, b in zip(sig["cliffs_delta"], c_lo, c_hi)
+            ],
             "effect": sig["effect"].to_numpy(),
             "p (Holm)": sig["p_holm"].to_numpy(),
         }

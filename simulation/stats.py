@@ -13,9 +13,28 @@ Methods
 :func:`cohens_d`       standardised mean difference with the pooled standard deviation (Cohen 1988)
 :func:`cliffs_delta`   Cliff's delta, P(a > b) - P(a < b) (Cliff 1993)
 :func:`cliffs_magnitude` Romano et al. (2006) words for the size of a Cliff's delta
+:func:`cliffs_delta_ci` Cliff's delta with a 95% percentile interval from a nonparametric
+                       bootstrap of each sample (Efron 1979; ``scipy.stats.bootstrap``)
+:func:`difference_ci`  difference of two means with Welch's 95% interval (Welch 1947)
 :func:`one_sample_p`   two-sided one-sample t-test of a mean difference against 0
 :func:`tipping_point`  the level where a 0/1 outcome becomes more likely than not: logistic
-                       fit, 95% percentile interval from a nonparametric bootstrap (Efron 1979)
+                       fit, 95% percentile interval from a nonparametric bootstrap (Efron 1979);
+                       when the runs separate perfectly between two levels, only that interval
+
+Perfect separation
+------------------
+When every run below some level went one way and every run from the next
+level on the other, the likelihood of a logistic curve keeps rising as the
+curve steepens, at any crossing between the two levels: the data place the
+crossing between them and say nothing about where.  The same holds when one
+level between them has some runs each way (quasi-complete separation): the
+crossing lies between the last level where no run went the second way and
+the first where every run did (or that mixed level itself, on the side its
+Wilson 95% interval puts clearly above or below 1/2).  A fit with a bounded
+slope would put it near the midpoint (e.g. 0.376 between levels 0.25 and
+0.5), a number that only reflects the grid of levels studied.
+:func:`tipping_point` then returns no value (NaN), the two levels as the
+interval and ``separated = True``.
 
 No data
 -------
@@ -58,6 +77,8 @@ __all__ = [
     "cohens_d",
     "cliffs_delta",
     "cliffs_magnitude",
+    "cliffs_delta_ci",
+    "difference_ci",
     "one_sample_p",
     "Estimate",
     "logistic_crossing",
@@ -246,6 +267,76 @@ def cliffs_magnitude(delta: float) -> str:
     return "negligible" if d < 0.147 else "small" if d < 0.33 else "medium" if d < 0.474 else "large"
 
 
+def _cliffs_delta_vectorised(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    a, b = np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)
+    return np.sign(a[..., :, None] - b[..., None, :]).mean(axis=(-2, -1))
+
+
+def cliffs_delta_ci(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile interval of Cliff's delta from a nonparametric bootstrap.
+
+    Each sample is resampled with replacement on its own (``scipy.stats.bootstrap``,
+    ``method="percentile"``); same ``seed``, same interval.  NaN bounds when either
+    sample has fewer than two finite values.  When the samples do not overlap at all
+    every resample gives the same delta, and the interval is that single value.
+
+    Examples
+    --------
+    >>> lo, hi = cliffs_delta_ci([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 3.0, 4.0, 5.0, 6.0], seed=1)
+    >>> bool(lo < cliffs_delta([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 3.0, 4.0, 5.0, 6.0]) < hi)
+    True
+    >>> cliffs_delta_ci([5.0, 6.0], [1.0, 2.0])
+    (1.0, 1.0)
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return float("nan"), float("nan")
+    if a.min() > b.max() or a.max() < b.min():  # no overlap: every resample agrees
+        d = 1.0 if a.min() > b.max() else -1.0
+        return d, d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a degenerate resample distribution is reported as it is
+        res = stats.bootstrap(
+            (a, b),
+            _cliffs_delta_vectorised,
+            vectorized=True,
+            paired=False,
+            n_resamples=draws,
+            batch=max(1, 4_000_000 // (len(a) * len(b))),
+            confidence_level=level,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def difference_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Welch's interval for ``mean(a) - mean(b)`` (unequal variances) over the finite values.
+
+    NaN bounds when either sample has fewer than two values; when neither varies the
+    difference is known exactly and the interval is that value.
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in difference_ci([1.0, 2.0, 3.0], [0.0, 1.0, 2.0])]
+    [-1.267, 3.267]
+    >>> difference_ci([2.0, 2.0], [1.0, 1.0])
+    (1.0, 1.0)
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return float("nan"), float("nan")
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        d = float(a[0] - b[0])
+        return d, d
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return float(ci.low), float(ci.high)
+
+
 def one_sample_p(diff: np.ndarray) -> float:
     """Two-sided one-sample t-test of ``mean(diff) = 0`` over the finite values.
 
@@ -278,7 +369,11 @@ MAX_SLOPE = 200.0
 
 @dataclass
 class Estimate:
-    """A reproduced value with its 95% interval, from ``n`` runs (``dropped`` gave no number)."""
+    """A reproduced value with its 95% interval, from ``n`` runs (``dropped`` gave no number).
+
+    ``separated``: the runs only place the value between ``low`` and ``high`` (two
+    adjacent levels that separate the outcomes perfectly); ``value`` is then NaN.
+    """
 
     value: float
     low: float
@@ -286,6 +381,7 @@ class Estimate:
     n: int
     dropped: int = 0
     note: str = ""
+    separated: bool = False
 
 
 def _grids(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -325,11 +421,55 @@ def logistic_crossing(x, y) -> float:
     return float(_grid_mle(levels, k[None, :], n, x)[0])
 
 
+def _step(levels: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of counts ``k`` (S x L) that rise as a step: no outcome at the first levels,
+    the outcome in every run at the last ones, and at most one level between them.
+
+    For such rows the likelihood keeps rising as the logistic curve steepens, so no
+    curve fits best and the crossing is only known to lie between the last level
+    without the outcome and the first with it in every run.  When a level between
+    them has mixed outcomes whose Wilson 95% interval lies wholly above (below) 1/2,
+    the crossing lies below (above) that level, which then bounds it.  Returns
+    ``(step, below, above)`` with those two levels (NaN for rows that are not steps).
+    """
+    L = len(levels)
+    none = np.cumprod(k == 0, axis=1).sum(axis=1)  # leading levels without the outcome
+    every = np.cumprod((k == n)[:, ::-1], axis=1).sum(axis=1)  # trailing levels with it in every run
+    step = (none >= 1) & (every >= 1) & (none + every >= L - 1) & (none < L) & (every < L)
+    below = np.where(step, levels[np.clip(none - 1, 0, L - 1)], np.nan)
+    above = np.where(step, levels[np.clip(L - every, 0, L - 1)], np.nan)
+    mixed = step & (none + every == L - 1)
+    if mixed.any():
+        at = np.clip(none, 0, L - 1)  # the mixed level's index
+        km, nm = np.take_along_axis(k, at[:, None], axis=1)[:, 0], n[at]
+        z = _z(0.95)
+        p = km / nm
+        centre = (p + z * z / (2 * nm)) / (1 + z * z / nm)
+        half = z * np.sqrt(p * (1 - p) / nm + z * z / (4 * nm * nm)) / (1 + z * z / nm)
+        above = np.where(mixed & (centre - half > 0.5), levels[at], above)
+        below = np.where(mixed & (centre + half < 0.5), levels[at], below)
+    return step, below, above
+
+
 def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimate:
     """The level where the outcome becomes more likely than not (logistic fit, bootstrap 95% interval).
 
     NaN (with a note) when the outcome never happens, always happens, or does
-    not become more likely with the level.
+    not become more likely with the level.  When the runs separate perfectly
+    between two levels, or separate but for one level between them, the value
+    is NaN too, the interval is those two levels and ``separated`` is set (see
+    *Perfect separation* above); a bootstrap resample that separates counts
+    with the lower level for the interval's lower bound and the upper level for
+    its upper bound.
+
+    Examples
+    --------
+    >>> est = tipping_point([0, 0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75], [0, 0, 0, 0, 1, 1, 1, 1])
+    >>> est.value, est.low, est.high, est.separated
+    (nan, 0.25, 0.5, True)
+    >>> est = tipping_point([0, 0, 0.4, 0.4, 0.4, 0.4, 0.8, 0.8], [0, 0, 1, 0, 0, 0, 1, 1])
+    >>> est.low, est.high, est.note.split(":")[0]
+    (0.0, 0.8, 'outcomes separate except at 0.4 (1 of 4)')
     """
     x = np.asarray(levels, float)
     y = np.asarray(outcomes, float)
@@ -355,22 +495,36 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
     lv = np.unique(x)
     k = np.array([y[x == v].sum() for v in lv])
     n = np.array([(x == v).sum() for v in lv], float)
-    value = float(_grid_mle(lv, k[None, :], n, x)[0])
-    below, above = x[y == 0].max(), x[y == 1].min()
-    if below < above:
-        # perfectly separated: the data only say that the crossing lies between these levels
+    step, below, above = _step(lv, k[None, :], n)
+    if step[0]:
+        # (quasi-)separated: the data only say that the crossing lies between these levels
+        mixed = lv[(k > 0) & (k < n)]
+        how = (
+            "outcomes separate perfectly"
+            if len(mixed) == 0
+            else f"outcomes separate except at {mixed[0]:g} ({int(k[lv == mixed[0]][0])} of "
+            f"{int(n[lv == mixed[0]][0])})"
+        )
         return Estimate(
-            value,
-            float(below),
-            float(above),
+            nan,
+            float(below[0]),
+            float(above[0]),
             n_runs,
             dropped,
-            f"outcomes separate perfectly: the crossing lies between {below:g} and {above:g}",
+            f"{how}: the crossing lies somewhere between {below[0]:g} and {above[0]:g} "
+            "(no logistic curve fits best; the runs tell no more)",
+            separated=True,
         )
+    value = float(_grid_mle(lv, k[None, :], n, x)[0])
     # resampling runs within each level = drawing each level's count from its binomial
     gen = np.random.default_rng(seed)
-    sims = _grid_mle(lv, gen.binomial(n.astype(np.int64), k / n, size=(draws, len(lv))).astype(float), n, x)
-    lo, hi = np.percentile(sims, [2.5, 97.5])
+    counts = gen.binomial(n.astype(np.int64), k / n, size=(draws, len(lv))).astype(float)
+    sims = _grid_mle(lv, counts, n, x)
+    # a resample that separates only places the crossing between two levels: it counts
+    # with the lower of them for the lower bound and the upper one for the upper bound
+    step, below, above = _step(lv, counts, n)
+    lo = np.percentile(np.where(step, below, sims), 2.5)
+    hi = np.percentile(np.where(step, above, sims), 97.5)
     note = ""
     if not x.min() <= value <= x.max():
         note = f"the crossing lies outside the levels studied ({x.min():g} to {x.max():g}): extrapolated"

@@ -53,10 +53,67 @@ def test_pairwise_finds_real_differences_and_not_ties():
     assert pairs.loc[("low", "high"), "significant"]
     assert pairs.loc[("low", "high"), "direction"] == "high"
     assert pairs.loc[("low", "high"), "cliffs_delta"] < -0.9
-    assert not pairs.loc[("same", "same2"), "significant"]
-    assert pairs.loc[("same", "same2"), "cliffs_delta"] == 0
+    # effect sizes come with intervals around them
+    row = pairs.loc[("low", "high")]
+    assert row["difference_low"] < row["difference"] < row["difference_high"] < 0
+    assert row["cliffs_low"] <= row["cliffs_delta"] <= row["cliffs_high"]
+    # conditions where the outcome never varies are not tested at all
+    assert not {"same", "same2"} & (
+        set(pairs.index.get_level_values(0)) | set(pairs.index.get_level_values(1))
+    )
+    constant = an.constant_outcomes(data, ["final_mean_wealth"])
+    assert constant["condition"].tolist() == ["same", "same2"] and (constant["value"] == 1.0).all()
     # Holm: adjusted p-values are never below the raw ones
     assert (pairs["p_holm"] >= pairs["mannwhitney_p"] - 1e-12).all()
+
+
+def test_an_outcome_fixed_by_the_scenario_is_not_tested_and_the_report_says_why():
+    """Members at the end are 300 in every run when every leaver is replaced: no test, a note."""
+    from simulation.report import _constant_note, conclusions
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for cond, values in {
+        "replaced": np.full(8, 300.0),
+        "replaced2": np.full(8, 300.0),
+        "shrinks": rng.normal(250, 10, 8),
+        "grows": rng.normal(330, 10, 8),
+    }.items():
+        rows += [
+            {"run_id": f"{cond}-{i}", "condition": cond, "final_members": v} for i, v in enumerate(values)
+        ]
+    conds = ["replaced", "replaced2", "shrinks", "grows"]
+    data = an.SweepData(pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, conds)
+    pairs = an.pairwise(data, ["final_members"])
+    assert pairs[["a", "b"]].values.tolist() == [["shrinks", "grows"]]
+    constant = an.constant_outcomes(data, ["final_members"])
+    note = _constant_note(constant, conds)
+    assert "Not tested" in note and "replaced = 300.000" in note and "replaced2 = 300.000" in note
+    text = conclusions(data, pairs, pd.DataFrame(), pd.DataFrame(), constant)
+    assert "the same in every run of replaced (300.000), replaced2 (300.000): no variation" in text
+    # one outcome constant everywhere: nothing is tested, and the conclusions say so
+    everywhere = an.SweepData(
+        pd.DataFrame({"condition": ["a", "a", "b", "b"], "final_members": 300.0}),
+        pd.DataFrame(),
+        pd.DataFrame(),
+        pd.DataFrame(),
+        {},
+        {},
+        ["a", "b"],
+    )
+    assert an.pairwise(everywhere, ["final_members"]).empty
+    text = conclusions(
+        everywhere, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), an.constant_outcomes(everywhere)
+    )
+    assert "the same in every run of every condition" in text and "not compared" in text
+
+
+def test_collapse_is_not_tested_when_no_run_collapsed():
+    s = pd.DataFrame({"condition": ["a"] * 6 + ["b"] * 6, "verdict": ["stable"] * 12})
+    data = an.SweepData(s, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, ["a", "b"])
+    assert an.collapse_pairwise(data).empty
+    s.loc[:2, "verdict"] = "collapsed"
+    assert len(an.collapse_pairwise(data)) == 1
 
 
 def _members(both_ends: bool, runs: int = 10, n: int = 100, seed: int = 6) -> pd.DataFrame:
@@ -278,3 +335,36 @@ def test_sensitivity_ranks_the_parameter_that_drives_the_outcome_first(method):
         assert abs(sens.loc["mechanisms.needs.p_need", score]) < 0.2 * abs(
             sens.loc["mechanisms.exchange.b", score]
         )
+
+
+def test_trajectory_axes_keep_to_the_ordinary_weeks_and_say_where_spikes_went():
+    """One style pays for an event every 5 weeks (value created drops to about -300): the
+    y-axis keeps to the other weeks, and the panel says how many points are off it."""
+    from simulation import plots
+
+    steps = np.arange(60)
+    rows = []
+    for cond, values in {
+        "smooth": 100 + steps * 2.0,
+        "events": np.where(steps % 5 == 4, -300.0, 120 + steps * 1.5),
+    }.items():
+        rows += [
+            {
+                "condition": cond,
+                "step": s,
+                "metric": "welfare",
+                "mean": v,
+                "low": v - 5,
+                "high": v + 5,
+                "n": 6,
+            }
+            for s, v in zip(steps, values)
+        ]
+    fig = plots.trajectories(pd.DataFrame(rows), ["smooth", "events"], ["welfare"])
+    ax = fig.axes[0]
+    bottom, top = ax.get_ylim()
+    assert bottom > 0 and top > 218  # every ordinary week shows; the spikes do not stretch the axis
+    assert ax.get_title() == "value created / week\n(12 spikes off the axis, to -300)"
+    # without spikes the axis is left alone
+    calm = pd.DataFrame([r for r in rows if r["condition"] == "smooth"])
+    assert plots.trajectories(calm, ["smooth"], ["welfare"]).axes[0].get_title() == "value created / week"

@@ -155,3 +155,29 @@ def test_sweep_answers_first_in_the_report_and_the_terminal(tmp_path):
     by_share = pd.read_csv(out / "report" / "tables" / "collapse_by_share.csv")
     assert sorted(by_share["share"].unique().tolist()) == [0.2, 0.9]
     assert (by_share["runs"] == 2).all()
+
+
+def test_separated_runs_give_a_tipping_interval_and_overlapping_styles_are_not_ranked():
+    """No run collapses up to 25% takers and every run does from 50%, in two styles: each
+    tipping point is "between 25% and 50%", not a fitted 38%, and neither tips first."""
+    rows = []
+    for scen in ("a", "b"):
+        for share in (0.0, 0.25, 0.5, 0.75):
+            for _ in range(6):
+                rows.append((scen, share, share == 0.25, "collapsed" if share >= 0.5 else "stable"))
+    for share in (0.0, 0.25, 0.5, 0.75):
+        for _ in range(6):
+            rows.append(("sturdy", share, share == 0.25, "stable"))
+    res = an.resilience(_data(rows), draws=100)
+    a = next(res.itertuples())
+    assert a.tipping_separated and math.isnan(a.tipping)
+    assert (a.tipping_low, a.tipping_high) == (0.25, 0.5)
+    assert tipping_text(a) == "between 25% and 50% (runs separate)"
+    lines = headline(res)
+    assert lines[0].startswith("Healthiest under the ordinary mix: no style stands out")
+    assert lines[1].startswith("Withstands takers best: sturdy")
+    assert lines[2].startswith(
+        "Tips first: a: collapse becomes more likely than not somewhere between 25% and 50%"
+    )
+    assert lines[2].endswith("b as early within the intervals.")
+    assert not any("38%" in line for line in lines)

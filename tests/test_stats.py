@@ -109,3 +109,80 @@ def test_analysis_and_validation_compute_with_the_stats_module():
         assert getattr(analysis, name) is getattr(st, name)
     for name in ("mean_ci", "wilson"):
         assert getattr(studies, name) is getattr(st, name)
+
+
+# -- tipping points when the runs separate -------------------------------------------
+
+
+def test_perfect_separation_between_two_levels_gives_that_interval_not_a_midpoint():
+    """The demo's grid: levels 0, 0.25, 0.5, 0.75, 0.9 with six runs each; no run collapses
+    up to 0.25 and every run does from 0.5.  A bounded-slope fit put 0.376 here for every
+    such style; the runs only say "between 0.25 and 0.5"."""
+    levels = np.repeat([0.0, 0.25, 0.5, 0.75, 0.9], 6)
+    est = st.tipping_point(levels, (levels >= 0.5).astype(float), draws=200)
+    assert est.separated and math.isnan(est.value)
+    assert (est.low, est.high) == (0.25, 0.5)
+    assert "between 0.25 and 0.5" in est.note
+    # moving the boundary moves the interval with it
+    est = st.tipping_point(levels, (levels >= 0.75).astype(float), draws=200)
+    assert (est.low, est.high, est.separated) == (0.5, 0.75, True)
+
+
+def test_separation_but_for_one_level_spans_its_neighbours():
+    levels = np.repeat([0.0, 0.2, 0.4, 0.8], 4)
+    y = np.zeros(len(levels))
+    y[levels == 0.8] = 1
+    y[np.flatnonzero(levels == 0.4)[0]] = 1  # one run of four collapses at 0.4
+    est = st.tipping_point(levels, y, draws=200)
+    assert est.separated and math.isnan(est.value)
+    assert (est.low, est.high) == (0.2, 0.8)
+    assert "except at 0.4 (1 of 4)" in est.note
+
+
+def test_a_graded_response_still_gets_a_fitted_crossing_inside_its_interval():
+    gen = np.random.default_rng(4)
+    levels = np.repeat([0.0, 0.2, 0.4, 0.6, 0.8], 20)
+    y = (gen.random(len(levels)) < np.clip(levels * 1.5 - 0.1, 0, 1)).astype(float)
+    est = st.tipping_point(levels, y, draws=300, seed=2)
+    assert not est.separated and est.low < est.value < est.high
+    assert 0.25 < est.value < 0.5
+
+
+def test_a_pattern_with_a_separated_estimate_passes_only_if_the_whole_gap_is_accepted():
+    import dataclasses
+
+    from simulation.patterns import load_patterns
+
+    (tipping,) = [p for p in load_patterns(quick=True).patterns if p.name == "tipping_point"]
+    est = st.Estimate(float("nan"), 0.25, 0.5, 30, separated=True)
+    assert dataclasses.replace(tipping, accept=(0.0, 1.0)).accepts_estimate(est)
+    assert not dataclasses.replace(tipping, accept=(0.3, 1.0)).accepts_estimate(est)
+    assert dataclasses.replace(tipping, accept=(0.0, 1.0)).accepts_estimate(st.Estimate(0.4, 0.3, 0.5, 30))
+
+
+# -- effect sizes with intervals ------------------------------------------------------
+
+
+def test_cliffs_delta_interval_covers_the_true_delta_about_as_often_as_it_says():
+    """Two normal samples one sd apart: true delta = 2 Phi(1/sqrt 2) - 1 = 0.5205."""
+    true = 2 * stats.norm.cdf(1 / math.sqrt(2)) - 1
+    gen = np.random.default_rng(11)
+    hits = 0
+    for i in range(100):
+        a, b = gen.normal(1, 1, 25), gen.normal(0, 1, 25)
+        lo, hi = st.cliffs_delta_ci(a, b, draws=1000, seed=i)
+        assert lo <= st.cliffs_delta(a, b) <= hi
+        hits += lo <= true <= hi
+    assert 85 <= hits <= 100  # nominal 95; the percentile bootstrap runs a little narrow at n = 25
+    assert st.cliffs_delta_ci(a, b, seed=3) == st.cliffs_delta_ci(a, b, seed=3)
+
+
+def test_difference_interval_is_welchs_and_covers_the_true_difference():
+    gen = np.random.default_rng(12)
+    hits = 0
+    for _ in range(200):
+        a, b = gen.normal(2, 1, 10), gen.normal(1, 3, 15)
+        lo, hi = st.difference_ci(a, b)
+        hits += lo <= 1.0 <= hi
+    assert 180 <= hits <= 200
+    assert math.isnan(st.difference_ci([1.0], [2.0, 3.0])[0])

@@ -13,9 +13,10 @@ Two ways of combining runs (a pattern's ``aggregate``):
     resamples runs within each level (fitted by maximum likelihood on a grid of
     crossings, in steps of 1/400 of the range of levels, and slopes).  When the outcomes separate perfectly
     (no run has the outcome below some level, every run has it from the next
-    level on) the slope is bounded (``MAX_SLOPE``), which puts the crossing
-    between those two levels, and the interval is the gap between them: the
-    data say no more than that.
+    level on) the data place the crossing somewhere between those two levels
+    and say no more: the estimate has no single value (NaN), its interval is
+    the gap between the levels and ``separated`` is set.  Such a pattern passes
+    when the whole gap lies in the accepted range.
 
 Examples
 --------
@@ -25,7 +26,11 @@ Examples
 >>> x = [0.0] * 20 + [0.5] * 20 + [1.0] * 20
 >>> y = [0] * 20 + [0] * 5 + [1] * 15 + [1] * 20
 >>> est = tipping_point(x, y, draws=200, seed=1)
->>> 0.3 < est.value < 0.5
+>>> est.separated, est.low, est.high  # 15 of 20 at 0.5: more likely than not already there
+(True, 0.0, 0.5)
+>>> y = [0] * 20 + [1] * 2 + [0] * 18 + [1] * 12 + [0] * 8 + [1] * 20
+>>> est = tipping_point([0.0] * 20 + [0.25] * 20 + [0.5] * 20 + [1.0] * 20, y, draws=200, seed=1)
+>>> 0.25 < est.value < 1.0 and est.low < est.value < est.high
 True
 """
 

@@ -74,6 +74,8 @@ def _fmt(v: float | None) -> str:
 
 def _interval(c: PatternCheck) -> str:
     e = c.estimate
+    if e.separated:
+        return f"between {_fmt(e.low)} and {_fmt(e.high)} (runs separate)"
     if math.isnan(e.low) or math.isnan(e.high):
         return _fmt(e.value)
     return f"{_fmt(e.value)} [{_fmt(e.low)}, {_fmt(e.high)}]"
@@ -146,7 +148,8 @@ def write_markdown(
         "*Science* 310:987).  This page is written by",
         f"`{command}`; each row runs a built-in scenario over seeded runs and compares the",
         "reproduced value (with its 95% interval) with the published one.  A pattern passes when the",
-        "reproduced value lies in the accepted range; *borderline* means its interval reaches across an",
+        "reproduced value lies in the accepted range (a value the runs only place between two levels,",
+        "*runs separate*: when that whole interval does); *borderline* means its interval reaches across an",
         "edge of that range.  Failures are reported as they are: they say where the model does not",
         "(yet) behave like the networks it describes.",
         "",

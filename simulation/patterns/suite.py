@@ -128,6 +128,13 @@ class Pattern:
     def accepts(self, value: float) -> bool:
         return math.isfinite(value) and self.accept[0] <= value <= self.accept[1]
 
+    def accepts_estimate(self, est: Estimate) -> bool:
+        """The value lies in the accepted range; for runs that only place it between two
+        levels (``est.separated``), the whole of that interval does."""
+        if est.separated:
+            return self.accept[0] <= est.low and est.high <= self.accept[1]
+        return self.accepts(est.value)
+
     def accept_text(self) -> str:
         lo, hi = self.accept
         if math.isinf(lo) and math.isinf(hi):
@@ -188,6 +195,7 @@ class PatternCheck:
             "value": e.value,
             "ci_low": e.low,
             "ci_high": e.high,
+            "separated": e.separated,
             "runs": self.runs,
             "pass": self.passed,
             "note": e.note,
@@ -600,7 +608,7 @@ def evaluate(
                     pattern=p,
                     scenario=label,
                     estimate=est,
-                    passed=p.accepts(est.value) and not errors,
+                    passed=p.accepts_estimate(est) and not errors,
                     runs=len(ys),
                     failed_runs=failed,
                     errors=errors,
