@@ -520,7 +520,8 @@ def terminal_summary(report_html: str | Path, width: int = 100) -> str:
     lines = [
         "Healthy = " + _HEALTH_DEFINITION,
         "Tipping point = the taker share at which collapse becomes more likely than not "
-        "(logistic fit, 95% bootstrap interval).",
+        "(logistic fit, 95% bootstrap interval; where the runs separate between two levels, "
+        "only that interval).",
     ]
     out = [textwrap.fill(x, width) for x in lines]
     short = {

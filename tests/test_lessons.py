@@ -1,4 +1,4 @@
-"""Each lesson's claim, checked on its own scenario over ten seeds.
+"""Each lesson's claim, checked on its own scenario over ten seeds or more.
 
 A lesson in the app states what the model shows (``Lesson.claim``).  Each test
 here runs that lesson's scenario and settings (and, where the claim compares,

@@ -5,7 +5,7 @@ to a run students can watch.  Loading a lesson sets its scenario, settings
 and seed; the text says what to look at and what to try next.  Each lesson
 also states its ``claim``: what the model shows for its scenario over many
 seeded runs, not only for the seed on screen.  The test suite
-(``tests/test_lessons.py``) runs each lesson's scenario over ten seeds and
+(``tests/test_lessons.py``) runs each lesson's scenario over ten or more seeds and
 checks its claim with a one-sided rank test at the 1 % level; where the
 model does not bear an idea from the articles out, the claim says so.
 
@@ -52,7 +52,7 @@ class Lesson:
         return (
             f"<h3>{escape(self.title)}</h3><blockquote>{_inline(self.source)}</blockquote>"
             f"<p>{_inline(self.story)}</p>"
-            f"<p><b>What the runs show</b> (ten seeds, not just this one): {_inline(self.claim)}</p>"
+            f"<p><b>What the runs show</b> (ten or more seeds, not just this one): {_inline(self.claim)}</p>"
             f"<p><b>Watch for</b></p><ul>{watch}</ul>"
             f"<p><b>Then try:</b> {_inline(self.try_next)}</p>"
         )
