@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 
 from simulation.classroom import ClassSession
@@ -84,7 +85,7 @@ def _free_port() -> int:
 class Server:
     """``givetake classroom`` in a subprocess; its printed addresses and saved class."""
 
-    def __init__(self, tmp: Path, *extra: str):
+    def __init__(self, tmp: Path, *extra: str, seats: int = 4):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         scenario = tmp / "classroom_test.toml"
         scenario.write_text(SCENARIO)
@@ -104,7 +105,7 @@ class Server:
                 "--save",
                 str(self.folder),
                 "--seats",
-                "4",
+                str(seats),
                 "--timer",
                 "0",
                 "--seed",
@@ -147,7 +148,10 @@ class Server:
 class Tab:
     """One browser context (a device) with one page, recording everything that goes wrong."""
 
-    def __init__(self, browser, url: str, name: str, width: int = 1400, height: int = 1100):
+    def __init__(
+        self, browser, url: str, name: str, width: int = 1400, height: int = 1100, wait: bool = True
+    ):
+        """``wait=False``: return once the page starts loading (several load side by side)."""
         self.name = name
         self.context = browser.new_context(viewport={"width": width, "height": height})
         self.offsite: list[str] = []
@@ -161,7 +165,7 @@ class Tab:
         self.page.on(
             "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
         )
-        self.page.goto(url)
+        self.page.goto(url, wait_until="load" if wait else "commit")
 
     def _route(self, route) -> None:
         parsed = urlparse(route.request.url)
@@ -199,10 +203,22 @@ class Tab:
 
 
 class Student(Tab):
-    def __init__(self, browser, server: Server, nickname: str):
-        super().__init__(browser, server.join, f"student-{nickname}", width=430, height=900)
+    def __init__(self, browser, server: Server, nickname: str, wait: bool = True):
+        super().__init__(browser, server.join, f"student-{nickname}", width=430, height=900, wait=wait)
         self.nickname = nickname
-        self.page.wait_for_selector(".gc-join", timeout=45_000)
+        self.root = self.page  # where the week's decisions are looked for (see at_week)
+        if wait:
+            self.ready()
+
+    def at_week(self, week: int) -> None:
+        """Wait for the page's decisions of ``week`` and act on those only (while a page
+        redraws for a new week, last week's buttons may still be on it for a moment)."""
+        self.wait_text(".gc-week", f"^{week}$")
+        self.root = self.page.locator(f".gc-decisions.gc-for-week-{week}")
+        self.root.wait_for()
+
+    def ready(self) -> None:
+        self.page.wait_for_selector(".gc-join", timeout=90_000)
 
     def join(self, code: str) -> None:
         self.page.locator(".gc-code-input input").fill(code)
@@ -214,23 +230,52 @@ class Student(Tab):
         return int(self.wait_text(".gc-slot", r"#\d+").strip("#"))
 
     def askers(self) -> list[int]:
-        texts = self.page.locator(".gc-request:not(.gc-others)").all_inner_texts()  # in one go
+        texts = self.root.locator(".gc-request:not(.gc-others)").all_inner_texts()  # in one go
         return [int(re.search(r"#(\d+)", t).group(1)) for t in texts]
 
     def answer_all(self, button: str) -> list[int]:
         """Answer every asker shown, and anyone else, with ``button``; send."""
         askers = self.askers()
-        for row in [self.page.locator(f".gc-request-{a}") for a in askers] + [
-            self.page.locator(".gc-others")
+        for row in [self.root.locator(f".gc-request-{a}") for a in askers] + [
+            self.root.locator(".gc-others")
         ]:
             row.locator(f"button.gc-{button}").click()
             row.locator(f"button.gc-{button}:not(.v-btn--variant-outlined)").wait_for()  # shown as chosen
         self.send()
         return askers
 
+    def answer_others(self, button: str) -> None:
+        """Answer anyone who asks (the one answer for every request) with ``button``."""
+        row = self.root.locator(".gc-others")
+        row.locator(f"button.gc-{button}").click()
+        row.locator(f"button.gc-{button}:not(.v-btn--variant-outlined)").wait_for()
+
+    def options(self, panel: str) -> list[int]:
+        """The members offered in a panel (``asks``: whom to ask, ``meets``: whom to meet)."""
+        texts = self.root.locator(f".gc-{panel} .gc-option").all_inner_texts()
+        return [int(re.search(r"#(\d+)", t).group(1)) for t in texts]
+
+    def ask(self, slots: list[int]) -> None:
+        """Ask ``slots`` for help, in this order."""
+        for place, slot in enumerate(slots, 1):
+            row = self.root.locator(f".gc-ask-{slot}")
+            row.locator("button.gc-ask").click()
+            row.locator(".gc-ask-place").filter(has_text=f"ask {place}.").wait_for()
+
+    def meet(self, slot: int) -> None:
+        row = self.root.locator(f".gc-meet-{slot}")
+        row.locator("button.gc-meet").click()
+        row.locator("button.gc-meet:not(.v-btn--variant-outlined)").wait_for()
+
+    def introduce(self, a: int, b: int) -> None:
+        for slot in (a, b):
+            row = self.root.locator(f".gc-contact-{slot}")
+            row.locator("button.gc-introduce").click()
+            row.locator("button.gc-introduce:not(.v-btn--variant-text)").wait_for()
+
     def send(self) -> None:
         week = self.text(".gc-week")
-        self.page.click("button.gc-send")
+        self.root.locator("button.gc-send").click()
         # sent: the page says so, or the week already ran (the last student to decide)
         self.page.wait_for_function(
             "w => document.querySelector('.gc-sent') || document.querySelector('.gc-week').innerText !== w",
@@ -285,6 +330,8 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     start = server.saved()
     teacher.page.click("button.gc-start")
     # week 0: Ada refuses everyone who asks, Ben helps everyone
+    ada.at_week(0)
+    ben.at_week(0)
     refused = ada.answer_all("refuse")
     helped = ben.answer_all("help")
     assert refused and helped  # every member is needy: both were asked
@@ -315,6 +362,7 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     ada.wait_text(".gc-week", "^1$")
 
     # week 1: Ben decides, Ada does not; the teacher moves on and Ada's member refuses by default
+    ben.at_week(1)
     ben.answer_all("help")
     teacher.wait_text(".gc-decided", "^1 of 2$")
     teacher.page.click("button.gc-next")
@@ -362,3 +410,140 @@ def test_without_the_code_token_or_key_nothing_is_reachable(browser, tmp_path, t
     forged.wait_text(".gc-join-error", "Unknown seat")
     assert forged.page.locator(".gc-me").count() == 0
     forged.shot("refused")
+
+
+def _tie(session: ClassSession, a: int, b: int) -> bool:
+    return bool(session.model.ties.has(np.array([a]), np.array([b]))[0])
+
+
+def _contact(session: ClassSession, of: int, other: int) -> dict | None:
+    """``of``'s view of its tie with ``other`` (and the week the tie was made), or None."""
+    found = next((c for c in session.contacts(of) if c["slot"] == other), None)
+    if found is not None:
+        ties = session.model.ties
+        found["born"] = int(ties.born[ties.find(np.array([of]), np.array([other]))[0]])
+    return found
+
+
+@pytest.mark.slow
+def test_a_teacher_and_eight_students_play_five_weeks(browser, tmp_path, tabs):
+    """Eight devices play one network for five weeks, each student in their own way; after
+    every week the shared model (as the server saved it) shows what each of them did."""
+    server = tabs.server = Server(tmp_path, seats=8)
+    opened = time.monotonic()
+    teacher = Tab(browser, server.teacher, "class-teacher")
+    tabs.append(teacher)
+    teacher.wait_text(".gc-code", server.code)
+    names = ["Ada", "Ben", "Cy", "Dee", "Eve", "Fay", "Gus", "Hal"]
+    students = {n: Student(browser, server, n, wait=False) for n in names}  # eight devices at once
+    tabs += students.values()
+    for st in students.values():
+        st.ready()
+        st.join(server.code)
+    slot = {n: st.slot for n, st in students.items()}
+    assert len(set(slot.values())) == 8
+    print(f"eight students joined after {time.monotonic() - opened:.1f} s")
+    teacher.wait_text(".gc-seats", "Hal")
+    teacher.page.click("button.gc-start")
+    began = time.monotonic()
+    refusals_seen = gifts_seen = weeks_asked = 0
+    for week in range(5):
+        print(f"week {week} opens after {time.monotonic() - began:.1f} s")
+        before = server.saved()
+        assert before.week == week
+        for st in students.values():
+            st.at_week(week)
+        a = students["Ada"]
+        for asker in a.askers()[:3]:  # Ada answers requests herself: refuse (the rest below)
+            row = a.root.locator(f".gc-request-{asker}")
+            row.locator("button.gc-refuse").click()
+            row.locator("button.gc-refuse:not(.v-btn--variant-outlined)").wait_for()
+        a.answer_others("refuse")
+        a.send()
+        students["Ben"].answer_others("help")
+        students["Ben"].send()
+        cy = students["Cy"]  # asks the contacts the model would ask last, in reverse
+        offered = before.ask_options.get(slot["Cy"], {"candidates": [], "limit": 0})
+        picks = cy.options("asks")[::-1][: offered["limit"]]
+        assert set(picks) <= {c["slot"] for c in offered["candidates"]}  # the page shows Cy's own
+        cy.ask(picks)
+        weeks_asked += bool(picks)
+        cy.answer_others("refuse")
+        cy.send()
+        dee = students["Dee"]  # seeks out the friend of a friend with most contacts in common
+        met = dee.options("meets")[0]
+        dee.meet(met)
+        dee.send()
+        eve_contacts = [c["slot"] for c in before.contacts(slot["Eve"])]
+        pair = next(
+            (x, y)
+            for i, x in enumerate(eve_contacts)
+            for y in eve_contacts[i + 1 :]
+            if not _tie(before, x, y)
+        )
+        students["Eve"].introduce(*pair)
+        students["Eve"].answer_others("help")
+        students["Eve"].send()
+        students["Fay"].answer_others("refuse")
+        students["Fay"].send()
+        students["Gus"].answer_others("help")
+        students["Gus"].send()
+        if week == 3:  # Hal does not decide: the teacher moves on, the default answers for Hal
+            teacher.wait_text(".gc-decided", "^7 of 8$")
+            teacher.page.click("button.gc-next")
+        else:
+            students["Hal"].answer_others("help")
+            students["Hal"].send()
+        teacher.wait_text(".gc-week", f"^{week + 1}$")
+        after = server.saved()
+        assert after.week == week + 1
+        rows = [r for r in after.log if r["week"] == week]
+
+        def mine(name: str, choice: str | None = None, rows=rows) -> list[dict]:
+            return [
+                r for r in rows if r["member"] == slot[name] and (choice is None or r["choice"] == choice)
+            ]
+
+        # Ada's refusals show in each asker's trust in her (lower, or the tie was cut)
+        for r in mine("Ada"):
+            if r["choice"] in ("help", "refuse") and r["asked"]:
+                assert r["choice"] == "refuse" and r["decided_by"] in ("student", "student (anyone else)")
+                was = _contact(before, r["asker"], slot["Ada"])
+                now = _contact(after, r["asker"], slot["Ada"])
+                # (a tie cut after the refusal may be made anew the same week: a new tie)
+                assert was is not None
+                assert now is None or now["born"] != was["born"] or now["trust"] < was["trust"]
+                refusals_seen += 1
+        # a student's help is on the tie's ledger: the asker received one more gift
+        tick = after.model.tick
+        for name in ("Ben", "Gus", "Eve"):
+            for asker in tick.gifts.asker[tick.gifts.giver == slot[name]].tolist():
+                was = _contact(before, asker, slot[name])
+                now = _contact(after, asker, slot[name])
+                # (one more at least: a referral is a favour on the ledger too)
+                assert was is not None
+                assert now is None or now["born"] != was["born"] or now["received"] >= was["received"] + 1
+                gifts_seen += 1
+            assert all(r["choice"] == "help" for r in mine(name) if r["choice"] in ("help", "refuse"))
+        # Cy's chosen asks went to the chosen contacts, in the chosen order
+        line = tick.plan.asker == slot["Cy"]
+        assert tick.plan.giver[line][np.argsort(tick.plan.round[line])].tolist() == picks
+        assert [r["target"] for r in mine("Cy", "ask")] == picks
+        # Dee met the member she chose; Eve's two contacts know each other now
+        assert _tie(after, slot["Dee"], met) and not _tie(before, slot["Dee"], met)
+        assert [(r["target"], r["outcome"]) for r in mine("Dee", "meet")] == [(met, "met")]
+        assert _tie(after, *pair)
+        assert [r["outcome"] for r in mine("Eve", "introduce")] == ["introduced"]
+        # Fay answered everyone by her one answer; Hal's default refused in week 3
+        fay = [r for r in mine("Fay") if r["asked"]]
+        assert all(r["choice"] == "refuse" and r["decided_by"] == "student (anyone else)" for r in fay)
+        hal = [r for r in mine("Hal") if r["asked"]]
+        if week == 3:
+            assert all(r["choice"] == "refuse" and r["decided_by"] == "default (refuse)" for r in hal)
+        else:
+            assert all(r["choice"] == "help" and r["decided_by"] == "student (anyone else)" for r in hal)
+    # the weeks did bring requests to answer, and needs Cy chose whom to ask for
+    assert refusals_seen > 0 and gifts_seen > 0 and weeks_asked >= 3
+    body = students["Ada"].page.inner_text("body")
+    assert not any(n in body for n in names if n != "Ada")  # nothing of another student's
+    teacher.shot("five-weeks")

@@ -617,14 +617,39 @@ def LastWeek(last: dict[str, Any]):
     )
 
 
+#: token -> (week, the answers a student's page has picked but not sent yet), so that a page
+#: drawn anew (a reconnect, a reload) keeps them
+_drafts: dict[str, tuple[int, dict[str, Any]]] = {}
+
+
+def _draft(token: str, week: int) -> dict[str, Any]:
+    with _state_lock:
+        held = _drafts.get(token)
+        if held is None or held[0] != week:
+            held = _drafts[token] = (week, {})
+        return held[1]
+
+
+def use_draft(draft: dict[str, Any], name: str, initial: Any) -> tuple[Any, Callable[[Any], None]]:
+    """A page's state kept in the week's draft too: a page drawn anew starts from it."""
+    value, set_value = solara.use_state(draft.get(name, initial))
+
+    def set_both(new: Any) -> None:
+        draft[name] = new
+        set_value(new)
+
+    return value, set_both
+
+
 @solara.component
 def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
-    helps, set_helps = solara.use_state(dict(view["helps"]))
-    drops, set_drops = solara.use_state(set(view["drops"]))
-    others, set_others = solara.use_state(view["others"])
-    asks, set_asks = solara.use_state(list(view["asks"]))
-    meet, set_meet = solara.use_state(view["meet"])
-    introduce, set_introduce = solara.use_state(list(view["introduce"] or []))
+    draft = _draft(token, view["week"])
+    helps, set_helps = use_draft(draft, "helps", dict(view["helps"]))
+    drops, set_drops = use_draft(draft, "drops", set(view["drops"]))
+    others, set_others = use_draft(draft, "others", view["others"])
+    asks, set_asks = use_draft(draft, "asks", list(view["asks"]))
+    meet, set_meet = use_draft(draft, "meet", view["meet"])
+    introduce, set_introduce = use_draft(draft, "introduce", list(view["introduce"] or []))
     message, set_message = solara.use_state(None)
 
     def send() -> None:
@@ -643,133 +668,135 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
         except Refused as err:
             set_message(str(err))
 
-    with solara.Column(classes=["gc-panel", "gc-requests"], gap="4px"):
-        requests = view["requests"]
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=f"<b>Asking you for help this week</b> ({len(requests)})"
-            + ("" if requests else "<div class='gc-note'>Nobody needs your skills this week.</div>"),
-        )
-        for r in requests:
-            a = r["asker"]
-            choice = helps.get(a)
+    # one element per week: a page can tell this week's answers from last week's as it redraws
+    with solara.Column(classes=["gc-decisions", f"gc-for-week-{view['week']}"], gap="8px"):
+        with solara.Column(classes=["gc-panel", "gc-requests"], gap="4px"):
+            requests = view["requests"]
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"<b>Asking you for help this week</b> ({len(requests)})"
+                + ("" if requests else "<div class='gc-note'>Nobody needs your skills this week.</div>"),
+            )
+            for r in requests:
+                a = r["asker"]
+                choice = helps.get(a)
+                with solara.Row(
+                    gap="8px",
+                    style={"align-items": "center", "flex-wrap": "wrap"},
+                    classes=["gc-request", f"gc-request-{a}"],
+                ):
+                    solara.HTML(
+                        tag="div",
+                        style="flex: 1 1 260px",
+                        unsafe_innerHTML=(
+                            f"<b>#{a}</b> · reputation {r['reputation']:.2f} · your trust in them {r['trust']:.2f}"
+                            f"<br><span class='gc-note'>you have helped them {r['given']}×, they have helped you {r['received']}×</span>"
+                        ),
+                    )
+                    solara.Button(
+                        "Help",
+                        color="success" if choice is True else None,
+                        outlined=choice is not True,
+                        on_click=lambda a=a: set_helps({**helps, a: True}),
+                        classes=["gc-help"],
+                    )
+                    solara.Button(
+                        "Refuse",
+                        color="error" if choice is False else None,
+                        outlined=choice is not False,
+                        on_click=lambda a=a: set_helps({**helps, a: False}),
+                        classes=["gc-refuse"],
+                    )
             with solara.Row(
                 gap="8px",
                 style={"align-items": "center", "flex-wrap": "wrap"},
-                classes=["gc-request", f"gc-request-{a}"],
+                classes=["gc-request", "gc-others"],
             ):
                 solara.HTML(
                     tag="div",
                     style="flex: 1 1 260px",
-                    unsafe_innerHTML=(
-                        f"<b>#{a}</b> · reputation {r['reputation']:.2f} · your trust in them {r['trust']:.2f}"
-                        f"<br><span class='gc-note'>you have helped them {r['given']}×, they have helped you {r['received']}×</span>"
-                    ),
+                    unsafe_innerHTML="<b>Anyone else</b> who asks you this week"
+                    "<br><span class='gc-note'>the week may take a turn nobody foresaw</span>",
                 )
                 solara.Button(
                     "Help",
-                    color="success" if choice is True else None,
-                    outlined=choice is not True,
-                    on_click=lambda a=a: set_helps({**helps, a: True}),
+                    color="success" if others is True else None,
+                    outlined=others is not True,
+                    on_click=lambda: set_others(True),
                     classes=["gc-help"],
                 )
                 solara.Button(
                     "Refuse",
-                    color="error" if choice is False else None,
-                    outlined=choice is not False,
-                    on_click=lambda a=a: set_helps({**helps, a: False}),
+                    color="error" if others is False else None,
+                    outlined=others is not False,
+                    on_click=lambda: set_others(False),
                     classes=["gc-refuse"],
                 )
-        with solara.Row(
-            gap="8px",
-            style={"align-items": "center", "flex-wrap": "wrap"},
-            classes=["gc-request", "gc-others"],
-        ):
+        AskPanel(view, asks, set_asks)
+        MeetPanel(view, meet, set_meet)
+        with solara.Column(classes=["gc-panel", "gc-contacts"], gap="2px"):
+            contacts = view["contacts"]
             solara.HTML(
                 tag="div",
-                style="flex: 1 1 260px",
-                unsafe_innerHTML="<b>Anyone else</b> who asks you this week"
-                "<br><span class='gc-note'>the week may take a turn nobody foresaw</span>",
+                unsafe_innerHTML=f"<b>Your contacts</b> ({len(contacts)}) — drop the ones you no longer want (after this week)"
+                + (
+                    "<div class='gc-note'>Introduce two of them who do not know each other yet: "
+                    "pick two with <i>Introduce</i>.</div>"
+                    if view["can_introduce"] and len(contacts) > 1
+                    else ""
+                ),
             )
-            solara.Button(
-                "Help",
-                color="success" if others is True else None,
-                outlined=others is not True,
-                on_click=lambda: set_others(True),
-                classes=["gc-help"],
-            )
-            solara.Button(
-                "Refuse",
-                color="error" if others is False else None,
-                outlined=others is not False,
-                on_click=lambda: set_others(False),
-                classes=["gc-refuse"],
-            )
-    AskPanel(view, asks, set_asks)
-    MeetPanel(view, meet, set_meet)
-    with solara.Column(classes=["gc-panel", "gc-contacts"], gap="2px"):
-        contacts = view["contacts"]
+            for c in contacts:
+                s = c["slot"]
+                dropping = s in drops
+                with solara.Row(
+                    gap="8px", style={"align-items": "center"}, classes=["gc-contact", f"gc-contact-{s}"]
+                ):
+                    solara.HTML(
+                        tag="div",
+                        style="flex: 1 1 auto",
+                        unsafe_innerHTML=(
+                            f"<b>#{s}</b> · tie {c['strength']:.2f} · your trust {c['trust']:.2f} · reputation {c['reputation']:.2f}"
+                            f" · you gave {c['given']}, got {c['received']}"
+                        ),
+                    )
+                    if view["can_introduce"] and len(contacts) > 1:
+                        picked = s in introduce
+                        solara.Button(
+                            "Introduce",
+                            text=not picked,
+                            color="primary" if picked else None,
+                            on_click=lambda s=s: set_introduce(
+                                [x for x in introduce if x != s] if s in introduce else [*introduce, s][-2:]
+                            ),
+                            classes=["gc-introduce"],
+                        )
+                    solara.Button(
+                        "Keep" if dropping else "Drop",
+                        text=not dropping,
+                        color="warning" if dropping else None,
+                        on_click=lambda s=s: set_drops((drops - {s}) if s in drops else (drops | {s})),
+                        classes=["gc-drop"],
+                    )
+        undecided = [r["asker"] for r in view["requests"] if r["asker"] not in helps]
+        default = "refuse them" if view["default"] == "refuse" else "answer as a matcher would"
+        # always drawn (empty when all answered), so the button below keeps its place in the page
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=f"<b>Your contacts</b> ({len(contacts)}) — drop the ones you no longer want (after this week)"
-            + (
-                "<div class='gc-note'>Introduce two of them who do not know each other yet: "
-                "pick two with <i>Introduce</i>.</div>"
-                if view["can_introduce"] and len(contacts) > 1
-                else ""
-            ),
+            classes=["gc-note", "gc-undecided"],
+            unsafe_innerHTML=f"{len(undecided)} request(s) without your answer: if you send now, you {default}."
+            if undecided
+            else "",
         )
-        for c in contacts:
-            s = c["slot"]
-            dropping = s in drops
-            with solara.Row(
-                gap="8px", style={"align-items": "center"}, classes=["gc-contact", f"gc-contact-{s}"]
-            ):
-                solara.HTML(
-                    tag="div",
-                    style="flex: 1 1 auto",
-                    unsafe_innerHTML=(
-                        f"<b>#{s}</b> · tie {c['strength']:.2f} · your trust {c['trust']:.2f} · reputation {c['reputation']:.2f}"
-                        f" · you gave {c['given']}, got {c['received']}"
-                    ),
-                )
-                if view["can_introduce"] and len(contacts) > 1:
-                    picked = s in introduce
-                    solara.Button(
-                        "Introduce",
-                        text=not picked,
-                        color="primary" if picked else None,
-                        on_click=lambda s=s: set_introduce(
-                            [x for x in introduce if x != s] if s in introduce else [*introduce, s][-2:]
-                        ),
-                        classes=["gc-introduce"],
-                    )
-                solara.Button(
-                    "Keep" if dropping else "Drop",
-                    text=not dropping,
-                    color="warning" if dropping else None,
-                    on_click=lambda s=s: set_drops((drops - {s}) if s in drops else (drops | {s})),
-                    classes=["gc-drop"],
-                )
-    undecided = [r["asker"] for r in view["requests"] if r["asker"] not in helps]
-    default = "refuse them" if view["default"] == "refuse" else "answer as a matcher would"
-    # always drawn (empty when all answered), so the button below keeps its place in the page
-    solara.HTML(
-        tag="div",
-        classes=["gc-note", "gc-undecided"],
-        unsafe_innerHTML=f"{len(undecided)} request(s) without your answer: if you send now, you {default}."
-        if undecided
-        else "",
-    )
-    solara.Button("Send my decisions", color="primary", on_click=send, classes=["gc-send"])
-    if message:
-        Notice(message, "error", ["gc-send-error"])
-    elif view["decided"]:
-        Notice(
-            "Decisions sent. The week runs when everyone has decided; you can still change them until then.",
-            "ok",
-            ["gc-sent"],
-        )
+        solara.Button("Send my decisions", color="primary", on_click=send, classes=["gc-send"])
+        if message:
+            Notice(message, "error", ["gc-send-error"])
+        elif view["decided"]:
+            Notice(
+                "Decisions sent. The week runs when everyone has decided; you can still change them until then.",
+                "ok",
+                ["gc-sent"],
+            )
 
 
 @solara.component
