@@ -16,7 +16,7 @@ ask), and may drop contacts.  When every student has
 decided, or the teacher's timer runs out, or the teacher presses *next week*,
 the real model runs one week; undecided students' members take the teacher's
 default (refuse, or answer as a matcher).  The session is saved after every
-week, so a restarted server resumes the class.
+week and every change of seats, so a restarted server resumes the class.
 
 Examples
 --------
@@ -75,6 +75,10 @@ MAX_NICKNAME = 24
 #: the file a class is saved to, in its folder
 SAVE_FILE = "class.pkl"
 
+#: the mechanisms in which members' strategies answer requests (model.decide): the
+#: look-ahead runs a week's copy as far as the last of them
+ANSWERING = ("giving", "referrals")
+
 #: friends of friends a student is offered to meet each week (most contacts in common first)
 MEET_OPTIONS = 8
 
@@ -124,7 +128,8 @@ class ClassSession:
     timer : seconds a week stays open for decisions; ``None``: until everyone decided
         or the teacher moves on.
     overrides : dotted scenario settings, e.g. ``{"population.size": 100}``.
-    save_dir : folder the class is saved to after every week (``None``: not saved).
+    save_dir : folder the class is saved to after every week and every change of seats
+        (``None``: not saved).
     question : the lesson's question shown on the teacher's screen.
 
     Raises
@@ -279,6 +284,7 @@ class ClassSession:
             self.seats.append(seat)
             self.wealth_before[slot] = float(pop.wealth[slot])
             self._look_ahead()  # the member asks like a student now; who asks whom may change
+            self.save()  # a server restarted before the next week still knows the seat
             self._changed()
             return seat
 
@@ -326,6 +332,7 @@ class ClassSession:
             if pop.alive[seat.slot]:
                 pop.strategy[seat.slot] = self.model.strategy_names.index(seat.original_strategy)
             self._look_ahead()
+            self.save()
             self._changed()
             self._advance_if_all_decided()
 
@@ -719,6 +726,11 @@ class ClassSession:
         or a fresh copy) one week with students refusing and note who asks them."""
         if ahead is None:
             ahead = copy.deepcopy(self.model)
+        # the copy runs the week only as far as members answer requests: what comes after
+        # (meeting, churn, ecosystems...) cannot change who asks a student this week
+        answering = [i for i, m in enumerate(ahead.pipeline) if m.name in ANSWERING]
+        if answering:
+            ahead.pipeline = ahead.pipeline[: answering[-1] + 1]
         strat = ahead.strategies[self.student_index]
         strat.looking_ahead = True
         strat.answered = []
@@ -804,12 +816,11 @@ class ClassSession:
         strength, own trust in them, gifts given to and received from them, and
         their public reputation."""
         ties, pop = self.model.ties, self.model.population
-        e = ties.live()
-        mine = e[(ties.u[e] == slot) | (ties.v[e] == slot)]
-        side = (ties.u[mine] != slot).astype(int)  # 0 when this member is u
-        other = np.where(side == 0, ties.v[mine], ties.u[mine])
+        view = ties.directed(pop.size)  # cached until the ties change
+        lo, hi = view.start[slot], view.start[slot + 1]
+        mine, side, other = view.edge[lo:hi], view.side[lo:hi].astype(int), view.dst[lo:hi]
         rep = pop.reputation(other) if len(other) else np.zeros(0)
-        order = np.argsort(-ties.strength[mine], kind="stable")
+        order = np.lexsort((mine, -ties.strength[mine]))  # strongest first, then oldest
         return [
             {
                 "slot": int(other[i]),
