@@ -425,3 +425,16 @@ def test_a_slider_knob_sits_where_its_value_is_on_a_track_as_wide_as_the_panel(o
     ends = tab.page.locator(".gt-settings .gt-range").first.inner_text().split()
     assert ends == ["10", "2000"]  # the population slider's ends are written under it
     tab.page.locator(".gt-controls").screenshot(path=str(ARTIFACTS / "sliders.png"))
+
+
+def test_the_server_prints_no_warnings_when_pages_load_and_run(open_tab, server):
+    tab = open_tab()
+    tab.page.click("button.gt-step")
+    tab.wait_week(lambda w: w == 1, timeout=90)  # a first step may compile the model's kernels
+    open_tab("-second")  # another page load
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    log = (ARTIFACTS / f"server-{worker}.log").read_text()
+    # the log holds every page this server served in this test process, the first load included
+    assert "Solara server is starting" in log
+    noisy = [line for line in log.splitlines() if re.search(r"warn|Traceback|Error", line, re.IGNORECASE)]
+    assert not noisy, "the server printed:\n" + "\n".join(noisy[:10])

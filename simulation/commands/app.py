@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import warnings
 
 from ..errors import InputError
 
-__all__ = ["register", "run", "offline_environment", "address"]
+__all__ = ["register", "run", "offline_environment", "address", "quiet_cookie_warning"]
 
 #: the app module and component Solara serves
 APP = "simulation.app.page:Page"
@@ -41,6 +42,24 @@ def offline_environment() -> dict[str, str]:
         # its run this long; a closed tab stops its run at once
         "SOLARA_KERNEL_CULL_TIMEOUT": KEEP_DISCONNECTED,
     }
+
+
+def quiet_cookie_warning() -> None:
+    """Silence Solara's warning that the session cookie falls back to ``SameSite=Lax``.
+
+    Solara would like ``SameSite=None`` so that a page embedded in another site's iframe keeps
+    its session; browsers accept that only over https (or on ``localhost``), so on plain http,
+    e.g. ``http://127.0.0.1:8765/`` or a classroom's ``http://<address>:8765/``, it sets
+    ``SameSite=Lax`` and warns on every page load.  This app is opened directly, never embedded,
+    and Lax is the right cookie for that; Solara offers no setting to say so, so the one
+    warning is filtered by its text and module (every other warning still shows).
+    """
+    warnings.filterwarnings(
+        "ignore",
+        message="Cookies with samesite=none require https",
+        category=UserWarning,
+        module=r"solara\.server\.starlette",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -101,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     solara.settings.assets.cdn = NO_CDN
     solara.server.settings.telemetry.mixpanel_enable = False
     solara.server.settings.kernel.cull_timeout = KEEP_DISCONNECTED
+    quiet_cookie_warning()
 
     print(f"givetake app: open {address(args.host, args.port)} in a browser (Ctrl+C to stop)", flush=True)
     argv = [
