@@ -400,6 +400,7 @@ def test_page_click_on_a_member_opens_the_inspector():
     (box_field,) = [w for w in rc.find(v.TextField).widgets if str(w.label) == "Member #"]
     assert str(box_field.v_model) == "7"
     assert 'class="selected" data-slot="7"' in view.svg
+    assert "inspecting <b>#7</b> (below)" in _html(rc, "gt-week")  # the picture says whom
     rc.close()
 
 

@@ -303,6 +303,10 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     text = tab.wait_text(".gt-inspected", f"Member #{slot}")
     assert re.search(r"giver|matcher|taker|connector", text)
     assert tab.page.locator(".gt-pick input").input_value() == str(slot)  # the box follows the click
+    # the longer week line ("inspecting #…") leaves the colour toggle whole, inside its panel
+    toggle = tab.page.locator(".gt-network-panel .v-btn", has_text="ecosystem").first.bounding_box()
+    panel = tab.page.locator(".gt-network-panel").bounding_box()
+    assert toggle["x"] + toggle["width"] <= panel["x"] + panel["width"]
     tab.page.locator(".gt-inspector svg.gt-chart").nth(1).wait_for(timeout=10_000)
     assert tab.page.locator(".gt-inspector svg.gt-chart").count() == 2  # trust and wealth over time
     tab.shot("lesson-inspector")

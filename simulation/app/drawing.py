@@ -298,7 +298,7 @@ def line_chart(
         x = float(left)
         for i, name in enumerate(series):
             colour = colours.get(name, _EXTRA[i % len(_EXTRA)])
-            w = 16 + 5.6 * len(name) + 12  # swatch, text at font size 10, gap
+            w = 16 + 5.0 * len(name) + 12  # swatch, text at font size 10 (about 5 units a letter), gap
             if not rows or x + w - 12 > left + pw:
                 rows.append([])
                 x = float(left)

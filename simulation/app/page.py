@@ -339,7 +339,9 @@ def Live(
                 style={"flex": "1 1 440px", "min-width": "380px", "max-width": "620px"},
                 gap="4px",
             ):
-                with solara.Row(justify="space-between", style={"align-items": "center"}):
+                with solara.Row(
+                    justify="space-between", style={"align-items": "center", "flex-wrap": "wrap"}
+                ):
                     solara.HTML(
                         tag="div",
                         classes=["gt-week"],
@@ -354,7 +356,11 @@ def Live(
                     )
                     if len(colour_values) > 1:
                         solara.ToggleButtonsSingle(
-                            value=session.colour_by, values=colour_values, on_value=on_colour, dense=True
+                            value=session.colour_by,
+                            values=colour_values,
+                            on_value=on_colour,
+                            dense=True,
+                            style={"flex-shrink": "0"},
                         )
                 NetworkView(svg=frame.network, event_select_member=select)
                 solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
