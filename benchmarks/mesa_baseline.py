@@ -91,7 +91,7 @@ class OtherishRules(Rules):
 
 class MatcherRules(Rules):
     """The core model's matcher: credit whenever ledger and standing allow (the engine's
-    ``follows_beliefs`` is off in :func:`core`)."""
+    ``follows_beliefs`` and ``discriminates`` are off in :func:`core`)."""
 
     name = "matcher"
     tolerance = 2.0
@@ -315,7 +315,7 @@ CORE: dict[str, Any] = {
         "maintenance": {"tie_time": 0.0},
         "churn": {"p_quit": 0.0, "arrival_rate": 0.0, "replace": True},
     },
-    "strategies": {"matcher": {"follows_beliefs": False}},
+    "strategies": {"matcher": {"follows_beliefs": False, "discriminates": False}},
 }
 
 
@@ -357,6 +357,7 @@ class MesaBaselineModel(mesa.Model):
             "mechanisms.maintenance.tie_time": 0.0,
             "mechanisms.churn.p_quit": 0.0,
             "strategies.matcher.follows_beliefs": False,
+            "strategies.matcher.discriminates": False,
         }
         if any(scenario.get(k) != v for k, v in off.items()):
             raise ValueError(f"the Mesa baseline implements the core model only: needs {off} (see core())")

@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 
 from simulation import STRATEGIES, GiveTakeModel
+from simulation.mechanisms.standing import BAD_BELOW
 from simulation.model import Tick
+from simulation.scenario_files import load_scenario
 from simulation.strategies import DecisionContext
 from simulation.strategies.base import CLASSIFIER_KEYS
+from simulation.strategies.builtin import GOOD_STANDING
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -375,3 +378,32 @@ def test_matchers_who_follow_beliefs_give_less_than_perfect_matchers():
     imperfect = _help_rates(mix, range(10))
     perfect = _help_rates(mix, range(10), follows_beliefs=False)
     assert (imperfect[:, 0] < perfect[:, 0]).all(), (imperfect, perfect)
+
+
+def test_a_discriminating_matcher_helps_askers_in_good_standing_whatever_the_ledger():
+    model = model_with("matcher", 8)
+    ctx = requests_for(model, "matcher")
+    n = len(ctx)
+    owes = np.full(n, 3)  # the asker already owes the matcher three gifts
+    images = np.where(np.arange(n) % 2 == 0, 0.8, 0.2)  # half in good standing, half in bad
+    both = DecisionContext(model, ctx.giver, ctx.asker, ctx.edge, owes, np.zeros(n, int), ctx.trust, images)
+    good = images >= 0.5
+    decided = STRATEGIES["matcher"](discriminates=True).gives(both)
+    assert n > 10 and np.array_equal(decided, good)
+    assert not STRATEGIES["matcher"]().gives(both).any()  # the ledger alone: no more credit
+    assert GOOD_STANDING == BAD_BELOW  # the same mark of good standing as the norms'
+
+
+def test_discriminating_matchers_meet_more_requests_in_a_referral_group():
+    for seed in (1, 2):
+        rates = []
+        for discriminates in (False, True):
+            scenario = load_scenario(
+                "referral_group",
+                {"population.size": 150, "strategies.matcher.discriminates": discriminates},
+            )
+            model = GiveTakeModel(scenario, rng=seed)
+            model.run_for(40)
+            df = model.datacollector.get_model_vars_dataframe().iloc[-15:]
+            rates.append(df.gifts.sum() / (df.gifts.sum() + df.refusals.sum()))
+        assert rates[1] > rates[0], (seed, rates)

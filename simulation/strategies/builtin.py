@@ -13,6 +13,9 @@ from .base import DecisionContext, Strategy, strategy
 
 __all__ = ["Giver", "OtherishGiver", "Matcher", "Taker", "Connector"]
 
+#: images from this up mark good standing (the standing norms' mark, ``mechanisms.standing.BAD_BELOW``)
+GOOD_STANDING = 0.5
+
 
 @strategy
 class Giver(Strategy):
@@ -77,7 +80,17 @@ class Matcher(Strategy):
     shortfall, with beliefs that follow what was observed, is what makes contribution
     decay in repeated groups (Fischbacher & Gächter 2010, *American Economic Review*
     100:541).  Repaying a gift received on the tie (a negative balance) does not
-    depend on the belief: the ledger says it is owed.  It is off by default because
+    depend on the belief: the ledger says it is owed.
+
+    With ``discriminates`` (off by default) a matcher reciprocates to the group as well
+    as on the tie: it helps any asker in good standing in its eyes (image at least
+    0.5, where the standing norms mark good from bad), whatever their ledger says.  This
+    is the discriminator of indirect reciprocity (Nowak & Sigmund 1998, *Nature*
+    393:573; Ohtsuki & Iwasa 2004, *J. Theor. Biol.* 231:107): people help those who
+    have helped others even where the favour cannot come back directly (Wedekind &
+    Milinski 2000, *Science* 288:850).  A style with a shared record of who gave
+    (referral-group chapters) can make it its norm: ``[strategies.matcher]
+    discriminates = true``.  It is off by default because
     such matchers, starting from a neutral expectation, refuse chapter-mates often
     enough in a referral group to be struck out nearly as often as takers."""
 
@@ -94,6 +107,12 @@ class Matcher(Strategy):
         "credit": Param(1, "gifts a matcher gives ahead of being repaid", 0, None),
         "min_standing": Param(
             0.4, "no credit for askers whose standing in the matcher's eyes is below this", 0.0, 1.0
+        ),
+        "discriminates": Param(
+            False,
+            "true: also help any asker in good standing in the matcher's eyes (image at least 0.5, "
+            "the mark of the standing norms) whatever the ledger says: the discriminator of indirect "
+            "reciprocity, for styles where a shared record makes giving to the group count as repaying",
         ),
         "follows_beliefs": Param(
             False,
@@ -116,6 +135,8 @@ class Matcher(Strategy):
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:
         credit = (ctx.balance < self.credit) & (ctx.asker_reputation >= self.min_standing)
+        if self.discriminates:
+            credit |= ctx.asker_reputation >= GOOD_STANDING
         if self.follows_beliefs:
             expects = ctx.model.population.expectation[ctx.giver]
             credit &= ctx.model.rng.random(len(ctx)) < self.slope * expects
