@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from simulation.classroom import ClassSession, NotAuthorised, Refused
+from simulation.classroom.debrief import student_debriefs
 from simulation.classroom.strategy import Student
 from simulation.errors import InputError
 from simulation.strategies import DecisionContext
@@ -419,6 +420,9 @@ def test_a_chosen_ask_goes_to_the_chosen_contact_in_the_chosen_order():
     assert plan.giver[mine][np.argsort(plan.round[mine])].tolist() == picks
     rows = [r for r in s.log if r["student"] == seat.id and r["choice"] == "ask"]
     assert [r["target"] for r in rows] == picks
+    mine = next(d for d in student_debriefs(s) if d["seat"] == seat.id)
+    assert mine["asked"] == sum(r["asked"] for r in rows) >= 1
+    assert mine["asked_helped"] == sum(r["outcome"] == "helped" for r in rows)
     first = rows[0]["outcome"]
     gifts, refusals = s.model.tick.gifts, s.model.tick.refusals
     helped = picks[0] in gifts.giver[gifts.asker == seat.slot].tolist()

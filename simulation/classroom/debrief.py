@@ -107,8 +107,11 @@ def _ecosystem(session: ClassSession, slot: int) -> dict[str, Any]:
 
 def student_debriefs(session: ClassSession) -> list[dict[str, Any]]:
     """One dict per seat that played: ``seat, nickname, member, decisions, helped_share,
-    nearest, nearest_agreement, agreement, wealth, wealth_change, rank, of, alive``
-    and the member's ecosystem (``ecosystem, ecosystem_size, ecosystem_mix``)."""
+    nearest, nearest_agreement, agreement, wealth, wealth_change, rank, of, alive``, the
+    member's ecosystem (``ecosystem, ecosystem_size, ecosystem_mix``) and the student's
+    own choices of whom to deal with: ``asked`` (contacts asked for help, as picked),
+    ``asked_helped`` (of them, those who helped), ``met`` and ``introduced`` (meetings
+    and introductions that took place)."""
     with session.lock:
         pop = session.model.population
         alive = pop.alive_slots()
@@ -116,6 +119,8 @@ def student_debriefs(session: ClassSession) -> list[dict[str, Any]]:
         out = []
         for seat in session.seats:
             rows = _own_answers(session, seat.id)
+            chose = [r for r in session.log if r["student"] == seat.id]
+            asked = [r for r in chose if r["choice"] == "ask" and r["asked"]]
             agree = agreement(session, rows)
             nearest = max(agree, key=agree.get) if agree else None
             tied = [n for n, v in agree.items() if nearest and v == agree[nearest]]
@@ -140,6 +145,10 @@ def student_debriefs(session: ClassSession) -> list[dict[str, Any]]:
                     else None,
                     "of": len(alive),
                     **_ecosystem(session, seat.slot),
+                    "asked": len(asked),
+                    "asked_helped": sum(1 for r in asked if r["outcome"] == "helped"),
+                    "met": sum(1 for r in chose if r["choice"] == "meet" and r["asked"]),
+                    "introduced": sum(1 for r in chose if r["choice"] == "introduce" and r["asked"]),
                 }
             )
         return out

@@ -589,11 +589,15 @@ def StudentDebrief(session: ClassSession, token: str):
         if d["ecosystem"] is None
         else f" Your ecosystem now has {d['ecosystem_size']} members: {html.escape(d['ecosystem_mix'])}."
     )
+    chose = (
+        f"<p>You chose whom to ask {d['asked']} time(s) and were helped {d['asked_helped']} time(s); "
+        f"you met {d['met']} new contact(s) and introduced {d['introduced']} pair(s) of your contacts.</p>"
+    )
     solara.HTML(
         tag="div",
         classes=["gc-panel", "gc-my-debrief"],
         unsafe_innerHTML=f"<h3>The class has ended</h3><p>{played}</p><p>{rank} Wealth {d['wealth']:.1f} "
-        f"({d['wealth_change']:+.1f} since you joined).{eco}</p>",
+        f"({d['wealth_change']:+.1f} since you joined).{eco}</p>{chose}",
     )
 
 
