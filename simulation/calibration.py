@@ -15,7 +15,7 @@ A calibration file is a pattern file (:mod:`simulation.patterns.suite`) with a
 
     [calibrate]
     patterns = "published"          # the built-in suite, a path, or omit: this file's [[pattern]]s
-    fit = ["decay_start", "decay_end"]
+    fit = ["decay_start", "decay_end", "bridge_decay/referral_group"]
     population = 40                 # particles per generation
     generations = 4
     seeds = 2                       # runs per pattern and scenario for each particle
@@ -54,6 +54,7 @@ CALIBRATE_KEYS = {
     "seed",
     "min_epsilon",
     "db",
+    "set",
     "parameters",
 }
 
@@ -149,12 +150,24 @@ def load_calibration(path: str | Path) -> Calibration:
     if not isinstance(fit_names, list) or not fit_names:
         raise InputError(f"{path}: calibrate.fit: expected a list of pattern names")
     fit = []
-    for n in fit_names:
+    for entry in fit_names:
+        if not isinstance(entry, str):
+            raise InputError(f"{path}: calibrate.fit: expected pattern names, got {entry!r}")
+        # "pattern/scenario" fits one scenario of a pattern that has several
+        n, _, only = entry.partition("/")
         if n not in names:
             raise InputError(f"{path}: calibrate.fit: no pattern named {n!r} (known: {', '.join(names)})")
-        p = suite.get(n)
+        p = replace(suite.get(n))
         if p.target is None:
             raise InputError(f"{path}: calibrate.fit: pattern {n!r} has no target to fit")
+        if only:
+            labels = [label for label, _ in p.scenarios]
+            if only not in labels:
+                raise InputError(
+                    f"{path}: calibrate.fit: pattern {n!r} has no scenario {only!r} (its scenarios: "
+                    f"{', '.join(labels)})"
+                )
+            p.scenarios = [(label, scen) for label, scen in p.scenarios if label == only]
         if common:
             try:
                 p.scenarios = [
@@ -346,8 +359,16 @@ def calibrate(
     try:
         sampler = _sampler(pyabc, executor, workers, dask.client if dask else None)
         described = dask.describe() if dask else f"{executor} ({getattr(sampler, 'n_procs', 1)} worker(s))"
+        # generation 0 accepts the first `population` draws from the prior (no separate calibration
+        # sample: the distance is fixed, so it needs none); later tolerances are the median distance
+        # of the previous generation
         abc = pyabc.ABCSMC(
-            PatternModel(cal), prior, PatternDistance(cal), population_size=cal.population, sampler=sampler
+            PatternModel(cal),
+            prior,
+            PatternDistance(cal),
+            population_size=cal.population,
+            sampler=sampler,
+            eps=pyabc.MedianEpsilon(initial_epsilon=math.inf),
         )
         abc.new(f"sqlite:///{db.resolve()}", observed)
         history = abc.run(minimum_epsilon=cal.min_epsilon, max_nr_populations=cal.generations)

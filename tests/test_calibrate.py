@@ -56,6 +56,9 @@ def test_calibration_recovers_a_known_parameter_and_keeps_its_history(tmp_path, 
 
     history = pyabc.History(f"sqlite:///{db}")
     assert history.max_t == 2 and history.n_populations == 3
+    # generation 0 is the first `population` draws from the prior: no separate calibration sample
+    pops = history.get_all_populations()
+    assert pops[pops.t == 0].samples.item() == 20 and (pops.t < 0).sum() in (0, 1)
     # a second calibration never mixes into the first one's history
     assert main(["calibrate", "toy.toml", "--executor", "serial"]) == 2
     assert "already exists" in capsys.readouterr().err
@@ -105,3 +108,65 @@ def test_the_builtin_calibration_file_is_valid():
     cal = load_calibration("calibration")
     assert cal.fit and cal.priors
     assert all(p.target is not None for p in cal.fit)
+
+
+TWO_SCENARIOS = """
+name = "two_cal"
+seed = 3
+steps = 10
+
+[[pattern]]
+name = "needs_rate"
+reference = "the Needs mechanism: a need with probability p_need a week"
+scenarios = ["open_mixer", "referral_group"]
+set = { "population.size" = 30 }
+measure = "rate_per_member_year"
+params = { column = "needs" }
+target = 15.6
+tolerance = 2.0
+
+[calibrate]
+fit = ["needs_rate/referral_group"]
+set = { "mechanisms.needs.p_need" = 0.3 }
+[calibrate.parameters]
+"mechanisms.giving.capacity" = [1, 3]
+"""
+
+
+def test_calibrate_set_applies_to_the_fitted_runs_and_fit_can_name_one_scenario(tmp_path):
+    from simulation.calibration import PatternDistance, load_calibration
+
+    (tmp_path / "two.toml").write_text(textwrap.dedent(TWO_SCENARIOS))
+    cal = load_calibration(tmp_path / "two.toml")
+    (p,) = cal.fit
+    assert [label for label, _ in p.scenarios] == ["referral_group"]
+    assert p.scenarios[0][1].get("mechanisms.needs.p_need") == 0.3
+    assert p.scenarios[0][1].get("population.size") == 30  # the pattern's own settings stay
+    assert list(PatternDistance(cal).scales) == ["needs_rate/referral_group"]
+    # the suite's own pattern keeps both scenarios and its own p_need
+    full = cal.suite.get("needs_rate")
+    assert [label for label, _ in full.scenarios] == ["open_mixer", "referral_group"]
+    assert full.scenarios[1][1].get("mechanisms.needs.p_need") != 0.3
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            ('fit = ["needs_rate/referral_group"]', 'fit = ["needs_rate/paid_events"]'),
+            "pattern 'needs_rate' has no scenario 'paid_events'",
+        ),
+        (
+            ('set = { "mechanisms.needs.p_need" = 0.3 }', 'set = { "mechanisms.needs.p_need" = "often" }'),
+            "mechanisms.needs.p_need",
+        ),
+    ],
+)
+def test_bad_fit_scenario_or_set_fails_with_one_line(tmp_path, monkeypatch, capsys, change, expected):
+    pytest.importorskip("pyabc")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "two.toml").write_text(textwrap.dedent(TWO_SCENARIOS).replace(*change))
+    assert main(["calibrate", "two.toml", "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "two.toml" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results").exists()

@@ -47,18 +47,23 @@ measure that needs a recorder mechanism (e.g. `tie_census`) gets it added to the
 2009; pyabc, Klinger et al. 2018; install the extra: `pip install 'givetake[calibrate]'`).  FILE is
 a pattern file with a `[calibrate]` table, or the name of a built-in one (`calibration`, the
 calibration of the defaults).  Keys: `patterns` (a built-in pattern file's name such as
-`"published"`, a path, or absent for the file's own `[[pattern]]` tables), `fit` (pattern names;
-default every pattern with a target), `population` (particles per generation), `generations`,
-`seeds` (runs per pattern and scenario for each particle; patterns that need the same runs share
-them), `steps` and `set` (weeks and settings replacing the patterns' own, to make particles
-cheaper), `seed`, `min_epsilon`, `db` (SQLite file; default `results/calibration/NAME.db`, never
-reused) and `[calibrate.parameters]`: a uniform prior `[low, high]` per dotted key (an integer
+`"published"`, a path, or absent for the file's own `[[pattern]]` tables), `fit` (pattern names,
+or `pattern/scenario` to fit one scenario of a pattern that has several; default every pattern
+with a target), `population` (particles per generation), `generations`, `seeds` (runs per pattern
+and scenario for each particle; patterns that need the same runs share them), `steps` and `set`
+(weeks and settings replacing the fitted patterns' own in every one of their runs, e.g. to make
+particles cheaper), `seed`, `min_epsilon`, `db` (SQLite file; default
+`results/calibration/NAME.db`, never reused) and `[calibrate.parameters]`: a uniform prior `[low, high]` per dotted key (an integer
 setting draws every integer in the range with equal chance).  The distance is the root mean
 square of `(reproduced - target) / scale` over the fitted patterns and their scenarios, `scale`
 being half the accepted range.  `--executor serial|process|dask` (and `--scheduler ADDRESS`)
 choose pyabc's single-core, multi-process or Dask sampler (a local Dask cluster, or the given
 scheduler's).  The posterior (weighted mean, sd, median and 95% range of every parameter) is
-printed and written next to the history as `NAME.toml`.
+printed and written next to the history as `NAME.toml`.  Generation 0 is the first `population`
+draws from the priors; each later generation's tolerance is the median distance of the one
+before.  The serial sampler repeats a calibration exactly from `seed`; pyabc's multi-process
+sampler reseeds its workers, so its runs differ by chance.  The committed calibration of the
+defaults, its settings and what it found: [calibration.md](calibration.md).
 """
 
 
