@@ -252,3 +252,27 @@ def test_quick_pattern_run_from_the_command_line(tmp_path):
     assert proc.returncode in (0, 1), proc.stderr
     assert "decay_start" in proc.stdout and "open_mixer" in proc.stdout
     assert not any(tmp_path.iterdir())
+
+
+def test_set_replaces_a_setting_in_every_patterns_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    good = _write(tmp_path, TOY.format(lo=24.0, hi=28.0))
+    # p_need 0.5 -> 26 needs a member-year passes; at 0.9 (46.8 a member-year) it fails
+    args = ["validate", "--patterns", str(good), "--executor", "serial", "--out", "set"]
+    assert main([*args, "--set", "mechanisms.needs.p_need=0.9"]) == 1
+    page = (tmp_path / "set" / "patterns.md").read_text()
+    assert "--set mechanisms.needs.p_need=0.9" in page and "`mechanisms.needs.p_need = 0.9`" in page
+    row = next(line for line in page.splitlines() if line.startswith("| needs_known |"))
+    value = float(row.split("|")[5].split()[0])
+    assert 44.0 < value < 50.0
+    capsys.readouterr()
+    for extra, expected in [
+        (["--set", "mechanisms.needs.p_nead=0.9"], "p_nead"),
+        (["--set", "mechanisms.needs.p_need=often"], "mechanisms.needs.p_need"),
+    ]:
+        assert main([*args, "--out", "bad", *extra]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
+    assert main(["validate", "--quick", "--set", "mechanisms.needs.p_need=0.9"]) == 2
+    assert "--set: only used with --patterns" in capsys.readouterr().err

@@ -105,6 +105,8 @@ def validate_command(args: argparse.Namespace) -> int:
         raise InputError("--write-docs: expected either --write-docs or --no-report, not both")
     if args.pattern and args.patterns is None:
         raise InputError("--pattern: only used with --patterns")
+    if args.pattern_set and args.patterns is None:
+        raise InputError("--set: only used with --patterns")
     if args.scheduler and args.patterns is None:
         raise InputError("--scheduler: only used with --patterns (and --executor dask)")
     out = None

@@ -38,6 +38,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with --patterns: runs per scenario (and level) for every pattern, replacing the file's",
     )
     g.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=None,
+        dest="pattern_set",
+        help="with --patterns: replace one setting in every pattern's runs, after the pattern's own "
+        "settings, e.g. --set mechanisms.maintenance.decay=0.01 (repeatable; VALUE is a TOML value)",
+    )
+    g.add_argument(
         "--scheduler", metavar="ADDRESS", default=None, help="with --executor dask: the scheduler to use"
     )
 
@@ -68,6 +77,16 @@ def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
             raise InputError(f"--seeds: expected a positive integer, got {args.seeds}")
         for p in suite.patterns:
             p.seeds = args.seeds
+    overrides = {}
+    if args.pattern_set:
+        from ..scenario_files import parse_override
+
+        for text in args.pattern_set:
+            key, value = parse_override(text)
+            overrides[key] = value
+        for p in suite.patterns:  # a scenario's own check names a bad key or value
+            p.scenarios = [(label, s.with_overrides(overrides)) for label, s in p.scenarios]
+            p.settings = {**p.settings, **overrides}
     jobs, _ = plan_runs(suite)
     print(f"patterns: {len(suite.patterns)} patterns, {len(jobs)} runs", file=sys.stderr, flush=True)
     checks, info = run_patterns(
@@ -81,6 +100,7 @@ def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
     if out is not None:
         cmd = "givetake validate --patterns" + (f" {args.patterns}" if args.patterns else "")
         cmd += (" --quick" if args.quick else "") + (f" --seeds {args.seeds}" if args.seeds else "")
+        cmd += "".join(f" --set {text}" for text in args.pattern_set or [])
         cmd += " --write-docs" if args.write_docs else ""
         path = write_markdown(checks, suite, info, Path(out) / "patterns.md", cmd)
         print(f"wrote {path}")

@@ -198,6 +198,7 @@ def write_markdown(
         "givetake validate --patterns --quick           # fewer, shorter, smaller runs (checks the machinery)",
         "givetake validate --patterns --write-docs      # regenerates this page",
         "givetake validate --patterns my_patterns.toml  # your own pattern file",
+        "givetake validate --patterns --set mechanisms.maintenance.decay=0.01  # other settings in every run",
         "```",
         "",
         *FORMAT.splitlines(),
