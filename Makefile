@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all faults bench bench-quick lint app classroom validate validate-quick patterns calibrate docs clean
+.PHONY: install demo test test-numpy test-all faults bench bench-quick lint app classroom validate validate-quick patterns calibrate docs clean
 
 $(BIN)/python:
 	@echo "givetake: creating $(VENV) (first run only)"
@@ -26,6 +26,11 @@ demo: $(STAMP)
 # seeded runs, long integration tests); test-all runs every test, as CI does
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
+
+# the quick suite with the compiled kernels off: the numpy path throughout (make test runs
+# the kernels where numba is installed, and tests/test_compiled.py checks them against numpy)
+test-numpy: $(STAMP)
+	GIVETAKE_COMPILED=0 $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup

@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "bench_engine.py",
     "bench_engine_vs_mesa.py",
+    "bench_compiled.py",
     "bench_ecosystems.py",
     "bench_classic.py",
     "bench_app.py",

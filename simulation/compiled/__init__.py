@@ -58,6 +58,7 @@ def load(compiled: bool | None = None) -> ModuleType | None:
 
 
 def active() -> ModuleType:
-    """The kernels module, once :func:`load` has found it (for stages that know it is there)."""
-    assert _loaded, "simulation.compiled.load() first"
+    """The kernels module (for stages of a model whose ``compiled`` is on); loaded on first use."""
+    if not _loaded:
+        return load(True)
     return _loaded
