@@ -38,9 +38,16 @@ def copy_checkout(dest: Path) -> Path:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without ``PYTHONPATH`` (so nothing points at the source tree), plus ``extra``."""
+    """The environment without ``PYTHONPATH`` (so nothing points at the source tree), plus ``extra``.
+
+    A copy runs the numpy path of the weekly step (``GIVETAKE_COMPILED=0``) unless ``extra``
+    says otherwise: with the kernels on, every fresh copy would first compile them (many
+    seconds of CPU, numba's cache being per source folder), and both paths give the same
+    results (``tests/test_compiled.py``).
+    """
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env["MPLBACKEND"] = "Agg"
+    env["GIVETAKE_COMPILED"] = "0"
     env.update(extra)
     return env
 
