@@ -150,6 +150,14 @@ class Tab:
             time.sleep(0.1)
         raise AssertionError(f"week stayed at {self.week()}")
 
+    def step(self, weeks: int, timeout: float = 60) -> None:
+        """Press Step ``weeks`` times, each time waiting for the week to move on (a press
+        made while the page is being redrawn would otherwise be lost on a busy machine)."""
+        for _ in range(weeks):
+            start = self.week()
+            self.page.click("button.gt-step")
+            self.wait_week(lambda w, start=start: w > start, timeout)
+
     def stable_week(self, timeout: float = 15) -> int:
         """The week once it stops changing (frames already sent may still arrive)."""
         deadline = time.monotonic() + timeout
@@ -345,9 +353,7 @@ def test_at_1400_by_900_the_network_and_the_charts_with_their_legends_are_in_vie
     from simulation.strategies import BUILTIN, colour, label
 
     tab = open_tab(height=900)
-    for _ in range(3):
-        tab.page.click("button.gt-step")
-    tab.wait_week(lambda w: w == 3)
+    tab.step(3)
     network = tab.page.locator(".gt-network-view svg").bounding_box()
     assert network["width"] > 380 and network["y"] + network["height"] <= 900
     charts = tab.page.locator("svg.gt-chart")
@@ -381,9 +387,7 @@ def test_the_largest_ecosystems_on_screen_have_distinct_colours(open_tab):
     tab.choose("Scenario", "referral_group")
     tab.wait_text(".gt-note", "referral group")
     tab.page.locator(".v-btn", has_text="ecosystem").first.click()
-    for _ in range(16):  # chapters have formed and the picture has followed them
-        tab.page.click("button.gt-step")
-    tab.wait_week(lambda w: w == 16)
+    tab.step(16)  # chapters have formed and the picture has followed them
     circles = tab.page.locator(".gt-network-view svg circle[data-eco]")
     fills: dict[str, set[str]] = {}
     for eco, fill in circles.evaluate_all("cs => cs.map(c => [c.dataset.eco, c.getAttribute('fill')])"):
@@ -433,8 +437,7 @@ def test_a_slider_knob_sits_where_its_value_is_on_a_track_as_wide_as_the_panel(o
 
 def test_the_server_prints_no_warnings_when_pages_load_and_run(open_tab, server):
     tab = open_tab()
-    tab.page.click("button.gt-step")
-    tab.wait_week(lambda w: w == 1, timeout=90)  # a first step may compile the model's kernels
+    tab.step(1, timeout=90)  # a first step may compile the model's kernels
     open_tab("-second")  # another page load
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     log = (ARTIFACTS / f"server-{worker}.log").read_text()
