@@ -22,7 +22,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "Configurable", "SECTIONS", "register_section"]
+from .errors import InputError
+
+__all__ = ["Param", "Configurable", "SECTIONS", "register_section", "SEED", "check_seed"]
 
 
 @dataclass(frozen=True)
@@ -135,3 +137,31 @@ SECTIONS: dict[str, dict[str, Param]] = {}
 def register_section(name: str, params: dict[str, Param]) -> None:
     """Declare a top-level scenario table ``[name]`` with checked keys."""
     SECTIONS[name] = params
+
+
+#: the seed of a run: ``givetake run``, ``sweep``, ``classroom`` and the app accept the same values
+SEED = Param(0, "random seed of a run", 0, 2**63 - 1)
+
+
+def check_seed(value: Any, where: str = "seed") -> int:
+    """A seed as every command and the app accept it: a whole number in [0, 2**63 - 1].
+
+    Text (a command-line option, a box in the app) is read as a base-10 integer.
+
+    >>> check_seed("7", "--seed")
+    7
+    >>> check_seed("-1", "--seed")
+    Traceback (most recent call last):
+    ...
+    simulation.errors.InputError: --seed '-1': expected a whole number from 0 to 2**63 - 1
+    """
+    bad = InputError(f"{where} {value!r}: expected a whole number from 0 to 2**63 - 1")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip(), 10)
+        except ValueError:
+            raise bad from None
+    try:
+        return SEED.check(where, value)
+    except ValueError:
+        raise bad from None

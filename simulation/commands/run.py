@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..params import check_seed
 
 __all__ = ["register", "run_command", "summary_table", "default_out_dir"]
 
@@ -45,7 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="built-in scenario name or path to a .toml file")
     p.add_argument("--steps", metavar="N", help="weeks to run (default: the scenario's `steps`)")
     p.add_argument(
-        "--seed", metavar="S", default="0", help="random seed, a non-negative integer (default: 0)"
+        "--seed",
+        metavar="S",
+        default="0",
+        help="random seed, a whole number from 0 to 2**63 - 1 (default: 0)",
     )
     p.add_argument(
         "--set",
@@ -103,7 +107,7 @@ def default_out_dir(name: str, now: datetime | None = None, root: Path = Path("r
 def run_command(args: argparse.Namespace) -> int:
     """Load, run and write one scenario (the ``givetake run`` command)."""
     steps = None if args.steps is None else _non_negative_int("--steps", args.steps)
-    seed = _non_negative_int("--seed", args.seed)
+    seed = check_seed(args.seed, "--seed")
 
     from ..io import OutputExists
     from ..limits import check_run

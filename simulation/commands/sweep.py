@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..params import check_seed
 
 __all__ = ["register", "main"]
 
@@ -147,9 +148,7 @@ def main(args: argparse.Namespace) -> int:
     path = resolve_experiment(args.experiment)
     experiment = load_experiment(path)
     if args.seed is not None:
-        if not 0 <= args.seed < 2**63:
-            raise InputError(f"--seed {args.seed}: expected an integer in [0, 2**63 - 1]")
-        experiment = dataclasses.replace(experiment, seed=args.seed)
+        experiment = dataclasses.replace(experiment, seed=check_seed(args.seed, "--seed"))
     _stop_on_sigterm()
     out = Path(args.out) if args.out else Path("results") / experiment.name
     text = path.read_text()
