@@ -3,6 +3,7 @@ the Solara page rendered with Solara's own test utilities."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import ipyvue
@@ -28,6 +29,7 @@ from simulation.app.page import Viewer
 from simulation.app.session import APP_MAX_SIZE, Session, scenario_choices
 from simulation.app.story import KINDS, chapters
 from simulation.ecosystems import EcosystemTracker
+from simulation.errors import InputError
 from simulation.params import Param
 from simulation.scenario import ScenarioError
 from simulation.scenario_files import builtin_scenarios, load_scenario
@@ -484,3 +486,223 @@ def test_page_lesson_choice_loads_its_scenario_settings_and_text():
     assert any(f"<h3>{lesson.title}</h3>" in t and "Watch for" in t for t in texts)
     assert re.search(r"<span class='gt-members'>(\d+)</span>", _html(rc, "gt-week")).group(1) == "200"
     rc.close()
+
+
+# -- what a page sends is checked on the server --------------------------------------
+def _field_errors(rc) -> list[str]:
+    return [w.unsafe_innerHTML for w in _by_class(rc, solara.widgets.HTML, "gt-field-error")]
+
+
+def _text_field(rc, label: str):
+    (field,) = [w for w in rc.find(v.TextField).widgets if str(w.label) == label]
+    return field
+
+
+def _type(rc, label: str, text: str):
+    """Type ``text`` into the box ``label`` and leave it (what sends it to the server)."""
+    field = _text_field(rc, label)
+    field.v_model = text
+    field.fire_event("focusout", None)
+    return _text_field(rc, label)
+
+
+def _open_settings(rc) -> None:
+    for group in _by_class(rc, v.Btn, "gt-group"):
+        if "▸" in str(group.children):
+            group.click()
+
+
+def _members(rc) -> int:
+    return int(re.search(r"<span class='gt-members'>(\d+)</span>", _html(rc, "gt-week")).group(1))
+
+
+def test_a_negative_seed_is_a_message_beside_the_box_and_the_run_keeps_its_seed():
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 3), handle_error=False)
+    for typed in ("-5", "abc", str(2**63), "1.5"):
+        seed = _type(rc, "Seed", typed)
+        assert seed.error and len(seed.messages) == 1
+        assert seed.messages[0].startswith(f"Seed {typed!r}: expected a whole number from 0 to 2**63 - 1")
+        _click(rc, "gt-reset")
+        assert "Traceback" not in " ".join(
+            w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets
+        )
+    (view,) = [w for w in rc.find(ipyvue.VueTemplate).widgets if hasattr(w, "vue_select_member")]
+    # Reset kept the last valid seed: the same picture as a fresh run with seed 3
+    assert view.svg == Session("open_mixer", {"population.size": 50}, 3).frame().network
+    assert not _type(rc, "Seed", "11").error
+    _click(rc, "gt-reset")
+    assert view.svg == Session("open_mixer", {"population.size": 50}, 11).frame().network
+    rc.close()
+
+
+@pytest.mark.parametrize(
+    ("label", "sent", "expected"),
+    [
+        ("size", 100_000, "population.size: expected a value from 10 to 2000 in the app, got 100000"),
+        ("size", "lots", "population.size: expected an integer"),
+        ("size", -3, "population.size: expected an integer in [2, 10000000], got -3"),
+        ("mean degree", 10**6, "network.mean_degree: expected an integer in [0, 100000], got 1000000"),
+        ("taker share", float("nan"), "population.mix.taker: expected a number in [0.0, 1.0], got nan"),
+        ("taker share", 7.0, "population.mix.taker: expected a number in [0.0, 1.0], got 7.0"),
+    ],
+)
+def test_a_value_past_what_a_slider_offers_is_refused_beside_it_and_not_used(label, sent, expected):
+    """What a tampered page (or a buggy front-end) sends: the server checks it whatever the slider allows."""
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    _open_settings(rc)
+    slider = next(w for w in rc.find(v.Slider).widgets if str(w.label).startswith(f"{label}:"))
+    slider.v_model = sent
+    (error,) = _field_errors(rc)
+    assert error.startswith(html.escape(expected)), error
+    assert not _by_class(rc, solara.widgets.HTML, "gt-info")  # nothing pending: the value was not taken
+    _click(rc, "gt-reset")
+    assert _members(rc) == 50
+    # a good value clears the message and is used at Reset
+    slider = next(w for w in rc.find(v.Slider).widgets if str(w.label).startswith(f"{label}:"))
+    if label == "size":
+        slider.v_model = 20
+        assert not _field_errors(rc)
+        _click(rc, "gt-reset")
+        assert _members(rc) == 20
+    rc.close()
+
+
+def test_only_the_scenarios_offered_can_be_chosen(tmp_path):
+    secret = tmp_path / "elsewhere.toml"
+    secret.write_text('name = "elsewhere"\n[population]\nsize = 12\n')
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    (picker,) = [w for w in rc.find(v.Select).widgets if w.label.startswith("Scenario")]
+    for sent in (str(secret), "/etc/passwd", 42):
+        picker.v_model = sent
+        (error,) = _field_errors(rc)
+        assert "expected one of the scenarios offered" in error
+        assert _members(rc) == 50
+    picker.v_model = "referral_group"
+    assert not _field_errors(rc)
+    assert "referral group" in " ".join(
+        w.unsafe_innerHTML or "" for w in _by_class(rc, solara.widgets.HTML, "gt-note")
+    )
+    rc.close()
+
+
+def test_speed_member_number_and_clicks_the_page_cannot_offer_are_refused():
+    box, rc = solara.render(Viewer("open_mixer", {"population.size": 50}, 0), handle_error=False)
+    speed = next(w for w in rc.find(v.Slider).widgets if str(w.label) == "Speed")
+    speed.v_model = 99
+    (error,) = _field_errors(rc)
+    assert error == "Speed 99: expected a whole number from 1 to 6"
+    speed.v_model = 2
+    assert not _field_errors(rc)
+    (view,) = [w for w in rc.find(ipyvue.VueTemplate).widgets if hasattr(w, "vue_select_member")]
+    for slot in (-1, 50, "7", None, 2.5):
+        view.vue_select_member(slot)
+        assert not _by_class(rc, solara.widgets.HTML, "gt-inspected")
+    assert _type(rc, "Member #", "500").messages == [
+        "Member # 500: no such member in this run (members are numbered 0 to 49)"
+    ]
+    assert _type(rc, "Member #", "x1").messages == ["Member # 'x1': expected a whole number"]
+    assert not _type(rc, "Member #", "12").error
+    _click(rc, "gt-inspect")
+    assert "Member #12" in _html(rc, "gt-inspected")
+    rc.close()
+
+
+def test_the_colour_buttons_take_only_the_choices_they_show():
+    box, rc = solara.render(Viewer("connectors", {"population.size": 60}, 0), handle_error=False)
+    (toggle,) = rc.find(v.BtnToggle).widgets
+
+    def session_svg() -> str:
+        (view,) = [w for w in rc.find(ipyvue.VueTemplate).widgets if hasattr(w, "vue_select_member")]
+        return view.svg
+
+    before = session_svg()
+    for sent in (99, -1, "ecosystem", None):
+        toggle.v_model = sent
+        assert session_svg() == before
+    toggle.v_model = 1  # "ecosystem"
+    assert session_svg() != before
+    rc.close()
+
+
+def test_an_action_that_fails_unexpectedly_is_one_line_in_the_page_and_the_run_is_kept(capsys):
+    session = Session("open_mixer", {"population.size": 50}, 0)
+    box, rc = solara.render(Viewer(session=session), handle_error=False)
+    _click(rc, "gt-step")
+    model = session.model
+    broken = model.step
+
+    def step():  # a fault inside the model (a bug, an exhausted resource)
+        broken()
+        raise MemoryError("/srv/secret/path.py line 1")
+
+    model.step = step
+    _click(rc, "gt-step")
+    text = _html(rc, "gt-error")
+    assert text == "That did not work (MemoryError); the run is kept as it was."
+    assert "/srv" not in text and "Traceback" not in text
+    assert "Traceback" in capsys.readouterr().err  # the details go to the server's log
+    rc.close()
+
+
+def test_the_app_checks_seeds_as_the_command_line_does(capsys):
+    from simulation.cli import main
+
+    assert main(["run", "open_mixer", "--steps", "1", "--seed", "-5"]) == 2
+    cli = capsys.readouterr().err.strip()
+    assert cli == "givetake: error: --seed '-5': expected a whole number from 0 to 2**63 - 1"
+    with pytest.raises(InputError, match=r"^seed -5: expected a whole number from 0 to 2\*\*63 - 1$"):
+        Session("open_mixer", {"population.size": 20}, -5)
+
+
+# -- --host and --max-sessions -----------------------------------------------------------
+def test_only_loopback_hosts_go_without_a_warning():
+    from simulation.commands.app import host_warning
+
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert host_warning("app", host, "x") is None
+    assert "every device on this network" in host_warning("app", "0.0.0.0", "x")
+    assert "devices that can reach 192.0.2.7" in host_warning("classroom", "192.0.2.7", "x")
+
+
+@pytest.mark.parametrize("command", ["app", "classroom"])
+def test_app_and_classroom_warn_when_listening_beyond_this_machine(command, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    extra = ["--save", str(tmp_path / "class")] if command == "classroom" else []
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", command, "--host", "0.0.0.0", "--port", str(port), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and "warning" not in line:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, "the server stopped"
+        assert line.startswith(
+            f"givetake {command}: warning: --host 0.0.0.0 makes it reachable by every device"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_max_sessions_below_one_is_refused_in_one_line(capsys):
+    from simulation.cli import main
+
+    assert main(["app", "--max-sessions", "0"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "givetake: error: --max-sessions 0: expected a whole number of pages, at least 1"
+    )

@@ -25,13 +25,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InputError
 from ..mechanisms import MECHANISMS
 from ..params import Param
 from ..scenario import NETWORK, POPULATION, Scenario
 from ..strategies import BUILTIN, REGISTRY
 from ..strategies import label as strategy_label
 
-__all__ = ["Control", "GROUPS", "UI_RANGE", "control_for", "controls_for", "nice_step"]
+__all__ = ["Control", "GROUPS", "UI_RANGE", "control_for", "controls_for", "check_setting", "nice_step"]
 
 #: the settings shown, by group; keys that do not resolve to a Param are skipped
 GROUPS: dict[str, list[str]] = {
@@ -167,6 +168,32 @@ def control_for(key: str) -> Control | None:
     if t is int:
         return Control(key, label, param, "int", int(low), int(high), 1)
     return Control(key, label, param, "float", float(low), float(high), nice_step(float(low), float(high)))
+
+
+def check_setting(control: Control, value: Any) -> Any:
+    """``value`` as the page may use it for ``control``, or an InputError (one line) saying why not.
+
+    The server checks what a page sends, whatever its slider allows: first the declared
+    Param (as a scenario file or ``givetake run --set`` is checked), then the control's
+    range in the app.
+
+    >>> c = control_for("population.size")
+    >>> check_setting(c, 50.0)
+    50
+    >>> check_setting(c, 100_000)
+    Traceback (most recent call last):
+    ...
+    simulation.errors.InputError: population.size: expected a value from 10 to 2000 in the app, got 100000
+    """
+    try:
+        value = control.param.check(control.key, value)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    if control.kind in ("int", "float") and not control.low <= value <= control.high:
+        raise InputError(
+            f"{control.key}: expected a value from {control.low:g} to {control.high:g} in the app, got {value!r}"
+        )
+    return value
 
 
 def controls_for(scenario: Scenario) -> dict[str, list[Control]]:

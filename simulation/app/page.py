@@ -13,8 +13,10 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -22,12 +24,14 @@ import solara
 import solara.checks
 
 from ..errors import InputError
-from ..scenario import Scenario, ScenarioError
+from ..params import check_seed
+from ..scenario import Scenario
 from ..strategies import label as strategy_label
 from ..verdict import judge_model
-from .controls import Control, controls_for
+from .controls import Control, check_setting, controls_for
 from .drawing import NEW_WEEKS, NO_ECOSYSTEM, SMALL_ECOSYSTEM, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
+from .serving import SESSIONS, current_context
 from .session import DEFAULT_SCENARIO, Session, scenario_choices
 from .story import KINDS, Chapter, totals
 from .story import name as eco_name
@@ -93,8 +97,59 @@ def _one_line(err: BaseException) -> str:
 def _start(scenario: str | None, overrides: dict[str, Any] | None, seed: int) -> tuple[Session, str | None]:
     try:
         return Session(scenario, overrides, seed), None
-    except (ScenarioError, InputError) as err:
-        return Session(DEFAULT_SCENARIO, None, seed), f"{_one_line(err)} — showing {DEFAULT_SCENARIO} instead"
+    except InputError as err:
+        return Session(DEFAULT_SCENARIO, None, 0), f"{_one_line(err)} — showing {DEFAULT_SCENARIO} instead"
+
+
+def _admit(
+    scenario: str | None, overrides: dict[str, Any] | None, seed: int, context: Any
+) -> tuple[Session, str | None] | None:
+    """The page's run, or None when the server holds as many runs as it allows."""
+    first_error: list[str | None] = []
+
+    def make() -> Session:
+        session, error = _start(scenario, overrides, seed)
+        first_error.append(error)
+        return session
+
+    session = SESSIONS.admit(make, context)
+    return None if session is None else (session, first_error[0])
+
+
+def _guarded(action: Callable[..., Any], report: Callable[[str | None], None]) -> Callable[..., Any]:
+    """``action`` that, should it fail unexpectedly, leaves the run as it is and says so in
+    the page in one line (the traceback goes to the server's log, never to the page)."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return action(*args)
+        except Exception as err:
+            print("givetake app: an action failed:", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            report(f"That did not work ({type(err).__name__}); the run is kept as it was.")
+            return None
+
+    return run
+
+
+@solara.component
+def Full(limit: int | None, on_retry: Callable[[], None]):
+    """What a page sees when the server holds as many runs as it allows."""
+    solara.Style(_CSS)
+    solara.Title("givetake — networking ecosystems")
+    with solara.Column(classes=["gt-app", "gt-full"], gap="8px", style={"max-width": "640px"}):
+        solara.HTML(
+            tag="div",
+            classes=["gt-header"],
+            unsafe_innerHTML="<h1>givetake — watch a networking ecosystem grow or crumble</h1>",
+        )
+        Notice(
+            f"Sorry, the app is full: {limit} pages are running simulations on this computer, the most "
+            "it takes at a time. Please try again in a minute or two; a page closed or left frees its "
+            "place.",
+            kind="info",
+        )
+        solara.Button("Try again", icon_name="mdi-refresh", on_click=on_retry, classes=["gt-retry"])
 
 
 @solara.component
@@ -110,28 +165,48 @@ def Viewer(
     given: in a notebook, ``Viewer(session=s)`` lets you look at ``s.model`` while
     the page runs it.
     """
-    session, first_error = solara.use_memo(
-        lambda: (session, None) if session is not None else _start(scenario, overrides, seed), []
+    context = solara.use_memo(current_context, [])
+    attempt, set_attempt = solara.use_state(0)
+    started = solara.use_memo(
+        lambda: (session, None) if session is not None else _admit(scenario, overrides, seed, context),
+        [attempt],
     )
+    if started is None:
+        Full(SESSIONS.limit, lambda: set_attempt(attempt + 1))
+    else:
+        Running(*started, context)
+
+
+@solara.component
+def Running(session: Session, first_error: str | None, context: Any):
+    """The app on one run: controls, picture, inspector, charts (``context``: the page's
+    Solara kernel context, whose connection the play loop watches; None in a notebook)."""
     counter = solara.use_memo(lambda: itertools.count(1), [])
     version, set_version = solara.use_state(0)
     playing, set_playing = solara.use_state(False)
     speed, set_speed = solara.use_state(4)
     pending, set_pending = solara.use_state(dict(session.overrides))
     seed_value, set_seed_value = solara.use_state(session.seed)
+    seed_text, set_seed_text = solara.use_state(str(session.seed))
     message, set_message = solara.use_state(first_error)
+    #: what was wrong with the value last sent for each field: key -> one line, shown beside it
+    field_errors, set_field_errors = solara.use_state({})
     lesson_key, set_lesson_key = solara.use_state(None)
     choices = solara.use_memo(scenario_choices, [])
 
     def bump() -> None:
         set_version(next(counter))
 
-    # -- actions ---------------------------------------------------------------------
+    def field_error(key: str, text: str | None) -> None:
+        if field_errors.get(key) != text:
+            set_field_errors({k: v for k, v in {**field_errors, key: text}.items() if v})
+
+    # -- actions (every value a page sends is checked here, on the server) ------------
     def apply(**kwargs: Any) -> bool:
         set_playing(False)
         try:
             session.configure(**kwargs)
-        except (ScenarioError, InputError) as err:
+        except InputError as err:
             set_message(_one_line(err))
             return False
         set_message(None)
@@ -146,18 +221,45 @@ def Viewer(
         session.step(1)
         bump()
 
-    def on_scenario(label: str) -> None:
-        if apply(scenario=choices.get(label, label), overrides={}, seed=seed_value):
+    def on_scenario(label: Any) -> None:
+        # only the scenarios offered: a page never names a file of the server's own choosing
+        if not isinstance(label, str) or label not in choices:
+            field_error("scenario", f"Scenario {label!r}: expected one of the scenarios offered")
+            return
+        field_error("scenario", None)
+        if apply(scenario=choices[label], overrides={}, seed=seed_value):
             set_lesson_key(None)
 
-    def on_lesson(title: str | None) -> None:
+    def on_lesson(title: Any) -> None:
         lesson = next((x for x in LESSONS.values() if x.title == title), None)
         if lesson is None:
+            if title is not None:
+                field_error("lesson", f"Lesson {title!r}: expected one of the lessons offered")
             set_lesson_key(None)
             return
+        field_error("lesson", None)
         set_seed_value(lesson.seed)
+        set_seed_text(str(lesson.seed))
+        field_error("seed", None)
         if apply(scenario=lesson.scenario, overrides=lesson.overrides, seed=lesson.seed):
             set_lesson_key(lesson.key)
+
+    def on_seed(text: Any) -> None:
+        """The Seed box: checked as ``givetake run --seed`` is; used at the next Reset."""
+        set_seed_text(str(text))
+        try:
+            set_seed_value(check_seed(text if isinstance(text, str | int) else repr(text), "Seed"))
+        except InputError as err:
+            field_error("seed", _one_line(err))
+            return
+        field_error("seed", None)
+
+    def on_speed(value: Any) -> None:
+        if isinstance(value, bool) or value not in SPEEDS:
+            field_error("speed", f"Speed {value!r}: expected a whole number from 1 to {len(SPEEDS)}")
+            return
+        field_error("speed", None)
+        set_speed(int(value))
 
     def update_settings(new: dict[str, Any]) -> None:
         """Keep the page's settings until Reset; say at once if they do not fit together."""
@@ -165,11 +267,17 @@ def Viewer(
         try:
             session.scenario(new)
             set_message(None)
-        except (ScenarioError, InputError) as err:
+        except InputError as err:
             set_message(_one_line(err))
 
-    def on_setting(key: str, value: Any) -> None:
-        update_settings({**pending, key: value})
+    def on_setting(control: Control, value: Any) -> None:
+        try:
+            value = check_setting(control, value)
+        except InputError as err:
+            field_error(control.key, _one_line(err))
+            return
+        field_error(control.key, None)
+        update_settings({**pending, control.key: value})
 
     def rescale_mix() -> None:
         mix = {k.rsplit(".", 1)[1]: v for k, v in pending.items() if k.startswith("population.mix.")}
@@ -182,6 +290,14 @@ def Viewer(
         top = max(scaled, key=scaled.get)
         scaled[top] = round(scaled[top] + 1.0 - sum(scaled.values()), 6)
         update_settings({**pending, **scaled})
+
+    def guard(action: Callable[..., Any]) -> Callable[..., Any]:
+        return _guarded(action, set_message)
+
+    on_reset, on_step, on_scenario, on_lesson, on_seed, on_speed = map(
+        guard, (on_reset, on_step, on_scenario, on_lesson, on_seed, on_speed)
+    )
+    on_setting, rescale_mix = guard(on_setting), guard(rescale_mix)
 
     # -- the page --------------------------------------------------------------------
     solara.Style(_CSS)
@@ -212,12 +328,14 @@ def Viewer(
                     value=lesson.title if lesson else None,
                     on_value=on_lesson,
                 )
+                FieldError(field_errors.get("lesson"))
                 solara.Select(
                     "Scenario (networking style)",
                     values=list(choices) or [str(scenario_label)],
                     value=scenario_label,
                     on_value=on_scenario,
                 )
+                FieldError(field_errors.get("scenario"))
                 solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML=html.escape(session.description))
                 with solara.Row(gap="6px"):
                     solara.Button(
@@ -241,19 +359,19 @@ def Viewer(
                         color="warning" if settings_changed else None,
                         classes=["gt-reset"],
                     )
-                solara.SliderInt(
-                    "Speed", value=speed, min=1, max=len(SPEEDS), on_value=set_speed, thumb_label=False
-                )
+                Slider("Speed", speed, 1, len(SPEEDS), 1, on_speed)
+                FieldError(field_errors.get("speed"))
                 weeks, interval = SPEEDS[speed]
                 solara.HTML(
                     tag="div",
                     classes=["gt-note"],
                     unsafe_innerHTML=f"up to {weeks / interval:.3g} weeks per second",
                 )
-                solara.InputInt(
+                solara.InputText(
                     "Seed",
-                    value=seed_value,
-                    on_value=lambda v: set_seed_value(int(v or 0)),
+                    value=seed_text,
+                    on_value=on_seed,
+                    error=field_errors.get("seed") or False,
                     classes=["gt-seed"],
                 )
                 if message:
@@ -267,10 +385,19 @@ def Viewer(
                         )
                 elif settings_changed:
                     Notice("Settings changed: press Reset to start again with them.", kind="info")
-                Settings(session, session.config, pending, on_setting)
+                Settings(session, session.config, pending, on_setting, field_errors)
 
             # picture, lesson and inspector
-            Live(session, version, playing, speed, set_playing, set_message, lesson)
+            Live(
+                session,
+                version,
+                playing,
+                speed,
+                set_playing,
+                set_message,
+                lesson,
+                SESSIONS.still_connected(context),
+            )
 
 
 @solara.component
@@ -282,12 +409,14 @@ def Live(
     set_playing: Callable[[bool], None],
     set_message: Callable[[str | None], None],
     lesson: Lesson | None,
+    connected: Callable[[], bool] = lambda: True,
 ):
     """The moving part of the page: week counter, network, inspector, charts, ecosystems.
 
     It holds the play loop and its own frame counter, so a frame redraws only
     this part and not the controls.  ``generation`` changes when the controls
-    change the run (step, reset, another scenario).
+    change the run (step, reset, another scenario).  The loop stops as soon as
+    ``connected()`` says the page's browser has gone.
     """
     counter = solara.use_memo(lambda: itertools.count(1), [])
     version, set_version = solara.use_state(0)
@@ -304,6 +433,10 @@ def Live(
             return
         weeks, interval = SPEEDS[speed]
         while not cancel.is_set():
+            if not connected():  # nobody is watching: stop until the page comes back
+                set_playing(False)
+                set_message("Paused: this page lost its connection to the server. Press Play to go on.")
+                return
             t0 = time.perf_counter()
             try:
                 session.step(weeks)
@@ -319,15 +452,23 @@ def Live(
 
     solara.use_thread(loop, dependencies=[playing, speed, session.model], intrusive_cancel=False)
 
-    def select(slot: int | None) -> None:
+    def select(slot: Any) -> None:
+        if slot is not None and (
+            not isinstance(slot, int) or isinstance(slot, bool) or not session.member_at(slot)
+        ):
+            return  # a click the page cannot have sent: nothing to inspect
         session.selected = slot
         if slot is not None:
             set_pick(int(slot))  # the number box follows the member clicked in the network
         bump()
 
-    def on_colour(value: str) -> None:
+    def on_colour(value: Any) -> None:
+        if value not in ("strategy", "ecosystem"):
+            return
         session.colour_by = value
         bump()
+
+    select, on_colour = _guarded(select, set_message), _guarded(on_colour, set_message)
 
     ticks = (version, generation)
     inspecting = f" · inspecting <b>#{session.selected}</b> (below)" if session.selected is not None else ""
@@ -355,13 +496,7 @@ def Live(
                         ["strategy", "ecosystem"] if session.ecosystems is not None else ["strategy"]
                     )
                     if len(colour_values) > 1:
-                        solara.ToggleButtonsSingle(
-                            value=session.colour_by,
-                            values=colour_values,
-                            on_value=on_colour,
-                            dense=True,
-                            style={"flex-shrink": "0"},
-                        )
+                        Toggle(session.colour_by, colour_values, on_colour)
                 NetworkView(svg=frame.network, event_select_member=select)
                 solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
             with solara.Column(
@@ -384,6 +519,58 @@ def Live(
                 Inspector(session, ticks, select, pick, set_pick)
             with solara.Column(style={"flex": "1 1 360px", "min-width": "320px"}):
                 EcosystemPanel(session, ticks)
+
+
+@solara.component
+def Slider(
+    label: str,
+    value: float,
+    low: float,
+    high: float,
+    step: float,
+    on_value: Callable[[Any], None],
+    thumb_label: bool = False,
+):
+    """A slider that hands what the page sends to ``on_value`` as it came: Solara's own
+    sliders convert it first, and a value that does not convert would stop the page."""
+    solara.v.Slider(
+        v_model=value,
+        on_v_model=on_value,
+        label=label,
+        min=low,
+        max=high,
+        step=step,
+        thumb_label=thumb_label,
+        dense=False,
+        hide_details=True,
+    )
+
+
+@solara.component
+def Toggle(value: str, values: list[str], on_value: Callable[[str], None]):
+    """Buttons choosing one of ``values``; an index the page cannot have sent is ignored."""
+
+    def on_index(index: Any) -> None:
+        if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(values):
+            on_value(values[index])
+
+    solara.v.BtnToggle(
+        children=[solara.Button(label=x) for x in values],
+        v_model=values.index(value) if value in values else None,
+        on_v_model=on_index,
+        mandatory=True,
+        dense=True,
+        style_="flex-shrink: 0",
+    )
+
+
+@solara.component
+def FieldError(text: str | None):
+    """The reason the value last sent for the field above was not taken (nothing when it was)."""
+    if text:
+        solara.HTML(
+            tag="div", classes=["gt-notice", "gt-error", "gt-field-error"], unsafe_innerHTML=html.escape(text)
+        )
 
 
 @solara.component
@@ -420,13 +607,27 @@ def _legend(session: Session) -> str:
 
 @solara.component
 def Settings(
-    session: Session, config: Scenario, pending: dict[str, Any], on_setting: Callable[[str, Any], None]
+    session: Session,
+    config: Scenario,
+    pending: dict[str, Any],
+    on_setting: Callable[[Control, Any], None],
+    errors: dict[str, str] | None = None,
 ):
-    """Sliders generated from the declared parameters of the scenario in use (``config``)."""
+    """Sliders generated from the declared parameters of the scenario in use (``config``);
+    ``errors`` (key -> one line) are shown beside their fields."""
     groups = controls_for(config)
+    errors = errors or {}
     with solara.Column(gap="0px", classes=["gt-settings"]):
         for group, controls in groups.items():
-            SettingGroup(group, controls, session, pending, on_setting, open_at_start=group == "Population")
+            SettingGroup(
+                group,
+                controls,
+                session,
+                pending,
+                on_setting,
+                open_at_start=group == "Population" or any(c.key in errors for c in controls),
+                errors=errors,
+            )
 
 
 @solara.component
@@ -435,8 +636,9 @@ def SettingGroup(
     controls: list[Control],
     session: Session,
     pending: dict[str, Any],
-    on_setting: Callable[[str, Any], None],
+    on_setting: Callable[[Control, Any], None],
     open_at_start: bool = False,
+    errors: dict[str, str] | None = None,
 ):
     """A group of settings that opens and closes with a click on its title."""
     is_open, set_open = solara.use_state(open_at_start)
@@ -455,30 +657,39 @@ def SettingGroup(
     if is_open:
         with solara.Column(gap="0px", style={"padding": "0 4px 0 8px"}):
             for control in controls:
-                SettingControl(control, pending.get(control.key, control.value(session.config)), on_setting)
+                SettingControl(
+                    control,
+                    pending.get(control.key, control.value(session.config)),
+                    on_setting,
+                    (errors or {}).get(control.key),
+                )
 
 
 @solara.component
-def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any], None]):
-    """One slider, switch or menu, labelled and explained by its Param."""
-    key = control.key
+def SettingControl(
+    control: Control, value: Any, on_setting: Callable[[Control, Any], None], error: str | None = None
+):
+    """One slider, switch or menu, labelled and explained by its Param; ``error`` beside it.
+
+    What the page sends goes to ``on_setting`` as it came (the server checks it)."""
     if control.kind == "int":
-        solara.SliderInt(
+        Slider(
             f"{control.label}: {value}",
-            value=int(value),
-            min=int(control.low),
-            max=int(control.high),
-            on_value=lambda v: on_setting(key, int(v)),
+            int(value),
+            int(control.low),
+            int(control.high),
+            1,
+            lambda v: on_setting(control, v),
             thumb_label=True,
         )
     elif control.kind == "float":
-        solara.SliderFloat(
+        Slider(
             f"{control.label}: {value:g}",
-            value=float(value),
-            min=float(control.low),
-            max=float(control.high),
-            step=float(control.step),
-            on_value=lambda v: on_setting(key, round(float(v), 6)),
+            float(value),
+            float(control.low),
+            float(control.high),
+            float(control.step),
+            lambda v: on_setting(control, round(v, 6) if isinstance(v, float) else v),
             thumb_label=True,
         )
     if control.kind in ("int", "float"):
@@ -488,14 +699,15 @@ def SettingControl(control: Control, value: Any, on_setting: Callable[[str, Any]
             unsafe_innerHTML=f"<span>{control.low:g}</span><span>{control.high:g}</span>",
         )
     elif control.kind == "bool":
-        solara.Checkbox(label=control.label, value=bool(value), on_value=lambda v: on_setting(key, bool(v)))
+        solara.Checkbox(label=control.label, value=bool(value), on_value=lambda v: on_setting(control, v))
     elif control.kind == "choice":
         solara.Select(
             control.label,
             values=list(control.param.choices),
             value=value,
-            on_value=lambda v: on_setting(key, v),
+            on_value=lambda v: on_setting(control, v),
         )
+    FieldError(error)
     solara.HTML(
         tag="div",
         classes=["gt-note"],
@@ -517,20 +729,43 @@ def Inspector(
     ``version`` changes whenever the run or the selection does, so the panel is redrawn.
     """
     slot = session.selected
+    error, set_error = solara.use_state(None)
+
+    def member(text: Any) -> int | None:
+        """The member numbered ``text``, or None with the reason beside the box."""
+        try:
+            n = int(str(text).strip(), 10)
+        except ValueError:
+            set_error(f"Member # {text!r}: expected a whole number")
+            return None
+        if not session.member_at(n):
+            last = session.model.population.size - 1
+            set_error(f"Member # {n}: no such member in this run (members are numbered 0 to {last})")
+            return None
+        set_error(None)
+        return n
+
+    def on_pick(text: Any) -> None:
+        n = member(text)
+        if n is not None:
+            set_pick(n)
+
+    def on_inspect() -> None:
+        n = member(pick)
+        if n is not None:
+            select(n)
+
     with solara.Column(classes=["gt-panel", "gt-inspector"], gap="4px"):
         with solara.Row(gap="6px", style={"align-items": "center"}):
-            solara.InputInt(
+            solara.InputText(
                 "Member #",
-                value=pick,
-                on_value=lambda v: set_pick(int(v or 0)),
+                value=str(pick),
+                on_value=on_pick,
+                error=error or False,
                 classes=["gt-pick"],
                 dense=True,
             )
-            solara.Button(
-                "Inspect",
-                on_click=lambda: select(pick) if session.member_at(pick) else None,
-                classes=["gt-inspect"],
-            )
+            solara.Button("Inspect", on_click=on_inspect, classes=["gt-inspect"])
             if slot is not None:
                 solara.Button("Close", on_click=lambda: select(None), text=True)
         if slot is None:

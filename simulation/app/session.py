@@ -25,8 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from ..limits import check_run
 from ..model import GiveTakeModel
-from ..scenario import Scenario, ScenarioError
+from ..params import check_seed
+from ..scenario import Scenario
 from ..scenario_files import builtin_scenarios, first_sentence, load_scenario
 from ..strategies import label as strategy_label
 from .drawing import assign_colours, line_chart, network_svg, strategy_colour
@@ -90,8 +92,9 @@ class Session:
 
     Raises
     ------
-    ScenarioError
-        The scenario or a setting is invalid (one-line message for the page).
+    InputError
+        The scenario, a setting or the seed is invalid (one-line message for the page);
+        a :class:`~simulation.errors.ScenarioError` names the scenario's key.
     """
 
     def __init__(
@@ -100,7 +103,7 @@ class Session:
         self.lock = threading.RLock()
         self.scenario_name = scenario
         self.overrides: dict[str, Any] = dict(overrides or {})
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.selected: int | None = None
         self.colour_by = "strategy"
         self.last_frame_seconds = 0.0
@@ -115,7 +118,11 @@ class Session:
         return load_scenario(name)
 
     def scenario(self, settings: dict[str, Any] | None = None) -> Scenario:
-        """The scenario with the app's size cap and the page's settings (or ``settings``) applied."""
+        """The scenario with the app's size cap and the page's settings (or ``settings``) applied.
+
+        The settings go through the checks ``givetake run --set`` makes: each key's declared
+        Param, the scenario as a whole, and the declared limits on its size (InputError).
+        """
         settings = self.overrides if settings is None else settings
         base = self.base_scenario()
         overrides = {}
@@ -124,14 +131,18 @@ class Session:
             if base.get("network.mean_degree") >= APP_MAX_SIZE:
                 overrides["network.mean_degree"] = APP_MAX_SIZE // 10
         overrides.update(settings)
-        return base.with_overrides(overrides, source="settings") if overrides else base
+        scenario = base.with_overrides(overrides, source="settings") if overrides else base
+        check_run(scenario.data, None, allow_large=False, where="settings")
+        return scenario
 
     def reset(self) -> None:
-        """Build a fresh model from the scenario, settings and seed (week 0)."""
+        """Build a fresh model from the scenario, settings and seed (week 0); on any error
+        (an invalid scenario or seed) the session is left as it was."""
         scenario = self.scenario()  # raises ScenarioError before anything changes
+        model = GiveTakeModel(scenario, rng=check_seed(self.seed))  # nor before the model is made
         with self.lock:
             self.config = scenario
-            self.model = GiveTakeModel(scenario, rng=self.seed)
+            self.model = model
             self.layout = NetworkLayout(seed=self.seed)
             self.layout.update(self.model, groups=self._groups())
             self._trust_given: list[np.ndarray] = []
@@ -152,17 +163,17 @@ class Session:
         overrides: dict[str, Any] | None = None,
         seed: int | None = None,
     ) -> None:
-        """Change scenario, settings or seed and reset; on a ScenarioError nothing changes."""
+        """Change scenario, settings or seed and reset; on an error nothing changes."""
         old = (self.scenario_name, self.overrides, self.seed)
         if scenario is not ...:
             self.scenario_name = scenario  # type: ignore[assignment]
         if overrides is not None:
             self.overrides = dict(overrides)
         if seed is not None:
-            self.seed = int(seed)
+            self.seed = seed  # checked by reset()
         try:
             self.reset()
-        except ScenarioError:
+        except BaseException:
             self.scenario_name, self.overrides, self.seed = old
             raise
 

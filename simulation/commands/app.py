@@ -1,22 +1,42 @@
 """``givetake app``: serve the interactive classroom app in the browser.
 
 The app is served by Solara's own server on this machine only (127.0.0.1)
-unless ``--host`` says otherwise.  Everything the page needs is served
-locally (``solara-assets``), usage statistics are switched off and the
-server never turns to a CDN, so the app works in a classroom without
+unless ``--host`` says otherwise (then it warns).  Everything the page needs
+is served locally (``solara-assets``), usage statistics are switched off and
+the server never turns to a CDN, so the app works in a classroom without
 internet.
+
+The server checks every page's connection every few seconds; a page whose
+browser has gone (a closed laptop, a crashed browser) stops playing at once
+and its run is freed :data:`KEEP_DISCONNECTED` later.  At most
+``--max-sessions`` pages hold a run at a time; the next one is asked to come
+back later.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import socket
+import sys
 import warnings
 
 from ..errors import InputError
 
-__all__ = ["register", "run", "offline_environment", "address", "quiet_cookie_warning"]
+__all__ = [
+    "register",
+    "run",
+    "offline_environment",
+    "address",
+    "quiet_cookie_warning",
+    "is_local",
+    "host_warning",
+    "serve",
+    "KEEP_DISCONNECTED",
+    "PING_SECONDS",
+    "MAX_SESSIONS",
+]
 
 #: the app module and component Solara serves
 APP = "simulation.app.page:Page"
@@ -25,12 +45,19 @@ APP = "simulation.app.page:Page"
 #: so a missing file shows up as an error instead of a silent download
 NO_CDN = "http://127.0.0.1:9/no-cdn/"
 
+#: how long the run of a page whose connection is lost is kept, for the page to come back
+#: (a closed tab frees its run at once)
+KEEP_DISCONNECTED = "30s"
 
-#: how long the run of a disconnected page is kept
-KEEP_DISCONNECTED = "10m"
+#: seconds between the server's pings of each page, and how long it waits for the answer:
+#: a page that does not answer is taken as gone
+PING_SECONDS = 5.0
+
+#: the most pages holding a run at a time, by default
+MAX_SESSIONS = 40
 
 
-def offline_environment() -> dict[str, str]:
+def offline_environment(keep_disconnected: str = KEEP_DISCONNECTED) -> dict[str, str]:
     """Solara settings that keep the app off the internet (as environment variables)."""
     return {
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
@@ -40,7 +67,7 @@ def offline_environment() -> dict[str, str]:
         "SOLARA_CHECK_HOOKS": "off",
         # a page that lost its connection without closing (a laptop lid shut) keeps
         # its run this long; a closed tab stops its run at once
-        "SOLARA_KERNEL_CULL_TIMEOUT": KEEP_DISCONNECTED,
+        "SOLARA_KERNEL_CULL_TIMEOUT": keep_disconnected,
     }
 
 
@@ -72,9 +99,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; any other address warns, "
+        "0.0.0.0: the whole network)",
     )
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=MAX_SESSIONS,
+        metavar="N",
+        help=f"most pages holding a run at a time; the next is asked to come back later (default: {MAX_SESSIONS})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -107,29 +144,76 @@ def address(host: str, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve the app until interrupted."""
-    _check_port(args.host, args.port)
-    os.environ.update(offline_environment())
+def is_local(host: str) -> bool:
+    """Whether ``host`` is an address of this machine only (a loopback address).
+
+    >>> is_local("127.0.0.1"), is_local("localhost"), is_local("::1"), is_local("0.0.0.0")
+    (True, True, True, False)
+    """
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def host_warning(command: str, host: str, who: str) -> str | None:
+    """The warning printed when ``command`` listens on ``host`` other than this machine only
+    (``who``: what keeps strangers out), or None for a loopback address."""
+    if is_local(host):
+        return None
+    reach = (
+        "every device on this network" if host in ("0.0.0.0", "::", "") else f"devices that can reach {host}"
+    )
+    return (
+        f"givetake {command}: warning: --host {host or "''"} makes it reachable by {reach}; {who}. "
+        "Stop it with Ctrl+C when the lesson ends."
+    )
+
+
+def _check_max_sessions(n: int) -> int:
+    if n < 1:
+        raise InputError(f"--max-sessions {n}: expected a whole number of pages, at least 1")
+    return n
+
+
+def serve(app: str, host: str, port: int, keep_disconnected: str) -> int:
+    """Run Solara's server for ``app`` until interrupted, pinging every page every
+    :data:`PING_SECONDS` and freeing a page's kernel ``keep_disconnected`` after its
+    connection is lost."""
     import solara.server.settings
     import solara.settings
+    import uvicorn
     from solara.__main__ import cli as solara_cli
 
     # in case Solara was imported before the environment was set
     solara.settings.assets.proxy = True
     solara.settings.assets.cdn = NO_CDN
     solara.server.settings.telemetry.mixpanel_enable = False
-    solara.server.settings.kernel.cull_timeout = KEEP_DISCONNECTED
+    solara.server.settings.kernel.cull_timeout = keep_disconnected
     quiet_cookie_warning()
 
-    print(f"givetake app: open {address(args.host, args.port)} in a browser (Ctrl+C to stop)", flush=True)
+    class Config(uvicorn.Config):
+        """Solara's ``run`` makes its uvicorn.Config without the ping settings: a page whose
+        network went away without closing the connection is noticed after a missed ping."""
+
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("ws_ping_interval", PING_SECONDS)
+            kwargs.setdefault("ws_ping_timeout", PING_SECONDS)
+            super().__init__(*args, **kwargs)
+
+    uvicorn.Config = Config  # type: ignore[misc]  # this process only serves the app
     argv = [
         "run",
-        APP,
+        app,
         "--host",
-        args.host,
+        host,
         "--port",
-        str(args.port),
+        str(port),
         "--production",
         "--no-open",
         "--no-check-version",
@@ -139,3 +223,19 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as err:  # pragma: no cover - solara exits on its own errors
         return int(err.code or 0)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the app until interrupted."""
+    max_sessions = _check_max_sessions(args.max_sessions)
+    _check_port(args.host, args.port)
+    from ..app import serving
+
+    os.environ.update(offline_environment())
+    os.environ[serving.ENV_MAX_SESSIONS] = str(max_sessions)
+    serving.SESSIONS.limit = max_sessions  # the server runs in this process
+    print(f"givetake app: open {address(args.host, args.port)} in a browser (Ctrl+C to stop)", flush=True)
+    warning = host_warning("app", args.host, "anyone who opens it can run simulations on this computer")
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    return serve(APP, args.host, args.port, KEEP_DISCONNECTED)

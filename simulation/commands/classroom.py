@@ -11,17 +11,23 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
 from ..app.lessons import LESSONS
 from ..errors import InputError
-from .app import _check_port, offline_environment
+from ..params import check_seed
+from .app import _check_port, host_warning, is_local, offline_environment, serve
 
 __all__ = ["register", "run", "default_save_root", "lan_address"]
 
 #: the module Solara serves (its ``routes``: ``/`` the teacher, ``/join`` the students)
 APP = "simulation.classroom.pages"
+
+#: how long a student's page whose connection is lost keeps its place (the class itself is
+#: kept and saved every week)
+KEEP_DISCONNECTED = "10m"
 
 
 def default_save_root() -> Path:
@@ -67,7 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0: the whole network)",
+        help="address to listen on (default: 127.0.0.1, this machine only; any other address warns, "
+        "0.0.0.0: the whole network)",
     )
     parser.add_argument("--port", type=int, default=8766, help="port to listen on (default: 8766)")
     parser.add_argument("--seats", type=int, default=30, help="most students who can join (default: 30)")
@@ -110,7 +117,8 @@ def _build(args: argparse.Namespace):
 
     if args.resume is not None:
         return ClassSession.load(args.resume)
-    scenario, overrides, seed, question = args.scenario or "open_mixer", {}, args.seed, args.question
+    scenario, overrides, question = args.scenario or "open_mixer", {}, args.question
+    seed = check_seed(args.seed, "--seed")
     if args.lesson is not None:
         if args.scenario is not None:
             raise InputError(f"give a scenario or --lesson {args.lesson}, not both")
@@ -141,16 +149,16 @@ def _build(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     """Serve the class until interrupted."""
     _check_port(args.host, args.port)
-    os.environ.update(offline_environment())  # before Solara is first imported
+    os.environ.update(offline_environment(KEEP_DISCONNECTED))  # before Solara is first imported
     session = _build(args)
     path = session.save()
     from ..classroom.pages import ENV_FILE, ENV_JOIN, ENV_QR
 
-    public = args.host in ("0.0.0.0", "::", "")
-    shown_host = lan_address() if public else args.host
+    public = not is_local(args.host)
+    shown_host = lan_address() if args.host in ("0.0.0.0", "::", "") else args.host
     base = f"http://{shown_host}:{args.port}"
     join = f"{base}/join"
-    env = offline_environment()
+    env = offline_environment(KEEP_DISCONNECTED)
     env[ENV_FILE] = str(path)
     env[ENV_JOIN] = join
     print(
@@ -167,36 +175,9 @@ def run(args: argparse.Namespace) -> int:
 
         env[ENV_QR] = join_qr_svg(f"{join}?code={session.code}")
         print(join_qr_text(f"{join}?code={session.code}"), flush=True)
-        print(
-            "  warning: this class is reachable by every device on this network; only the class code keeps "
-            "others out. Stop it with Ctrl+C when the lesson ends.",
-            flush=True,
-        )
+    warning = host_warning("classroom", args.host, "only the class code keeps others out")
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"  resume after a restart: givetake classroom --resume {path.parent}", flush=True)
     os.environ.update(env)
-    import solara.server.settings
-    import solara.settings
-    from solara.__main__ import cli as solara_cli
-
-    from .app import KEEP_DISCONNECTED, NO_CDN
-
-    solara.settings.assets.proxy = True
-    solara.settings.assets.cdn = NO_CDN
-    solara.server.settings.telemetry.mixpanel_enable = False
-    solara.server.settings.kernel.cull_timeout = KEEP_DISCONNECTED
-    argv = [
-        "run",
-        APP,
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--production",
-        "--no-open",
-        "--no-check-version",
-    ]
-    try:
-        solara_cli.main(args=argv, prog_name="solara", standalone_mode=False)
-    except SystemExit as err:  # pragma: no cover - solara exits on its own errors
-        return int(err.code or 0)
-    return 0
+    return serve(APP, args.host, args.port, KEEP_DISCONNECTED)

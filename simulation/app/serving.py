@@ -1,0 +1,157 @@
+"""What ``givetake app``'s server keeps: the runs of the pages open, their limit, and freeing.
+
+Every page the server shows holds one :class:`~simulation.app.session.Session`
+(its run).  :data:`SESSIONS` admits a new page's run only while fewer than the
+limit are in memory (``givetake app --max-sessions``, passed in
+:data:`ENV_MAX_SESSIONS`), tells a page's play loop whether its browser is
+still connected (so a page whose browser has gone stops at once), and, once
+Solara has closed the kernel of a page that is gone, collects what it held and
+hands the memory back to the operating system.  Each change is one line on
+the server's standard error::
+
+    givetake app: 3 pages open (1 without a connection), 3 runs in memory (most 40)
+
+Outside ``givetake app`` (a notebook, a test) nothing is limited or logged.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ENV_MAX_SESSIONS", "Sessions", "SESSIONS", "current_context"]
+
+#: environment variable through which ``givetake app`` passes ``--max-sessions``
+ENV_MAX_SESSIONS = "GIVETAKE_APP_MAX_SESSIONS"
+
+#: seconds between two looks at the pages (closed kernels are collected at the next look)
+LOOK_SECONDS = 1.0
+
+
+def current_context() -> Any | None:
+    """The Solara kernel context of the page being drawn, or None outside a server."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:  # no kernel context: a notebook or a test without a server
+        return None
+
+
+def _connected(context: Any) -> bool:
+    from solara.server.kernel_context import PageStatus
+
+    return not context.closed_event.is_set() and PageStatus.CONNECTED in context.page_status.values()
+
+
+def _n(count: int, what: str) -> str:
+    return f"{count} {what}" + ("" if count == 1 else "s")
+
+
+def _trim() -> None:
+    """Hand freed heap memory back to the operating system (glibc; elsewhere nothing)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+class Sessions:
+    """The runs the server holds, at most ``limit`` (None: no limit, nothing logged)."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._in_memory: weakref.WeakSet = weakref.WeakSet()
+        #: id of a run -> weak reference to its page's kernel context
+        self._pages: dict[int, Callable[[], Any]] = {}
+        self._closed_since_look = False
+        self._janitor: threading.Thread | None = None
+        self._last_line = ""
+
+    @classmethod
+    def from_environment(cls) -> Sessions:
+        text = os.environ.get(ENV_MAX_SESSIONS)
+        return cls(int(text) if text else None)
+
+    def admit(self, make: Callable[[], Any], context: Any | None = None) -> Any | None:
+        """``make()``'s run, kept as the run of the page of ``context``; None when ``limit``
+        runs are in memory already (nothing is made then)."""
+        with self._lock:
+            if self.limit is not None and len(self._in_memory) >= self.limit:
+                return None
+            session = make()
+            if self.limit is None:
+                return session
+            self._in_memory.add(session)
+            if context is not None:
+                self._pages[id(session)] = weakref.ref(context)
+                weakref.finalize(session, self._pages.pop, id(session), None)
+                context.on_close(self._page_closed)
+            if self._janitor is None:
+                self._janitor = threading.Thread(
+                    target=self._look_after, name="givetake-sessions", daemon=True
+                )
+                self._janitor.start()
+        self._report()
+        return session
+
+    def still_connected(self, context: Any | None) -> Callable[[], bool]:
+        """A function telling whether the page of ``context`` still has a browser connected
+        (always True without a context)."""
+        if context is None:
+            return lambda: True
+        ref = weakref.ref(context)
+
+        def connected() -> bool:
+            ctx = ref()
+            return ctx is not None and _connected(ctx)
+
+        return connected
+
+    def counts(self) -> dict[str, int]:
+        """``open`` pages, of which ``disconnected``, and ``in_memory`` runs."""
+        with self._lock:
+            contexts = [ref() for ref in self._pages.values()]
+            in_memory = len(self._in_memory)
+        open_ = [c for c in contexts if c is not None and not c.closed_event.is_set()]
+        return {
+            "open": len(open_),
+            "disconnected": sum(not _connected(c) for c in open_),
+            "in_memory": in_memory,
+        }
+
+    def _page_closed(self) -> None:
+        self._closed_since_look = True
+
+    def _look_after(self) -> None:
+        while True:
+            threading.Event().wait(LOOK_SECONDS)
+            if self._closed_since_look:
+                # the kernel's widgets and render context are closed after its close callbacks:
+                # collect at the next look, when nothing of the page is left in use
+                self._closed_since_look = False
+                threading.Event().wait(LOOK_SECONDS)
+                gc.collect()
+                _trim()
+            self._report()
+
+    def _report(self) -> None:
+        c = self.counts()
+        line = (
+            f"givetake app: {_n(c['open'], 'page')} open ({c['disconnected']} without a connection), "
+            f"{_n(c['in_memory'], 'run')} in memory (most {self.limit})"
+        )
+        if line != self._last_line:
+            self._last_line = line
+            print(line, file=sys.stderr, flush=True)
+
+
+#: the server's runs (limited and logged only when served by ``givetake app``)
+SESSIONS = Sessions.from_environment()
