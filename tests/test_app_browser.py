@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -68,44 +69,78 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class AppServer:
+    """``givetake app ARGS`` on a free port, its output in ``test-artifacts/app/server-NAME.log``."""
+
+    def __init__(self, name: str, *args: str):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        self.log_path = ARTIFACTS / f"server-{name}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "simulation.cli", "app", "--port", str(self.port), *args],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{self.port}/"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(self.url, timeout=2).read()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail(f"givetake app did not start; see {self.log_path}")
+                time.sleep(0.3)
+
+    def lines(self) -> list[str]:
+        return self.log_path.read_text().splitlines()
+
+    def mark(self) -> int:
+        """A place in the log: ``wait_line(since=mark)`` looks only at lines written after it."""
+        return len(self.lines())
+
+    def wait_line(self, pattern: str, timeout: float, count: int = 1, since: int = 0) -> float:
+        """Seconds until ``count`` lines of the log after line ``since`` match ``pattern``
+        (fails after ``timeout``)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if sum(bool(re.search(pattern, line)) for line in self.lines()[since:]) >= count:
+                return time.monotonic() - t0
+            time.sleep(0.25)
+        tail = "\n".join(self.lines()[-5:])
+        raise AssertionError(f"no {count} lines {pattern!r} within {timeout} s; last lines:\n{tail}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
 @pytest.fixture(scope="module")
 def server():
     """``givetake app`` on a free port (one server per test process)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    log = open(ARTIFACTS / f"server-{worker}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log.close()
-                pytest.fail(f"givetake app did not start; see {log.name}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    app = AppServer(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    yield app.url
+    app.stop()
 
 
 class Tab:
     """One browser tab on the app, recording everything that goes wrong."""
 
-    def __init__(self, browser, url: str, name: str, height: int = 1700):
+    def __init__(
+        self,
+        browser,
+        url: str,
+        name: str,
+        height: int = 1700,
+        wait_for: str = ".gt-network-view svg circle",
+    ):
         self.name = name
         self.context = browser.new_context(viewport={"width": 1400, "height": height})
         self.offsite: list[str] = []
@@ -120,7 +155,7 @@ class Tab:
             "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
         )
         self.page.goto(url)
-        self.page.wait_for_selector(".gt-network-view svg circle", timeout=45_000)
+        self.page.wait_for_selector(wait_for, timeout=45_000)
 
     def _route(self, route) -> None:
         url = route.request.url
@@ -445,3 +480,125 @@ def test_the_server_prints_no_warnings_when_pages_load_and_run(open_tab, server)
     assert "Solara server is starting" in log
     noisy = [line for line in log.splitlines() if re.search(r"warn|Traceback|Error", line, re.IGNORECASE)]
     assert not noisy, "the server printed:\n" + "\n".join(noisy[:10])
+
+
+# -- pages that go away, and a full server ---------------------------------------------
+class SilentProxy:
+    """A TCP relay between browser and server that can go silent without closing anything:
+    what a closed laptop or a lost Wi-Fi does to a page's connection (no unload, no FIN)."""
+
+    def __init__(self, port: int):
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.silent = threading.Event()
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.held += [client, upstream]
+            threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._relay, args=(upstream, client), daemon=True).start()
+
+    def _relay(self, src: socket.socket, dst: socket.socket) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if self.silent.is_set():  # swallow everything, close nothing
+                if not data:
+                    return
+                continue
+            if not data:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def go_silent(self) -> None:
+        self.silent.set()
+
+    def close(self) -> None:
+        self.listener.close()
+        for sock in self.held:
+            sock.close()
+
+
+def test_pages_whose_browser_has_gone_stop_playing_at_once_and_their_runs_are_freed(browser):
+    """Three pages go silent (their network gone, nothing closed), three browsers close without
+    an unload event (their connections drop), one page stays: the six stop playing within
+    seconds and their runs are freed within a minute; the seventh plays on."""
+    server = AppServer("dropped", "--max-sessions", "10")
+    proxy = SilentProxy(server.port)
+    tabs = []
+    try:
+        silent = [Tab(browser, f"http://127.0.0.1:{proxy.port}/", f"silent-{i}") for i in range(3)]
+        crashed = [Tab(browser, server.url, f"crashed-{i}") for i in range(3)]
+        kept = Tab(browser, server.url, "kept")
+        tabs = [*silent, *crashed, kept]
+        for tab in tabs:
+            tab.page.click("button.gt-play")
+        for tab in tabs:
+            tab.wait_week(lambda w: w >= 2, timeout=60)
+        server.wait_line(r"7 pages open \(0 without a connection\), 7 runs in memory", 10)
+        mark, gone = server.mark(), time.monotonic()
+        proxy.go_silent()
+        for tab in crashed:
+            tab.context.close()  # no beforeunload: the page cannot say goodbye
+        stopped = server.wait_line("a page without a connection stopped playing", 30, count=6, since=mark)
+        assert stopped <= 15, f"the six pages stopped playing {stopped:.1f} s after they went"
+        server.wait_line(r"1 page open \(0 without a connection\), 1 run in memory", 75 - stopped, since=mark)
+        freed = time.monotonic() - gone
+        assert freed <= 60, f"runs freed {freed:.1f} s after their pages went"
+        # the page still watched kept playing all along
+        week = kept.week()
+        kept.wait_week(lambda w: w > week)
+        kept.check_clean()
+    finally:
+        for tab in tabs:
+            try:
+                tab.close()
+            except Exception:  # a context closed above
+                pass
+        proxy.close()
+        server.stop()
+
+
+def test_past_max_sessions_a_page_is_asked_to_come_back_and_gets_in_once_a_place_is_free(browser):
+    server = AppServer("full", "--max-sessions", "2")
+    tabs = []
+    try:
+        a, b = Tab(browser, server.url, "full-a"), Tab(browser, server.url, "full-b")
+        tabs = [a, b]
+        c = Tab(browser, server.url, "full-c", wait_for=".gt-full .gt-info")
+        tabs.append(c)
+        text = c.page.inner_text(".gt-full .gt-info")
+        assert "Sorry, the app is full: 2 pages are running simulations" in text
+        assert "try again in a minute" in text
+        assert c.page.locator(".gt-network-view").count() == 0
+        c.shot("full")
+        mark = server.mark()
+        a.page.close(run_before_unload=True)  # a closed tab frees its place at once
+        server.wait_line(r"1 page open \(0 without a connection\), 1 run in memory", 15, since=mark)
+        c.page.click("button.gt-retry")
+        c.page.wait_for_selector(".gt-network-view svg circle", timeout=30_000)
+        c.page.click("button.gt-step")
+        c.wait_week(lambda w: w == 1)
+        for tab in (b, c):
+            tab.check_clean()
+    finally:
+        for tab in tabs:
+            tab.close()
+        server.stop()

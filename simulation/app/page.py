@@ -434,6 +434,7 @@ def Live(
         weeks, interval = SPEEDS[speed]
         while not cancel.is_set():
             if not connected():  # nobody is watching: stop until the page comes back
+                SESSIONS.note(f"a page without a connection stopped playing at week {session.model.steps}")
                 set_playing(False)
                 set_message("Paused: this page lost its connection to the server. Press Play to go on.")
                 return

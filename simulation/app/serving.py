@@ -94,13 +94,16 @@ class Sessions:
                 self._pages[id(session)] = weakref.ref(context)
                 weakref.finalize(session, self._pages.pop, id(session), None)
                 context.on_close(self._page_closed)
-            if self._janitor is None:
-                self._janitor = threading.Thread(
-                    target=self._look_after, name="givetake-sessions", daemon=True
-                )
-                self._janitor.start()
         self._report()
         return session
+
+    def start(self, limit: int) -> None:
+        """Limit the runs to ``limit`` and start looking after them (from the command that
+        starts the server: a thread started while a page is drawn would hold on to its page)."""
+        self.limit = limit
+        if self._janitor is None:
+            self._janitor = threading.Thread(target=self._look_after, name="givetake-sessions", daemon=True)
+            self._janitor.start()
 
     def still_connected(self, context: Any | None) -> Callable[[], bool]:
         """A function telling whether the page of ``context`` still has a browser connected
@@ -114,6 +117,11 @@ class Sessions:
             return ctx is not None and _connected(ctx)
 
         return connected
+
+    def note(self, text: str) -> None:
+        """A line on the server's standard error (when served by ``givetake app``)."""
+        if self.limit is not None:
+            print(f"givetake app: {text}", file=sys.stderr, flush=True)
 
     def counts(self) -> dict[str, int]:
         """``open`` pages, of which ``disconnected``, and ``in_memory`` runs."""
@@ -131,16 +139,26 @@ class Sessions:
         self._closed_since_look = True
 
     def _look_after(self) -> None:
+        looks = 0
         while True:
             threading.Event().wait(LOOK_SECONDS)
+            looks += 1
             if self._closed_since_look:
                 # the kernel's widgets and render context are closed after its close callbacks:
                 # collect at the next look, when nothing of the page is left in use
                 self._closed_since_look = False
                 threading.Event().wait(LOOK_SECONDS)
-                gc.collect()
-                _trim()
+                self._collect()
+            elif looks % 10 == 0:
+                c = self.counts()
+                if c["in_memory"] > c["open"]:  # a closed page's run still held by a cycle
+                    self._collect()
             self._report()
+
+    @staticmethod
+    def _collect() -> None:
+        gc.collect()
+        _trim()
 
     def _report(self) -> None:
         c = self.counts()

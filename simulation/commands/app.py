@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
 
     os.environ.update(offline_environment())
     os.environ[serving.ENV_MAX_SESSIONS] = str(max_sessions)
-    serving.SESSIONS.limit = max_sessions  # the server runs in this process
+    serving.SESSIONS.start(max_sessions)  # the server runs in this process
     print(f"givetake app: open {address(args.host, args.port)} in a browser (Ctrl+C to stop)", flush=True)
     warning = host_warning("app", args.host, "anyone who opens it can run simulations on this computer")
     if warning:
