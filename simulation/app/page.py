@@ -499,7 +499,9 @@ def Live(
                     if len(colour_values) > 1:
                         Toggle(session.colour_by, colour_values, on_colour)
                 NetworkView(svg=frame.network, event_select_member=select)
-                solara.HTML(tag="div", unsafe_innerHTML=_legend(session))
+                with session.lock:
+                    legend = _legend(session)
+                solara.HTML(tag="div", unsafe_innerHTML=legend)
             with solara.Column(
                 classes=["gt-charts"], style={"flex": "1 1 380px", "min-width": "320px"}, gap="6px"
             ):
@@ -827,8 +829,9 @@ def EcosystemPanel(session: Session, version: tuple[int, int]):
     mech = session.ecosystems
     if mech is None:
         return
-    m = session.model.metrics
-    story = session.story()
+    with session.lock:  # the play loop may be stepping the model in another thread
+        m = dict(session.model.metrics)
+        story = session.story()
     with solara.Column(classes=["gt-panel", "gt-ecosystems"], gap="4px"):
         every = getattr(mech, "every", None)
         count, largest = m.get("ecosystems", math.nan), m.get("largest_ecosystem", math.nan)
@@ -887,7 +890,8 @@ def VerdictPanel(session: Session, version: tuple[int, int]):
 
     ``version`` changes whenever the run does, so the panel is redrawn.
     """
-    text = _verdict(session.model)
+    with session.lock:  # the play loop may be stepping the model in another thread
+        text = _verdict(session.model)
     if text:
         solara.HTML(tag="div", classes=["gt-panel", "gt-verdict"], unsafe_innerHTML=text)
 

@@ -35,6 +35,7 @@ __all__ = [
     "serve",
     "KEEP_DISCONNECTED",
     "PING_SECONDS",
+    "PING_TIMEOUT_SECONDS",
     "MAX_SESSIONS",
 ]
 
@@ -49,9 +50,12 @@ NO_CDN = "http://127.0.0.1:9/no-cdn/"
 #: (a closed tab frees its run at once)
 KEEP_DISCONNECTED = "30s"
 
-#: seconds between the server's pings of each page, and how long it waits for the answer:
-#: a page that does not answer is taken as gone
+#: seconds between the server's pings of each page
 PING_SECONDS = 5.0
+
+#: seconds the server waits for a page to answer a ping before it takes the page as gone
+#: (a busy browser or a full connection can take a few seconds to answer)
+PING_TIMEOUT_SECONDS = 15.0
 
 #: the most pages holding a run at a time, by default
 MAX_SESSIONS = 40
@@ -203,7 +207,7 @@ def serve(app: str, host: str, port: int, keep_disconnected: str) -> int:
 
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("ws_ping_interval", PING_SECONDS)
-            kwargs.setdefault("ws_ping_timeout", PING_SECONDS)
+            kwargs.setdefault("ws_ping_timeout", PING_TIMEOUT_SECONDS)
             super().__init__(*args, **kwargs)
 
     uvicorn.Config = Config  # type: ignore[misc]  # this process only serves the app
