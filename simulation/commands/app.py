@@ -99,7 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="serve the interactive app for teaching",
         description=(
             "Serve the interactive app: pick a lesson or a networking style, press play and watch "
-            "the network grow or crumble. Open the printed address in a browser."
+            "the network grow or crumble. Open the printed address in a browser. Every page has its "
+            "own run; a page whose browser has gone stops playing within seconds and its run is "
+            "freed within a minute."
         ),
     )
     parser.add_argument(
