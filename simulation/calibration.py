@@ -42,7 +42,15 @@ import numpy as np
 from .errors import InputError, ScenarioError
 from .patterns.suite import Pattern, PatternSuite, load_patterns, resolve_pattern_file, suite_from_dict
 
-__all__ = ["Calibration", "load_calibration", "calibrate", "CalibrationResult", "require_pyabc"]
+__all__ = [
+    "Calibration",
+    "load_calibration",
+    "calibrate",
+    "summarize",
+    "summarize_db",
+    "CalibrationResult",
+    "require_pyabc",
+]
 
 CALIBRATE_KEYS = {
     "patterns",
@@ -375,7 +383,16 @@ def calibrate(
     finally:
         if dask is not None:
             dask.close()
-    df, w = history.get_distribution(m=0, t=history.max_t)
+    posterior, gens = summarize(cal, history)
+    return CalibrationResult(cal, db, posterior, gens, time.perf_counter() - t0, described)
+
+
+def summarize(cal: Calibration, history, t: int | None = None):
+    """The posterior of generation ``t`` (default the last one completed) of a pyabc history:
+    weighted mean, sd and 2.5/50/97.5 % quantiles per parameter, and every generation's
+    tolerance, simulations and particles up to ``t``."""
+    t = history.max_t if t is None else t
+    df, w = history.get_distribution(m=0, t=t)
     w = np.asarray(w, float) / np.sum(w)
     posterior = {}
     for key in cal.priors:
@@ -399,6 +416,24 @@ def calibrate(
     gens = [
         {"t": int(r.t), "epsilon": float(r.epsilon), "samples": int(r.samples), "particles": int(r.particles)}
         for r in pops.itertuples()
-        if r.t >= 0
+        if 0 <= r.t <= t
     ]
-    return CalibrationResult(cal, db, posterior, gens, time.perf_counter() - t0, described)
+    return posterior, gens
+
+
+def summarize_db(cal: Calibration, db: str | Path) -> CalibrationResult:
+    """The result kept in an existing history (e.g. of a calibration stopped after some generations)."""
+    pyabc = require_pyabc()
+    db = Path(db)
+    if not db.is_file():
+        raise InputError(f"{db}: no such calibration history")
+    history = pyabc.History(f"sqlite:///{db.resolve()}")
+    if history.max_t is None or history.max_t < 0:
+        raise InputError(f"{db}: the history has no completed generation")
+    missing = [k for k in cal.priors if k not in history.get_distribution(m=0, t=history.max_t)[0]]
+    if missing:
+        raise InputError(f"{db}: the history has no parameter {missing[0]!r}; is it this file's calibration?")
+    posterior, gens = summarize(cal, history)
+    ends = history.get_all_populations().population_end_time
+    seconds = (ends.max() - history.get_abc().start_time).total_seconds()
+    return CalibrationResult(cal, db, posterior, gens, seconds, "the history in " + db.name)

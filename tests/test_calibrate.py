@@ -59,6 +59,15 @@ def test_calibration_recovers_a_known_parameter_and_keeps_its_history(tmp_path, 
     # generation 0 is the first `population` draws from the prior: no separate calibration sample
     pops = history.get_all_populations()
     assert pops[pops.t == 0].samples.item() == 20 and (pops.t < 0).sum() in (0, 1)
+    # --summarize reads the posterior back from the history alone (as after a calibration stopped early)
+    written = (tmp_path / "results" / "calibration" / "toy_cal.toml").read_text()
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "toy_cal.db").write_bytes(db.read_bytes())
+    assert main(["calibrate", "toy.toml", "--summarize", "copy/toy_cal.db"]) == 0
+    again = (tmp_path / "copy" / "toy_cal.toml").read_text()
+    assert again.splitlines()[1:] == written.splitlines()[1:]  # all but the first line, which says how long
+    assert main(["calibrate", "toy.toml", "--summarize", "copy/nope.db"]) == 2
+    assert "copy/nope.db: no such calibration history" in capsys.readouterr().err
     # a second calibration never mixes into the first one's history
     assert main(["calibrate", "toy.toml", "--executor", "serial"]) == 2
     assert "already exists" in capsys.readouterr().err

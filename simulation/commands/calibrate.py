@@ -49,6 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", metavar="N", type=int, default=None, help="workers (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="with --executor dask: the scheduler")
     p.add_argument("--db", metavar="PATH", default=None, help="SQLite file for the history (must not exist)")
+    p.add_argument(
+        "--summarize",
+        metavar="DB",
+        default=None,
+        help="run nothing: summarise the last completed generation of an existing history "
+        "(e.g. of a calibration stopped early) and write it next to DB as .toml",
+    )
     p.set_defaults(func=calibrate_command)
 
 
@@ -61,6 +68,16 @@ def calibrate_command(args: argparse.Namespace) -> int:
     if args.scheduler and args.executor != "dask":
         raise InputError("--scheduler: only used with --executor dask")
     cal = load_calibration(args.file)
+    if args.summarize:
+        from ..calibration import summarize_db
+
+        result = summarize_db(cal, args.summarize)
+        text = result.to_toml()
+        print(text)
+        out = Path(result.db).with_suffix(".toml")
+        out.write_text(text)
+        print(f"wrote {out}")
+        return 0
     print(
         f"calibrate: {len(cal.fit)} patterns, {len(cal.priors)} parameters, {cal.population} particles, "
         f"up to {cal.generations} generations",
