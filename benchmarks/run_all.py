@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench_classic.py",
     "bench_app.py",
     "bench_classroom.py",
+    "bench_app_sessions.py",
     "bench_sweep.py",
     "bench_startup.py",
     "bench_build.py",
