@@ -8,9 +8,14 @@ Prints, all measured in this run:
 2. per-run overhead of each executor: start-up time, and the cost per task of sending a
    task that does nothing and getting its result back;
 3. memory of the sweep process for N and 4N runs (peak traced Python allocations while
-   results stream to disk), against the baseline of keeping every result in one list.
+   results stream to disk), against the baseline of keeping every result in one list;
+4. the networking-styles experiment (``--styles-reps`` replications of each of its 30
+   scenario-and-share settings), wall-clock time of a serial sweep and of a 2-worker process
+   sweep whose workers write their own runs' files, and, as the baseline, the same 2-worker
+   pool sending every run's tables back for the sweep process to write (how sweeps
+   worked before), with that process's CPU time per run.
 
-Usage: ``python benchmarks/bench_sweep.py [--runs 40] [--size 200] [--steps 60] [--quick]``;
+Usage: ``python benchmarks/bench_sweep.py [--runs 40] [--size 200] [--steps 60] [--styles-reps 1] [--quick]``;
 the figures are also written to ``benchmarks/results/sweep.json`` (``sweep_quick.json`` with ``--quick``).
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import shutil
 import tempfile
 import time
@@ -25,7 +31,7 @@ import tracemalloc
 from pathlib import Path
 
 from simulation.executors import make_executor
-from simulation.experiment import Experiment
+from simulation.experiment import Experiment, load_experiment
 from simulation.io import write_json
 from simulation.sweep import perform_run, run_sweep
 
@@ -151,11 +157,62 @@ def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> dict[str,
     }
 
 
+def styles(reps: int, tmp: Path) -> dict[str, float]:
+    """The networking-styles experiment: serial, 2 workers writing, 2 workers sending tables back."""
+    from simulation.store import Store
+
+    exp = load_experiment("networking_styles")
+    specs = exp.runs(replications=reps)
+    perform_run(specs[0])  # the serial sweep runs in this process: warm it up like a worker
+    row: dict[str, float] = {"runs": len(specs), "load_start": os.getloadavg()[0]}
+
+    def timed(f) -> tuple[float, float]:
+        w, c = time.perf_counter(), time.process_time()
+        f()
+        return time.perf_counter() - w, time.process_time() - c
+
+    row["serial_s"], _ = timed(
+        lambda: run_sweep(exp, tmp / "s1", executor="serial", replications=reps, progress=False)
+    )
+    row["workers_write_s"], row["workers_write_parent_cpu_s"] = timed(
+        lambda: run_sweep(exp, tmp / "s2", executor="process", workers=2, replications=reps, progress=False)
+    )
+
+    def parent_writes() -> None:
+        store = Store(tmp / "s3")
+        with make_executor("process", workers=2) as ex:
+            for spec, outcome in ex.imap(perform_run, specs):
+                store.write_run(spec.run_id, outcome.tables)
+
+    row["parent_writes_s"], row["parent_writes_parent_cpu_s"] = timed(parent_writes)
+    same = Store(tmp / "s1").recorded_files() == Store(tmp / "s2").recorded_files()
+    row["load_end"] = os.getloadavg()[0]
+    n = len(specs)
+    print(
+        f"  {n} runs: serial {row['serial_s']:.1f} s; 2 workers writing their runs {row['workers_write_s']:.1f} s "
+        f"({row['serial_s'] / row['workers_write_s']:.2f}x serial; sweep process "
+        f"{row['workers_write_parent_cpu_s'] / n * 1e3:.1f} ms CPU a run); "
+        f"2 workers, sweep process writing {row['parent_writes_s']:.1f} s "
+        f"({row['serial_s'] / row['parent_writes_s']:.2f}x; {row['parent_writes_parent_cpu_s'] / n * 1e3:.1f} ms CPU a run)"
+    )
+    print(
+        f"  stores byte-identical (serial vs 2 workers): {same}; load average {row['load_start']:.1f} -> {row['load_end']:.1f}"
+    )
+    row["speed_up_workers_write"] = row["serial_s"] / row["workers_write_s"]
+    row["speed_up_parent_writes"] = row["serial_s"] / row["parent_writes_s"]
+    row["identical"] = same
+    for d in ("s1", "s2", "s3"):
+        shutil.rmtree(tmp / d, ignore_errors=True)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=40, help="runs of the throughput sweep")
     ap.add_argument("--size", type=int, default=200, help="members per run")
     ap.add_argument("--steps", type=int, default=60, help="weeks per run")
+    ap.add_argument("--styles-reps", type=int, default=1, help="replications of the networking-styles sweep")
+    ap.add_argument("--only-styles", action="store_true", help="only the networking-styles comparison")
     ap.add_argument("--quick", action="store_true", help="a small version (8 runs of 60 members x 10 weeks)")
     args = ap.parse_args()
     if args.quick:
@@ -163,19 +220,27 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     results: dict = {"runs": args.runs, "size": args.size, "steps": args.steps}
     try:
-        # first, while no worker process exists yet: start-up includes starting the workers
-        print("Executor overhead (2 workers; tasks that do nothing)")
-        results["overhead"] = overhead()
-        print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
-        results["runs_per_minute"] = {
-            k: {m: round(v, 2) for m, v in row.items()}
-            for k, row in throughput(experiment(args.runs, args.size, args.steps), tmp).items()
-        }
-        print("Memory of the sweep process as runs grow (results stream to disk)")
-        results["memory"] = memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
+        if args.only_styles:
+            print(f"Networking-styles sweep ({args.styles_reps} replication(s) of each setting)")
+            results = {"styles": styles(args.styles_reps, tmp)}
+        else:
+            # first, while no worker process exists yet: start-up includes starting the workers
+            print("Executor overhead (2 workers; tasks that do nothing)")
+            results["overhead"] = overhead()
+            print(f"Sweep throughput ({args.runs} runs of {args.size} members x {args.steps} weeks)")
+            results["runs_per_minute"] = {
+                k: {m: round(v, 2) for m, v in row.items()}
+                for k, row in throughput(experiment(args.runs, args.size, args.steps), tmp).items()
+            }
+            print("Memory of the sweep process as runs grow (results stream to disk)")
+            results["memory"] = memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
+            if not args.quick:
+                print(f"Networking-styles sweep ({args.styles_reps} replication(s) of each setting)")
+                results["styles"] = styles(args.styles_reps, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    path = RESULTS.with_name("sweep_quick.json") if args.quick else RESULTS
+    name = "sweep_styles.json" if args.only_styles else "sweep_quick.json" if args.quick else "sweep.json"
+    path = RESULTS.with_name(name)
     write_json(path, results)
     print(f"written to {path}")
 

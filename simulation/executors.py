@@ -286,8 +286,9 @@ def _signal_name(signum: int) -> str:
 class DaskExecutor(Executor):
     """Runs on a ``dask.distributed`` cluster: at ``scheduler`` if given, else a local one.
 
-    Workers of a remote cluster need this package installed (same version);
-    results come back to this process, which writes them.
+    Workers of a remote cluster need this package installed (same version); what comes
+    back is whatever the function returns (a sweep's workers write their runs' files
+    themselves when they see the store, :mod:`simulation.sweep`).
     """
 
     name = "dask"

@@ -20,7 +20,12 @@ those (tables of an unfinished run are removed when the sweep starts again).
 Each file's size and SHA-256 are recorded when it is written; :meth:`Store.verify`
 finds files that were truncated, changed or deleted since, and ``--resume``
 runs those runs again.
-Only the parent process writes; workers return their tables to it.
+A sweep's workers write their own runs' files (the same bytes as the parent would)
+when they see the store: the sweep holding the store's lock writes a token of its
+own into ``.lock`` and a worker writes only if it reads that token there (a worker
+on a machine without the folder, or left over from an earlier sweep, sends its
+tables back instead).  The sweep process alone writes the manifest, the log and
+failures.
 
 Examples
 --------
@@ -119,18 +124,39 @@ class Store:
         write_json(self.manifest_path, manifest)
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the store's lock: only one sweep writes to a store at a time."""
+    def lock(self) -> Iterator[str]:
+        """Hold the store's lock: only one sweep writes to a store at a time.
+
+        Yields a token, new each time, written into the lock file while it is held:
+        :meth:`holds` tells a worker whether it is writing for the sweep that holds it.
+        """
+        import secrets
+
         self.path.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path / ".lock", "w")
+        fh = open(self.path / ".lock", "a+")  # not truncated: another sweep may hold it
         try:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise InputError(f"{self.path}: another sweep is writing to this folder") from None
-            yield
+            token = secrets.token_hex(16)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(token)
+            fh.flush()
+            try:
+                yield token
+            finally:
+                fh.truncate(0)  # workers still running now write nothing
         finally:
             fh.close()
+
+    def holds(self, token: str) -> bool:
+        """Whether the sweep that holds this store's lock is the one that gave out ``token``."""
+        try:
+            return (self.path / ".lock").read_text() == token
+        except OSError:
+            return False
 
     # -- runs -------------------------------------------------------------
     def _file(self, table: str, run_id: str) -> Path:

@@ -1,16 +1,19 @@
 """Running a sweep: every run of an experiment, each written to the store as it arrives.
 
 :func:`perform_run` is a pure function of a :class:`~simulation.experiment.RunSpec`
-(scenario, steps, seed) that returns the run's tables; :func:`run_sweep`
+(scenario, steps, seed) that returns the run's tables, or writes them to the
+:class:`~simulation.store.Store` itself when given one it can see; :func:`run_sweep`
 maps it over the runs still missing with one of the
-:mod:`~simulation.executors` and writes each result to the
-:class:`~simulation.store.Store` as soon as it arrives (the parent is the
-only writer), keeping the store's manifest.
+:mod:`~simulation.executors`, so each worker writes its own runs' files (atomically,
+the same bytes whichever process writes them) and sends back only their sizes and
+checksums, which the sweep records in the store's log and manifest.  Tables that
+come back instead (a worker that cannot see the folder) are written by the sweep.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -39,7 +42,8 @@ _SUMMARY_SKIP = {"scenario", "scenario_name", "seed", "steps", "steps_run", "ver
 
 @dataclass
 class RunOutcome:
-    """What a worker sends back: the run's tables, or the error it raised."""
+    """What a worker sends back: the run's tables (or, when it wrote them to the store
+    itself, their files' sizes and checksums), or the error it raised."""
 
     run_id: str
     tables: dict[str, pd.DataFrame] | None
@@ -49,14 +53,29 @@ class RunOutcome:
     finished: float = 0.0
     worker: str = ""
     cpu_seconds: float = 0.0
+    #: ``{table: {"bytes", "sha256"}}`` of the files the worker wrote (None: it sent ``tables``)
+    files: dict[str, dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-def perform_run(spec: RunSpec) -> RunOutcome:
+@dataclass(frozen=True)
+class StoreTarget:
+    """Where a worker writes its runs: the store's folder and the token of the sweep writing it."""
+
+    path: str
+    token: str
+
+
+def perform_run(spec: RunSpec, target: StoreTarget | None = None) -> RunOutcome:
     """Run one scenario and turn its results into small tagged tables.
+
+    With a ``target`` whose lock holds its token (the folder is visible from here and
+    the sweep that sent the run still holds it), the tables are written to that store
+    (:meth:`~simulation.store.Store.write_run`) and only their files' sizes and
+    checksums come back; otherwise the tables come back.
 
     Never raises for a failing model: the error and its traceback are
     returned so the sweep can record them and go on.
@@ -65,9 +84,15 @@ def perform_run(spec: RunSpec) -> RunOutcome:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         tables = _run_tables(spec)
+        files = None
+        if target is not None:
+            store = Store(target.path)
+            if store.holds(target.token):
+                files, tables = store.write_run(spec.run_id, tables), None
         return RunOutcome(
             spec.run_id,
             tables,
+            files=files,
             started=started,
             finished=time.time(),
             worker=worker,
@@ -231,7 +256,7 @@ def run_sweep(
         raise InputError(f"{store.path}: exists and is not a folder; choose another --out")
     created = not store.path.exists()
     try:
-        with store.lock(), contextlib.ExitStack() as running:
+        with store.lock() as token, contextlib.ExitStack() as running:
             manifest = _prepare(store, experiment, identity, resume)
             store.tidy()
             notes = []
@@ -248,6 +273,7 @@ def run_sweep(
                 running.enter_context(ex)
             return _sweep(
                 store,
+                token,
                 manifest,
                 experiment,
                 specs,
@@ -266,7 +292,18 @@ def run_sweep(
 
 
 def _sweep(
-    store, manifest, experiment, specs, todo, ex, notes, replications, progress, experiment_text, started
+    store,
+    token,
+    manifest,
+    experiment,
+    specs,
+    todo,
+    ex,
+    notes,
+    replications,
+    progress,
+    experiment_text,
+    started,
 ) -> SweepResult:
     from . import __version__
 
@@ -311,8 +348,10 @@ def _sweep(
         store.copy_experiment(experiment_text)
     result = SweepResult(store=store, total=len(specs), skipped=len(specs) - len(todo), notes=notes)
     bar = _progress(len(todo), progress)
+    # each worker writes its own runs' files; the parent records them
+    run = functools.partial(perform_run, target=StoreTarget(str(store.path.resolve()), token))
     try:
-        for spec, outcome in ex.imap(perform_run, todo) if todo else ():
+        for spec, outcome in ex.imap(run, todo) if todo else ():
             files = _record(store, spec, outcome, result)
             if files is not None:
                 manifest["files"][spec.run_id] = files
@@ -349,7 +388,7 @@ def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> d
             traceback="".join(traceback.format_exception(outcome)),
         )
     if outcome.ok:
-        files = store.write_run(spec.run_id, outcome.tables)
+        files = outcome.files if outcome.files is not None else store.write_run(spec.run_id, outcome.tables)
         result.done += 1
     else:
         store.write_failure(
@@ -378,7 +417,11 @@ def _record(store: Store, spec: RunSpec, outcome: Any, result: SweepResult) -> d
             "seconds": round(outcome.finished - outcome.started, 4),
             "cpu_seconds": round(outcome.cpu_seconds, 4),
             "worker": outcome.worker,
-            **({"files": files} if files is not None else {}),
+            **(
+                {"files": files, "written_by": "worker" if outcome.files is not None else "sweep"}
+                if files is not None
+                else {}
+            ),
         }
     )
     return files

@@ -86,6 +86,12 @@ def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster)
     run_sweep(exp, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address, progress=False)
     for other in ("one", "two", "dask"):
         assert_same_results(tmp_path / "serial", tmp_path / other)
+        # byte for byte: every file's SHA-256, whichever process wrote it
+        assert Store(tmp_path / other).recorded_files() == Store(tmp_path / "serial").recorded_files()
+        assert Store(tmp_path / other).verify() == {}
+        # each worker wrote its own runs' files
+        log = [json.loads(line) for line in (tmp_path / other / "log.jsonl").read_text().splitlines()]
+        assert {r["written_by"] for r in log} == {"worker"}
     # the runs really were spread over two Dask worker processes
     workers = {
         json.loads(line)["worker"] for line in (tmp_path / "dask" / "log.jsonl").read_text().splitlines()
@@ -211,3 +217,25 @@ def test_a_store_is_not_overwritten_nor_mixed_with_another_experiment(tmp_path):
     # more replications extend the store and keep what is there
     more = run_sweep(exp, out, executor="serial", progress=False, resume=True, replications=2)
     assert more.skipped == 4 and more.done == 4
+
+
+def test_a_worker_that_cannot_see_the_sweeps_store_sends_its_tables_back(tmp_path):
+    from simulation.sweep import StoreTarget, perform_run
+
+    exp = load_experiment(tiny_experiment(tmp_path, reps=1, steps=3))
+    spec = exp.runs()[0]
+    store = Store(tmp_path / "store")
+    with store.lock() as token:
+        # another sweep's token, or a folder this worker does not see: nothing is written here
+        for target in (
+            StoreTarget(str(store.path), "another"),
+            StoreTarget(str(tmp_path / "elsewhere"), token),
+        ):
+            out = perform_run(spec, target)
+            assert out.ok and out.files is None and set(out.tables) >= {"summary", "timeseries"}
+        assert store.done_ids() == set() and not (tmp_path / "elsewhere").exists()
+        # the sweep holding the lock: the worker writes the files, the same bytes as the sweep would
+        mine = perform_run(spec, StoreTarget(str(store.path), token))
+        assert mine.ok and mine.tables is None and store.done_ids() == {spec.run_id}
+    assert Store(tmp_path / "other").write_run(spec.run_id, out.tables) == mine.files
+    assert not store.holds(token)  # released: a worker still running would write nothing
