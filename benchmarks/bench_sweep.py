@@ -157,14 +157,14 @@ def memory(exp_small: Experiment, exp_large: Experiment, tmp: Path) -> dict[str,
     }
 
 
-def styles(reps: int, tmp: Path) -> dict[str, float]:
+def styles(reps: int, tmp: Path, steps: int | None = None) -> dict[str, float]:
     """The networking-styles experiment: serial, 2 workers writing, 2 workers sending tables back."""
     from simulation.store import Store
 
     exp = load_experiment("networking_styles")
-    specs = exp.runs(replications=reps)
+    specs = exp.runs(replications=reps, steps=steps)
     perform_run(specs[0])  # the serial sweep runs in this process: warm it up like a worker
-    row: dict[str, float] = {"runs": len(specs), "load_start": os.getloadavg()[0]}
+    row: dict[str, float] = {"runs": len(specs), "steps": specs[0].steps, "load_start": os.getloadavg()[0]}
 
     def timed(f) -> tuple[float, float]:
         w, c = time.perf_counter(), time.process_time()
@@ -172,10 +172,12 @@ def styles(reps: int, tmp: Path) -> dict[str, float]:
         return time.perf_counter() - w, time.process_time() - c
 
     row["serial_s"], _ = timed(
-        lambda: run_sweep(exp, tmp / "s1", executor="serial", replications=reps, progress=False)
+        lambda: run_sweep(exp, tmp / "s1", executor="serial", replications=reps, steps=steps, progress=False)
     )
     row["workers_write_s"], row["workers_write_parent_cpu_s"] = timed(
-        lambda: run_sweep(exp, tmp / "s2", executor="process", workers=2, replications=reps, progress=False)
+        lambda: run_sweep(
+            exp, tmp / "s2", executor="process", workers=2, replications=reps, steps=steps, progress=False
+        )
     )
 
     def parent_writes() -> None:
@@ -212,6 +214,9 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=200, help="members per run")
     ap.add_argument("--steps", type=int, default=60, help="weeks per run")
     ap.add_argument("--styles-reps", type=int, default=1, help="replications of the networking-styles sweep")
+    ap.add_argument(
+        "--styles-steps", type=int, help="weeks of each networking-styles run (default: the experiment's)"
+    )
     ap.add_argument("--only-styles", action="store_true", help="only the networking-styles comparison")
     ap.add_argument("--quick", action="store_true", help="a small version (8 runs of 60 members x 10 weeks)")
     args = ap.parse_args()
@@ -222,7 +227,7 @@ def main() -> None:
     try:
         if args.only_styles:
             print(f"Networking-styles sweep ({args.styles_reps} replication(s) of each setting)")
-            results = {"styles": styles(args.styles_reps, tmp)}
+            results = {"styles": styles(args.styles_reps, tmp, args.styles_steps)}
         else:
             # first, while no worker process exists yet: start-up includes starting the workers
             print("Executor overhead (2 workers; tasks that do nothing)")
@@ -236,7 +241,7 @@ def main() -> None:
             results["memory"] = memory(experiment(20, 60, 10), experiment(80, 60, 10), tmp)
             if not args.quick:
                 print(f"Networking-styles sweep ({args.styles_reps} replication(s) of each setting)")
-                results["styles"] = styles(args.styles_reps, tmp)
+                results["styles"] = styles(args.styles_reps, tmp, args.styles_steps)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     name = "sweep_styles.json" if args.only_styles else "sweep_quick.json" if args.quick else "sweep.json"

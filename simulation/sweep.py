@@ -360,6 +360,7 @@ def _sweep(
                 bar.set_postfix(failed=result.failed, refresh=False)
     finally:
         bar.close()
+        store.tidy()  # what a worker killed while writing left behind (its run was done again)
         session["finished"] = now()
         session["runs_done"] = result.done
         session["runs_failed"] = result.failed
