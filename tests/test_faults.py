@@ -238,6 +238,12 @@ def test_sigterm_ends_a_sweep_within_seconds_leaving_a_resumable_store(tmp_path)
     assert_same_results(tmp_path / "whole", out)
 
 
+def process_tree(pid: int) -> set[int]:
+    """A process and all its descendants (a dask worker's nanny and the worker it started)."""
+    root = psutil.Process(pid)
+    return {pid, *(p.pid for p in root.children(recursive=True))}
+
+
 def free_port() -> int:
     import socket
 
@@ -290,13 +296,22 @@ def test_a_dask_worker_lost_mid_sweep_changes_no_result(tmp_path):
         proc = sweep_process(path, out, "--executor", "dask", "--scheduler", address)
         started.append(proc)
         wait_for_runs(out, 3, proc)
-        os.killpg(workers[0].pid, signal.SIGKILL)  # the worker and its nanny: a machine lost
+        # the machine lost is one that has already run part of the sweep (the scheduler may
+        # have sent the first runs to either), so the rest must be finished by the other
+        deadline = time.monotonic() + 60
+        busy: set[int] = set()
+        while not busy and time.monotonic() < deadline:  # the log line follows the run's files
+            log = log_lines(out) if (out / "log.jsonl").is_file() else []
+            busy = {int(r["worker"].rsplit(":", 1)[1]) for r in log if r.get("worker")}
+            time.sleep(0.02)
+        lost = next(w for w in workers if busy & process_tree(w.pid))
+        os.killpg(lost.pid, signal.SIGKILL)  # the worker and its nanny
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0 and "Traceback" not in err, err
         run_sweep(load_experiment(path), tmp_path / "serial", executor="serial", progress=False)
         assert_same_results(tmp_path / "serial", out)
         ran_on = {r["worker"] for r in log_lines(out)}
-        assert len(ran_on) == 2, "runs must have been spread over both workers before one was lost"
+        assert len(ran_on) == 2, "the runs left when a worker was lost must have gone to the other"
     finally:
         for proc in started:
             if proc.poll() is None:
