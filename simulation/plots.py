@@ -23,6 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from .analysis import OUTCOME_LABELS  # noqa: E402
 from .strategies import colour as strategy_colour  # noqa: E402
 from .strategies import label as strategy_label  # noqa: E402
+from .style_colours import style_colours  # noqa: E402
 
 __all__ = [
     "save",
@@ -38,8 +39,6 @@ __all__ = [
     "spikes",
     "spike_free_limits",
 ]
-
-_CYCLE = plt.get_cmap("tab10").colors
 
 #: most conditions drawn in one trajectory figure
 MAX_LINES = 10
@@ -77,8 +76,10 @@ def _style() -> None:
 _style()
 
 
-def colour(conditions: list[str], cond: str) -> tuple:
-    return _CYCLE[conditions.index(cond) % len(_CYCLE)]
+def colour(conditions: list[str], cond: str) -> str:
+    """The colour of condition ``cond`` among ``conditions``: a networking style's own colour,
+    the same as in the app (:mod:`simulation.style_colours`), else the colour cycle."""
+    return style_colours(conditions)[cond]
 
 
 def save(fig: Figure, out_dir: str | Path, name: str) -> list[Path]:

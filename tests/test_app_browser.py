@@ -23,6 +23,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from simulation.style_colours import style_colour
+
 # one Solara server per test process; with ``--dist loadgroup`` all browser tests
 # share one process (and one server) while other tests use the other workers
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-browser")]
@@ -328,6 +330,9 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     tab = open_tab()
     tab.choose("Scenario", "referral_group")
     tab.wait_text(".gt-note", "referral group")
+    # the style's colour chip: the colour of its line in the report's figures
+    chip = tab.page.locator(".gt-note .gt-style-chip").first
+    assert chip.evaluate("e => getComputedStyle(e).backgroundColor") == _rgb(style_colour("referral_group"))
     style = tab.page.locator("button.gt-group", has_text="Networking style")
     style.first.wait_for(timeout=10_000)  # the settings may arrive a moment after the description
     assert style.count() == 1
@@ -372,6 +377,12 @@ def test_two_tabs_keep_separate_models(open_tab):
     assert a_members > 10 and a.week() == 3 and a.members() > 10
     a.shot("stepped")
     b.shot("reset")
+
+
+def _rgb(hex_colour: str) -> str:
+    """``#rrggbb`` as the browser's computed ``rgb(r, g, b)``."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
 
 
 def _legend_of(chart) -> list[tuple[str, str]]:

@@ -368,3 +368,30 @@ def test_trajectory_axes_keep_to_the_ordinary_weeks_and_say_where_spikes_went():
     # without spikes the axis is left alone
     calm = pd.DataFrame([r for r in rows if r["condition"] == "smooth"])
     assert plots.trajectories(calm, ["smooth"], ["welfare"]).axes[0].get_title() == "value created / week"
+
+
+def test_each_style_has_its_own_colour_in_the_figures_and_other_conditions_stay_distinct():
+    """The collapse figure draws each style in the colour the app shows for it; conditions
+    that are not styles (or whose colours would clash) get distinct colours of the cycle."""
+    import matplotlib.colors as mcolors
+
+    from simulation import plots
+    from simulation.style_colours import style_colour
+
+    styles = ["connectors", "open_mixer", "referral_group"]
+    table = pd.DataFrame(
+        [
+            {"scenario": s, "share": x, "p": 0.5, "low": 0.2, "high": 0.8, "runs": 6}
+            for s in styles
+            for x in (0.0, 0.4, 0.8)
+        ]
+    )
+    fig = plots.collapse_by_share(table)
+    drawn = {mcolors.to_hex(line.get_color()) for line in fig.axes[0].get_lines()}
+    assert {style_colour(s) for s in styles} <= drawn
+    plots.plt.close(fig)
+    # a style keeps its colour whatever else is drawn beside it, in any order
+    assert plots.colour(["referral_group", "open_mixer"], "open_mixer") == style_colour("open_mixer")
+    names = [f"condition {i}" for i in range(12)]
+    colours = [plots.colour(names, n) for n in names]
+    assert len(set(colours[:10])) == 10  # the cycle, when names could clash

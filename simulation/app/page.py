@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..params import check_seed
 from ..scenario import Scenario
 from ..strategies import label as strategy_label
+from ..style_colours import style_colour
 from ..verdict import judge_model
 from .controls import Control, check_setting, controls_for
 from .drawing import NEW_WEEKS, NO_ECOSYSTEM, SMALL_ECOSYSTEM, legend_html, strategy_colour
@@ -74,6 +75,8 @@ _CSS = """
 .gt-chapter { margin-top: 4px; }
 .gt-facts td { padding: 1px 10px 1px 0; }
 .gt-note { color: #666; font-size: 12px; }
+.gt-style-chip { display: inline-block; width: 12px; height: 12px; border-radius: 3px;
+  margin-right: 6px; vertical-align: -1px; }
 .gt-notice { border-radius: 6px; padding: 8px 10px; font-size: 13px; }
 .gt-error { background: #fdecea; border: 1px solid #e57373; color: #8a1c1c; }
 .gt-info { background: #e8f1fb; border: 1px solid #90b8e0; color: #1b4a78; }
@@ -336,7 +339,16 @@ def Running(session: Session, first_error: str | None, context: Any):
                     on_value=on_scenario,
                 )
                 FieldError(field_errors.get("scenario"))
-                solara.HTML(tag="div", classes=["gt-note"], unsafe_innerHTML=html.escape(session.description))
+                solara.HTML(
+                    tag="div",
+                    classes=["gt-note"],
+                    unsafe_innerHTML=(
+                        # the style's colour: the same as its line in the report's figures
+                        f'<span class="gt-style-chip" title="this style\'s colour in the report" '
+                        f'style="background:{style_colour(session.scenario_name)}"></span>'
+                        + html.escape(session.description)
+                    ),
+                )
                 with solara.Row(gap="6px"):
                     solara.Button(
                         "Pause" if playing else "Play",
