@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench_engine.py",
     "bench_engine_vs_mesa.py",
     "bench_compiled.py",
+    "bench_floor.py",
     "bench_ecosystems.py",
     "bench_classic.py",
     "bench_app.py",
