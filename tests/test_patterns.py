@@ -250,7 +250,7 @@ def test_quick_pattern_run_from_the_command_line(tmp_path):
         timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stderr
-    assert "decay_start" in proc.stdout and "open_mixer" in proc.stdout
+    assert "decay_start" in proc.stdout and "public_goods_group" in proc.stdout
     assert not any(tmp_path.iterdir())
 
 

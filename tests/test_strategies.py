@@ -230,6 +230,39 @@ def test_members_ask_as_widely_as_their_strategy_says(name):
         assert (plan.asker == i).sum() == min(able, limit), i
 
 
+def _first_asked(prefer: str, scramble: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The week's plan of requests (asker, asked) after the same five weeks, with the askers'
+    trust in their contacts and the ties' strengths scrambled or left as they were."""
+    model = GiveTakeModel(
+        {
+            "population": {"size": 120},
+            "network": {"mean_degree": 8},
+            "mechanisms": {"asking": {"prefer": prefer}},
+        },
+        rng=4,
+    )
+    model.run_for(5)
+    if scramble:
+        ties = model.ties
+        k = np.random.default_rng(0)
+        ties.trust[: ties.size] = k.random((ties.size, 2))
+        ties.strength[: ties.size] = k.random(ties.size)
+    model.tick = Tick()
+    model.mechanism("needs").step(model)
+    model.mechanism("asking").step(model)
+    return model.tick.plan.asker, model.tick.plan.giver
+
+
+def test_members_who_do_not_choose_whom_to_ask_ask_in_an_order_trust_does_not_change():
+    # prefer = "chance": the line of contacts is random, whatever the asker thinks of them
+    for a, b in zip(_first_asked("chance", False), _first_asked("chance", True), strict=True):
+        assert len(a) > 50 and np.array_equal(a, b)
+    # by trust (the default), scrambling trust and strength reorders the lines
+    kept, scrambled = _first_asked("trust", False), _first_asked("trust", True)
+    assert np.array_equal(np.sort(kept[0]), np.sort(scrambled[0]))  # the same askers, as many asks
+    assert not np.array_equal(kept[1], scrambled[1])
+
+
 def test_members_cut_ties_as_their_strategy_says(name):
     model = model_with(name, 3)
     model.tick = Tick()

@@ -22,17 +22,37 @@ class Asking(Mechanism):
     :class:`Giving` goes down the line until the need is met.  A member whose strategy
     chooses whom to ask (``"ask"`` in its ``chooses``) ranks the same contacts itself
     (:meth:`~simulation.strategies.Strategy.choose`), within the same limit.
+
+    With ``prefer = "chance"`` members do not choose whom to ask: the contacts who
+    have the skill are lined up in random order, as partners are assigned in a
+    public-goods experiment with random matching (Fischbacher & Gächter 2010,
+    *American Economic Review* 100:541: ten one-shot games, groups drawn anew every
+    period) or fixed by the experimenter (Wang, Suri & Watts 2012, *PNAS*
+    109:14363, static networks).  Without partner choice, helping someone cannot
+    earn their custom; it is how those experiments isolate conditional cooperation.
     """
 
     name = "asking"
     PARAMS = {
         "asks": Param(3, "contacts a member may ask per need", 1, 100),
         "exploration": Param(0.1, "weight of chance in whom to ask first", 0.0, 10.0),
+        "prefer": Param(
+            "trust",
+            "whom a member asks first: 'trust' (its trust in them times the tie's strength, plus "
+            "exploration) or 'chance' (random order: no partner choice, as in a public-goods "
+            "experiment's assigned groups)",
+            choices=("trust", "chance"),
+        ),
     }
 
     def step(self, model) -> None:
         # a strategy that chooses whom to ask is heard in the numpy path below
-        if model.compiled and type(self) is Asking and not model.chooses["ask"].any():
+        if (
+            model.compiled
+            and type(self) is Asking
+            and self.prefer == "trust"
+            and not model.chooses["ask"].any()
+        ):
             return self._step_compiled(model)
         pop, ties = model.population, model.ties
         view = ties.directed(pop.size)
@@ -40,8 +60,11 @@ class Asking(Mechanism):
         k = np.flatnonzero(need >= 0)
         k = k[pop.skills[view.dst[k], need[k]]]
         edge, side = view.edge[k], view.side[k]
-        score = ties.trust[edge, side] * ties.strength[edge]
-        score = score + self.exploration * model.rng.random(len(k))
+        if self.prefer == "chance":
+            score = model.rng.random(len(k))
+        else:
+            score = ties.trust[edge, side] * ties.strength[edge]
+            score = score + self.exploration * model.rng.random(len(k))
         src = view.src[k]
         if model.chooses["ask"].any():
             score = model.choose(ChoiceContext("ask", model, src, view.dst[k], edge, score))
