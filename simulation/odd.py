@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema_doc import load_all_components, param_row
+from .schema_doc import load_all_components, param_table, rewrite_doc, table_cell, toml_value
 
 __all__ = [
     "DOC_PATH",
@@ -137,10 +137,6 @@ def _summary(doc: str | None) -> str:
     return " ".join(to_markdown(doc).split("\n\n")[0].split())
 
 
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
 _ATTR = re.compile(r"^\s*self\.(\w+)\s*(?::[^=]+)?=[^#]*#:\s*(.+?)\s*$")
 _FIELD = re.compile(r"^\s*(\w+)\s*:[^=]+=.*#:\s*(.+?)\s*$")
 _LEAD = re.compile(r"^\s*#:\s*(.+?)\s*$")
@@ -194,7 +190,7 @@ def _members() -> str:
         per = "one value" if arr.ndim == 1 else f"one per {shapes[arr.shape[1]][:-1]} category"
         if name == "platforms":
             per = "one per platform"
-        rows.append(f"| `{name}` | {_dtype(arr)} | {per} | {_cell(docs[name])} |")
+        rows.append(f"| `{name}` | {_dtype(arr)} | {per} | {table_cell(docs[name])} |")
     return "\n".join(rows) + "\n"
 
 
@@ -209,7 +205,7 @@ def _ties() -> str:
             raise ValueError(f"simulation/ties.py: the array {name!r} has no `#:` comment")
         arr = getattr(graph, name)
         per = "one value" if arr.ndim == 1 else "one per direction (`[tie, 0]`: u → v, `[tie, 1]`: v → u)"
-        rows.append(f"| `{name}` | {_dtype(arr)} | {per} | {_cell(docs[name])} |")
+        rows.append(f"| `{name}` | {_dtype(arr)} | {per} | {table_cell(docs[name])} |")
     return "\n".join(rows) + "\n"
 
 
@@ -222,7 +218,7 @@ def _tick() -> str:
         if f.name not in docs:
             raise ValueError(f"simulation/tick.py: the field {f.name!r} of Tick has no `#:` comment")
         kind = {"int": "count", "float": "number", "Requests": "`Requests`"}.get(str(f.type), str(f.type))
-        rows.append(f"| `{f.name}` | {kind} | {_cell(docs[f.name])} |")
+        rows.append(f"| `{f.name}` | {kind} | {table_cell(docs[f.name])} |")
     return "\n".join(rows) + "\n"
 
 
@@ -252,7 +248,7 @@ def _pipeline() -> str:
     for k, name in enumerate(default, 1):
         cls = MECHANISMS[name]
         rows.append(
-            f"| {k} | [`{name}`](#submodel-{name}) | `{_module_path(cls)}` | {_cell(_summary(cls.__doc__))} |"
+            f"| {k} | [`{name}`](#submodel-{name}) | `{_module_path(cls)}` | {table_cell(_summary(cls.__doc__))} |"
         )
     return "\n".join(rows) + "\n"
 
@@ -267,7 +263,7 @@ def _styles() -> str:
         cls = MECHANISMS[name]
         used = ", ".join(f"`{s}`" for s in users.get(name, [])) or "—"
         rows.append(
-            f"| [`{name}`](#submodel-{name}) | `{_module_path(cls)}` | {_cell(_summary(cls.__doc__))} | {used} |"
+            f"| [`{name}`](#submodel-{name}) | `{_module_path(cls)}` | {table_cell(_summary(cls.__doc__))} | {used} |"
         )
     return "\n".join(rows) + "\n"
 
@@ -286,7 +282,7 @@ def _strategies() -> str:
         flags = " | ".join(yes(cls.classifier[k]) for k in CLASSIFIER_KEYS)
         tol = "never cuts" if cls.tolerance == float("inf") else f"{cls.tolerance:g}"
         rows.append(
-            f"| `{name}` | {_cell(_summary(cls.__doc__))} | {flags} | {cls.asks_factor:g} | {tol} "
+            f"| `{name}` | {table_cell(_summary(cls.__doc__))} | {flags} | {cls.asks_factor:g} | {tol} "
             f"| {yes(cls.cuts_distrusted)} |"
         )
     out = "\n".join(rows) + "\n"
@@ -298,9 +294,7 @@ def _strategies() -> str:
 
 
 def _params(params) -> str:
-    rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
-    rows += [param_row(key, p) for key, p in params.items()]
-    return "\n".join(rows) + "\n"
+    return "\n".join(param_table(params)) + "\n"
 
 
 def _initialisation() -> str:
@@ -346,7 +340,6 @@ def _scenarios() -> str:
     from .mechanisms import DEFAULT_PIPELINE
     from .scenario import Scenario
     from .scenario_files import first_sentence, load_scenario
-    from .schema_doc import _toml
 
     default = _flat(Scenario.from_dict({}).data)
     out: list[str] = []
@@ -366,7 +359,7 @@ def _scenarios() -> str:
         out.append(f"- mix: {mix}")
         flat = _flat(data)
         changed = [
-            f"`{k} = {_toml(v)}`"
+            f"`{k} = {toml_value(v)}`"
             for k, v in flat.items()
             if k not in ("name", "description", "pipeline") and not k.startswith("population.mix.")
             if default.get(k, object()) != v
@@ -514,16 +507,7 @@ def prose_problems(text: str) -> list[str]:
 
 def update_doc(path: str | Path = DOC_PATH) -> bool:
     """Rewrite the generated blocks of ``path``; returns whether anything changed."""
-    from .io import atomic_path
-
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    new = render(text)
-    if new == text:
-        return False
-    with atomic_path(path) as tmp:
-        tmp.write_text(new, encoding="utf-8")
-    return True
+    return rewrite_doc(path, render)
 
 
 def main(argv: list[str] | None = None) -> int:

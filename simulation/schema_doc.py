@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ __all__ = [
     "DOC_PATH",
     "load_all_components",
     "param_row",
+    "param_table",
+    "table_cell",
+    "toml_value",
+    "rewrite_doc",
     "reference_markdown",
     "generated_part",
     "update_doc",
@@ -58,7 +63,8 @@ def load_all_components() -> None:
             importlib.import_module(f"simulation.{info.name}")
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` written as TOML (a default, a choice, a scenario setting)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -70,13 +76,13 @@ def _toml(value: Any) -> str:
             return "-inf"
         return repr(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return str(value)
 
 
 def _range(p: Param) -> str:
     if p.choices is not None:
-        return "one of " + ", ".join(f"`{_toml(c)}`" for c in p.choices)
+        return "one of " + ", ".join(f"`{toml_value(c)}`" for c in p.choices)
     if p.type in (int, float):
         if p.low is not None and p.high is not None:
             return f"{p.low} – {p.high}"
@@ -90,16 +96,18 @@ def _range(p: Param) -> str:
     return "any"
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """``text`` on one line, safe inside a Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def param_row(key: str, p: Param) -> str:
     """One Markdown table row: key, type, default, allowed values, meaning."""
-    return f"| `{key}` | {p.describe_type()} | `{_toml(p.default)}` | {_cell(_range(p))} | {_cell(p.doc)} |"
+    return f"| `{key}` | {p.describe_type()} | `{toml_value(p.default)}` | {table_cell(_range(p))} | {table_cell(p.doc)} |"
 
 
-def _table(params: dict[str, Param], prefix: str = "") -> list[str]:
+def param_table(params: dict[str, Param], prefix: str = "") -> list[str]:
+    """The lines of a Markdown table of ``params``: a header and one :func:`param_row` each."""
     lines = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
     for key, p in params.items():
         lines.append(param_row(f"{prefix}{key}", p))
@@ -120,13 +128,13 @@ def reference_markdown() -> str:
     from .strategies import REGISTRY
 
     out: list[str] = []
-    out += ["### Top-level keys", "", *_table(TOP_LEVEL), ""]
+    out += ["### Top-level keys", "", *param_table(TOP_LEVEL), ""]
     out += [
         "`extends` (a string: a built-in scenario name or a path relative to the file) is read "
         "before validation: the file starts from that scenario and changes only what it sets.",
         "",
     ]
-    out += ["### `[population]`", "", *_table(POPULATION), ""]
+    out += ["### `[population]`", "", *param_table(POPULATION), ""]
     mix = ", ".join(f"`{k} = {v}`" for k, v in DEFAULT_MIX.items())
     out += [
         "### `[population.mix]`",
@@ -136,9 +144,9 @@ def reference_markdown() -> str:
         f"default mix as a whole. Default: {mix}.",
         "",
     ]
-    out += ["### `[network]`", "", *_table(NETWORK), ""]
+    out += ["### `[network]`", "", *param_table(NETWORK), ""]
     for name in sorted(SECTIONS):
-        out += [f"### `[{name}]`", "", *_table(SECTIONS[name]), ""]
+        out += [f"### `[{name}]`", "", *param_table(SECTIONS[name]), ""]
     out += ["### Mechanisms", ""]
     default = ", ".join(f"`{m}`" for m in DEFAULT_PIPELINE)
     out += [
@@ -153,7 +161,7 @@ def reference_markdown() -> str:
         if summary:
             out += [summary, ""]
         if cls.PARAMS:
-            out += [*_table(cls.PARAMS), ""]
+            out += [*param_table(cls.PARAMS), ""]
         else:
             out += ["No settings.", ""]
     out += ["### Strategies", "", "Settings of each strategy go in `[strategies.<name>]`.", ""]
@@ -164,7 +172,7 @@ def reference_markdown() -> str:
         if summary:
             out += [summary, ""]
         if cls.PARAMS:
-            out += [*_table(cls.PARAMS), ""]
+            out += [*param_table(cls.PARAMS), ""]
         else:
             out += ["No settings.", ""]
     return "\n".join(out).rstrip() + "\n"
@@ -177,22 +185,33 @@ def generated_part(text: str) -> str | None:
     return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
 
 
-def update_doc(path: str | Path = DOC_PATH) -> bool:
-    """Rewrite the generated part of ``path``; returns whether anything changed."""
+def rewrite_doc(path: str | Path, render: Callable[[str], str]) -> bool:
+    """Replace the text of ``path`` by ``render(text)``, atomically and only when it
+    differs; returns whether anything changed."""
     from .io import atomic_path
 
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    if generated_part(text) is None:
-        raise ValueError(f"{path}: the marker lines {BEGIN!r} and {END!r} are missing")
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    new = f"{head}{BEGIN}\n\n{reference_markdown()}\n{END}{tail}"
+    new = render(text)
     if new == text:
         return False
     with atomic_path(path) as tmp:
         tmp.write_text(new, encoding="utf-8")
     return True
+
+
+def update_doc(path: str | Path = DOC_PATH) -> bool:
+    """Rewrite the generated part of ``path``; returns whether anything changed."""
+    path = Path(path)
+
+    def render(text: str) -> str:
+        if generated_part(text) is None:
+            raise ValueError(f"{path}: the marker lines {BEGIN!r} and {END!r} are missing")
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        return f"{head}{BEGIN}\n\n{reference_markdown()}\n{END}{tail}"
+
+    return rewrite_doc(path, render)
 
 
 def main(argv: list[str] | None = None) -> int:
