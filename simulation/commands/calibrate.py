@@ -71,11 +71,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     if args.summarize:
         from ..calibration import summarize_db
 
-        result = summarize_db(cal, args.summarize)
-        text = result.to_toml()
-        print(text)
-        out = Path(result.db).with_suffix(".toml")
-        out.write_text(text)
+        out = _write_result(summarize_db(cal, args.summarize))
         print(f"wrote {out}")
         return 0
     print(
@@ -87,9 +83,18 @@ def calibrate_command(args: argparse.Namespace) -> int:
     result = calibrate(
         cal, executor=args.executor, workers=args.workers, scheduler=args.scheduler, db=args.db
     )
+    out = _write_result(result)
+    print(f"wrote {result.db} and {out}")
+    return 0
+
+
+def _write_result(result) -> Path:
+    """Print the posterior summary and write it next to the history as ``.toml`` (atomically)."""
+    from ..io import atomic_path
+
     text = result.to_toml()
     print(text)
     out = Path(result.db).with_suffix(".toml")
-    out.write_text(text)
-    print(f"wrote {result.db} and {out}")
-    return 0
+    with atomic_path(out) as tmp:
+        tmp.write_text(text)
+    return out
