@@ -62,7 +62,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 
@@ -181,14 +180,20 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
         raise ValueError(f"wilson: expected 0 <= k <= n, got k={k}, n={n}")
     if n == 0:
         return float("nan"), 0.0, 1.0
-    z = _z(level)
+    low, high = _wilson_bounds(k, n, _z(level))
+    low = 0.0 if k == 0 else max(0.0, float(low))
+    high = 1.0 if k == n else min(1.0, float(high))
+    return k / n, low, high
+
+
+def _wilson_bounds(k, n, z: float):
+    """The Wilson score interval's raw bounds ``centre -/+ half`` for ``k`` successes in ``n``
+    trials (numbers or aligned arrays, ``n > 0``), not yet kept inside [0, 1]."""
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return p, low, high
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return centre - half, centre + half
 
 
 def holm(p: np.ndarray) -> np.ndarray:
@@ -414,11 +419,16 @@ def logistic_crossing(x, y) -> float:
     the range beyond either end) and increasing slopes up to ``MAX_SLOPE``.
     """
     x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    levels = np.unique(x)
-    k = np.array([y[x == lv].sum() for lv in levels])
-    n = np.array([(x == lv).sum() for lv in levels], float)
+    levels, k, n = _counts(x, np.asarray(y, float))
     return float(_grid_mle(levels, k[None, :], n, x)[0])
+
+
+def _counts(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct levels of ``x`` (sorted), the sum of ``y`` (outcomes) and the runs at each."""
+    levels, at = np.unique(x, return_inverse=True)
+    k = np.bincount(at, weights=y, minlength=len(levels))
+    n = np.bincount(at, minlength=len(levels)).astype(float)
+    return levels, k, n
 
 
 def _step(levels: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -442,12 +452,9 @@ def _step(levels: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray,
     if mixed.any():
         at = np.clip(none, 0, L - 1)  # the mixed level's index
         km, nm = np.take_along_axis(k, at[:, None], axis=1)[:, 0], n[at]
-        z = _z(0.95)
-        p = km / nm
-        centre = (p + z * z / (2 * nm)) / (1 + z * z / nm)
-        half = z * np.sqrt(p * (1 - p) / nm + z * z / (4 * nm * nm)) / (1 + z * z / nm)
-        above = np.where(mixed & (centre - half > 0.5), levels[at], above)
-        below = np.where(mixed & (centre + half < 0.5), levels[at], below)
+        low, high = _wilson_bounds(km, nm, _z(0.95))
+        above = np.where(mixed & (low > 0.5), levels[at], above)
+        below = np.where(mixed & (high < 0.5), levels[at], below)
     return step, below, above
 
 
@@ -492,9 +499,7 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
         return Estimate(
             nan, nan, nan, n_runs, dropped, "the outcome does not become more likely with the level"
         )
-    lv = np.unique(x)
-    k = np.array([y[x == v].sum() for v in lv])
-    n = np.array([(x == v).sum() for v in lv], float)
+    lv, k, n = _counts(x, y)
     step, below, above = _step(lv, k[None, :], n)
     if step[0]:
         # (quasi-)separated: the data only say that the crossing lies between these levels
