@@ -125,6 +125,11 @@ class TieGraph:
         self._key_index: tuple[np.ndarray, np.ndarray] | None = None
         self._live: np.ndarray | None = None
         self._view: tuple[int, DirectedView] | None = None
+        #: the last contact index built on the compiled path and how many tie slots were used
+        #: then: brought up to date rather than rebuilt (ties are only removed or appended
+        #: between two compactions)
+        self._view_base: tuple[DirectedView, int] | None = None
+        self._removed: list[np.ndarray] = []  # ties removed since ``_view_base`` was built
         #: build the contact index with the compiled kernel (``simulation.compiled``; same result)
         self.compiled = False
 
@@ -165,6 +170,8 @@ class TieGraph:
         self._keys_sorted = None
         self._live = None
         self._view = None
+        self._view_base = None
+        self._removed = []
 
     # -- queries --------------------------------------------------------
     def live(self) -> np.ndarray:
@@ -218,8 +225,32 @@ class TieGraph:
         if self.compiled:
             from .compiled import active
 
-            view = DirectedView(*active().directed(n_slots, self.u, self.v, self.alive, self.size))
+            base = self._view_base
+            if base is not None and len(base[0].start) <= n_slots + 1:
+                from .compiled.index import directed_update
+
+                old, first_new = base
+                removed = np.concatenate(self._removed) if self._removed else np.zeros(0, np.int64)
+                parts = directed_update(
+                    n_slots,
+                    old.start,
+                    old.src,
+                    old.dst,
+                    old.edge,
+                    old.side,
+                    first_new,
+                    removed,
+                    self.u,
+                    self.v,
+                    self.alive,
+                    self.size,
+                )
+            else:
+                parts = active().directed(n_slots, self.u, self.v, self.alive, self.size)
+            view = DirectedView(*parts)
             self._view = (n_slots, view)
+            self._view_base = (view, self.size)
+            self._removed = []
             return view
         idx = self.live()
         src = np.concatenate([self.u[idx], self.v[idx]])
@@ -322,6 +353,8 @@ class TieGraph:
         edges = np.unique(np.asarray(edges, np.int64))
         edges = edges[self.alive[edges]]
         self.alive[edges] = False
+        if self._view_base is not None and len(edges):
+            self._removed.append(edges)
         np.subtract.at(self.deg, self.u[edges], 1)
         np.subtract.at(self.deg, self.v[edges], 1)
         self.count -= len(edges)

@@ -95,6 +95,42 @@ def test_the_contact_index_is_the_same_on_both_paths():
         np.testing.assert_array_equal(got, want, err_msg=field)
 
 
+def rebuilt_index(ties, n_slots):
+    """The contact index rebuilt from scratch by the numpy code, leaving the cache as it was."""
+    saved = (ties.compiled, ties._view, ties._live)
+    ties.compiled, ties._view, ties._live = False, None, None
+    try:
+        return ties.directed(n_slots)
+    finally:
+        ties.compiled, ties._view, ties._live = saved
+
+
+@pytest.mark.parametrize("name", ["default", "referral_group", "open_mixer", "online_platform"])
+def test_the_contact_index_brought_up_to_date_is_the_one_a_rebuild_gives(name):
+    """On the compiled path the contact index is updated (dead ties dropped, new ties put in
+    place) rather than rebuilt; after every stage of every week it is the rebuilt one."""
+    scenario = load_scenario(name, {"population.size": 200}) if name != "default" else None
+    model = GiveTakeModel(scenario, rng=9, population__size=200, compiled=True)
+    updated = 0
+    for _ in range(25):
+        model.ties.compact_if_sparse()
+        model.steps += 1
+        model.tick = type(model.tick)()
+        for mech in model.pipeline:
+            mech.step(model)
+            ties, n = model.ties, model.population.size
+            updated += ties._view is None and ties._view_base is not None
+            view, want = ties.directed(n), rebuilt_index(ties, n)
+            for field in ("src", "dst", "edge", "side", "start"):
+                got, ref = getattr(view, field), getattr(want, field)
+                assert got.dtype == ref.dtype, field
+                np.testing.assert_array_equal(
+                    got, ref, err_msg=f"week {model.steps}, after {mech.name}: {field}"
+                )
+        model._measure()
+    assert updated > 25  # the index was brought up to date, not only rebuilt
+
+
 def test_a_subclass_of_a_compiled_mechanism_runs_its_own_numpy_code():
     from simulation.mechanisms.maintenance import Maintenance
 

@@ -1,0 +1,122 @@
+"""numba kernels that keep the contact index and the tie store up to date.
+
+| kernel | numpy twin |
+|---|---|
+| :func:`directed_update` | :meth:`simulation.ties.TieGraph.directed` (brought up to date instead of rebuilt) |
+
+The contact index (``TieGraph.directed``) lists, for each member, the live ties where it
+is the tie's ``u`` in tie order, then those where it is the ``v`` in tie order.  Ties are
+only ever removed (marked dead) or appended with higher indices between two compactions,
+so an index built earlier can be brought up to date in one streaming pass: drop the
+entries of dead ties and put each new tie at the end of its two members' ``u`` and ``v``
+parts.  The result is the index a rebuild would give, array for array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["directed_update"]
+
+
+@njit(cache=True, nogil=True)
+def directed_update(
+    n_slots, start0, src0, dst0, edge0, side0, first_new, removed, u, v, alive, size
+):  # pragma: no cover - compiled
+    """The contact index over ``n_slots`` members now, from one built when the tie arrays
+    held ``first_new`` ties (``start0`` over at most ``n_slots`` members), ``removed`` the
+    ties removed since (each once): ``src, dst, edge, side, start`` as
+    :func:`simulation.compiled.kernels.directed` builds them.
+
+    Members none of whose ties changed keep their part of the index, copied in blocks.
+    """
+    n0 = len(start0) - 1
+    touched = np.zeros(n_slots, np.bool_)
+    size_of = np.zeros(n_slots, np.int64)
+    for i in range(n0):
+        size_of[i] = start0[i + 1] - start0[i]
+    for e in removed:
+        if e < first_new:
+            size_of[u[e]] -= 1
+            size_of[v[e]] -= 1
+            touched[u[e]] = True
+            touched[v[e]] = True
+    # the new ties, grouped by the member they start from: u-ends and v-ends apart
+    n_u = np.zeros(n_slots + 1, np.int64)
+    n_v = np.zeros(n_slots + 1, np.int64)
+    for e in range(first_new, size):
+        if alive[e]:
+            n_u[u[e] + 1] += 1
+            n_v[v[e] + 1] += 1
+            touched[u[e]] = True
+            touched[v[e]] = True
+    start = np.zeros(n_slots + 1, np.int64)
+    for i in range(n_slots):
+        start[i + 1] = start[i] + size_of[i] + n_u[i + 1] + n_v[i + 1]
+        n_u[i + 1] += n_u[i]
+        n_v[i + 1] += n_v[i]
+    new_u = np.empty(n_u[n_slots], np.int64)
+    new_v = np.empty(n_v[n_slots], np.int64)
+    fill_u = n_u[:n_slots].copy()
+    fill_v = n_v[:n_slots].copy()
+    for e in range(first_new, size):
+        if alive[e]:
+            new_u[fill_u[u[e]]] = e
+            fill_u[u[e]] += 1
+            new_v[fill_v[v[e]]] = e
+            fill_v[v[e]] += 1
+    nnz = start[n_slots]
+    src = np.empty(nnz, np.int64)
+    dst = np.empty(nnz, np.int64)
+    edge = np.empty(nnz, np.int64)
+    side = np.empty(nnz, np.int8)
+    i = 0
+    while i < n_slots:
+        if not touched[i]:  # a run of members whose ties did not change: one block
+            j = i + 1
+            while j < n_slots and not touched[j]:
+                j += 1
+            lo = start0[min(i, n0)]
+            hi = start0[min(j, n0)]
+            p = start[i]
+            src[p : p + hi - lo] = src0[lo:hi]
+            dst[p : p + hi - lo] = dst0[lo:hi]
+            edge[p : p + hi - lo] = edge0[lo:hi]
+            side[p : p + hi - lo] = side0[lo:hi]
+            i = j
+            continue
+        p = start[i]
+        lo = start0[i] if i < n0 else 0
+        hi = start0[i + 1] if i < n0 else 0
+        k = lo
+        while k < hi and side0[k] == 0:  # i is the tie's u: ties in index order
+            if alive[edge0[k]]:
+                dst[p] = dst0[k]
+                edge[p] = edge0[k]
+                side[p] = 0
+                p += 1
+            k += 1
+        for j in range(n_u[i], n_u[i + 1]):
+            e = new_u[j]
+            dst[p] = v[e]
+            edge[p] = e
+            side[p] = 0
+            p += 1
+        while k < hi:  # i is the tie's v
+            if alive[edge0[k]]:
+                dst[p] = dst0[k]
+                edge[p] = edge0[k]
+                side[p] = 1
+                p += 1
+            k += 1
+        for j in range(n_v[i], n_v[i + 1]):
+            e = new_v[j]
+            dst[p] = u[e]
+            edge[p] = e
+            side[p] = 1
+            p += 1
+        for q in range(start[i], p):
+            src[q] = i
+        i += 1
+    return src, dst, edge, side, start
