@@ -78,6 +78,8 @@ __all__ = [
     "agreement",
     "OUTCOME_LABELS",
     "HEALTHY",
+    "PAIRWISE_DRAWS",
+    "TIPPING_DRAWS",
     "share_column",
     "ordinary",
     "collapse_by_share",
@@ -86,6 +88,11 @@ __all__ = [
 
 #: verdicts of a healthy run: over its last quarter it clears the stable bar (docs/ecosystems.md)
 HEALTHY = ("flourishing", "stable", "recovered")
+
+#: bootstrap resamples of the interval of each pair's Cliff's delta (:func:`pairwise`)
+PAIRWISE_DRAWS = 2000
+#: bootstrap fits of the interval of each tipping point (:func:`resilience`)
+TIPPING_DRAWS = 1000
 
 #: outcomes compared between conditions (those present in the store are used)
 DEFAULT_OUTCOMES = [
@@ -496,7 +503,7 @@ def constant_outcomes(data: SweepData, outcomes: list[str] | None = None) -> pd.
 
 
 def pairwise(
-    data: SweepData, outcomes: list[str] | None = None, alpha: float = 0.05, draws: int = 2000
+    data: SweepData, outcomes: list[str] | None = None, alpha: float = 0.05, draws: int = PAIRWISE_DRAWS
 ) -> pd.DataFrame:
     """Every pair of conditions on every outcome: Welch t, Mann-Whitney U, Cohen's d,
     Cliff's delta; Holm-adjusted p-values (of the Mann-Whitney test) within each outcome.
@@ -512,7 +519,7 @@ def pairwise(
     s = data.summary
     constant = constant_outcomes(data, outcomes)
     fixed = set(zip(constant["outcome"], constant["condition"]))
-    seed = int(data.manifest.get("master_seed", 0) or 0) % (2**32)
+    seed = _bootstrap_seed(data)
     rows = []
     for outcome in outcomes_present(s, outcomes):
         block = []
@@ -725,6 +732,12 @@ def ordinary(data: SweepData) -> SweepData:
     )
 
 
+def _bootstrap_seed(data: SweepData) -> int:
+    """The seed of a report's bootstrap intervals: the sweep's master seed modulo 2**32 (0
+    without one), so that a report of the same runs draws the same resamples."""
+    return int(data.manifest.get("master_seed", 0) or 0) % (2**32)
+
+
 def _scenarios(data: SweepData) -> list[str]:
     return list(
         dict.fromkeys(
@@ -767,9 +780,10 @@ def collapse_by_share(data: SweepData) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def resilience(data: SweepData, draws: int = 1000) -> pd.DataFrame:
+def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
     """Per scenario: health under the ordinary mix and the tipping point.
 
+    * ``strategy``: the strategy whose share ``[vary.share]`` varies (``share.<strategy>``);
     * ``healthy``/``p_healthy`` (Wilson 95% ``healthy_low``, ``healthy_high``): runs of
       the scenario's own mix whose verdict is in :data:`HEALTHY`;
     * ``needs_met`` (t 95% interval): share of needs met over the last quarter of those runs;
@@ -788,7 +802,7 @@ def resilience(data: SweepData, draws: int = 1000) -> pd.DataFrame:
     col = share_column(s)
     if col is None or "verdict" not in s.columns:
         return pd.DataFrame()
-    seed = int(data.manifest.get("master_seed", 0) or 0) % (2**32)
+    seed = _bootstrap_seed(data)
     rows = []
     for scen in _scenarios(data):
         block = s[(s["scenario"] == scen) & s["verdict"].notna()]
@@ -799,6 +813,7 @@ def resilience(data: SweepData, draws: int = 1000) -> pd.DataFrame:
         p, lo, hi = wilson(k, n)
         row: dict[str, Any] = {
             "scenario": scen,
+            "strategy": col.split(".", 1)[1],
             "ordinary_share": float(own[col].iloc[0]) if n else float("nan"),
             "runs": n,
             "healthy": k,

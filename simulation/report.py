@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import analysis as an
 from .io import atomic_path, write_table
+from .stats import NOTE_ALWAYS, NOTE_NEVER
 from .store import Store, now
 
 __all__ = ["write_report", "conclusions", "headline", "resilience_view", "tipping_text", "terminal_summary"]
@@ -86,7 +87,7 @@ def write_report(
             by_share = an.collapse_by_share(data)
             table("resilience", res)
             table("collapse_by_share", by_share)
-            who = str(an.share_column(data.summary)).split(".", 1)[1]
+            who = str(res["strategy"].iloc[0])
             answer = _section(
                 "The answer",
                 "<ul class='answer'>"
@@ -242,7 +243,7 @@ def write_report(
                     body,
                     "Mann-Whitney U (two-sided) with Holm correction within each outcome; Welch's t for reference; "
                     "effect sizes: Cliff's delta (|δ| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large) "
-                    "with a 95% percentile bootstrap interval (2000 resamples of each condition's runs), the "
+                    f"with a 95% percentile bootstrap interval ({an.PAIRWISE_DRAWS} resamples of each condition's runs), the "
                     "difference of means with Welch's 95% interval, and Cohen's d. An outcome that is the same "
                     "in every run of a condition is not tested for that condition (see the note above).",
                 )
@@ -334,7 +335,7 @@ def _tipping_method(who: str) -> str:
     return (
         f"Tipping point: the share of {who}s at which collapse (a run ending collapsed) becomes more likely "
         "than not, where a logistic curve fitted to every run of the style crosses 1/2; "
-        "the 95% interval is the 2.5–97.5 percentile of 1000 nonparametric bootstrap fits "
+        f"the 95% interval is the 2.5–97.5 percentile of {an.TIPPING_DRAWS} nonparametric bootstrap fits "
         "(runs resampled within each level). Where no run collapsed up to one level and every run "
         "collapsed from the next level on, the runs only place the tipping point between those two "
         "levels: it is given as that interval, without a single value (a fitted midpoint would only "
@@ -353,10 +354,10 @@ def tipping_text(r: Any) -> str:
         if r.tipping < 0:
             return "below 0% (collapse is likely even without them)"
         return f"{_pct(r.tipping)} [{_pct(r.tipping_low)}, {_pct(r.tipping_high)}]"
-    note = str(r.tipping_note)
-    if note.startswith("the outcome never happened"):
+    key = _resists(r)
+    if key == math.inf:
         return f"none up to {_pct(r.max_share)} (no run collapsed)"
-    if note.startswith("the outcome happened at every level"):
+    if key == -math.inf:
         return "at every share (every run collapsed)"
     return "none (collapse does not rise with the share)"
 
@@ -393,9 +394,9 @@ def _resists(r: Any) -> float:
     if np.isfinite(r.tipping):
         return float(r.tipping)
     note = str(r.tipping_note)
-    if note.startswith("the outcome never happened"):
+    if note.startswith(NOTE_NEVER):
         return math.inf
-    if note.startswith("the outcome happened at every level"):
+    if note.startswith(NOTE_ALWAYS):
         return -math.inf
     return math.nan
 
@@ -514,12 +515,13 @@ def terminal_summary(report_html: str | Path, width: int = 100) -> str:
         return ""
     res = pd.read_csv(path, keep_default_na=True)
     res["tipping_note"] = res["tipping_note"].fillna("")
-    who = "taker"
+    # the strategy whose share the experiment varied (tables written before it was recorded: takers)
+    who = str(res["strategy"].iloc[0]) if "strategy" in res.columns and len(res) else "taker"
     shares = tables / "collapse_by_share.csv"
     view = resilience_view(res, who)
     lines = [
         "Healthy = " + _HEALTH_DEFINITION,
-        "Tipping point = the taker share at which collapse becomes more likely than not "
+        f"Tipping point = the {who} share at which collapse becomes more likely than not "
         "(logistic fit, 95% bootstrap interval; where the runs separate between two levels, "
         "only that interval).",
     ]

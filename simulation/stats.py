@@ -83,6 +83,8 @@ __all__ = [
     "logistic_crossing",
     "tipping_point",
     "MAX_SLOPE",
+    "NOTE_NEVER",
+    "NOTE_ALWAYS",
 ]
 
 
@@ -371,6 +373,11 @@ def one_sample_p(diff: np.ndarray) -> float:
 #: bound on the logistic slope (per unit of the level), so that separated data still give a crossing
 MAX_SLOPE = 200.0
 
+#: how the note of a :func:`tipping_point` without a value begins when no run had the outcome
+NOTE_NEVER = "the outcome never happened"
+#: ... and when every run had it
+NOTE_ALWAYS = "the outcome happened at every level"
+
 
 @dataclass
 class Estimate:
@@ -488,13 +495,9 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
     if n_runs == 0:
         return Estimate(nan, nan, nan, 0, dropped, "no run gave a value")
     if y.sum() == 0:
-        return Estimate(
-            nan, nan, nan, n_runs, dropped, f"the outcome never happened (levels up to {x.max():g})"
-        )
+        return Estimate(nan, nan, nan, n_runs, dropped, f"{NOTE_NEVER} (levels up to {x.max():g})")
     if y.sum() == n_runs:
-        return Estimate(
-            nan, nan, nan, n_runs, dropped, f"the outcome happened at every level (from {x.min():g})"
-        )
+        return Estimate(nan, nan, nan, n_runs, dropped, f"{NOTE_ALWAYS} (from {x.min():g})")
     if np.corrcoef(x, y)[0, 1] <= 0:
         return Estimate(
             nan, nan, nan, n_runs, dropped, "the outcome does not become more likely with the level"

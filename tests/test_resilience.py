@@ -181,3 +181,22 @@ def test_separated_runs_give_a_tipping_interval_and_overlapping_styles_are_not_r
     )
     assert lines[2].endswith("b as early within the intervals.")
     assert not any("38%" in line for line in lines)
+
+
+def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path):
+    """An experiment that varies the givers' share is told in givers, not takers."""
+    from simulation.report import terminal_summary
+
+    rows = []
+    for share in (0.1, 0.4, 0.7):
+        for k in range(6):
+            rows.append(("a", share, share == 0.4, "collapsed" if share < 0.4 and k < 5 else "stable"))
+    data = _data(rows)
+    data.summary = data.summary.rename(columns={"share.taker": "share.giver"})
+    res = an.resilience(data, draws=50)
+    assert res["strategy"].tolist() == ["giver"]
+    (tmp_path / "tables").mkdir()
+    res.to_csv(tmp_path / "tables" / "resilience.csv", index=False)
+    text = terminal_summary(tmp_path / "report.html")
+    assert "Tipping point = the giver share" in text and "givers" in text
+    assert "taker" not in text
