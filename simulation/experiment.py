@@ -112,7 +112,10 @@ def apply_point(scenario: Scenario, point: dict[str, Any], source: str = "<exper
     out = scenario.with_overrides(settings, source=source) if settings else scenario
     for k, v in point.items():
         if k.startswith(SHARE_PREFIX):
-            out = with_share(out, k[len(SHARE_PREFIX) :], float(v))
+            try:
+                out = with_share(out, k[len(SHARE_PREFIX) :], float(v))
+            except ValueError as err:  # a share the mix cannot make: named like any bad setting
+                raise ScenarioError(source, "vary.share", str(err)) from None
     return out
 
 
@@ -221,7 +224,7 @@ class Experiment:
             for i, point in enumerate(points):
                 try:
                     apply_point(entry.scenario, point, source=f"{source}: vary point {i}")
-                except (ScenarioError, ValueError) as err:
+                except ScenarioError as err:
                     raise InputError(f"{err} (scenario {entry.label!r})") from None
         if vals["steps"] == 0:
             for entry in entries:

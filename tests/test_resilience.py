@@ -200,3 +200,18 @@ def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path)
     text = terminal_summary(tmp_path / "report.html")
     assert "Tipping point = the giver share" in text and "givers" in text
     assert "taker" not in text
+
+
+def test_a_share_the_mix_cannot_make_names_the_file_and_key():
+    """A scenario of takers only cannot be set to half takers: nothing fills the rest."""
+    from simulation.scenario_files import load_scenario
+
+    only = {k: 0.0 for k in load_scenario("open_mixer").mix} | {"taker": 1.0}
+    with pytest.raises(InputError, match=r"^x\.toml: vary point 1: vary\.share: cannot set taker to 0\.5"):
+        Experiment.from_dict(
+            {
+                "scenarios": [{"scenario": "open_mixer", "set": {"population.mix": only}}],
+                "vary": {"share": {"strategy": "taker", "levels": [0.5]}},
+            },
+            source="x.toml",
+        )
