@@ -38,6 +38,7 @@ __all__ = [
     "WorkerLost",
     "DEFAULT_RETRIES",
     "make_executor",
+    "check_options",
     "default_workers",
 ]
 
@@ -403,14 +404,30 @@ def make_executor(
     (the process pool's rule; a local Dask cluster is given the same as its
     ``allowed-failures``, a remote scheduler keeps its own setting).
     """
-    if retries < 0:
-        raise InputError(f"--retries {retries}: expected a non-negative integer")
+    check_options(kind, workers, scheduler, retries)
     if kind == "serial":
         return SerialExecutor(1)
     if kind == "process":
-        if scheduler:
-            raise InputError("--scheduler: only used with --executor dask")
         return ProcessExecutor(workers, retries=retries)
-    if kind == "dask":
-        return DaskExecutor(workers, scheduler, retries=retries)
-    raise InputError(f"--executor {kind!r}: expected one of {', '.join(EXECUTORS)}")
+    return DaskExecutor(workers, scheduler, retries=retries)
+
+
+def check_options(
+    kind: str, workers: int | None = None, scheduler: str | None = None, retries: int | None = None
+) -> None:
+    """Refuse executor options that do not go together, as the command line names them
+    (every command that takes ``--executor`` checks them here, before anything is written).
+
+    >>> check_options("process", scheduler="tcp://head:8786")
+    Traceback (most recent call last):
+    ...
+    simulation.errors.InputError: --scheduler: only used with --executor dask
+    """
+    if kind not in EXECUTORS:
+        raise InputError(f"--executor {kind!r}: expected one of {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: expected a whole number of workers, at least 1")
+    if retries is not None and retries < 0:
+        raise InputError(f"--retries {retries}: expected a non-negative integer")
+    if scheduler and kind != "dask":
+        raise InputError("--scheduler: only used with --executor dask")

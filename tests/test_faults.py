@@ -682,6 +682,32 @@ def test_a_scheduler_that_cannot_be_reached_leaves_nothing_behind(tmp_path, caps
     assert main([*args, "--executor", "serial"]) == 0
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep", "EXP", "--workers", "0"], "--workers 0: expected a whole number of workers, at least 1"),
+        (["sweep", "EXP", "--executor", "serial", "--scheduler", "tcp://h:1"], "--scheduler: only used with"),
+        (
+            ["validate", "--patterns", "PAT", "--executor", "serial", "--scheduler", "tcp://h:1"],
+            "--scheduler",
+        ),
+        (["validate", "--quick", "--workers", "-1"], "--workers -1: expected a whole number of workers"),
+    ],
+)
+def test_executor_options_that_do_not_go_together_are_one_line_errors(tmp_path, capsys, argv, message):
+    """Every command with --executor checks its options alike, before anything is written."""
+    from simulation.cli import main
+
+    pattern = tmp_path / "p.toml"
+    pattern.write_text("")
+    argv = [str(tiny_experiment(tmp_path)) if a == "EXP" else str(pattern) if a == "PAT" else a for a in argv]
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()
+
+
 # -- fuzz: arguments and experiment files ----------------------------------------------------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -12,8 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-
 __all__ = ["register", "calibrate_command"]
 
 EPILOG = """\
@@ -61,12 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     from ..calibration import calibrate, load_calibration, require_pyabc
+    from ..executors import check_options
 
     require_pyabc()
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers: expected a positive integer, got {args.workers}")
-    if args.scheduler and args.executor != "dask":
-        raise InputError("--scheduler: only used with --executor dask")
+    check_options(args.executor, args.workers, args.scheduler)
     cal = load_calibration(args.file)
     if args.summarize:
         from ..calibration import summarize_db

@@ -124,6 +124,7 @@ def _stop_on_sigterm() -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from ..executors import check_options
     from ..experiment import load_experiment, resolve_experiment
     from ..sweep import run_sweep
 
@@ -135,16 +136,11 @@ def main(args: argparse.Namespace) -> int:
         return verify(args.verify)
     if args.experiment is None:
         raise InputError("EXPERIMENT: expected an experiment name or file (or --verify DIR)")
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers {args.workers}: expected at least 1")
-    if args.retries is not None and args.retries < 0:
-        raise InputError(f"--retries {args.retries}: expected a non-negative integer")
+    check_options(args.executor, args.workers, args.scheduler, args.retries)
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications {args.replications}: expected at least 1")
     if args.steps is not None and args.steps < 1:
         raise InputError(f"--steps {args.steps}: expected at least 1")
-    if args.scheduler and args.executor != "dask":
-        raise InputError("--scheduler: only used with --executor dask")
     path = resolve_experiment(args.experiment)
     experiment = load_experiment(path)
     if args.seed is not None:

@@ -95,10 +95,9 @@ def docs_dir() -> Path:
 
 
 def validate_command(args: argparse.Namespace) -> int:
+    from ..executors import check_options
     from ..validation import format_table, validate, write_report
 
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers: expected a positive integer, got {args.workers}")
     if args.write_docs and args.out is not None:
         raise InputError("--write-docs: writes docs/; expected either --write-docs or --out DIR, not both")
     if args.write_docs and args.no_report:
@@ -109,6 +108,7 @@ def validate_command(args: argparse.Namespace) -> int:
         raise InputError("--set: only used with --patterns")
     if args.scheduler and args.patterns is None:
         raise InputError("--scheduler: only used with --patterns (and --executor dask)")
+    check_options(args.executor, args.workers, args.scheduler)
     out = None
     if args.write_docs:
         out = docs_dir()
