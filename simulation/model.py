@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 
 from .compiled import load as load_kernels
+from .graphml import write_graphml
 from .mechanisms import Mechanism, get_mechanism
 from .members import Member
 from .metrics import compute_metrics, metric_names
@@ -284,53 +285,72 @@ class GiveTakeModel(mesa.Model):
     def member(self, slot: int) -> Member:
         return self.members[slot]
 
-    def to_networkx(self) -> nx.Graph:
-        """A snapshot of the current network with member and tie attributes.
+    def network_columns(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The current network as columns: ``(nodes, edges)``.
 
-        Nodes are member slots; node attributes: ``unique_id, strategy, wealth,
-        reputation, rank, skills, joined, gifts_given, gifts_received``.  Edge
-        attributes: ``strength, trust_uv, trust_vu, ledger_uv, ledger_vu``
-        (``uv``: from the smaller slot to the larger), ``weight`` (= strength).
+        ``nodes`` maps ``id`` (the member slot) and each node attribute (``unique_id,
+        strategy, wealth, reputation, rank, skills, joined, gifts_given, gifts_received``)
+        to an array with a row per member; ``edges`` maps ``source, target`` and each edge
+        attribute (``strength, weight, trust_uv, trust_vu, ledger_uv, ledger_vu``; ``uv``:
+        from ``source`` to ``target``, ``weight`` = strength) to an array with a row per
+        tie.  What :meth:`to_networkx` and :meth:`export_network` are made of.
         """
         pop, ties = self.population, self.ties
-        g = nx.Graph()
         alive = pop.alive_slots()
-        rep = pop.reputation(alive)
-        for j, i in enumerate(alive):
-            g.add_node(
-                int(i),
-                unique_id=self.members[i].unique_id,
-                strategy=self.strategy_names[pop.strategy[i]],
-                wealth=float(pop.wealth[i]),
-                reputation=float(rep[j]),
-                rank=int(pop.rank[i]),
-                skills=",".join(str(s) for s in np.flatnonzero(pop.skills[i])),
-                joined=int(pop.joined[i]),
-                gifts_given=int(pop.gifts_given[i]),
-                gifts_received=int(pop.gifts_received[i]),
-            )
+        names = np.array(self.strategy_names, dtype=object)
+        nodes = {
+            "id": alive,
+            "unique_id": np.array([self.members[i].unique_id for i in alive], dtype=np.int64),
+            "strategy": names[pop.strategy[alive]],
+            "wealth": pop.wealth[alive].astype(float),
+            "reputation": np.asarray(pop.reputation(alive), dtype=float),
+            "rank": pop.rank[alive].astype(np.int64),
+            "skills": np.array(
+                [",".join(map(str, np.flatnonzero(pop.skills[i]))) for i in alive], dtype=object
+            ),
+            "joined": pop.joined[alive].astype(np.int64),
+            "gifts_given": pop.gifts_given[alive].astype(np.int64),
+            "gifts_received": pop.gifts_received[alive].astype(np.int64),
+        }
         e = ties.live()
-        for idx in e:
-            g.add_edge(
-                int(ties.u[idx]),
-                int(ties.v[idx]),
-                strength=float(ties.strength[idx]),
-                weight=float(ties.strength[idx]),
-                trust_uv=float(ties.trust[idx, 0]),
-                trust_vu=float(ties.trust[idx, 1]),
-                ledger_uv=int(ties.ledger[idx, 0]),
-                ledger_vu=int(ties.ledger[idx, 1]),
+        edges = {
+            "source": ties.u[e].astype(np.int64),
+            "target": ties.v[e].astype(np.int64),
+            "strength": ties.strength[e].astype(float),
+            "weight": ties.strength[e].astype(float),
+            "trust_uv": ties.trust[e, 0].astype(float),
+            "trust_vu": ties.trust[e, 1].astype(float),
+            "ledger_uv": ties.ledger[e, 0].astype(np.int64),
+            "ledger_vu": ties.ledger[e, 1].astype(np.int64),
+        }
+        return nodes, edges
+
+    def to_networkx(self) -> nx.Graph:
+        """A snapshot of the current network with member and tie attributes (the columns of
+        :meth:`network_columns`: nodes are member slots)."""
+        nodes, edges = self.network_columns()
+        g = nx.Graph()
+        node_keys = [k for k in nodes if k != "id"]
+        g.add_nodes_from(
+            (int(i), dict(zip(node_keys, values)))
+            for i, *values in zip(nodes["id"].tolist(), *(nodes[k].tolist() for k in node_keys))
+        )
+        edge_keys = [k for k in edges if k not in ("source", "target")]
+        g.add_edges_from(
+            (u, v, dict(zip(edge_keys, values)))
+            for u, v, *values in zip(
+                edges["source"].tolist(), edges["target"].tolist(), *(edges[k].tolist() for k in edge_keys)
             )
+        )
         return g
 
     def export_network(self, path: str | Path) -> Path:
         """Write the current network as GraphML (``.graphml``) or GEXF (``.gexf``)."""
         path = Path(path)
-        g = self.to_networkx()
         if path.suffix == ".graphml":
-            nx.write_graphml(g, path)
+            write_graphml(path, *self.network_columns())
         elif path.suffix == ".gexf":
-            nx.write_gexf(g, path)
+            nx.write_gexf(self.to_networkx(), path)
         else:
             raise ValueError(f"{path}: expected a .graphml or .gexf file name")
         return path

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .graphml import write_graphml
 from .io import atomic_dir, atomic_path, write_json, write_table
 from .model import GiveTakeModel
 from .scenario import Scenario
@@ -97,5 +97,5 @@ def write_run(
         write_json(target / "summary.json", result.summary)
         if network:
             with atomic_path(target / "network.graphml") as tmp:
-                nx.write_graphml(result.model.to_networkx(), tmp)
+                write_graphml(tmp, *result.model.network_columns())
     return Path(out_dir)

@@ -267,6 +267,18 @@ def test_network_snapshot_round_trips_through_graphml_and_gexf(tmp_path):
         assert {"strategy", "wealth", "reputation", "rank"} <= set(node)
         edge = next(iter(back.edges(data=True)))[2]
         assert {"strength", "trust_uv", "trust_vu", "ledger_uv", "ledger_vu"} <= set(edge)
+    # the GraphML streamed from the model's arrays is the graph networkx writes, attributes,
+    # their types and all
+    nx.write_graphml(g, tmp_path / "by_networkx.graphml")
+    streamed, written = (
+        nx.read_graphml(tmp_path / "net.graphml"),
+        nx.read_graphml(tmp_path / "by_networkx.graphml"),
+    )
+    assert nx.utils.graphs_equal(streamed, written)
+    assert dict(streamed.nodes(data=True)) == dict(written.nodes(data=True))
+    assert {(u, v): d for u, v, d in streamed.edges(data=True)} == {
+        (u, v): d for u, v, d in written.edges(data=True)
+    }
     with pytest.raises(ValueError, match="graphml or .gexf"):
         model.export_network(tmp_path / "net.txt")
 
