@@ -56,8 +56,9 @@ class GiveTakeModel(mesa.Model):
     compiled : bool or None
         Whether stages with a compiled twin run it (``simulation.compiled``): ``None``
         follows the environment variable ``GIVETAKE_COMPILED`` (on unless ``0``) and
-        numba's presence, ``False`` runs the numpy code throughout.  Results are the
-        same either way.
+        numba's presence (and is the numpy path when no stage of the pipeline has a
+        compiled twin, as in the classic games: ``Mechanism.compiled_twin``), ``False``
+        runs the numpy code throughout.  Results are the same either way.
     **overrides
         Single settings with ``__`` for dots, e.g. ``population__size=200``
         or ``mechanisms__exchange__b=4.0``.
@@ -120,6 +121,8 @@ class GiveTakeModel(mesa.Model):
         )
         self.ties = TieGraph(capacity=int(self.initial_size * data["network"]["mean_degree"] * 0.75) + 16)
         #: stages with a compiled twin run it (``simulation.compiled``); same results either way
+        if compiled is None and not any(m.compiled_twin for m in self.pipeline):
+            compiled = False  # no stage would use the kernels: numba is not even imported
         self.compiled = load_kernels(compiled) is not None
         self.ties.compiled = self.compiled
         self.members: list[Member] = []

@@ -208,3 +208,22 @@ def test_many_pieces_of_news_for_one_view_are_applied_the_same():
         assert hear(model, *args, norm=norm, weight=0.3) == hear(other, *args, norm=norm, weight=0.3)
         np.testing.assert_array_equal(model.ties.image, other.ties.image, err_msg=norm)
     assert model.ties.image[e, 0] != 0.5
+
+
+def test_a_classic_game_takes_the_numpy_path_without_importing_numba():
+    """No stage of a classic game has a compiled twin: by default it neither loads the
+    kernels nor imports numba (about 100 MB); asked for them, it still gets them."""
+    code = (
+        "import sys\n"
+        "from simulation.model import GiveTakeModel\n"
+        "from simulation.scenario_files import load_scenario\n"
+        "m = GiveTakeModel(load_scenario('nowak_may'), rng=1, network__width=10, network__height=10)\n"
+        "m.run_for(2)\n"
+        "print(m.compiled, 'numba' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GIVETAKE_COMPILED"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["False", "False"]
+    scenario = load_scenario("nowak_may")
+    asked = GiveTakeModel(scenario, rng=1, compiled=True, network__width=10, network__height=10)
+    assert asked.compiled

@@ -27,6 +27,10 @@ class Mechanism(Configurable):
     """Base class of pipeline stages."""
 
     name: ClassVar[str] = ""
+    #: whether this stage, or the contact index it reads, may run compiled kernels
+    #: (``simulation.compiled``); a model whose stages all say no takes the numpy path
+    #: unless asked for the kernels, and does not import numba (the classic games)
+    compiled_twin: ClassVar[bool] = True
 
     @classmethod
     def config_prefix(cls) -> str:

@@ -27,6 +27,8 @@ class Update(Mechanism):
     death-birth, or birth-death (the Moran process); see :mod:`simulation.games`."""
 
     name = "update"
+    #: the game's work is numpy already; loading numba would cost about 100 MB and save nothing
+    compiled_twin = False
     PARAMS = {
         "rule": Param(
             "imitate_best",
