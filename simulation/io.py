@@ -145,12 +145,20 @@ def write_json(path: str | Path, obj: Any) -> Path:
     are written as ``null``; a dictionary then lists where under
     ``"non_finite_as_null"``.
     """
-    replaced: list[str] = []
-    clean = _finite(obj, "", replaced)
-    if replaced and isinstance(clean, dict):
-        clean["non_finite_as_null"] = replaced
+
+    def dumps(x: Any) -> str:
+        return json.dumps(x, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n"
+
+    try:
+        text = dumps(obj)  # nearly always every number is finite: no copy to make (a manifest is large)
+    except ValueError:  # a number that is not finite somewhere
+        replaced: list[str] = []
+        clean = _finite(obj, "", replaced)
+        if replaced and isinstance(clean, dict):
+            clean["non_finite_as_null"] = replaced
+        text = dumps(clean)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(clean, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
+        tmp.write_text(text)
     return Path(path)
 
 
