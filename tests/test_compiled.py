@@ -131,6 +131,29 @@ def test_the_contact_index_brought_up_to_date_is_the_one_a_rebuild_gives(name):
     assert updated > 25  # the index was brought up to date, not only rebuilt
 
 
+@pytest.mark.parametrize("mean_degree", [1, 2, 20])
+def test_the_measurements_are_the_same_on_both_paths_from_one_state(mean_degree):
+    """Clustering and the giant component, on networks in many pieces and in one."""
+    import copy
+
+    from simulation.metrics import compute_metrics
+
+    compiled_model = GiveTakeModel(
+        rng=8,
+        population__size=300,
+        network__kind="erdos_renyi",
+        network__mean_degree=mean_degree,
+        compiled=True,
+    )
+    compiled_model.run_for(3)
+    numpy_model = copy.deepcopy(compiled_model)
+    numpy_model.compiled = numpy_model.ties.compiled = False
+    for _ in range(3):
+        assert compute_metrics(compiled_model) == compute_metrics(numpy_model)
+    pieces = compute_metrics(numpy_model)["giant_component"]
+    assert pieces < 0.9 if mean_degree <= 2 else pieces > 0.9
+
+
 def test_a_subclass_of_a_compiled_mechanism_runs_its_own_numpy_code():
     from simulation.mechanisms.maintenance import Maintenance
 
