@@ -35,8 +35,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from results_file import machine, save  # noqa: E402
+
 from simulation.holme_kim import COMPILED, holme_kim_edges  # noqa: E402
-from simulation.io import write_json  # noqa: E402
 
 
 def cpu(f):
@@ -102,21 +103,15 @@ def main() -> int:
         if args.quick
         else "build.json"
     )
-    out = HERE / "results" / name
-    write_json(
-        out,
+    save(
+        HERE / "results" / name,
         {
-            "machine": {
-                "cpus": os.cpu_count(),
-                "load_average_start": list(load_start),
-                "load_average_end": list(load_end),
-            },
+            "machine": machine(load_start, load_end),
             "compiled": COMPILED,
             "first_call_s": compile_s,
             "sizes": rows,
         },
     )
-    print(f"written {out.relative_to(HERE.parent)}")
     return 0
 
 

@@ -47,6 +47,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from mesa_baseline import CORE, MesaBaselineModel, core  # noqa: E402
+from results_file import save  # noqa: E402
 
 from simulation.model import GiveTakeModel  # noqa: E402
 from simulation.scenario import Scenario  # noqa: E402
@@ -216,9 +217,8 @@ def main() -> None:
         result["mesa"] = mesa(1_000, mesa_steps, repeats)
     if "compile" in parts:
         result["compile"] = compile_cost()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwritten to {RESULTS.relative_to(HERE.parent)}")
+    print()
+    save(RESULTS, result)
 
 
 if __name__ == "__main__":

@@ -93,24 +93,18 @@ def main() -> int:
     heavy = heavy_modules("import simulation.cli as c; c.build_parser()")
     print(f"heavy libraries imported by building the parser: {', '.join(heavy) or 'none'}")
 
-    from simulation.io import write_json
+    from results_file import machine, save
 
-    out = HERE / "results" / ("startup_quick.json" if args.quick else "startup.json")
-    write_json(
-        out,
+    save(
+        HERE / "results" / ("startup_quick.json" if args.quick else "startup.json"),
         {
-            "machine": {
-                "cpus": os.cpu_count(),
-                "load_average_start": list(load_start),
-                "load_average_end": list(load_end),
-            },
+            "machine": machine(load_start, load_end),
             "repeats": repeats,
             "cpu_seconds_median": median,
             "cpu_seconds_all": times,
             "heavy_imported_by_parser": heavy,
         },
     )
-    print(f"written {out.relative_to(ROOT)}")
     return 0
 
 
