@@ -89,10 +89,11 @@ class Matcher(Strategy):
     393:573; Ohtsuki & Iwasa 2004, *J. Theor. Biol.* 231:107): people help those who
     have helped others even where the favour cannot come back directly (Wedekind &
     Milinski 2000, *Science* 288:850).  A style with a shared record of who gave
-    (referral-group chapters) can make it its norm: ``[strategies.matcher]
-    discriminates = true``.  It is off by default because
-    such matchers, starting from a neutral expectation, refuse chapter-mates often
-    enough in a referral group to be struck out nearly as often as takers."""
+    makes it its norm (``[strategies.matcher] discriminates = true``): the
+    referral group does ("givers gain": a chapter's members pass business to the group,
+    and what each does is reported to the room).  It is off by default and in the other
+    styles, where what a member sees of others' conduct is its own experience and
+    gossip, too little to stand in for being repaid."""
 
     name = "matcher"
     label = "matcher"
