@@ -41,6 +41,7 @@ import numpy as np
 
 from .errors import InputError, ScenarioError
 from .patterns.suite import Pattern, PatternSuite, load_patterns, resolve_pattern_file, suite_from_dict
+from .schema_doc import toml_value
 
 __all__ = [
     "Calibration",
@@ -96,6 +97,17 @@ class Calibration:
     min_epsilon: float = 0.0
     db: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fit_names(self) -> list[str]:
+        """The fitted patterns as ``calibrate.fit`` names them: ``pattern``, or
+        ``pattern/scenario`` for a pattern fitted on one of its scenarios only."""
+        names = []
+        for p in self.fit:
+            mine = [label for label, _ in p.scenarios]
+            whole = [label for label, _ in self.suite.get(p.name).scenarios]
+            names.append(p.name if mine == whole else f"{p.name}/{mine[0]}")
+        return names
 
     def scale(self, p: Pattern) -> float:
         lo, hi = p.accept
@@ -301,8 +313,8 @@ class CalibrationResult:
         cal = self.calibration
         lines = [
             f"# Result of `givetake calibrate {Path(cal.source).name}` ({self.seconds:.0f} s on {self.executor}).",
-            f'name = "{cal.name}"',
-            f"fit = [{', '.join(repr(p.name).replace(chr(39), chr(34)) for p in cal.fit)}]",
+            f"name = {toml_value(cal.name)}",
+            f"fit = [{', '.join(toml_value(name) for name in cal.fit_names)}]",
             f"population = {cal.population}",
             f"generations_run = {len(self.generations)}",
             f"final_epsilon = {self.generations[-1]['epsilon'] if self.generations else float('nan'):.6g}",

@@ -143,7 +143,7 @@ set = { "mechanisms.needs.p_need" = 0.3 }
 
 
 def test_calibrate_set_applies_to_the_fitted_runs_and_fit_can_name_one_scenario(tmp_path):
-    from simulation.calibration import PatternDistance, load_calibration
+    from simulation.calibration import CalibrationResult, PatternDistance, load_calibration
 
     (tmp_path / "two.toml").write_text(textwrap.dedent(TWO_SCENARIOS))
     cal = load_calibration(tmp_path / "two.toml")
@@ -152,6 +152,9 @@ def test_calibrate_set_applies_to_the_fitted_runs_and_fit_can_name_one_scenario(
     assert p.scenarios[0][1].get("mechanisms.needs.p_need") == 0.3
     assert p.scenarios[0][1].get("population.size") == 30  # the pattern's own settings stay
     assert list(PatternDistance(cal).scales) == ["needs_rate/referral_group"]
+    # the result says which scenario was fitted, as the file named it
+    result = CalibrationResult(cal, tmp_path / "two.db", {}, [], 0.0, "serial")
+    assert tomllib.loads(result.to_toml())["fit"] == ["needs_rate/referral_group"]
     # the suite's own pattern keeps both scenarios and its own p_need
     full = cal.suite.get("needs_rate")
     assert [label for label, _ in full.scenarios] == ["open_mixer", "referral_group"]
