@@ -138,13 +138,14 @@ def load_calibration(path: str | Path) -> Calibration:
     InputError
         Naming the file and the key.
     """
-    import tomllib
+    from .scenario_files import parse_toml
 
     path = resolve_pattern_file(path)
     try:
-        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"{path}: malformed TOML: {err}") from None
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text ({err.reason})") from None
+    raw = parse_toml(text, str(path))
     cal = raw.get("calibrate")
     if not isinstance(cal, dict):
         raise InputError(f"{path}: calibrate: expected a [calibrate] table")

@@ -53,7 +53,6 @@ import itertools
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,14 +358,15 @@ def load_experiment(path: str | Path) -> Experiment:
         The file is missing, is not TOML, or a key or value is wrong; the
         message names the file and the key.
     """
+    from .scenario_files import parse_toml
+
     path = resolve_experiment(path)
     data = path.read_bytes()
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not UTF-8 text ({err.reason})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path}: malformed TOML: {err}") from None
+    raw = parse_toml(text, str(path))
     exp = Experiment.from_dict(raw, source=str(path), base_dir=path.resolve().parent)
     exp.text_hash = hashlib.sha256(data).hexdigest()
     return exp

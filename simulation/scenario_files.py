@@ -43,11 +43,19 @@ __all__ = [
     "first_sentence",
     "load_scenario",
     "parse_override",
+    "parse_toml",
     "read_toml",
+    "MAX_EXTENDS",
     "resolve_scenario",
 ]
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+#: the longest chain of scenarios extending one another (each file's parent, its parent, ...)
+MAX_EXTENDS = 100
+
+#: what a value nested too deeply for the parser is told
+_TOO_DEEP = "nested too deeply; expected at most a few hundred levels of arrays or tables within each other"
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -127,10 +135,18 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as err:
         raise ScenarioError(_display(path), "", f"cannot read the file ({err.strerror})") from None
+    return parse_toml(text, _display(path))
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML ``text`` read from ``source``; malformed TOML (with its line number) or
+    values nested too deeply for the parser raise :class:`ScenarioError` naming ``source``."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(_display(path), "", f"malformed TOML: {err}") from None
+        raise ScenarioError(source, "", f"malformed TOML: {err}") from None
+    except RecursionError:
+        raise ScenarioError(source, "", _TOO_DEEP) from None
 
 
 def _known_top() -> set[str]:
@@ -169,6 +185,12 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Scenario:
         if parent_path in chain:
             loop = " -> ".join(_display(p) for p in (*chain, path, parent_path))
             raise ScenarioError(source, "extends", f"scenarios extend each other in a loop: {loop}")
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(
+                _display(chain[0]),
+                "extends",
+                f"a chain of more than {MAX_EXTENDS} scenarios extending one another; expected a shorter one",
+            )
         base = _load_file(parent_path, (*chain, path))
     return Scenario.from_dict(raw, source=source, base=base)
 
@@ -236,4 +258,6 @@ def parse_override(text: str) -> tuple[str, object]:
         parsed: object = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value
+    except RecursionError:
+        raise InputError(f"--set {key}: the value is {_TOO_DEEP}") from None
     return key, parsed

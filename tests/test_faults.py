@@ -641,7 +641,13 @@ def test_input_nested_too_deeply_is_a_one_line_error(tmp_path, capsys):
 
     code = main(["run", "open_mixer", "--set", "population.size=" + "[" * 5000 + "]" * 5000])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and err.startswith("givetake: error:")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("givetake: error: --set population.size:")
+    assert "nested too deeply" in err
+    deep = tmp_path / "deep.toml"
+    deep.write_text("steps = " + "[" * 5000 + "]" * 5000 + "\n")
+    code = main(["run", str(deep), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "deep.toml: nested too deeply" in err
     previous = "open_mixer"
     for i in range(1000):
         (tmp_path / f"s{i}.toml").write_text(f'extends = "{previous}"\nname = "s{i}"\n')
@@ -649,6 +655,7 @@ def test_input_nested_too_deeply_is_a_one_line_error(tmp_path, capsys):
     code = main(["run", previous, "--steps", "1", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and err.startswith("givetake: error:")
+    assert "s999.toml: extends: a chain of more than 100 scenarios" in err
     assert not (tmp_path / "o").exists()
 
 
