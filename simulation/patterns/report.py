@@ -156,7 +156,9 @@ def write_markdown(
         "reproduced value lies in the accepted range (a value the runs only place between two levels,",
         "*runs separate*: when that whole interval does); *borderline* means its interval reaches across an",
         "edge of that range.  Failures are reported as they are: they say where the model does not",
-        "(yet) behave like the networks it describes.",
+        "(yet) behave like the networks it describes.  Why each pattern runs where it does, the",
+        "modelling decisions behind those scenarios and what the failures say:",
+        "[pattern_notes.md](pattern_notes.md).",
         "",
         f"- version: givetake {__version__}; pattern file: `{Path(suite.source).name}`"
         f"{' (quick: fewer, shorter, smaller runs)' if suite.quick else ''}; master seed {suite.seed}",
