@@ -250,3 +250,145 @@ def test_a_classic_game_takes_the_numpy_path_without_importing_numba():
     scenario = load_scenario("nowak_may")
     asked = GiveTakeModel(scenario, rng=1, compiled=True, network__width=10, network__height=10)
     assert asked.compiled
+
+
+#: the stages whose compiled twins draw from the model's generator themselves, and their kernels
+DRAWING_KERNELS = {
+    "giving": ("favours", "giving"),
+    "referrals": ("favours", "referrals"),
+    "meeting": ("encounters", "meeting"),
+    "introductions": ("encounters", "introductions"),
+}
+
+
+def spy_on_kernels(monkeypatch) -> dict[str, int]:
+    """Count the calls of the kernels in :data:`DRAWING_KERNELS` (each still runs)."""
+    import importlib
+
+    calls = dict.fromkeys(DRAWING_KERNELS, 0)
+    for stage, (module, name) in DRAWING_KERNELS.items():
+        mod = importlib.import_module(f"simulation.compiled.{module}")
+        kernel = getattr(mod, name)
+
+        def counted(*args, stage=stage, kernel=kernel):
+            calls[stage] += 1
+            return kernel(*args)
+
+        monkeypatch.setattr(mod, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_the_kernels_that_draw_run_in_every_builtin_scenario_that_has_their_stage(name, monkeypatch):
+    """Giving, referrals, meeting and introductions take their compiled twins wherever the
+    scenario runs them (the comparison above would also pass if they silently did not)."""
+    calls = spy_on_kernels(monkeypatch)
+    model = GiveTakeModel(small_scenario(name), rng=7, compiled=True)
+    model.run_for(5)
+    for stage in DRAWING_KERNELS:
+        expected = 5 if model.mechanism(stage) is not None else 0
+        assert calls[stage] == expected, (name, stage, calls)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # matchers who draw (beliefs) and help anyone in good standing; busy givers choose at random
+        {
+            "strategies__matcher__follows_beliefs": True,
+            "strategies__matcher__discriminates": True,
+            "mechanisms__giving__choose": "random",
+        },
+        # one gift a week: many willing givers turn requests away as busy
+        {"mechanisms__giving__capacity": 1, "strategies__matcher__follows_beliefs": True},
+        # no standing mechanism: decisions read the public record instead of private images
+        {
+            "pipeline": [
+                "needs",
+                "asking",
+                "giving",
+                "exchange",
+                "reputation",
+                "referrals",
+                "maintenance",
+                "meeting",
+                "introductions",
+                "churn",
+                "learning",
+            ]
+        },
+        # many referrals, introductions and meetings a week, connectors common
+        {
+            "mechanisms__referrals__p_lead": 0.6,
+            "mechanisms__introductions__p_ask": 1.0,
+            "mechanisms__introductions__p_broker": 1.0,
+            "mechanisms__introductions__tries": 5,
+            "mechanisms__meeting__p_triadic": 0.5,
+            "mechanisms__meeting__p_random": 0.2,
+            "mechanisms__meeting__p_attach": 0.2,
+            "population__mix": {
+                "giver": 0.1,
+                "otherish_giver": 0.1,
+                "matcher": 0.2,
+                "taker": 0.1,
+                "connector": 0.5,
+            },
+        },
+    ],
+    ids=["beliefs-discriminating-random", "capacity-1", "public-record", "busy-encounters"],
+)
+def test_the_drawing_kernels_are_bit_identical_under_other_settings(settings, monkeypatch):
+    calls = spy_on_kernels(monkeypatch)
+    numpy_model = GiveTakeModel(rng=5, population__size=250, compiled=False, **settings)
+    compiled_model = GiveTakeModel(rng=5, population__size=250, compiled=True, **settings)
+    numpy_model.run_for(50)
+    compiled_model.run_for(50)
+    assert all(n == 50 for n in calls.values()), calls
+    assert_same(numpy_model, compiled_model, str(settings))
+
+
+def test_a_user_strategy_sends_the_favours_to_the_numpy_path(monkeypatch):
+    """A strategy the kernels do not know (here a subclass of a built-in) decides by its own
+    ``gives``; meetings and introductions, which it does not choose, stay compiled."""
+    from simulation.strategies import REGISTRY, strategy
+    from simulation.strategies.builtin import Matcher
+
+    @strategy
+    class Strict(Matcher):
+        name = "test_strict_matcher"
+
+        def gives(self, ctx):
+            return super().gives(ctx) & (ctx.trust > 0.45)
+
+    try:
+        calls = spy_on_kernels(monkeypatch)
+        mix = {"population__mix__test_strict_matcher": 0.3, "population__mix__matcher": 0.1}
+        numpy_model = GiveTakeModel(rng=9, population__size=200, compiled=False, **mix)
+        compiled_model = GiveTakeModel(rng=9, population__size=200, compiled=True, **mix)
+        numpy_model.run_for(20)
+        compiled_model.run_for(20)
+    finally:
+        del REGISTRY["test_strict_matcher"]
+    assert calls == {"giving": 0, "referrals": 0, "meeting": 20, "introductions": 20}
+    assert_same(numpy_model, compiled_model, "user strategy")
+
+
+def test_a_strategy_that_chooses_whom_to_meet_and_introduce_takes_the_numpy_path(monkeypatch):
+    from simulation.strategies import REGISTRY, strategy
+    from simulation.strategies.builtin import Giver
+
+    @strategy
+    class Picky(Giver):
+        name = "test_picky_giver"
+        chooses = frozenset({"meet", "introduce"})
+
+    try:
+        calls = spy_on_kernels(monkeypatch)
+        mix = {"population__mix__test_picky_giver": 0.2, "population__mix__giver": 0.0}
+        model = GiveTakeModel(
+            rng=2, population__size=150, compiled=True, population__mix__otherish_giver=0.1, **mix
+        )
+        model.run_for(5)
+    finally:
+        del REGISTRY["test_picky_giver"]
+    assert calls == {"giving": 0, "referrals": 0, "meeting": 0, "introductions": 0}

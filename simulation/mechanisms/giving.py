@@ -32,6 +32,12 @@ class Giving(Mechanism):
     }
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Giving:
+            from ..compiled.favours import strategy_table
+
+            table = strategy_table(model)
+            if table is not None:  # every strategy a built-in: decided in the kernel
+                return self._step_compiled(model, table)
         pop, ties, tick = model.population, model.ties, model.tick
         plan = tick.plan
         giver, asker, edge, side, rank = plan.giver, plan.asker, plan.edge, plan.side, plan.round
@@ -76,3 +82,34 @@ class Giving(Mechanism):
         g_idx, r_idx = cat(gifts), cat(refusals)
         tick.gifts = plan.take(g_idx)
         tick.refusals = plan.take(r_idx)
+
+    def _step_compiled(self, model, table) -> None:
+        """The same rounds, decisions and draws in one compiled kernel
+        (``simulation.compiled.favours``); same results."""
+        from ..compiled.favours import giving
+
+        pop, ties, tick = model.population, model.ties, model.tick
+        plan = tick.plan
+        gifts, refusals, tick.requests = giving(
+            model.rng,
+            plan.giver,
+            plan.asker,
+            plan.edge,
+            plan.side,
+            plan.round,
+            pop.need,
+            pop.size,
+            int(self.capacity),
+            self.choose == "standing",
+            pop.strategy,
+            *table,
+            model.uses_standing,
+            ties.u,
+            ties.image,
+            ties.ledger,
+            pop.public_gifts,
+            pop.public_refusals,
+            pop.expectation,
+        )
+        tick.gifts = plan.take(gifts)
+        tick.refusals = plan.take(refusals)

@@ -37,6 +37,8 @@ class Introductions(Mechanism):
     }
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Introductions and not model.chooses["introduce"].any():
+            return self._step_compiled(model)
         pop, ties, rng = model.population, model.ties, model.rng
         view = ties.directed(pop.size)
         deg = view.degree()
@@ -74,6 +76,30 @@ class Introductions(Mechanism):
             a = np.concatenate([p[0] for p in pairs])
             b = np.concatenate([p[1] for p in pairs])
             model.tick.introductions += connect(model, a, b, strength=self.strength, trust=self.trust)
+
+    def _step_compiled(self, model) -> None:
+        """The same pairs from the same draws, proposed by a compiled kernel
+        (``simulation.compiled.encounters``); same results."""
+        from ..compiled.encounters import introductions
+
+        pop, ties = model.population, model.ties
+        view = ties.directed(pop.size)
+        a, b = introductions(
+            model.rng,
+            pop.need,
+            view.start,
+            view.dst,
+            view.edge,
+            ties.strength,
+            pop.skills,
+            pop.alive,
+            model.introduces,
+            pop.strategy,
+            float(self.p_ask),
+            float(self.p_broker),
+            int(self.tries),
+        )
+        model.tick.introductions += connect(model, a, b, strength=self.strength, trust=self.trust)
 
     @staticmethod
     def chosen(model, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,8 @@ class Meeting(Mechanism):
         n = len(alive)
         if n < 2:
             return
+        if model.compiled and type(self) is Meeting and not model.chooses["meet"].any():
+            return self._step_compiled(model, alive)
         # friends of friends are found on this week's network, before it changes
         sa, sb = self.sought(model, alive)
         fa, fb = friends_of_friends(model, alive[rng.random(n) < self.p_triadic])
@@ -49,6 +51,27 @@ class Meeting(Mechanism):
             np.concatenate([ra, pa, fa, sa]),
             np.concatenate([rb, pb, fb, sb]),
         )
+
+    def _step_compiled(self, model, alive: np.ndarray) -> None:
+        """The same meetings from the same draws, proposed by a compiled kernel
+        (``simulation.compiled.encounters``); same results."""
+        from ..compiled.encounters import meeting
+
+        view = model.ties.directed(model.population.size)
+        fa, fb, ra, rb, pa = meeting(
+            model.rng,
+            alive,
+            view.start,
+            view.dst,
+            float(self.p_triadic),
+            float(self.p_random),
+            float(self.p_attach),
+        )
+        if len(pa):
+            pb = model.rng.choice(alive, size=len(pa), p=attachment_weights(model, alive))
+        else:
+            pb = pa
+        connect(model, np.concatenate([ra, pa, fa]), np.concatenate([rb, pb, fb]))
 
     @staticmethod
     def sought(model, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -49,6 +49,12 @@ class Referrals(Mechanism):
     }
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Referrals:
+            from ..compiled.favours import strategy_table
+
+            table = strategy_table(model)
+            if table is not None:  # every strategy a built-in: decided in the kernel
+                return self._step_compiled(model, table)
         pop, ties, rng = model.population, model.ties, model.rng
         alive = pop.alive_slots()
         referrer = alive[rng.random(len(alive)) < self.p_lead]
@@ -84,6 +90,12 @@ class Referrals(Mechanism):
         )
         yes = model.decide(ctx)
         src, dst, edge, side = src[yes], dst[yes], edge[yes], side[yes]
+        self.refer(model, src, dst, edge, side)
+
+    def refer(self, model, src, dst, edge, side) -> None:
+        """``src[k]`` refers a client to ``dst[k]`` along ``edge[k]`` (``side[k]``: the
+        referrer's direction on it)."""
+        pop, ties = model.population, model.ties
         if len(src) == 0:
             return
         model.pay(src, -self.cost)
@@ -98,3 +110,35 @@ class Referrals(Mechanism):
             standing.hear(model, dst, src, dst, np.ones(len(src), bool))
         np.add.at(pop.referrals_received, dst, 1)
         model.tick.referrals += len(src)
+
+    def _step_compiled(self, model, table) -> None:
+        """Who refers whom, with the same draws and decisions, in a compiled kernel
+        (``simulation.compiled.favours``); same results."""
+        from ..compiled.favours import referrals
+
+        pop, ties = model.population, model.ties
+        view = ties.directed(pop.size)
+        self.refer(
+            model,
+            *referrals(
+                model.rng,
+                pop.alive_slots(),
+                float(self.p_lead),
+                pop.skills,
+                view.start,
+                view.dst,
+                view.edge,
+                view.side,
+                ties.strength,
+                float(self.exploration),
+                pop.strategy,
+                *table,
+                model.uses_standing,
+                ties.u,
+                ties.image,
+                ties.ledger,
+                pop.public_gifts,
+                pop.public_refusals,
+                pop.expectation,
+            ),
+        )

@@ -1,0 +1,340 @@
+"""numba kernels of the favours of the week: who gives when asked, who refers a client.
+
+| kernel | numpy twin |
+|---|---|
+| :func:`giving` | :meth:`simulation.mechanisms.giving.Giving.step` |
+| :func:`referrals` | :meth:`simulation.mechanisms.referrals.Referrals.step` (but paying and the news) |
+
+Unlike :mod:`.kernels`, these kernels draw their random numbers themselves, from the
+model's own generator (numba runs numpy's ``Generator`` on the same bit generator and
+state, with numpy's algorithms for ``random``, ``integers`` and ``permutation``), in the
+order the numpy code draws them; so the generator is left in the same state and both
+paths give the same run (``tests/test_compiled.py``).
+
+The built-in strategies decide here from a table of codes and parameters
+(:func:`strategy_table`); a model with any other strategy (a user's, or a subclass of a
+built-in one) has no table, and its favours take the numpy path, which asks each
+strategy's :meth:`~simulation.strategies.Strategy.gives`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["strategy_table", "giving", "referrals"]
+
+#: strategy codes: gives whenever asked; the otherish giver's rule; the matcher's; never gives
+GIVES, OTHERISH, MATCHES, NEVER = 0, 1, 2, 3
+
+
+def _codes() -> dict[type, int]:
+    from ..strategies import builtin
+
+    return {
+        builtin.Giver: GIVES,
+        builtin.OtherishGiver: OTHERISH,
+        builtin.Connector: OTHERISH,
+        builtin.Matcher: MATCHES,
+        builtin.Taker: NEVER,
+    }
+
+
+_CODES: dict[type, int] = {}
+#: parameter rows -> the arrays made of them (the kernels only read them)
+_TABLES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def strategy_table(model) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(code, par)`` of the model's strategies for the kernels, or ``None`` when one of
+    them is not a built-in (its own ``gives`` decides, on the numpy path).
+
+    ``par[s]`` holds the parameters the code reads: the otherish giver's
+    ``min_reputation, max_imbalance``; the matcher's ``credit, min_standing,
+    discriminates, follows_beliefs, slope`` and the mark of good standing.
+    """
+    from ..model import GiveTakeModel
+    from ..strategies.builtin import GOOD_STANDING
+
+    if (
+        type(model).decide is not GiveTakeModel.decide
+        or type(model).standing_of is not GiveTakeModel.standing_of
+    ):
+        return None
+    if not _CODES:
+        _CODES.update(_codes())
+    rows = []
+    for s in model.strategies:
+        c = _CODES.get(type(s))
+        if c is None:
+            return None
+        if c == OTHERISH:
+            rows.append((c, s.min_reputation, s.max_imbalance, 0.0, 0.0, 0.0, 0.0))
+        elif c == MATCHES:
+            rows.append(
+                (
+                    c,
+                    s.credit,
+                    s.min_standing,
+                    bool(s.discriminates),
+                    bool(s.follows_beliefs),
+                    s.slope,
+                    GOOD_STANDING,
+                )
+            )
+        else:
+            rows.append((c, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+    key = tuple(rows)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        table = _TABLES[key] = (
+            np.array([r[0] for r in rows], np.int64),
+            np.array([r[1:] for r in rows], np.float64).reshape(len(rows), 6),
+        )
+    return table
+
+
+@njit(cache=True)
+def _standing(uses_standing, viewer, subject, e, u, image, public_gifts, public_refusals):  # pragma: no cover
+    """``GiveTakeModel.standing_of`` for one pair: the viewer's image of the subject on
+    their tie, or the subject's public reputation."""
+    if uses_standing:
+        return image[e, 1 if u[e] != viewer else 0]
+    g = public_gifts[subject]
+    r = public_refusals[subject]
+    return (g + 1.0) / (g + r + 2.0)
+
+
+@njit(cache=True)
+def _gives(code, par, balance, reputation, draw, expects):  # pragma: no cover - compiled
+    """A built-in strategy's ``gives`` for one request (``draw``: the matcher's uniform)."""
+    if code == GIVES:
+        return True
+    if code == NEVER:
+        return False
+    if code == OTHERISH:
+        return reputation >= par[0] and balance < par[1]
+    credit = balance < par[0] and reputation >= par[1]
+    if par[2] != 0.0:
+        credit = credit or reputation >= par[5]
+    if par[3] != 0.0:
+        credit = credit and draw < par[4] * expects
+    return balance < 0 or credit
+
+
+@njit(cache=True)
+def _draws(gen, giver, idx, m, strategy, code, par, out):  # pragma: no cover - compiled
+    """The uniforms ``GiveTakeModel.decide`` draws for the requests ``idx[:m]``: each
+    strategy that draws (a matcher following its beliefs), in the order of the
+    strategies, one for each of its requests in turn."""
+    for s in range(len(code)):
+        if code[s] == MATCHES and par[s, 3] != 0.0:
+            for j in range(m):
+                if strategy[giver[idx[j]]] == s:
+                    out[j] = gen.random()
+
+
+@njit(cache=True)
+def giving(
+    gen,
+    giver,
+    asker,
+    edge,
+    side,
+    rnd,
+    need,
+    n_slots,
+    capacity,
+    by_standing,
+    strategy,
+    code,
+    par,
+    uses_standing,
+    u,
+    image,
+    ledger,
+    public_gifts,
+    public_refusals,
+    expectation,
+):  # pragma: no cover - compiled
+    """The rounds of asking (``Giving.step``): positions in the plan of the gifts (in the
+    order the numpy code lists them: round by round, by giver, then as each giver chose)
+    and of the refusals (round by round, in plan order), and the number of requests made."""
+    n = len(giver)
+    open_need = np.empty(n_slots, np.bool_)
+    for i in range(n_slots):
+        open_need[i] = need[i] >= 0
+    remaining = np.full(n_slots, capacity, np.int64)
+    rounds = 0
+    for k in range(n):
+        rounds = max(rounds, rnd[k] + 1)
+    gifts = np.empty(n, np.int64)
+    refused = np.empty(n, np.int64)
+    sel = np.empty(n, np.int64)
+    draw = np.zeros(n)
+    yes = np.empty(n, np.int64)
+    standing = np.empty(n)
+    n_gifts = 0
+    n_refused = 0
+    n_requests = 0
+    for r in range(rounds):
+        m = 0
+        for k in range(n):
+            if rnd[k] == r and open_need[asker[k]]:
+                sel[m] = k
+                m += 1
+        if m == 0:
+            continue
+        n_requests += m
+        _draws(gen, giver, sel, m, strategy, code, par, draw)
+        n_yes = 0
+        for j in range(m):
+            k = sel[j]
+            g, e, s = giver[k], edge[k], side[k]
+            st = _standing(uses_standing, g, asker[k], e, u, image, public_gifts, public_refusals)
+            balance = ledger[e, 1 - s] - ledger[e, s]
+            c = strategy[g]
+            if _gives(code[c], par[c], balance, st, draw[j], expectation[g]):
+                yes[n_yes] = j
+                standing[j] = st
+                n_yes += 1
+            else:
+                refused[n_refused] = k
+                n_refused += 1
+        # a giver with more requests than time helps those it thinks best of first (ties
+        # broken at random), then capacity: the permutation, then stable sorts as lexsort
+        order = yes[:n_yes][gen.permutation(n_yes)]
+        if by_standing:
+            key = np.empty(n_yes)
+            for t in range(n_yes):
+                key[t] = -standing[order[t]]
+            order = order[np.argsort(key, kind="mergesort")]
+        gkey = np.empty(n_yes, np.int64)
+        for t in range(n_yes):
+            gkey[t] = giver[sel[order[t]]]
+        order = order[np.argsort(gkey, kind="mergesort")]
+        for t in range(n_yes):
+            k = sel[order[t]]
+            g = giver[k]
+            if remaining[g] > 0:
+                remaining[g] -= 1
+                open_need[asker[k]] = False
+                gifts[n_gifts] = k
+                n_gifts += 1
+    return gifts[:n_gifts].copy(), refused[:n_refused].copy(), n_requests
+
+
+@njit(cache=True)
+def referrals(
+    gen,
+    alive,
+    p_lead,
+    skills,
+    start,
+    dst,
+    edge,
+    side,
+    strength,
+    exploration,
+    strategy,
+    code,
+    par,
+    uses_standing,
+    u,
+    image,
+    ledger,
+    public_gifts,
+    public_refusals,
+    expectation,
+):  # pragma: no cover - compiled
+    """Who refers a client to whom (``Referrals.step`` up to the strategies' decision):
+    ``(referrer, receiver, edge, side)`` of the referrals made, by referrer, ``side`` the
+    referrer's direction on the tie."""
+    n_slots = len(start) - 1
+    none = np.zeros(0, np.int64)
+    referrer = np.empty(len(alive), np.int64)
+    n_ref = 0
+    for i in range(len(alive)):
+        if gen.random() < p_lead:
+            referrer[n_ref] = alive[i]
+            n_ref += 1
+    if n_ref == 0:
+        return none, none, none, none
+    # the client's need: a skill the referrer lacks (the first of the highest draws)
+    n_skills = skills.shape[1]
+    need_of = np.full(n_slots, -1, np.int64)
+    for j in range(n_ref):
+        r = referrer[j]
+        best, pick = 0.0, 0
+        for q in range(n_skills):
+            x = gen.random()
+            if skills[r, q]:
+                x = -1.0
+            if q == 0 or x > best:
+                best, pick = x, q
+        need_of[r] = pick
+    # contacts who have the skill, best first in the referrer's eyes
+    n_cand = 0
+    for i in range(n_slots):
+        if need_of[i] >= 0:
+            for k in range(start[i], start[i + 1]):
+                if skills[dst[k], need_of[i]]:
+                    n_cand += 1
+    if n_cand == 0:
+        return none, none, none, none
+    cand = np.empty(n_cand, np.int64)
+    cand_src = np.empty(n_cand, np.int64)
+    score = np.empty(n_cand)
+    c = 0
+    for i in range(n_slots):
+        if need_of[i] >= 0:
+            for k in range(start[i], start[i + 1]):
+                if skills[dst[k], need_of[i]]:
+                    e = edge[k]
+                    st = _standing(uses_standing, i, dst[k], e, u, image, public_gifts, public_refusals)
+                    cand[c] = k
+                    cand_src[c] = i
+                    score[c] = st * strength[e]
+                    c += 1
+    for c in range(n_cand):
+        score[c] = score[c] + exploration * gen.random()
+    # each referrer's best (the first of equal scores)
+    best_k = np.empty(n_ref, np.int64)
+    g = np.empty(n_ref, np.int64)
+    n_best = 0
+    lo = 0
+    while lo < n_cand:
+        hi = lo
+        top = lo
+        while hi < n_cand and cand_src[hi] == cand_src[lo]:
+            if score[hi] > score[top]:
+                top = hi
+            hi += 1
+        best_k[n_best] = cand[top]
+        g[n_best] = cand_src[lo]
+        n_best += 1
+        lo = hi
+    # the referrer's strategy decides, as when asked for a favour
+    idx = np.arange(n_best)
+    draw = np.zeros(n_best)
+    _draws(gen, g, idx, n_best, strategy, code, par, draw)
+    out_src = np.empty(n_best, np.int64)
+    out_dst = np.empty(n_best, np.int64)
+    out_edge = np.empty(n_best, np.int64)
+    out_side = np.empty(n_best, np.int64)
+    n_yes = 0
+    for j in range(n_best):
+        k = best_k[j]
+        src, e, s = g[j], edge[k], side[k]
+        st = _standing(uses_standing, src, dst[k], e, u, image, public_gifts, public_refusals)
+        balance = ledger[e, s] - ledger[e, 1 - s]
+        c = strategy[src]
+        if _gives(code[c], par[c], balance, st, draw[j], expectation[src]):
+            out_src[n_yes] = src
+            out_dst[n_yes] = dst[k]
+            out_edge[n_yes] = e
+            out_side[n_yes] = s
+            n_yes += 1
+    return out_src[:n_yes].copy(), out_dst[:n_yes].copy(), out_edge[:n_yes].copy(), out_side[:n_yes].copy()
