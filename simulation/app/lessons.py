@@ -89,7 +89,8 @@ LESSONS: dict[str, Lesson] = {
             ),
             claim=(
                 "giving pays here. After 30 weeks givers are wealthier than takers and than matchers "
-                "(who give only to those who gave to them) in the same run."
+                "(who repay favours and help chapter-mates in good standing, not everyone who asks) in the "
+                "same run."
             ),
             watch=(
                 "**Mean wealth by strategy**: how far ahead of the takers are the givers after 10 weeks, "
