@@ -234,7 +234,12 @@ class GiveTakeModel(mesa.Model):
         short = n - counts.sum()
         if short:
             rem = raw - counts
-            extra = self.rng.choice(len(rem), size=short, replace=False, p=rem / rem.sum())
+            if self.compiled:  # the same draws, without Generator.choice's checks
+                from .draws import choice_distinct
+
+                extra = choice_distinct(self.rng, len(rem), short, rem / rem.sum())
+            else:
+                extra = self.rng.choice(len(rem), size=short, replace=False, p=rem / rem.sum())
             counts[extra] += 1
         strat = np.repeat(np.arange(len(self.mix)), counts)
         return self.rng.permutation(strat).astype(np.int16)
@@ -265,6 +270,10 @@ class GiveTakeModel(mesa.Model):
 
     def _random_subsets(self, n: int, k: int, size: int) -> np.ndarray:
         out = np.zeros((n, k), bool)
+        if n and self.compiled:
+            from .compiled.churn import smallest_per_row
+
+            return smallest_per_row(self.rng.random((n, k)), size)
         if n:
             pick = np.argpartition(self.rng.random((n, k)), size - 1, axis=1)[:, :size]
             np.put_along_axis(out, pick, True, axis=1)

@@ -350,29 +350,55 @@ class TieGraph:
 
     def remove(self, edges: np.ndarray) -> int:
         """Mark ties dead; returns how many live ties were removed."""
-        edges = np.unique(np.asarray(edges, np.int64))
-        edges = edges[self.alive[edges]]
-        self.alive[edges] = False
-        if self._view_base is not None and len(edges):
-            self._removed.append(edges)
-        np.subtract.at(self.deg, self.u[edges], 1)
-        np.subtract.at(self.deg, self.v[edges], 1)
-        self.count -= len(edges)
-        if len(edges):
-            if self._keys_sorted is not None:
+        edges = np.asarray(edges, np.int64)
+        if self.compiled:
+            if len(edges) == 0:
+                return 0
+            from .compiled.index import remove
+
+            keys = self._keys_sorted
+            edges, kept = remove(
+                edges,
+                self.alive,
+                self.u,
+                self.v,
+                self.deg,
+                keys if keys is not None else np.zeros(0, np.int64),
+            )
+            if keys is not None:
+                self._keys_sorted = kept
+        else:
+            edges = np.unique(edges)
+            edges = edges[self.alive[edges]]
+            self.alive[edges] = False
+            np.subtract.at(self.deg, self.u[edges], 1)
+            np.subtract.at(self.deg, self.v[edges], 1)
+            if len(edges) and self._keys_sorted is not None:
                 gone = np.sort(_keys(self.u[edges], self.v[edges]))
                 self._keys_sorted = np.delete(self._keys_sorted, np.searchsorted(self._keys_sorted, gone))
+        if self._view_base is not None and len(edges):
+            self._removed.append(edges)
+        self.count -= len(edges)
+        if len(edges):
             self._live = None
             self._view = None
             self._key_index = None
         return len(edges)
 
+    def touching(self, members: np.ndarray, n_slots: int) -> np.ndarray:
+        """The live ties with an end among ``members`` (slots below ``n_slots``), in index order."""
+        members = np.asarray(members, np.int64)
+        if self.compiled:
+            from .compiled.index import touching
+
+            return touching(members, n_slots, self.u, self.v, self.alive, self.size)
+        mask = np.zeros(n_slots, bool)
+        mask[members] = True
+        idx = self.live()
+        return idx[mask[self.u[idx]] | mask[self.v[idx]]]
+
     def remove_members(self, members: np.ndarray, n_slots: int) -> int:
         """Remove every tie touching one of ``members``."""
         if len(members) == 0:
             return 0
-        mask = np.zeros(n_slots, bool)
-        mask[members] = True
-        idx = self.live()
-        hit = idx[mask[self.u[idx]] | mask[self.v[idx]]]
-        return self.remove(hit)
+        return self.remove(self.touching(members, n_slots))

@@ -154,6 +154,55 @@ def test_the_measurements_are_the_same_on_both_paths_from_one_state(mean_degree)
     assert pieces < 0.9 if mean_degree <= 2 else pieces > 0.9
 
 
+def test_weighted_draws_are_those_of_generator_choice():
+    """``simulation.draws`` against ``Generator.choice``: the same picks, the generator left
+    in the same state, for weights with and without zeros and any number of draws."""
+    from simulation.draws import choice_distinct, choice_weighted
+
+    for seed in range(400):
+        gen = np.random.default_rng(seed)
+        n = int(gen.integers(1, 30))
+        w = gen.random(n) ** 3
+        if seed % 3 == 0:
+            w[gen.integers(0, n, n // 2)] = 0.0
+            w[0] += 0.1
+        p = w / w.sum()
+        items = gen.integers(0, 1000, n)
+        size = int(gen.integers(0, 50))
+        k = int(min(gen.integers(0, n + 1), np.count_nonzero(p)))
+        ours, numpys = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+        got, want = choice_weighted(ours, items, size, p), numpys.choice(items, size=size, p=p)
+        assert got.dtype == want.dtype and got.tolist() == want.tolist(), seed
+        got, want = choice_distinct(ours, n, k, p), numpys.choice(n, size=k, replace=False, p=p)
+        assert got.dtype == want.dtype and got.tolist() == want.tolist(), seed
+        assert ours.bit_generator.state == numpys.bit_generator.state, seed
+    with pytest.raises(ValueError):  # what Generator.choice says of weights that do not sum to 1
+        choice_weighted(np.random.default_rng(0), np.arange(3), 2, np.array([0.5, 0.5, 0.5]))
+
+
+def test_churn_is_the_same_on_both_paths_when_many_come_and_go():
+    """Failures, exits for lack of return, arrivals, skill changes and moves, all frequent."""
+    settings = {
+        "population__size": 200,
+        "mechanisms__churn__p_exit": 0.05,
+        "mechanisms__churn__p_quit": 0.3,
+        "mechanisms__churn__grace": 2,
+        "mechanisms__churn__exit_below": 0.5,
+        "mechanisms__churn__failure_wealth": 5.0,
+        "mechanisms__churn__arrival_rate": 0.1,
+        "mechanisms__churn__p_skill_change": 0.1,
+        "mechanisms__churn__p_relocate": 0.1,
+    }
+    numpy_model = GiveTakeModel(rng=12, compiled=False, **settings)
+    compiled_model = GiveTakeModel(rng=12, compiled=True, **settings)
+    numpy_model.run_for(30)
+    compiled_model.run_for(30)
+    df = compiled_model.datacollector.get_model_vars_dataframe()
+    assert df["failed"].sum() > 0 and df["left"].sum() > df["failed"].sum() and df["joined"].sum() > 0
+    assert_same(numpy_model, compiled_model, "churn")
+    assert len(compiled_model.agents) == compiled_model.population.n_alive
+
+
 def test_a_subclass_of_a_compiled_mechanism_runs_its_own_numpy_code():
     from simulation.mechanisms.maintenance import Maintenance
 

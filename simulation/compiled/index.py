@@ -3,6 +3,8 @@
 | kernel | numpy twin |
 |---|---|
 | :func:`directed_update` | :meth:`simulation.ties.TieGraph.directed` (brought up to date instead of rebuilt) |
+| :func:`touching` | :meth:`simulation.ties.TieGraph.touching` |
+| :func:`remove` | :meth:`simulation.ties.TieGraph.remove` |
 
 The contact index (``TieGraph.directed``) lists, for each member, the live ties where it
 is the tie's ``u`` in tie order, then those where it is the ``v`` in tie order.  Ties are
@@ -17,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["directed_update"]
+__all__ = ["directed_update", "touching", "remove"]
 
 
 @njit(cache=True, nogil=True)
@@ -120,3 +122,58 @@ def directed_update(
             src[q] = i
         i += 1
     return src, dst, edge, side, start
+
+
+@njit(cache=True, nogil=True)
+def touching(members, n_slots, u, v, alive, size):  # pragma: no cover - compiled
+    """The live ties with an end among ``members``, in index order
+    (:meth:`simulation.ties.TieGraph.touching`)."""
+    mark = np.zeros(n_slots, np.bool_)
+    for m in members:
+        mark[m] = True
+    n = 0
+    for i in range(size):
+        if alive[i] and (mark[u[i]] or mark[v[i]]):
+            n += 1
+    out = np.empty(n, np.int64)
+    n = 0
+    for i in range(size):
+        if alive[i] and (mark[u[i]] or mark[v[i]]):
+            out[n] = i
+            n += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def remove(edges, alive, u, v, deg, sorted_keys):  # pragma: no cover - compiled
+    """Mark the live ones among ``edges`` dead (:meth:`simulation.ties.TieGraph.remove`):
+    returns them (ascending, each once) and ``sorted_keys`` without their keys."""
+    e = np.unique(edges)
+    n = 0
+    for i in e:
+        if alive[i]:
+            n += 1
+    gone = np.empty(n, np.int64)
+    n = 0
+    for i in e:
+        if alive[i]:
+            gone[n] = i
+            n += 1
+    keys = np.empty(n, np.int64)
+    for j in range(n):
+        i = gone[j]
+        alive[i] = False
+        deg[u[i]] -= 1
+        deg[v[i]] -= 1
+        keys[j] = u[i] * (np.int64(1) << 32) + v[i]
+    keys.sort()
+    kept = np.empty(max(len(sorted_keys) - n, 0), np.int64)
+    j = 0
+    m = 0
+    for q in sorted_keys:
+        if j < n and keys[j] == q:
+            j += 1
+        elif m < len(kept):
+            kept[m] = q
+            m += 1
+    return gone, kept

@@ -81,6 +81,8 @@ class Churn(Mechanism):
         self.last_wealth = model.population.wealth.copy()
 
     def step(self, model) -> None:
+        if model.compiled and type(self) is Churn and _plain_model(model):
+            return self._step_compiled(model)
         pop, rng, tick = model.population, model.rng, model.tick
         alive = pop.alive_slots()
         if self.upkeep:
@@ -127,6 +129,66 @@ class Churn(Mechanism):
             model.ties.remove(touched[rng.random(len(touched)) >= self.relocate_keep])
         self.last_wealth = pop.wealth.copy()
 
+    def _step_compiled(self, model) -> None:
+        """The same week with compiled kernels (``simulation.compiled.churn``) and the same
+        draws from the model's generator, in the same order; same results."""
+        from ..compiled.churn import settle
+
+        pop, rng, tick = model.population, model.rng, model.tick
+        alive = pop.alive_slots()
+        if len(self.last_wealth) < pop.size:
+            grown = np.zeros(len(pop.wealth))
+            grown[: len(self.last_wealth)] = self.last_wealth
+            self.last_wealth = grown
+        failed, rest, unhappy = settle(
+            alive,
+            pop.wealth,
+            self.last_wealth,
+            pop.joined,
+            pop.income,
+            model.steps,
+            float(self.upkeep),
+            float(self.memory),
+            float(self.failure_wealth),
+            int(self.grace),
+            float(self.exit_below),
+        )
+        if self.upkeep:  # the welfare model.pay adds, summed as it sums it
+            tick.welfare += float(np.broadcast_to(np.asarray(-self.upkeep, float), np.shape(alive)).sum())
+        fulfilment = len(tick.gifts) / tick.needs if tick.needs else 1.0
+        self.attraction += self.memory * (fulfilment - self.attraction)
+
+        leave = rng.random(len(rest)) < self.p_exit
+        if self.p_quit:
+            leave |= unhappy & (rng.random(len(rest)) < self.p_quit)
+        leaving = np.concatenate([failed, rest[leave]])
+        model.remove_members(leaving)
+        tick.failed += len(failed)
+
+        expected = self.arrival_rate * model.initial_size * self.attraction
+        n_new = (len(leaving) if self.replace else 0) + rng.poisson(expected)
+        if n_new:
+            newcomers = model.add_members(n_new)
+            if self.initial_contacts:
+                old = pop.alive_slots()
+                # the newcomers hold the last slots: the others are every member before them
+                old = old[: len(old) - len(newcomers)]
+                if len(old):
+                    from ..draws import choice_weighted
+
+                    a = np.repeat(newcomers, self.initial_contacts)
+                    b = choice_weighted(rng, old, len(a), attachment_weights(model, old))
+                    connect(model, a, b)
+
+        alive = pop.alive_slots()
+        movers = alive[rng.random(len(alive)) < self.p_skill_change]
+        model.assign_skills(movers)
+        movers = alive[rng.random(len(alive)) < self.p_relocate]
+        if len(movers):
+            touched = model.ties.touching(movers, pop.size)
+            model.ties.remove(touched[rng.random(len(touched)) >= self.relocate_keep])
+        self.last_wealth = pop.wealth.copy()
+
     def introduce_newcomers(self, model, newcomers: np.ndarray) -> None:
         if self.initial_contacts == 0:
             return
@@ -138,3 +200,22 @@ class Churn(Mechanism):
         a = np.repeat(newcomers, self.initial_contacts)
         b = model.rng.choice(old, size=len(a), p=p)
         connect(model, a, b)
+
+
+def _plain_model(model) -> bool:
+    """Whether the model's services churn uses are the built-in ones (a subclass may
+    change how members are paid, added or removed: then churn runs its numpy code)."""
+    from ..model import GiveTakeModel
+
+    cls = type(model)
+    return all(
+        getattr(cls, name) is getattr(GiveTakeModel, name)
+        for name in (
+            "pay",
+            "add_members",
+            "remove_members",
+            "assign_skills",
+            "draw_strategies",
+            "_random_subsets",
+        )
+    )
