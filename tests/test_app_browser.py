@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from relay import Relay
 
 from simulation.style_colours import style_colour
 
@@ -618,4 +619,52 @@ def test_past_max_sessions_a_page_is_asked_to_come_back_and_gets_in_once_a_place
     finally:
         for tab in tabs:
             tab.close()
+        server.stop()
+
+
+def _status_lines(server: AppServer, since: int) -> list[str]:
+    return [line for line in server.lines()[since:] if re.search(r"pages? open \(", line)]
+
+
+def test_a_page_whose_connection_is_renewed_gets_its_run_back_and_plays_on(browser):
+    """A playing page's connection drops and comes back through a slow network (whatever the
+    server sends arrives a second late, as from a busy server or a poor Wi-Fi): the page gets
+    its own run back, which plays on from where it was; the server makes no second run."""
+    server = AppServer("renewed", "--max-sessions", "10")
+    relay = Relay(server.port)
+    tab = None
+    try:
+        tab = Tab(browser, f"http://127.0.0.1:{relay.port}/", "renewed")
+        tab.page.click("button.gt-play")
+        tab.wait_week(lambda w: w >= 3, timeout=120)
+        server.wait_line(r"1 page open \(0 without a connection\), 1 run in memory", 10)
+        mark = server.mark()
+        relay.lag = 1.0
+        relay.cut()
+        cut_at = tab.week()
+        # back: the week goes on from where it was (a new run would start at week 0)
+        tab.wait_week(lambda w: w >= cut_at + 3, timeout=60)
+        # and it keeps playing, well after the frames sent around the cut have arrived
+        time.sleep(5)
+        later = tab.week()
+        tab.wait_week(lambda w: w >= later + 3, timeout=30)
+        body = tab.page.inner_text("body")
+        assert "refresh" not in body.lower(), body[:300]
+        assert relay.websockets >= 2  # the page did open a new connection
+        # one page, connected, and its one run: no second run was made for it
+        deadline = time.monotonic() + 20
+        while not re.search(
+            r" 1 page open \(0 without a connection\), 1 run in memory", _status_lines(server, 0)[-1]
+        ):
+            assert time.monotonic() < deadline, _status_lines(server, 0)[-1]
+            time.sleep(0.5)
+        assert all(
+            re.search(r" 1 page open .*, 1 run in memory", line) for line in _status_lines(server, mark)
+        )
+        tab.shot("renewed")
+        tab.check_clean()
+    finally:
+        if tab is not None:
+            tab.close()
+        relay.close()
         server.stop()

@@ -53,6 +53,18 @@ SPEEDS: dict[int, tuple[int, float]] = {
     6: (10, 0.12),
 }
 
+
+def _hold_seconds() -> float:
+    """How long the server keeps a page without a connection (Solara's kernel cull timeout)."""
+    try:
+        import solara.server.settings
+        import solara.util
+
+        return float(solara.util.parse_timedelta(solara.server.settings.kernel.cull_timeout))
+    except Exception:  # not served: no page to wait for
+        return 0.0
+
+
 _CSS = """
 .gt-app { max-width: 1500px; margin: 0 auto; padding: 8px 16px 32px 16px; font-size: 14px; }
 .gt-header h1 { font-size: 20px; font-weight: 600; margin: 2px 0 0 0; }
@@ -427,8 +439,9 @@ def Live(
 
     It holds the play loop and its own frame counter, so a frame redraws only
     this part and not the controls.  ``generation`` changes when the controls
-    change the run (step, reset, another scenario).  The loop stops as soon as
-    ``connected()`` says the page's browser has gone.
+    change the run (step, reset, another scenario).  The loop stops stepping as soon as
+    ``connected()`` says the page's browser has gone, and goes on if the page's connection
+    comes back before the server closes the page.
     """
     counter = solara.use_memo(lambda: itertools.count(1), [])
     version, set_version = solara.use_state(0)
@@ -447,9 +460,15 @@ def Live(
         while not cancel.is_set():
             if not connected():  # nobody is watching: stop until the page comes back
                 SESSIONS.note(f"a page without a connection stopped playing at week {session.model.steps}")
-                set_playing(False)
-                set_message("Paused: this page lost its connection to the server. Press Play to go on.")
-                return
+                # the server keeps the page for a while: a page whose connection is renewed (a
+                # network blip) goes on playing; one that is gone is closed, which cancels this
+                # (and should that not come, the wait ends once the page is past its hold)
+                give_up = time.monotonic() + _hold_seconds() + 10.0
+                while not connected():
+                    if cancel.wait(0.25) or time.monotonic() > give_up:
+                        return
+                SESSIONS.note(f"a page got its connection back and plays on at week {session.model.steps}")
+                continue
             t0 = time.perf_counter()
             try:
                 session.step(weeks)

@@ -8,7 +8,8 @@ internet.
 
 The server checks every page's connection every few seconds; a page whose
 browser has gone (a closed laptop, a crashed browser) stops playing at once
-and its run is freed :data:`KEEP_DISCONNECTED` later.  At most
+and its run is freed :data:`KEEP_DISCONNECTED` later; a page whose connection
+comes back before then gets its run back and plays on.  At most
 ``--max-sessions`` pages hold a run at a time; the next one is asked to come
 back later.
 """
@@ -187,10 +188,12 @@ def _check_max_sessions(n: int) -> int:
     return n
 
 
-def serve(app: str, host: str, port: int, keep_disconnected: str) -> int:
+def serve(app: str, host: str, port: int, keep_disconnected: str, reload_given_up: bool = False) -> int:
     """Run Solara's server for ``app`` until interrupted, pinging every page every
     :data:`PING_SECONDS` and freeing a page's kernel ``keep_disconnected`` after its
-    connection is lost."""
+    connection is lost.  ``reload_given_up``: a page whose kernel is gone when its connection
+    comes back (held too long, or the server restarted) reloads at once instead of asking
+    to be reloaded (for pages that rebuild themselves from their address)."""
     import solara.server.settings
     import solara.settings
     import uvicorn
@@ -201,16 +204,32 @@ def serve(app: str, host: str, port: int, keep_disconnected: str) -> int:
     solara.settings.assets.cdn = NO_CDN
     solara.server.settings.telemetry.mixpanel_enable = False
     solara.server.settings.kernel.cull_timeout = keep_disconnected
+    solara.server.settings.theme.force_refresh = reload_given_up
     quiet_cookie_warning()
+
+    from ..app.reconnect import PatientScript, count_connections, patched_script
+
+    count_connections()
+    script, note = patched_script()
+    if script is None:
+        print(
+            f"givetake: warning: {note}; a page whose connection is renewed may lose its run", file=sys.stderr
+        )
 
     class Config(uvicorn.Config):
         """Solara's ``run`` makes its uvicorn.Config without the ping settings: a page whose
-        network went away without closing the connection is noticed after a missed ping."""
+        network went away without closing the connection is noticed after a missed ping.
+        Its page script is served with a reconnect that waits for a busy server
+        (:mod:`simulation.app.reconnect`)."""
 
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("ws_ping_interval", PING_SECONDS)
             kwargs.setdefault("ws_ping_timeout", PING_TIMEOUT_SECONDS)
             super().__init__(*args, **kwargs)
+
+        def load(self) -> None:
+            super().load()
+            self.loaded_app = PatientScript(self.loaded_app)
 
     uvicorn.Config = Config  # type: ignore[misc]  # this process only serves the app
     argv = [
