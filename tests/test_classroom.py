@@ -68,6 +68,32 @@ def test_joining_needs_the_code_a_nickname_and_a_free_seat():
     assert (pop.strategy[: pop.size] == s.student_index).sum() == 2  # nobody else plays it
 
 
+def test_a_browser_gets_back_the_seat_it_joined_and_only_its_own(tmp_path):
+    s = _class(seats=3)
+    a = s.join(s.code, "Ada", browser="browser-a")
+    assert s.seat_of_browser("browser-a") is a
+    assert s.seat_of_browser("browser-b") is None and s.seat_of_browser(None) is None
+    # joining again from the same browser with the same nickname: the same seat, not "taken"
+    assert s.join(s.code, " ada ", browser="browser-a") is a
+    assert len(s.seats) == 1
+    # another browser, or none, is refused the nickname
+    for other in ("browser-b", None):
+        with pytest.raises(Refused, match="taken"):
+            s.join(s.code, "Ada", browser=other)
+    with pytest.raises(Refused, match="code"):
+        s.join("WRONG", "Ada", browser="browser-a")
+    # a second student on the same browser: the browser's last seat is theirs
+    b = s.join(s.code, "Ben", browser="browser-a")
+    assert b is not a and s.seat_of_browser("browser-a") is b
+    s.remove_seat(b.id)
+    assert s.seat_of_browser("browser-a") is a  # a removed seat is nobody's
+    # a restarted server still knows the browsers
+    s.save_dir = tmp_path
+    s.save()
+    resumed = ClassSession.load(tmp_path)
+    assert resumed.seat_of_browser("browser-a").token == a.token
+
+
 def test_bad_settings_are_one_line_input_errors():
     with pytest.raises(InputError, match="--seats 0"):
         _class(seats=0)

@@ -12,6 +12,7 @@ from that student's own view.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import re
@@ -455,6 +456,18 @@ def _charts(session: ClassSession) -> list[str]:
 
 
 # -- the students' page --------------------------------------------------------------------
+def _browser() -> str | None:
+    """The page's browser as the server knows it: a hash of its Solara session cookie (None
+    without a cookie, or outside a server)."""
+    try:
+        cookie = solara.get_session_id()
+    except Exception:  # no kernel context: a test without a server
+        return None
+    if not cookie or cookie.startswith("session-id-cookie-unavailable"):
+        return None
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
 @solara.component
 def Join():
     solara.Style(_CSS)
@@ -462,7 +475,19 @@ def Join():
     session = current_class()
     router = solara.use_router()
     query = _query(router)
+    browser = solara.use_memo(_browser, [])
     token = query.get("seat")
+    # a page that comes back without its seat's address (reloaded or renewed before the
+    # address was updated, or opened anew) gets the member its browser was given
+    own = None if token else session.seat_of_browser(browser)
+    if own is not None:
+        token = own.token
+
+    def address_with_seat() -> None:
+        if own is not None:
+            router.push(f"/join?seat={quote(own.token)}")
+
+    solara.use_effect(address_with_seat, [None if own is None else own.token])
     with solara.Column(classes=["gc-student"], gap="8px"):
         if token:
             try:
@@ -472,18 +497,18 @@ def Join():
             else:
                 Play(session, token)
                 return
-        JoinForm(session, query.get("code", ""), lambda t: router.push(f"/join?seat={quote(t)}"))
+        JoinForm(session, query.get("code", ""), lambda t: router.push(f"/join?seat={quote(t)}"), browser)
 
 
 @solara.component
-def JoinForm(session: ClassSession, code: str, on_joined: Callable[[str], None]):
+def JoinForm(session: ClassSession, code: str, on_joined: Callable[[str], None], browser: str | None = None):
     code_value, set_code = solara.use_state(code)
     nickname, set_nickname = solara.use_state("")
     message, set_message = solara.use_state(None)
 
     def join() -> None:
         try:
-            seat = session.join(code_value, nickname)
+            seat = session.join(code_value, nickname, browser)
         except Refused as err:
             set_message(str(err))
             return

@@ -114,6 +114,9 @@ class Seat:
     introduce: tuple[int, int] | None = None  # two contacts to introduce to each other
     decided: bool = False
     decided_after: float | None = None
+    #: the browser that joined (a hash of its session cookie; None when it sent none), which
+    #: gets the seat back when its page comes back without the seat's address
+    browser: str | None = None
 
 
 class ClassSession:
@@ -250,8 +253,11 @@ class ClassSession:
         return next((s for s in self.seats if s.slot == slot and not s.removed), None)
 
     # -- joining -------------------------------------------------------------------------
-    def join(self, code: str, nickname: str) -> Seat:
+    def join(self, code: str, nickname: str, browser: str | None = None) -> Seat:
         """Give a student a seat: one member of the model.
+
+        ``browser`` names the student's browser (see :meth:`seat_of_browser`); a browser that
+        joins again with the nickname it already holds gets its own seat back.
 
         Raises
         ------
@@ -266,7 +272,13 @@ class ClassSession:
                 raise Refused("Please type a nickname.")
             if len(nickname) > MAX_NICKNAME:
                 raise Refused(f"Please use a nickname of at most {MAX_NICKNAME} characters.")
-            if any(s.nickname.casefold() == nickname.casefold() and not s.removed for s in self.seats):
+            same = next(
+                (s for s in self.seats if s.nickname.casefold() == nickname.casefold() and not s.removed),
+                None,
+            )
+            if same is not None:
+                if browser is not None and same.browser == browser:
+                    return same  # their own seat: the first join's answer never reached them
                 raise Refused("That nickname is taken in this class; please pick another.")
             if len([s for s in self.seats if not s.removed]) >= self.max_seats:
                 raise Refused("The class is full.")
@@ -279,6 +291,7 @@ class ClassSession:
                 slot=slot,
                 joined_week=self.week,
                 original_strategy=self.model.strategy_names[pop.strategy[slot]],
+                browser=browser,
             )
             pop.strategy[slot] = self.student_index
             self.seats.append(seat)
@@ -317,6 +330,18 @@ class ClassSession:
                         raise NotAuthorised("The teacher removed this seat.")
                     return s
             raise NotAuthorised("Unknown seat: join the class with its code.")
+
+    def seat_of_browser(self, browser: str | None) -> Seat | None:
+        """The seat the browser ``browser`` joined last and still holds, or None.
+
+        ``browser`` is what the server knows of a page's browser (its session cookie, hashed),
+        never anything the page says: a page that comes back without its seat's address (a
+        reload before the address was updated, a new tab) gets the member it was given.
+        """
+        if browser is None:
+            return None
+        with self.lock:
+            return next((s for s in reversed(self.seats) if s.browser == browser and not s.removed), None)
 
     def is_teacher(self, key: str | None) -> bool:
         return key is not None and secrets.compare_digest(str(key), self.teacher_key)

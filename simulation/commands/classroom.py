@@ -180,4 +180,6 @@ def run(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr, flush=True)
     print(f"  resume after a restart: givetake classroom --resume {path.parent}", flush=True)
     os.environ.update(env)
-    return serve(APP, args.host, args.port, KEEP_DISCONNECTED)
+    # a student's page rebuilds itself from its address and browser: one that comes back to a
+    # restarted server reloads and shows the student's member again
+    return serve(APP, args.host, args.port, KEEP_DISCONNECTED, reload_given_up=True)
