@@ -338,3 +338,61 @@ def referrals(
             out_side[n_yes] = s
             n_yes += 1
     return out_src[:n_yes].copy(), out_dst[:n_yes].copy(), out_edge[:n_yes].copy(), out_side[:n_yes].copy()
+
+
+@njit(cache=True, nogil=True)
+def told_count(g_recipient, r_recipient, start):  # pragma: no cover - compiled
+    """How many contacts the recipients of the week's deeds have between them (the draws
+    :func:`news` needs)."""
+    total = 0
+    for r in g_recipient:
+        total += start[r + 1] - start[r]
+    for r in r_recipient:
+        total += start[r + 1] - start[r]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def news(uniform, g_actor, g_recipient, r_actor, r_recipient, start, dst, gossip):  # pragma: no cover
+    """Who hears of the week's deeds (``Standing.step`` up to the judging): the gifts, then
+    the refusals, each seen by its recipient, who tells each of its contacts with chance
+    ``gossip`` (``uniform``: one draw per contact, as :func:`told_count` counts them; drawn
+    by the caller in one call, as the numpy code draws them).  Returns ``(observer, actor,
+    recipient, gave)``: every recipient first, then those told, deed by deed."""
+    n_g = len(g_actor)
+    n = n_g + len(r_actor)
+    actor = np.empty(n, np.int64)
+    recipient = np.empty(n, np.int64)
+    for j in range(n_g):
+        actor[j] = g_actor[j]
+        recipient[j] = g_recipient[j]
+    for j in range(n - n_g):
+        actor[n_g + j] = r_actor[j]
+        recipient[n_g + j] = r_recipient[j]
+    total = 0
+    for j in range(n):
+        total += start[recipient[j] + 1] - start[recipient[j]]
+    out = n
+    observer = np.empty(n + total, np.int64)
+    which = np.empty(n + total, np.int64)
+    for j in range(n):
+        observer[j] = recipient[j]
+        which[j] = j
+    q = 0
+    for j in range(n):
+        r = recipient[j]
+        for k in range(start[r], start[r + 1]):
+            heard = uniform[q] < gossip
+            q += 1
+            if heard:
+                observer[out] = dst[k]
+                which[out] = j
+                out += 1
+    o_actor = np.empty(out, np.int64)
+    o_recipient = np.empty(out, np.int64)
+    gave = np.empty(out, np.bool_)
+    for q in range(out):
+        o_actor[q] = actor[which[q]]
+        o_recipient[q] = recipient[which[q]]
+        gave[q] = which[q] < n_g
+    return observer[:out].copy(), o_actor, o_recipient, gave

@@ -189,6 +189,8 @@ class Standing(Mechanism):
 
     def step(self, model) -> None:
         tick = model.tick
+        if model.compiled and type(self) is Standing:
+            return self._step_compiled(model)
         deeds_actor = np.concatenate([tick.gifts.giver, tick.refusals.giver])
         deeds_recipient = np.concatenate([tick.gifts.asker, tick.refusals.asker])
         gave = np.concatenate([np.ones(len(tick.gifts), bool), np.zeros(len(tick.refusals), bool)])
@@ -201,6 +203,30 @@ class Standing(Mechanism):
         observer = np.concatenate([deeds_recipient, told])
         which = np.concatenate([np.arange(len(gave)), deed])
         self.hear(model, observer, deeds_actor[which], deeds_recipient[which], gave[which])
+
+    def _step_compiled(self, model) -> None:
+        """The same observers from the same draws, gathered by a compiled kernel
+        (``simulation.compiled.favours``); same results."""
+        from ..compiled.favours import news, told_count
+
+        gifts, refusals = model.tick.gifts, model.tick.refusals
+        if len(gifts) + len(refusals) == 0:
+            return
+        view = model.ties.directed(model.population.size)
+        uniform = model.rng.random(told_count(gifts.asker, refusals.asker, view.start))
+        self.hear(
+            model,
+            *news(
+                uniform,
+                gifts.giver,
+                gifts.asker,
+                refusals.giver,
+                refusals.asker,
+                view.start,
+                view.dst,
+                float(self.gossip),
+            ),
+        )
 
     def hear(self, model, observer, actor, recipient, gave) -> int:
         """News of deeds judged by this community's norm (for mechanisms that spread news:
