@@ -1,7 +1,9 @@
 """The compiled weekly step: whether it is used, and its kernels.
 
 Some stages of the week have a compiled twin (numba kernels in :mod:`.kernels`,
-:mod:`.favours` and :mod:`.encounters`) over the same struct-of-arrays state as the numpy code, which stays the reference and the path
+:mod:`.favours` and :mod:`.encounters`; the contact index and removal of ties in
+:mod:`.index`, the weekly measurements in :mod:`.measure`, churn in :mod:`.churn`) over the
+same struct-of-arrays state as the numpy code, which stays the reference and the path
 for anything the kernels do not implement (a user-defined subclass of a mechanism, say).
 Both paths draw the same random numbers from the model's generator in the same order and
 do the same floating-point operations in the same order, so a run is bit-for-bit the
