@@ -83,27 +83,31 @@ class Student(Strategy):
         self.ask_candidates: list[tuple[np.ndarray, ...]] = []
 
     def choose(self, ctx: ChoiceContext) -> np.ndarray:
-        pref = np.full(len(ctx), -np.inf)
-        members, cands = ctx.member.tolist(), ctx.candidate.tolist()
+        # a loop over the players' few picks, each a mask over every candidate offered
+        member, cand = np.asarray(ctx.member), np.asarray(ctx.candidate)
         if ctx.kind == "ask":
             if self.looking_ahead:
                 need = ctx.model.population.need[ctx.member]
                 self.ask_candidates.append((ctx.member.copy(), ctx.candidate.copy(), ctx.score.copy(), need))
-            for i, (m, c) in enumerate(zip(members, cands, strict=True)):
-                picks = None if self.looking_ahead else self.asks.get(m)
-                if not picks:  # no pick: asks as every member does
-                    pref[i] = ctx.score[i]
-                elif c in picks:
-                    pref[i] = len(picks) - picks.index(c)
-        elif ctx.kind == "meet":
-            for i, (m, c) in enumerate(zip(members, cands, strict=True)):
-                if self.meets.get(m) == c:
-                    pref[i] = 1.0
+                return np.array(ctx.score, float)  # no pick: asks as every member does
+            pref = np.array(ctx.score, float)
+            for m, picks in self.asks.items():
+                mine = member == m
+                if not picks or not mine.any():
+                    continue
+                pref[mine] = -np.inf
+                for rank in range(len(picks) - 1, -1, -1):  # the first asked is preferred most
+                    pref[mine & (cand == picks[rank])] = len(picks) - rank
+            return pref
+        pref = np.full(len(ctx), -np.inf)
+        if ctx.kind == "meet":
+            for m, c in self.meets.items():
+                pref[(member == m) & (cand == c)] = 1.0
         else:
-            for i, (m, a, b) in enumerate(zip(members, cands, ctx.partner.tolist(), strict=True)):
-                pair = self.introductions.get(m)
-                if pair is not None and {a, b} == set(pair):
-                    pref[i] = 1.0
+            partner = np.asarray(ctx.partner)
+            for m, (a, b) in self.introductions.items():
+                pair = ((cand == a) & (partner == b)) | ((cand == b) & (partner == a))
+                pref[(member == m) & pair] = 1.0
         return pref
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:

@@ -117,19 +117,23 @@ def second_contacts(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 def contact_pairs(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of contacts of each of ``members`` who are not tied to each other:
-    ``(member, a, b)`` with ``a < b``."""
+    ``(member, a, b)`` with ``a < b``, member by member in the order given, then by ``a``
+    and ``b``."""
     view = model.ties.directed(model.population.size)
-    out_m, out_a, out_b = [], [], []
-    for m in np.asarray(members, np.int64).tolist():
-        c = np.sort(view.dst[view.start[m] : view.start[m + 1]])
-        i, j = np.triu_indices(len(c), 1)
-        a, b = c[i], c[j]
-        fresh = ~model.ties.has(a, b) if len(a) else np.zeros(0, bool)
-        out_m.append(np.full(int(fresh.sum()), m, np.int64))
-        out_a.append(a[fresh])
-        out_b.append(b[fresh])
-    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64)  # noqa: E731
-    return cat(out_m), cat(out_a), cat(out_b)
+    members = np.asarray(members, np.int64)
+    lo, deg = view.start[members], view.start[members + 1] - view.start[members]
+    group = np.repeat(np.arange(len(members)), deg)
+    starts = np.cumsum(deg) - deg
+    pos = np.arange(int(deg.sum()))
+    contact = view.dst[np.repeat(lo - starts, deg) + pos]
+    contact = contact[np.lexsort((contact, group))]  # each member's contacts, ascending
+    # each contact with every later contact of the same member
+    later = np.repeat(starts + deg, deg) - pos - 1
+    first = np.repeat(pos, later)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    who, a, b = members[group[first]], contact[first], contact[second]
+    fresh = ~model.ties.has(a, b) if len(a) else np.zeros(0, bool)
+    return who[fresh], a[fresh], b[fresh]
 
 
 def top_choice(member: np.ndarray, preference: np.ndarray) -> np.ndarray:
