@@ -3,6 +3,7 @@ rules, weeks, the timer, authorisation, saving and resuming."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -295,6 +296,7 @@ def test_a_restarted_server_resumes_the_class_exactly(tmp_path):
     seats = [s.join(s.code, n) for n in ("Ada", "Ben", "Cy")]
     s.start()
     _play(s, seats, 2)
+    assert s.wait_saved(60)  # written just after the week opened (a server that stops waits for it)
     assert (tmp_path / "class" / "class.pkl").stat().st_mode & 0o077 == 0  # tokens inside: owner only
     resumed = ClassSession.load(tmp_path / "class")
     assert resumed.week == 2 and resumed.code == s.code and resumed.paused
@@ -305,6 +307,38 @@ def test_a_restarted_server_resumes_the_class_exactly(tmp_path):
     _play(s, seats, 2)  # the class that never stopped
     assert np.array_equal(resumed.model.population.wealth, s.model.population.wealth)
     assert len(resumed.log) == len(s.log)
+
+
+def test_each_weeks_save_is_the_class_as_the_week_opened(tmp_path):
+    s = _class(save_dir=tmp_path)
+    seats = [s.join(s.code, n) for n in ("Ada", "Ben", "Cy")]
+    s.start()
+    for _ in range(3):
+        _play(s, seats, 1)
+        assert s.wait_saved(60)
+        saved = ClassSession.load(tmp_path)
+        assert saved.week == s.week and len(saved.log) == len(s.log)
+        assert np.array_equal(saved.model.population.wealth, s.model.population.wealth)
+        assert np.array_equal(saved.model.ties.trust, s.model.ties.trust)
+        assert saved.requests == s.requests and saved.ask_options == s.ask_options
+
+
+def test_a_save_that_cannot_be_written_is_one_line_and_the_class_goes_on(tmp_path, capfd):
+    folder = tmp_path / "class"
+    s = _class(save_dir=folder)
+    seat = s.join(s.code, "Ada")
+    s.start()
+    shutil.rmtree(folder)
+    folder.write_text("not a folder")  # nothing can be written into it now
+    s.decide(seat.token, week=0)
+    assert s.week == 1 and s.wait_saved(60)
+    err = capfd.readouterr().err
+    assert err.count("could not save the class") == 1 and "Traceback" not in err
+    with pytest.raises(OSError):  # a save asked for by name says so to its caller
+        s.save()
+    folder.unlink()
+    s.decide(seat.token, week=1)  # the next week's save is written again
+    assert s.wait_saved(60) and ClassSession.load(folder).week == 2
 
 
 def test_same_seed_and_decisions_give_the_same_class():
@@ -537,6 +571,7 @@ def test_a_saved_class_resumes_in_a_fresh_process(tmp_path):
     s.start()
     s.decide(seat.token, week=0)
     assert s.week == 1
+    assert s.wait_saved(60)
     code = (
         "import sys; from simulation.classroom import ClassSession\n"
         "s = ClassSession.load(sys.argv[1]); s.start(); s.advance(); print(s.week)"

@@ -16,7 +16,9 @@ ask), and may drop contacts.  When every student has
 decided, or the teacher's timer runs out, or the teacher presses *next week*,
 the real model runs one week; undecided students' members take the teacher's
 default (refuse, or answer as a matcher).  The session is saved after every
-week and every change of seats, so a restarted server resumes the class.
+week and every change of seats, so a restarted server resumes the class: a week's
+save is taken as the week ends and written to disk just after the next week is
+opened, so that students do not wait for the disk.
 
 Examples
 --------
@@ -35,7 +37,9 @@ from __future__ import annotations
 
 import copy
 import os
+import pickle
 import secrets
+import sys
 import tempfile
 import threading
 import time
@@ -213,10 +217,11 @@ class ClassSession:
         self.opened_at = time.monotonic()
         self.deadline: float | None = None
         self.time_left: float | None = self.timer
+        self._saves = _Writer(self._write)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key in ("lock", "changed", "_clock", "_stop", "opened_at", "deadline"):
+        for key in ("lock", "changed", "_clock", "_stop", "opened_at", "deadline", "_saves"):
             state.pop(key, None)
         return state
 
@@ -569,13 +574,15 @@ class ClassSession:
             for s in self.seats:
                 s.helps, s.drops, s.others, s.decided, s.decided_after = {}, set(), None, False, None
                 s.asks, s.meet, s.introduce = [], None, None
-            # one snapshot serves both the save and the look-ahead's copy of the model
-            data = cloudpickle.dumps(self)
-            self._look_ahead(cloudpickle.loads(data).model)
+            # one copy of the model as the week ended serves the look-ahead and the week's save
+            model_data = cloudpickle.dumps(self.model)
+            self._look_ahead(cloudpickle.loads(model_data))
             self.time_left = self.timer
             self.opened_at = time.monotonic()
             self.deadline = None if (self.paused or self.timer is None) else self.opened_at + self.timer
-            self._write(data)
+            # the save is the class as the next week opens; written to disk once the lock is
+            # released, while the students' pages show the new week
+            self._saves.put(self._snapshot(model_data))
             self.last_advance_seconds = time.perf_counter() - t0
             self._changed()
 
@@ -829,11 +836,14 @@ class ClassSession:
         if len(slots) == 0:
             return
         who, cand, mutual = second_contacts(self.model, slots)
+        # sorted by member: the first MEET_OPTIONS of each
+        first = np.flatnonzero(np.r_[True, who[1:] != who[:-1]]) if len(who) else np.zeros(0, np.int64)
+        rank = np.arange(len(who)) - np.repeat(first, np.diff(np.r_[first, len(who)]))
+        keep = rank < MEET_OPTIONS
+        who, cand, mutual = who[keep], cand[keep], mutual[keep]
         rep = self.model.population.reputation(cand) if len(cand) else np.zeros(0)
         for m, c, k, r in zip(who.tolist(), cand.tolist(), mutual.tolist(), rep.tolist(), strict=True):
-            opts = self.meet_options.setdefault(m, [])
-            if len(opts) < MEET_OPTIONS:
-                opts.append({"slot": c, "mutual": k, "reputation": r})
+            self.meet_options.setdefault(m, []).append({"slot": c, "mutual": k, "reputation": r})
 
     # -- looking -----------------------------------------------------------------------------
     def contacts(self, slot: int) -> list[dict[str, Any]]:
@@ -949,13 +959,35 @@ class ClassSession:
         return None if self.save_dir is None else self.save_dir / SAVE_FILE
 
     def save(self) -> Path | None:
-        """Write the whole class (model, seats, decisions) to ``save_dir``; readable only by
-        its owner (it holds the seats' tokens).  Replaced whole, never half-written."""
+        """Write the whole class (model, seats, decisions) to ``save_dir`` and return when it
+        is written; readable only by its owner (it holds the seats' tokens).  Replaced whole,
+        never half-written."""
         if self.save_path is None:
             return None
-        with self.lock:
-            data = cloudpickle.dumps(self)
-        return self._write(data)
+        with self.lock:  # no newer save can come meanwhile: the one written last is this one
+            self._saves.put(self._snapshot(), report=False)
+            self._saves.wait()
+            if self._saves.error is not None:
+                raise self._saves.error
+        return self.save_path
+
+    def wait_saved(self, timeout: float | None = None) -> bool:
+        """Wait until the class as it is now is on disk (a week's save is written in the
+        background just after the week); False if ``timeout`` seconds passed first."""
+        return self._saves.wait(timeout)
+
+    def _snapshot(self, model_data: bytes | None = None) -> bytes | None:
+        """The class as it is now, pickled (under the lock); ``model_data``: the model
+        already pickled, put in as it is.  None when the class is not saved."""
+        if self.save_path is None:
+            return None
+        if model_data is None:
+            return cloudpickle.dumps(self)
+        state = self.__getstate__()
+        state["model"] = _Pickled(model_data)
+        frozen = object.__new__(ClassSession)
+        frozen.__dict__.update(state)
+        return cloudpickle.dumps(frozen)
 
     def _write(self, data: bytes) -> Path | None:
         path = self.save_path
@@ -998,3 +1030,65 @@ class ClassSession:
         session.save_dir = path.parent
         session._look_ahead()  # the saved requests may be from before the week's look-ahead
         return session
+
+
+class _Pickled:
+    """An object already pickled: pickled as its bytes, unpickled as the object."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __reduce__(self):
+        return pickle.loads, (self.data,)
+
+
+class _Writer:
+    """Writes a class's saves in order in a thread of its own, so that nobody waits for the
+    disk; a save still waiting when a newer one comes is dropped (the newer has it all).
+
+    The thread runs while there is something to write and is not a daemon: a server that
+    stops writes the last save before it exits.  A save that cannot be written is one line
+    on standard error (or raised, for :meth:`ClassSession.save`); the next is tried as usual.
+    """
+
+    def __init__(self, write):
+        self._write = write
+        self._cond = threading.Condition()
+        self._pending: tuple[bytes, bool] | None = None
+        self._busy = False
+        #: why the last save written could not be written (None: it was written)
+        self.error: Exception | None = None
+
+    def put(self, data: bytes | None, report: bool = True) -> None:
+        """Write ``data`` soon; ``report``: say on standard error if it cannot be written."""
+        if data is None:
+            return
+        with self._cond:
+            self._pending = (data, report)
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._run, name="classroom-save").start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once nothing is left to write (False after ``timeout`` seconds)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                job, self._pending = self._pending, None
+                if job is None:
+                    self._busy = False
+                    self._cond.notify_all()
+                    return
+            data, report = job
+            try:
+                self._write(data)
+                self.error = None
+            except Exception as err:  # a full disk, a folder removed: say so, keep the class
+                self.error = err
+                if report:
+                    print(
+                        f"givetake classroom: could not save the class ({err})", file=sys.stderr, flush=True
+                    )
