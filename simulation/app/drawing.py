@@ -158,7 +158,8 @@ def network_svg(
             rows = coords[cls == c]
             if len(rows) == 0:
                 continue
-            d = "".join(f"M{a:g} {b:g}L{x:g} {y:g}" for a, b, x, y in rows.tolist())
+            # one %-format over all the ties of the class (the same text as f"{x:g}", faster)
+            d = ("M%g %gL%g %g" * len(rows)) % tuple(rows.ravel().tolist())
             out.append(
                 f'<path d="{d}" stroke="#5b6270" stroke-opacity="{alpha}" '
                 f'stroke-width="{width * _edge_scale(len(alive)):.2f}" fill="none"/>'

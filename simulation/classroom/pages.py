@@ -387,11 +387,26 @@ def SeatTable(session: ClassSession, act: Callable[[Callable[[], Any]], None], v
 
 
 def _network(session: ClassSession) -> str:
-    """The network with students' members ringed and named."""
+    """The network with students' members ringed and named: drawn once a week and when the
+    seats change, the same picture for every redraw in between (each decision, each tick of
+    the timer, every teacher's screen)."""
     layout = _layout(session)
     with session.lock:
-        svg = network_svg(session.model, layout, size=640)
         names = {s.slot: s.nickname for s in session.active_seats()}
+        key = (id(session), session.week, layout.frame, tuple(names.items()))
+        with _state_lock:
+            drawn = _state.get("network")
+        if drawn is not None and drawn[0] == key:
+            return drawn[1]
+        svg = network_svg(session.model, layout, size=640)
+    svg = _ring_players(svg, names)
+    with _state_lock:
+        _state["network"] = (key, svg)
+    return svg
+
+
+def _ring_players(svg: str, names: dict[int, str]) -> str:
+    """``svg`` with the members in ``names`` (slot -> nickname) ringed and named."""
     marks = []
     for m in re.finditer(r'<circle cx="([\d.\-]+)" cy="([\d.\-]+)" r="([\d.]+)"[^>]*data-slot="(\d+)"', svg):
         slot = int(m.group(4))
