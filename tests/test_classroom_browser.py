@@ -134,8 +134,15 @@ class Server:
         self.join = re.search(r"students join at: (\S+)", text).group(1)
         self.code = re.search(r"class code (\w+)", text).group(1)
 
-    def saved(self) -> ClassSession:
-        return ClassSession.load(self.folder)
+    def saved(self, week: int | None = None) -> ClassSession:
+        """The class as saved; with ``week``, once the save of that week is written (it is
+        written just after the week opens, while the pages show it)."""
+        deadline = time.monotonic() + 30
+        while True:
+            saved = ClassSession.load(self.folder)
+            if week is None or saved.week >= week or time.monotonic() > deadline:
+                return saved
+            time.sleep(0.1)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -353,7 +360,7 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     teacher.wait_text(".gc-week", "^1$")
     ada.wait_text(".gc-week", "^1$")
     ben.wait_text(".gc-last-week", "you helped")
-    after = server.saved()
+    after = server.saved(week=1)
     assert after.week == 1
     rows = [r for r in after.log if r["week"] == 0]
     a_rows = [r for r in rows if r["member"] == a_slot and r["asked"]]
@@ -383,7 +390,7 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     teacher.page.click("button.gc-next")
     teacher.wait_text(".gc-week", "^2$")
     ada.wait_text(".gc-week", "^2$")
-    week1 = [r for r in server.saved().log if r["week"] == 1 and r["member"] == a_slot and r["asked"]]
+    week1 = [r for r in server.saved(week=2).log if r["week"] == 1 and r["member"] == a_slot and r["asked"]]
     assert week1 and all(r["decided_by"] == "default (refuse)" for r in week1)
     assert "Ben" not in ada.page.inner_text("body")  # nothing of another student's
     teacher.shot("week-2")
@@ -524,7 +531,7 @@ def test_a_teacher_and_eight_students_play_five_weeks(browser, tmp_path, tabs):
     refusals_seen = gifts_seen = weeks_asked = 0
     for week in range(5):
         print(f"week {week} opens after {time.monotonic() - began:.1f} s")
-        before = server.saved()
+        before = server.saved(week=week)
         assert before.week == week
         for st in students.values():
             st.at_week(week)
@@ -570,7 +577,7 @@ def test_a_teacher_and_eight_students_play_five_weeks(browser, tmp_path, tabs):
             students["Hal"].answer_others("help")
             students["Hal"].send()
         teacher.wait_text(".gc-week", f"^{week + 1}$")
-        after = server.saved()
+        after = server.saved(week=week + 1)
         assert after.week == week + 1
         rows = [r for r in after.log if r["week"] == week]
 
