@@ -53,6 +53,9 @@ SPEEDS: dict[int, tuple[int, float]] = {
     6: (10, 0.12),
 }
 
+#: seconds the play loop waits at most for a frame to be drawn before it steps on
+FRAME_WAIT_SECONDS = 10.0
+
 
 def _hold_seconds() -> float:
     """How long the server keeps a page without a connection (Solara's kernel cull timeout)."""
@@ -451,6 +454,9 @@ def Live(
         set_version(next(counter))
 
     frame = solara.use_memo(session.frame, [version, generation])
+    #: set once the last frame asked for is drawn (the render pass that drew it has ended)
+    drawn = solara.use_memo(threading.Event, [])
+    solara.use_effect(drawn.set, [version])
 
     # -- the play loop (a thread per view, stopped when paused or changed) ----------
     def loop(cancel: threading.Event) -> None:
@@ -476,7 +482,15 @@ def Live(
                 set_message(f"The run stopped: {_one_line(err)}")
                 set_playing(False)
                 return
+            drawn.clear()
             bump()
+            # the next frame only once this one is drawn: on a busy server a frame can take
+            # longer to draw than the speed allows, and a change during every render pass
+            # makes the page's render loop run on until Solara stops it with an error page
+            deadline = time.monotonic() + FRAME_WAIT_SECONDS
+            while not drawn.wait(0.05):
+                if cancel.is_set() or time.monotonic() > deadline:
+                    break
             if not getattr(session.model, "running", True) or session.model.population.n_alive == 0:
                 set_playing(False)
                 return
