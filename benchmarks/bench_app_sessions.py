@@ -195,7 +195,7 @@ def main() -> int:
             t0 = time.monotonic()
             crashing.kill()
             out["seconds_until_all_noticed"] = round(
-                server.wait_status(r"(\d+) pages? open \(\1 without", 30), 1
+                server.wait_status(r"\b(\d+) pages? open \(\1 without", 30), 1
             )
             server.ps.cpu_percent()
             time.sleep(5)
