@@ -4,7 +4,9 @@ the Solara page rendered with Solara's own test utilities."""
 from __future__ import annotations
 
 import html
+import os
 import re
+import sys
 
 import ipyvue
 import ipyvuetify as v
@@ -706,3 +708,49 @@ def test_max_sessions_below_one_is_refused_in_one_line(capsys):
     assert capsys.readouterr().err.strip() == (
         "givetake: error: --max-sessions 0: expected a whole number of pages, at least 1"
     )
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the C library's malloc settings are Linux's"
+)
+def test_the_app_server_allocates_so_that_freed_memory_goes_back(tmp_path):
+    """``givetake app`` serves from the same process restarted with Python's objects in the C
+    library's malloc (whose free pages malloc_trim hands back) and few malloc arenas."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from simulation.commands.app import ALLOCATOR
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ALLOCATOR}
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "server.log"
+                ).read_text()
+                time.sleep(0.3)
+        served = dict(
+            x.split("=", 1) for x in open(f"/proc/{proc.pid}/environ").read().split("\0") if "=" in x
+        )
+        assert served["PYTHONMALLOC"] == "malloc"
+        assert "glibc.malloc.arena_max=2" in served["GLIBC_TUNABLES"]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()

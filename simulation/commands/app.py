@@ -12,6 +12,12 @@ and its run is freed :data:`KEEP_DISCONNECTED` later; a page whose connection
 comes back before then gets its run back and plays on.  At most
 ``--max-sessions`` pages hold a run at a time; the next one is asked to come
 back later.
+
+Freed memory goes back to the operating system: on Linux the server runs with
+Python's objects allocated by the C library's ``malloc`` (:data:`ALLOCATOR`),
+whose free pages ``malloc_trim`` hands back, instead of Python's own 1 MiB
+arenas, which a single object still in use keeps whole; ``givetake app``
+restarts itself with those settings before it serves (same process id).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ __all__ = [
     "PING_SECONDS",
     "PING_TIMEOUT_SECONDS",
     "MAX_SESSIONS",
+    "ALLOCATOR",
+    "with_allocator",
 ]
 
 #: the app module and component Solara serves
@@ -60,6 +68,39 @@ PING_TIMEOUT_SECONDS = 15.0
 
 #: the most pages holding a run at a time, by default
 MAX_SESSIONS = 40
+
+
+#: environment of the server's allocator (Linux): Python's objects from the C library's malloc,
+#: at most two malloc arenas (one per thread would keep the memory of many idle server threads),
+#: and blocks of 128 KiB or more (a run's arrays) mapped on their own, so that they return to
+#: the operating system when freed
+ALLOCATOR = {
+    "PYTHONMALLOC": "malloc",
+    "GLIBC_TUNABLES": "glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072"
+    ":glibc.malloc.trim_threshold=131072",
+}
+
+
+def with_allocator(environ: dict[str, str] | None = None) -> dict[str, str] | None:
+    """The environment to restart the server in with :data:`ALLOCATOR`, or None when
+    ``environ`` (default: this process's) has it already or the system is not Linux.
+
+    >>> with_allocator({**ALLOCATOR, "HOME": "/h"}) is None
+    True
+    >>> env = with_allocator({"GLIBC_TUNABLES": "glibc.pthread.rseq=0"})
+    >>> env["PYTHONMALLOC"], env["GLIBC_TUNABLES"].startswith("glibc.pthread.rseq=0:glibc.malloc.arena_max=2")
+    ('malloc', True)
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if not sys.platform.startswith("linux"):
+        return None
+    tunables = environ.get("GLIBC_TUNABLES", "")
+    if environ.get("PYTHONMALLOC") == ALLOCATOR["PYTHONMALLOC"] and ALLOCATOR["GLIBC_TUNABLES"] in tunables:
+        return None
+    environ["PYTHONMALLOC"] = ALLOCATOR["PYTHONMALLOC"]
+    if ALLOCATOR["GLIBC_TUNABLES"] not in tunables:
+        environ["GLIBC_TUNABLES"] = ":".join(x for x in (tunables, ALLOCATOR["GLIBC_TUNABLES"]) if x)
+    return environ
 
 
 def offline_environment(keep_disconnected: str = KEEP_DISCONNECTED) -> dict[str, str]:
@@ -254,6 +295,11 @@ def run(args: argparse.Namespace) -> int:
     """Serve the app until interrupted."""
     max_sessions = _check_max_sessions(args.max_sessions)
     _check_port(args.host, args.port)
+    env = with_allocator()
+    if env is not None:  # start again, this same process, with the allocator that hands memory back
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
     from ..app import serving
 
     os.environ.update(offline_environment())
