@@ -174,6 +174,12 @@ class GiveTakeModel(mesa.Model):
         return None
 
     # -- services used by mechanisms ----------------------------------------
+    def uses_builtin(self, *names: str) -> bool:
+        """Whether the model's methods ``names`` are those of :class:`GiveTakeModel` (no
+        subclass changed them): a compiled stage that does their work itself asks first."""
+        cls = type(self)
+        return all(getattr(cls, name) is getattr(GiveTakeModel, name) for name in names)
+
     def decide(self, ctx: DecisionContext) -> np.ndarray:
         """Ask each giver's strategy about its requests; boolean array aligned with ``ctx``."""
         out = np.zeros(len(ctx), bool)

@@ -39,6 +39,9 @@ LAYERS = [
         "limits",
         "holme_kim",
         "compiled",
+        "draws",
+        "graphml",
+        "style_colours",
     },  # foundations
     {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems", "verdict"},
     {"mechanisms"},

@@ -36,6 +36,9 @@ from .contacts import attachment_weights, connect
 
 __all__ = ["Churn"]
 
+#: the model's services churn uses: if a subclass of the model changes one, churn runs its numpy code
+_SERVICES = ("pay", "add_members", "remove_members", "assign_skills", "draw_strategies", "_random_subsets")
+
 
 @mechanism
 class Churn(Mechanism):
@@ -81,7 +84,7 @@ class Churn(Mechanism):
         self.last_wealth = model.population.wealth.copy()
 
     def step(self, model) -> None:
-        if model.compiled and type(self) is Churn and _plain_model(model):
+        if model.compiled and type(self) is Churn and model.uses_builtin(*_SERVICES):
             return self._step_compiled(model)
         pop, rng, tick = model.population, model.rng, model.tick
         alive = pop.alive_slots()
@@ -200,22 +203,3 @@ class Churn(Mechanism):
         a = np.repeat(newcomers, self.initial_contacts)
         b = model.rng.choice(old, size=len(a), p=p)
         connect(model, a, b)
-
-
-def _plain_model(model) -> bool:
-    """Whether the model's services churn uses are the built-in ones (a subclass may
-    change how members are paid, added or removed: then churn runs its numpy code)."""
-    from ..model import GiveTakeModel
-
-    cls = type(model)
-    return all(
-        getattr(cls, name) is getattr(GiveTakeModel, name)
-        for name in (
-            "pay",
-            "add_members",
-            "remove_members",
-            "assign_skills",
-            "draw_strategies",
-            "_random_subsets",
-        )
-    )
