@@ -228,24 +228,14 @@ class Student(Tab):
     def ready(self) -> None:
         self.page.wait_for_selector(".gc-join", timeout=90_000)
 
-    def join(self, code: str, attempts: int = 3) -> None:
-        """Fill in the form and join.  A page whose connection was renewed while the form was
-        sent comes back as a fresh, empty form (the server never saw the click): the student
-        then fills it in again, as anyone would."""
-        for _ in range(attempts):
-            self.page.locator(".gc-code-input input").fill(code)
-            self.page.locator(".gc-nickname input").fill(self.nickname)
-            self.page.click(".gc-join")
-            deadline = time.monotonic() + 45
-            while time.monotonic() < deadline:
-                if self.page.locator(".gc-slot").count() or self.page.locator(".gc-join-error").count():
-                    return
-                form = self.page.locator(".gc-code-input input")
-                if form.count() and form.first.input_value() == "":
-                    break  # a fresh form: fill it in again
-                time.sleep(0.2)
-            else:
-                return  # neither came: .slot says what the page shows
+    def join(self, code: str) -> None:
+        """Fill in the form and join; wait for the member or the reason it was refused (a page
+        whose connection is renewed meanwhile keeps its kernel, or gets its member back by its
+        browser: never a fresh form to fill in again)."""
+        self.page.locator(".gc-code-input input").fill(code)
+        self.page.locator(".gc-nickname input").fill(self.nickname)
+        self.page.click(".gc-join")
+        self.page.wait_for_selector(".gc-slot, .gc-join-error", timeout=45_000)
 
     @property
     def slot(self) -> int:
