@@ -11,9 +11,9 @@ state, with numpy's algorithms for ``random``, ``integers`` and ``permutation``)
 order the numpy code draws them; so the generator is left in the same state and both
 paths give the same run (``tests/test_compiled.py``).
 
-The built-in strategies decide here from a table of codes and parameters
-(:func:`strategy_table`); a model with any other strategy (a user's, or a subclass of a
-built-in one) has no table, and its favours take the numpy path, which asks each
+The built-in strategies decide here from a table of codes (:mod:`.codes`) and parameters
+(:func:`simulation.strategies.builtin.strategy_table`); a model with any other strategy (a
+user's, or a subclass of a built-in one) has no table, and its favours take the numpy path, which asks each
 strategy's :meth:`~simulation.strategies.Strategy.gives`.
 """
 
@@ -22,78 +22,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["strategy_table", "giving", "referrals"]
+from .codes import GIVES, MATCHES, NEVER, OTHERISH
 
-#: strategy codes: gives whenever asked; the otherish giver's rule; the matcher's; never gives
-GIVES, OTHERISH, MATCHES, NEVER = 0, 1, 2, 3
-
-
-def _codes() -> dict[type, int]:
-    from ..strategies import builtin
-
-    return {
-        builtin.Giver: GIVES,
-        builtin.OtherishGiver: OTHERISH,
-        builtin.Connector: OTHERISH,
-        builtin.Matcher: MATCHES,
-        builtin.Taker: NEVER,
-    }
-
-
-_CODES: dict[type, int] = {}
-#: parameter rows -> the arrays made of them (the kernels only read them)
-_TABLES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def strategy_table(model) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(code, par)`` of the model's strategies for the kernels, or ``None`` when one of
-    them is not a built-in (its own ``gives`` decides, on the numpy path).
-
-    ``par[s]`` holds the parameters the code reads: the otherish giver's
-    ``min_reputation, max_imbalance``; the matcher's ``credit, min_standing,
-    discriminates, follows_beliefs, slope`` and the mark of good standing.
-    """
-    from ..model import GiveTakeModel
-    from ..strategies.builtin import GOOD_STANDING
-
-    if (
-        type(model).decide is not GiveTakeModel.decide
-        or type(model).standing_of is not GiveTakeModel.standing_of
-    ):
-        return None
-    if not _CODES:
-        _CODES.update(_codes())
-    rows = []
-    for s in model.strategies:
-        c = _CODES.get(type(s))
-        if c is None:
-            return None
-        if c == OTHERISH:
-            rows.append((c, s.min_reputation, s.max_imbalance, 0.0, 0.0, 0.0, 0.0))
-        elif c == MATCHES:
-            rows.append(
-                (
-                    c,
-                    s.credit,
-                    s.min_standing,
-                    bool(s.discriminates),
-                    bool(s.follows_beliefs),
-                    s.slope,
-                    GOOD_STANDING,
-                )
-            )
-        else:
-            rows.append((c, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
-    key = tuple(rows)
-    table = _TABLES.get(key)
-    if table is None:
-        if len(_TABLES) > 64:
-            _TABLES.clear()
-        table = _TABLES[key] = (
-            np.array([r[0] for r in rows], np.int64),
-            np.array([r[1:] for r in rows], np.float64).reshape(len(rows), 6),
-        )
-    return table
+__all__ = ["giving", "referrals"]
 
 
 @njit(cache=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled.codes import GIVES, MATCHES, N_PARAMS, NEVER, OTHERISH
 from ..params import Param
 from .base import DecisionContext, Strategy, strategy
 
-__all__ = ["Giver", "OtherishGiver", "Matcher", "Taker", "Connector"]
+__all__ = ["Giver", "OtherishGiver", "Matcher", "Taker", "Connector", "strategy_table"]
 
 #: images from this up mark good standing (the standing norms' mark, ``mechanisms.standing.BAD_BELOW``)
 GOOD_STANDING = 0.5
@@ -172,3 +173,58 @@ class Connector(OtherishGiver):
     label = "connector"
     colour = "#CC79A7"
     classifier = {**OtherishGiver.classifier, "introduces": True}
+
+
+#: the built-in strategies the favours kernels implement, by exact type (a subclass may
+#: decide otherwise, so it takes the numpy path)
+_CODES: dict[type, int] = {
+    Giver: GIVES,
+    OtherishGiver: OTHERISH,
+    Connector: OTHERISH,
+    Matcher: MATCHES,
+    Taker: NEVER,
+}
+#: parameter rows -> the arrays made of them (the kernels only read them)
+_TABLES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def strategy_table(strategies) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(code, par)`` of ``strategies`` for the compiled favours
+    (:mod:`simulation.compiled.favours`), or ``None`` when one of them is not a built-in
+    (its own ``gives`` decides, on the numpy path).
+
+    ``par[s]`` holds the parameters the code reads: the otherish giver's
+    ``min_reputation, max_imbalance``; the matcher's ``credit, min_standing,
+    discriminates, follows_beliefs, slope`` and the mark of good standing.
+    """
+    rows = []
+    for s in strategies:
+        c = _CODES.get(type(s))
+        if c is None:
+            return None
+        if c == OTHERISH:
+            rows.append((c, s.min_reputation, s.max_imbalance, 0.0, 0.0, 0.0, 0.0))
+        elif c == MATCHES:
+            rows.append(
+                (
+                    c,
+                    s.credit,
+                    s.min_standing,
+                    bool(s.discriminates),
+                    bool(s.follows_beliefs),
+                    s.slope,
+                    GOOD_STANDING,
+                )
+            )
+        else:
+            rows.append((c, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+    key = tuple(rows)
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        table = _TABLES[key] = (
+            np.array([r[0] for r in rows], np.int64),
+            np.array([r[1:] for r in rows], np.float64).reshape(len(rows), N_PARAMS),
+        )
+    return table
