@@ -36,11 +36,7 @@ class Giving(Mechanism):
             from ..strategies.builtin import strategy_table
 
             # the strategies are asked through the model's decide and standing_of
-            table = (
-                strategy_table(model.strategies)
-                if model.uses_builtin("decide", "standing_of")
-                else None
-            )
+            table = strategy_table(model.strategies) if model.uses_builtin("decide", "standing_of") else None
             if table is not None:  # every strategy a built-in: decided in the kernel
                 return self._step_compiled(model, table)
         pop, ties, tick = model.population, model.ties, model.tick

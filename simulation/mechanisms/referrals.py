@@ -53,11 +53,7 @@ class Referrals(Mechanism):
             from ..strategies.builtin import strategy_table
 
             # the strategies are asked through the model's decide and standing_of
-            table = (
-                strategy_table(model.strategies)
-                if model.uses_builtin("decide", "standing_of")
-                else None
-            )
+            table = strategy_table(model.strategies) if model.uses_builtin("decide", "standing_of") else None
             if table is not None:  # every strategy a built-in: decided in the kernel
                 return self._step_compiled(model, table)
         pop, ties, rng = model.population, model.ties, model.rng
