@@ -14,7 +14,8 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "givetake: installing the project and its dependencies into $(VENV) (first run only; a few minutes, quiet)"
 	$(BIN)/pip install --quiet -e ".[dev]"
-	@echo "givetake: installed"
+	@echo "givetake: installed; compiling the simulation's kernels once (about a minute, first run only)"
+	$(BIN)/python -m simulation.warmup
 	touch $(STAMP)
 
 install: $(STAMP)

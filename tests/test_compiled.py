@@ -448,3 +448,19 @@ def test_a_strategy_that_chooses_whom_to_meet_and_introduce_takes_the_numpy_path
     finally:
         del REGISTRY["test_picky_giver"]
     assert calls["giving"] == calls["referrals"] == calls["meeting"] == calls["introductions"] == 0
+
+
+def test_the_warm_up_runs_every_builtin_scenario_with_the_kernels_on():
+    from simulation.scenario_files import builtin_scenarios
+    from simulation.warmup import warm
+
+    ran = warm(weeks=2, size=30)
+    assert sorted(ran) == sorted(builtin_scenarios()) and all(ran.values())
+
+
+def test_the_warm_up_command_says_so_when_the_kernels_are_off():
+    env = {**os.environ, ENV: "0"}
+    out = subprocess.run(
+        [sys.executable, "-m", "simulation.warmup"], capture_output=True, text=True, env=env, check=True
+    )
+    assert "kernels are off" in out.stdout and "compiled and cached" not in out.stdout
