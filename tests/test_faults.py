@@ -648,6 +648,9 @@ def test_input_nested_too_deeply_is_a_one_line_error(tmp_path, capsys):
     code = main(["run", str(deep), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "deep.toml: nested too deeply" in err
+    code = main(["validate", "--patterns", str(deep), "--executor", "serial"])  # a pattern file
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "deep.toml: nested too deeply" in err
     previous = "open_mixer"
     for i in range(1000):
         (tmp_path / f"s{i}.toml").write_text(f'extends = "{previous}"\nname = "s{i}"\n')

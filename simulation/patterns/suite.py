@@ -41,7 +41,6 @@ import hashlib
 import json
 import math
 import time
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,7 @@ from ..builtin import PATTERN_DIR
 from ..errors import InputError
 from ..experiment import RunSpec
 from ..scenario import Scenario, ScenarioError, with_share
-from ..scenario_files import load_scenario
+from ..scenario_files import load_scenario, read_toml
 from .estimates import AGGREGATES, Estimate, mean_ci, tipping_point
 from .measures import get_measure
 
@@ -421,12 +420,7 @@ def load_patterns(
         message names the file, the pattern and the key.
     """
     path = resolve_pattern_file(path) if path is not None else BUILTIN_PATTERNS
-    try:
-        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text ({err.reason})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path}: malformed TOML: {err}") from None
+    raw = read_toml(path)
     return suite_from_dict(raw, str(path), path.resolve().parent, quick=quick, only=only)
 
 
