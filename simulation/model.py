@@ -31,6 +31,7 @@ import numpy as np
 from .compiled import load as load_kernels
 from .graphml import write_graphml
 from .mechanisms import Mechanism, get_mechanism
+from .mechanisms.fused import stages as fused_stages
 from .members import Member
 from .metrics import compute_metrics, metric_names
 from .population import Population
@@ -158,9 +159,18 @@ class GiveTakeModel(mesa.Model):
         """
         self.ties.compact_if_sparse()
         self.tick = Tick()
-        for mech in self.pipeline:
-            mech.step(self)
+        for stage in self._stages():
+            stage.step(self)
         self._measure()
+
+    def _stages(self) -> list:
+        """The pipeline as it runs: runs of stages that can go together in one compiled call
+        made one (:func:`simulation.mechanisms.fused.stages`), kept until the pipeline changes."""
+        key = tuple(map(id, self.pipeline))
+        cached = self.__dict__.get("_stage_cache")
+        if cached is None or cached[0] != key:
+            cached = self._stage_cache = (key, fused_stages(self.pipeline))
+        return cached[1]
 
     def _measure(self) -> None:
         self.metrics = compute_metrics(self)

@@ -308,6 +308,8 @@ DRAWING_KERNELS = {
     "meeting": ("encounters", "meeting"),
     "introductions": ("encounters", "introductions"),
     "standing": ("favours", "news"),
+    # needs to reputation in one call, where the pipeline runs them one after the other
+    "favours": ("favours", "favours_week"),
 }
 
 
@@ -328,6 +330,21 @@ def spy_on_kernels(monkeypatch) -> dict[str, int]:
     return calls
 
 
+def expected_calls(model: GiveTakeModel, stage: str, weeks: int) -> int:
+    """How many calls of ``stage``'s kernel in :data:`DRAWING_KERNELS` a run of ``weeks``
+    weeks makes on the compiled path: one a week where the pipeline has the stage, but
+    giving's are made inside the favours of the week where needs to reputation run as one
+    (``simulation.mechanisms.fused``)."""
+    from simulation.mechanisms.fused import Favours
+
+    fused = any(isinstance(s, Favours) for s in model._stages())
+    if stage == "favours":
+        return weeks if fused else 0
+    if stage == "giving" and fused:
+        return 0
+    return weeks if model.mechanism(stage) is not None else 0
+
+
 @pytest.mark.parametrize("name", sorted(builtin_scenarios()))
 def test_the_kernels_that_draw_run_in_every_builtin_scenario_that_has_their_stage(name, monkeypatch):
     """Giving, referrals, meeting, introductions and standing take their compiled twins
@@ -337,12 +354,10 @@ def test_the_kernels_that_draw_run_in_every_builtin_scenario_that_has_their_stag
     model = GiveTakeModel(small_scenario(name), rng=7, compiled=True)
     model.run_for(5)
     for stage in DRAWING_KERNELS:
-        if model.mechanism(stage) is None:
-            assert calls[stage] == 0, (name, stage, calls)
-        elif stage == "standing":
+        if stage == "standing" and model.mechanism(stage) is not None:
             assert 0 < calls[stage] <= 5, (name, stage, calls)
         else:
-            assert calls[stage] == 5, (name, stage, calls)
+            assert calls[stage] == expected_calls(model, stage, 5), (name, stage, calls)
 
 
 @pytest.mark.parametrize(
@@ -399,7 +414,7 @@ def test_the_drawing_kernels_are_bit_identical_under_other_settings(settings, mo
     numpy_model.run_for(50)
     compiled_model.run_for(50)
     for stage, n in calls.items():
-        assert n == (50 if compiled_model.mechanism(stage) is not None else 0), (stage, calls)
+        assert n == expected_calls(compiled_model, stage, 50), (stage, calls)
     assert_same(numpy_model, compiled_model, str(settings))
 
 
@@ -425,7 +440,14 @@ def test_a_user_strategy_sends_the_favours_to_the_numpy_path(monkeypatch):
         compiled_model.run_for(20)
     finally:
         del REGISTRY["test_strict_matcher"]
-    assert calls == {"giving": 0, "referrals": 0, "meeting": 20, "introductions": 20, "standing": 20}
+    assert calls == {
+        "giving": 0,
+        "referrals": 0,
+        "meeting": 20,
+        "introductions": 20,
+        "standing": 20,
+        "favours": 0,
+    }
     assert_same(numpy_model, compiled_model, "user strategy")
 
 
@@ -464,3 +486,23 @@ def test_the_warm_up_command_says_so_when_the_kernels_are_off():
         [sys.executable, "-m", "simulation.warmup"], capture_output=True, text=True, env=env, check=True
     )
     assert "kernels are off" in out.stdout and "compiled and cached" not in out.stdout
+
+
+def test_needs_to_reputation_run_as_one_only_where_the_five_built_ins_follow_each_other():
+    from simulation.mechanisms.fused import Favours, stages
+    from simulation.mechanisms.needs import Needs
+
+    model = GiveTakeModel(rng=1, population__size=60, compiled=True)
+    assert [s.name for s in model._stages()][:2] == ["favours", "standing"]
+
+    class OwnNeeds(Needs):
+        pass
+
+    own = [OwnNeeds(), *model.pipeline[1:]]
+    assert not any(isinstance(s, Favours) for s in stages(own))
+    swapped = list(model.pipeline)
+    swapped[3], swapped[4] = swapped[4], swapped[3]
+    assert not any(isinstance(s, Favours) for s in stages(swapped))
+    model.pipeline = own  # a changed pipeline is seen at the next step
+    model.step()
+    assert not any(isinstance(s, Favours) for s in model._stages())

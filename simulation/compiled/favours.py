@@ -23,8 +23,9 @@ import numpy as np
 from numba import njit
 
 from .codes import GIVES, MATCHES, NEVER, OTHERISH
+from .kernels import asking_candidates, asking_plan, exchange
 
-__all__ = ["giving", "referrals"]
+__all__ = ["giving", "referrals", "refer", "told_count", "news", "favours_week"]
 
 
 @njit(cache=True)
@@ -327,3 +328,228 @@ def news(uniform, g_actor, g_recipient, r_actor, r_recipient, start, dst, gossip
         o_recipient[q] = recipient[which[q]]
         gave[q] = which[q] < n_g
     return observer[:out].copy(), o_actor, o_recipient, gave
+
+
+@njit(cache=True)
+def _needs(gen, size, alive, need, skills, p_need):  # pragma: no cover - compiled
+    """``Needs.step``: each live member needs, with chance ``p_need``, a skill it lacks (the
+    first of the highest draws); returns how many do."""
+    n_skills = skills.shape[1]
+    live = np.empty(size, np.int64)
+    n_live = 0
+    for i in range(size):
+        need[i] = -1
+        if alive[i]:
+            live[n_live] = i
+            n_live += 1
+    needy = np.empty(n_live, np.int64)
+    n_needy = 0
+    for j in range(n_live):
+        if gen.random() < p_need:
+            needy[n_needy] = live[j]
+            n_needy += 1
+    for j in range(n_needy):
+        m = needy[j]
+        best, pick = 0.0, 0
+        for q in range(n_skills):
+            x = gen.random()
+            if skills[m, q]:
+                x = -1.0
+            if q == 0 or x > best:
+                best, pick = x, q
+        need[m] = pick
+    return n_needy
+
+
+@njit(cache=True)
+def _known(gen, who, gossip, public):  # pragma: no cover - compiled
+    """``Reputation.step`` for one kind of deed: each becomes public with chance ``gossip``."""
+    for i in range(len(who)):
+        if gen.random() < gossip:
+            public[who[i]] += 1.0
+
+
+@njit(cache=True)
+def favours_week(
+    gen,
+    size,
+    alive,
+    need,
+    skills,
+    p_need,
+    start,
+    src,
+    dst,
+    edge,
+    side,
+    trust,
+    strength,
+    exploration,
+    strategy,
+    limit_of,
+    capacity,
+    by_standing,
+    code,
+    par,
+    uses_standing,
+    u,
+    image,
+    ledger,
+    public_gifts,
+    public_refusals,
+    expectation,
+    wealth,
+    gifts_given,
+    gifts_received,
+    refusals,
+    last_used,
+    n_ties,
+    steps,
+    b,
+    c,
+    trust_gain,
+    trust_loss,
+    strength_powers,
+    belief_powers,
+    gossip,
+    forgetting,
+):  # pragma: no cover - compiled
+    """Needs, asking, giving, exchange and reputation in one call, with the same draws in the
+    same order as the five stages one after the other (``simulation.mechanisms.fused``).
+
+    ``strength_powers[k]`` is ``(1 - strength_gain) ** k`` and ``belief_powers[k]`` is
+    ``(1 - belief_weight) ** k`` as numpy computes them (``belief_powers`` empty: beliefs
+    do not change); ``forgetting`` the reputation's share forgotten a week.  Returns the
+    week's plan, gifts and refusals (each ``giver, asker, edge, side, round``), the number
+    of members in need and of requests made.
+    """
+    n_needs = _needs(gen, size, alive, need, skills, p_need)
+    cand = asking_candidates(size, start, dst, need, skills)
+    noise = np.empty(len(cand))
+    for j in range(len(cand)):
+        noise[j] = gen.random()
+    giver, asker, p_edge, p_side, rnd = asking_plan(
+        cand, noise, src, dst, edge, side, trust, strength, exploration, strategy, limit_of
+    )
+    gifts, refused, n_requests = giving(
+        gen,
+        giver,
+        asker,
+        p_edge,
+        p_side,
+        rnd,
+        need,
+        size,
+        capacity,
+        by_standing,
+        strategy,
+        code,
+        par,
+        uses_standing,
+        u,
+        image,
+        ledger,
+        public_gifts,
+        public_refusals,
+        expectation,
+    )
+    gg, ga, ge, gs, gr = giver[gifts], asker[gifts], p_edge[gifts], p_side[gifts], rnd[gifts]
+    rg, ra, re, rs, rr = giver[refused], asker[refused], p_edge[refused], p_side[refused], rnd[refused]
+    # at most two gifts cross a tie in a week (one each way: a gift closes its asker's need)
+    if len(strength_powers) < 3:
+        raise ValueError("strength_powers needs at least three powers")
+    exchange(
+        gg,
+        ga,
+        ge,
+        gs,
+        rg,
+        re,
+        rs,
+        wealth,
+        need,
+        gifts_given,
+        gifts_received,
+        refusals,
+        strength,
+        trust,
+        ledger,
+        last_used,
+        n_ties,
+        steps,
+        b,
+        c,
+        trust_gain,
+        trust_loss,
+        strength_powers,
+    )
+    if len(belief_powers) and len(ga) + len(ra):
+        # Exchange.update_expectations: r refusals then g gifts, x <- keep^(r+g) x + (1 - keep^g)
+        helped = np.zeros(size, np.int64)
+        answered = np.zeros(size, np.int64)
+        for a in ga:
+            helped[a] += 1
+            answered[a] += 1
+        for a in ra:
+            answered[a] += 1
+        for i in range(size):
+            if answered[i]:
+                if answered[i] >= len(belief_powers):
+                    raise ValueError("belief_powers too short")
+                expectation[i] = belief_powers[answered[i]] * expectation[i] + (
+                    1.0 - belief_powers[helped[i]]
+                )
+    if forgetting:
+        factor = 1.0 - forgetting
+        for i in range(size):
+            public_gifts[i] *= factor
+        for i in range(size):
+            public_refusals[i] *= factor
+    _known(gen, gg, gossip, public_gifts)
+    _known(gen, rg, gossip, public_refusals)
+    return giver, asker, p_edge, p_side, rnd, gg, ga, ge, gs, gr, rg, ra, re, rs, rr, n_needs, n_requests
+
+
+@njit(cache=True, nogil=True)
+def refer(
+    src,
+    dst,
+    edge,
+    side,
+    wealth,
+    ledger,
+    trust,
+    strength,
+    last_used,
+    referrals_received,
+    steps,
+    cost,
+    value,
+    trust_gain,
+    strength_gain,
+):  # pragma: no cover - compiled
+    """``Referrals.refer`` but the welfare sum and the news: ``src[k]`` refers a client to
+    ``dst[k]`` along ``edge[k]`` (``side[k]``: the referrer's direction on it)."""
+    n = len(src)
+    for k in range(n):
+        wealth[src[k]] += -cost
+    for k in range(n):
+        wealth[dst[k]] += value
+    for k in range(n):
+        ledger[edge[k], side[k]] += 1
+    # fancy assignments: every new value from the old ones, then written
+    new = np.empty(n)
+    for k in range(n):
+        t = trust[edge[k], 1 - side[k]]
+        new[k] = t + trust_gain * (1.0 - t)
+    for k in range(n):
+        trust[edge[k], 1 - side[k]] = new[k]
+    for k in range(n):
+        s = strength[edge[k]]
+        new[k] = s + strength_gain * (1.0 - s)
+    for k in range(n):
+        strength[edge[k]] = new[k]
+    for k in range(n):
+        last_used[edge[k]] = steps
+    for k in range(n):
+        referrals_received[dst[k]] += 1
