@@ -37,6 +37,7 @@ import numpy as np
 __all__ = ["TieGraph", "DirectedView"]
 
 _KEY_BASE = np.int64(1) << 32
+_NO_KEYS = np.zeros(0, np.int64)
 
 
 def _keys(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -325,6 +326,8 @@ class TieGraph:
         if n == 0:
             return 0
         self._ensure(n)
+        if self.compiled and self._append_compiled(a, b, keys, strength, trust, step, image):
+            return n
         s = slice(self.size, self.size + n)
         self.u[s] = np.minimum(a, b)
         self.v[s] = np.maximum(a, b)
@@ -347,6 +350,46 @@ class TieGraph:
         self._view = None
         self._key_index = None
         return n
+
+    def _append_compiled(self, a, b, keys, strength, trust, step, image) -> bool:
+        """:meth:`append_new` in one compiled kernel (``simulation.compiled.index``), the
+        same arrays; ``False`` (nothing changed) when the degrees must grow first."""
+        from .compiled.index import append
+
+        merge = self._keys_sorted is not None
+        kept = append(
+            np.asarray(a, np.int64),
+            np.asarray(b, np.int64),
+            np.asarray(keys, np.int64),
+            self.size,
+            self.u,
+            self.v,
+            self.strength,
+            self.trust,
+            self.image,
+            self.ledger,
+            self.last_used,
+            self.born,
+            self.alive,
+            self.deg,
+            self._keys_sorted if merge else _NO_KEYS,
+            float(strength),
+            float(trust),
+            float(image),
+            int(step),
+            merge,
+        )
+        if kept is None:
+            return False
+        if merge:
+            self._keys_sorted = kept
+        n = len(a)
+        self.size += n
+        self.count += n
+        self._live = None
+        self._view = None
+        self._key_index = None
+        return True
 
     def remove(self, edges: np.ndarray) -> int:
         """Mark ties dead; returns how many live ties were removed."""

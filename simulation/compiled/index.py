@@ -5,6 +5,7 @@
 | :func:`directed_update` | :meth:`simulation.ties.TieGraph.directed` (brought up to date instead of rebuilt) |
 | :func:`touching` | :meth:`simulation.ties.TieGraph.touching` |
 | :func:`remove` | :meth:`simulation.ties.TieGraph.remove` |
+| :func:`append` | :meth:`simulation.ties.TieGraph.append_new` |
 
 The contact index (``TieGraph.directed``) lists, for each member, the live ties where it
 is the tie's ``u`` in tie order, then those where it is the ``v`` in tie order.  Ties are
@@ -19,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["directed_update", "touching", "remove"]
+__all__ = ["directed_update", "touching", "remove", "append"]
 
 
 @njit(cache=True, nogil=True)
@@ -177,3 +178,66 @@ def remove(edges, alive, u, v, deg, sorted_keys):  # pragma: no cover - compiled
             kept[m] = q
             m += 1
     return gone, kept
+
+
+@njit(cache=True, nogil=True)
+def append(
+    a,
+    b,
+    keys,
+    first,
+    u,
+    v,
+    strength,
+    trust,
+    image,
+    ledger,
+    last_used,
+    born,
+    alive,
+    deg,
+    sorted_keys,
+    new_strength,
+    new_trust,
+    new_image,
+    step,
+    merge_keys,
+):  # pragma: no cover - compiled
+    """Write the new ties ``a[k] -- b[k]`` (``keys`` their keys, ascending) into the slots from
+    ``first`` on, count them in ``deg`` and return ``sorted_keys`` with their keys merged in
+    (:meth:`simulation.ties.TieGraph.append_new`; ``merge_keys`` false: left empty).  Returns
+    ``None`` and changes nothing when an end is beyond ``deg``."""
+    n = len(a)
+    for k in range(n):
+        if a[k] >= len(deg) or b[k] >= len(deg):
+            return None
+    for k in range(n):
+        i = first + k
+        u[i] = min(a[k], b[k])
+        v[i] = max(a[k], b[k])
+        strength[i] = new_strength
+        trust[i, 0] = new_trust
+        trust[i, 1] = new_trust
+        image[i, 0] = new_image
+        image[i, 1] = new_image
+        ledger[i, 0] = 0
+        ledger[i, 1] = 0
+        last_used[i] = step
+        born[i] = step
+        alive[i] = True
+        deg[a[k]] += 1
+        deg[b[k]] += 1
+    if not merge_keys:
+        return np.zeros(0, np.int64)
+    fresh = np.sort(keys)
+    out = np.empty(len(sorted_keys) + n, np.int64)
+    i = 0
+    j = 0
+    for q in range(len(out)):
+        if j >= n or (i < len(sorted_keys) and sorted_keys[i] <= fresh[j]):
+            out[q] = sorted_keys[i]
+            i += 1
+        else:
+            out[q] = fresh[j]
+            j += 1
+    return out

@@ -109,6 +109,7 @@ def maintenance(
         max_deg = 0
         for i in range(n_slots):
             max_deg = max(max_deg, start[i + 1] - start[i])
+        close = np.empty(max_deg)
         top_c = np.empty(max_deg)
         top_k = np.empty(max_deg, np.int64)
         busy = np.zeros(n_slots, np.int64)
@@ -126,9 +127,11 @@ def maintenance(
             elif room > 0:
                 # the room closest, kept sorted (closest first); a later tie displaces an
                 # earlier one only if strictly closer, as a stable sort would order them
+                for k in range(lo, hi):  # gathered first, then ranked
+                    close[k - lo] = strength[edge[k]] * trust[edge[k], side[k]]
                 n_top = 0
                 for k in range(lo, hi):
-                    c = strength[edge[k]] * trust[edge[k], side[k]]
+                    c = close[k - lo]
                     if n_top == room and not c > top_c[room - 1]:
                         continue
                     j = n_top if n_top < room else room - 1
@@ -145,38 +148,40 @@ def maintenance(
     for i in range(size):
         if alive[i] and last_used[i] < steps:
             strength[i] -= decay * (2 - kept[i]) / 2.0
-    touched = np.zeros(size, np.bool_)
-    for e in touched_edge:
-        touched[e] = True
+    # ties are cut only where something happened this week: few, looked at one by one
     cut = np.zeros(size, np.bool_)
+    for e in touched_edge:
+        cut[e] = True
     n_cut = 0
-    n_weak = 0
     for i in range(size):
+        if not cut[i]:
+            continue
+        cut[i] = False
         if not alive[i]:
             continue
-        if touched[i]:
-            su, sv = strategy[u[i]], strategy[v[i]]
-            exploited = (ledger[i, 0] - ledger[i, 1] > tolerance[su]) or (
-                ledger[i, 1] - ledger[i, 0] > tolerance[sv]
-            )
-            distrusted = (cuts_distrusted[su] and trust[i, 0] < cut_trust) or (
-                cuts_distrusted[sv] and trust[i, 1] < cut_trust
-            )
-            if exploited or distrusted:
-                cut[i] = True
-                n_cut += 1
-                continue
-        if strength[i] < min_strength:
-            n_weak += 1
+        su, sv = strategy[u[i]], strategy[v[i]]
+        exploited = (ledger[i, 0] - ledger[i, 1] > tolerance[su]) or (
+            ledger[i, 1] - ledger[i, 0] > tolerance[sv]
+        )
+        distrusted = (cuts_distrusted[su] and trust[i, 0] < cut_trust) or (
+            cuts_distrusted[sv] and trust[i, 1] < cut_trust
+        )
+        if exploited or distrusted:
+            cut[i] = True
+            n_cut += 1
     cut_idx = np.empty(n_cut, np.int64)
-    weak_idx = np.empty(n_weak, np.int64)
     a = 0
-    b = 0
+    n_weak = 0
     for i in range(size):
         if cut[i]:
             cut_idx[a] = i
             a += 1
-        elif alive[i] and strength[i] < min_strength:
+        if alive[i] and not cut[i] and strength[i] < min_strength:
+            n_weak += 1
+    weak_idx = np.empty(n_weak, np.int64)
+    b = 0
+    for i in range(size):
+        if alive[i] and not cut[i] and strength[i] < min_strength:
             weak_idx[b] = i
             b += 1
     return cut_idx, weak_idx

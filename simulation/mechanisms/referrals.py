@@ -99,6 +99,8 @@ class Referrals(Mechanism):
         pop, ties = model.population, model.ties
         if len(src) == 0:
             return
+        if model.compiled and model.uses_builtin("pay"):
+            return self._refer_compiled(model, src, dst, edge, side)
         model.pay(src, -self.cost)
         model.pay(dst, self.value)
         np.add.at(ties.ledger, (edge, side), 1)
@@ -111,6 +113,37 @@ class Referrals(Mechanism):
             standing.hear(model, dst, src, dst, np.ones(len(src), bool))
         np.add.at(pop.referrals_received, dst, 1)
         model.tick.referrals += len(src)
+
+    def _refer_compiled(self, model, src, dst, edge, side) -> None:
+        """:meth:`refer` with the changes of value, ledgers, trust and strength made by a
+        compiled kernel (``simulation.compiled.favours``); same results."""
+        from ..compiled.favours import refer
+
+        pop, ties, tick = model.population, model.ties, model.tick
+        refer(
+            src,
+            dst,
+            edge,
+            side,
+            pop.wealth,
+            ties.ledger,
+            ties.trust,
+            ties.strength,
+            ties.last_used,
+            pop.referrals_received,
+            model.steps,
+            float(self.cost),
+            float(self.value),
+            float(self.trust_gain),
+            float(self.strength_gain),
+        )
+        # welfare summed as model.pay sums it
+        for amount in (-self.cost, self.value):
+            tick.welfare += float(np.broadcast_to(np.asarray(amount, float), np.shape(src)).sum())
+        standing = model.mechanism("standing")
+        if standing is not None:
+            standing.hear(model, dst, src, dst, np.ones(len(src), bool))
+        tick.referrals += len(src)
 
     def _step_compiled(self, model, table) -> None:
         """Who refers whom, with the same draws and decisions, in a compiled kernel
