@@ -132,17 +132,12 @@ def touching(members, n_slots, u, v, alive, size):  # pragma: no cover - compile
     mark = np.zeros(n_slots, np.bool_)
     for m in members:
         mark[m] = True
+    out = np.empty(size, np.int64)
     n = 0
-    for i in range(size):
-        if alive[i] and (mark[u[i]] or mark[v[i]]):
-            n += 1
-    out = np.empty(n, np.int64)
-    n = 0
-    for i in range(size):
-        if alive[i] and (mark[u[i]] or mark[v[i]]):
-            out[n] = i
-            n += 1
-    return out
+    for i in range(size):  # without branches: every tie written, the count moved on hits
+        out[n] = i
+        n += alive[i] & (mark[u[i]] | mark[v[i]])
+    return out[:n].copy()
 
 
 @njit(cache=True, nogil=True)

@@ -49,6 +49,8 @@ def closed_wedges(centre, first_draw, second_draw, start, dst):  # pragma: no co
             second += 1
         a = dst[lo + first]
         b = dst[lo + second]
+        if start[b + 1] - start[b] < start[a + 1] - start[a]:
+            a, b = b, a  # the shorter list of contacts is looked through
         for k in range(start[a], start[a + 1]):
             if dst[k] == b:
                 closed += 1
