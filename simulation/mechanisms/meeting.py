@@ -67,8 +67,10 @@ class Meeting(Mechanism):
             float(self.p_random),
             float(self.p_attach),
         )
-        if len(pa):
-            pb = model.rng.choice(alive, size=len(pa), p=attachment_weights(model, alive))
+        if len(pa):  # the same draws as Generator.choice, without its checks
+            from ..draws import choice_weighted
+
+            pb = choice_weighted(model.rng, alive, len(pa), attachment_weights(model, alive))
         else:
             pb = pa
         connect(model, np.concatenate([ra, pa, fa]), np.concatenate([rb, pb, fb]))
