@@ -12,6 +12,11 @@ mesa
     At 1,000 members, the pipeline ``benchmarks/bench_engine_vs_mesa.py`` times (the
     default one without ecosystem detection, which the Mesa baseline leaves out): numpy
     path, compiled path and ``benchmarks/mesa_baseline.py`` side by side.
+stages
+    At 1,000 members, where a week goes on each path: the CPU time of each stage as the step
+    runs it (``needs`` to ``reputation`` may run as one, ``favours``), of the measurements and
+    of the week, the two models built from the same seed and stepped week by week in turn.
+    Both runs must give the same timeseries (checked).
 compile
     Two fresh processes, the first with an empty numba cache (``NUMBA_CACHE_DIR`` set to a
     new folder: the kernels are compiled), the second with the cache the first left (they
@@ -25,6 +30,7 @@ Usage::
     .venv/bin/python benchmarks/bench_compiled.py --quick   # 1k x 100 and 10k x 10, 2 repeats
     .venv/bin/python benchmarks/bench_compiled.py --full    # 1k x 1,000 weeks as well
     .venv/bin/python benchmarks/bench_compiled.py --parts compile   # one part only
+    .venv/bin/python benchmarks/bench_compiled.py --parts stages    # stage by stage (not in the default parts)
 
 Writes ``benchmarks/results/compiled.json``.
 """
@@ -138,6 +144,50 @@ def mesa(size: int, steps: int, repeats: int) -> dict:
     return row
 
 
+def _timed(fn, name: str, acc: dict[str, float]):
+    def wrapper(*args, **kwargs):
+        t0 = time.process_time()
+        out = fn(*args, **kwargs)
+        acc[name] = acc.get(name, 0.0) + time.process_time() - t0
+        return out
+
+    return wrapper
+
+
+def stages(size: int, warmup: int, steps: int) -> dict:
+    """CPU milliseconds a week in each stage on both paths, stepped in turn in one process."""
+    before = load()
+    models = {
+        "numpy": GiveTakeModel(rng=1, population__size=size, compiled=False),
+        "compiled": GiveTakeModel(rng=1, population__size=size, compiled=True),
+    }
+    acc: dict[str, dict[str, float]] = {name: {} for name in models}
+    for name, model in models.items():
+        model.run_for(warmup)
+        for stage in model._stages():  # as the step runs them
+            stage.step = _timed(stage.step, stage.name, acc[name])
+        model._measure = _timed(model._measure, "measurements", acc[name])
+        model.ties.compact_if_sparse = _timed(model.ties.compact_if_sparse, "compaction", acc[name])
+    for week in range(steps):
+        for name in list(models) if week % 2 == 0 else list(models)[::-1]:
+            t0 = time.process_time()
+            models[name].step()
+            acc[name]["week"] = acc[name].get("week", 0.0) + time.process_time() - t0
+    frames = [m.datacollector.get_model_vars_dataframe() for m in models.values()]
+    if not frames[0].equals(frames[1]):
+        raise RuntimeError("the two paths gave different timeseries")
+    ms = {name: {k: v / steps * 1000.0 for k, v in a.items()} for name, a in acc.items()}
+    names = sorted(ms["compiled"], key=lambda k: (k == "week", -ms["numpy"].get(k, 0.0)))
+    print(f"\nwhere a week goes at {size:,} members (CPU ms, {steps} weeks after {warmup}, in turn)")
+    print(f"{'stage':<14} {'numpy':>8} {'compiled':>9}")
+    for k in names:
+        print(f"{k:<14} {ms['numpy'].get(k, 0.0):>8.3f} {ms['compiled'].get(k, 0.0):>9.3f}")
+    row = {"members": size, "weeks": steps, "warmup": warmup, "ms_per_week": ms}
+    row.update(load_before=before, load_after=load())
+    print(f"(load {before} -> {row['load_after']})")
+    return row
+
+
 CHILD = """
 import sys, time
 from simulation import GiveTakeModel
@@ -217,6 +267,8 @@ def main() -> None:
         result["mesa"] = mesa(1_000, mesa_steps, repeats)
     if "compile" in parts:
         result["compile"] = compile_cost()
+    if "stages" in parts:
+        result["stages"] = stages(1_000, 10, 60 if args.quick else 200)
     print()
     save(RESULTS, result)
 
