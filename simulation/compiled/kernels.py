@@ -336,7 +336,9 @@ def asking_plan(
 @njit(cache=True, nogil=True)
 def _find(start, dst, edge, a, b):  # pragma: no cover - compiled
     """The live tie joining ``a`` and ``b`` (``TieGraph.find`` for one pair), or ``-1``:
-    looked up among ``a``'s contacts in the contact index."""
+    looked up in the contact index, among the contacts of whichever has fewer."""
+    if start[b + 1] - start[b] < start[a + 1] - start[a]:
+        a, b = b, a
     for k in range(start[a], start[a + 1]):
         if dst[k] == b:
             return edge[k]
@@ -345,12 +347,32 @@ def _find(start, dst, edge, a, b):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def hear(
-    observer, actor, recipient, gave, start, dst, edge, n_ties, u, image, norm, weight, bad_below, powers
+    observer,
+    actor,
+    recipient,
+    gave,
+    start,
+    dst,
+    edge,
+    n_ties,
+    u,
+    image,
+    norm,
+    weight,
+    bad_below,
+    powers,
+    size,
+    seen,
+    moved,
 ):  # pragma: no cover - compiled
     """News of deeds reaches observers (``simulation.mechanisms.standing.hear``); ``norm`` is
     the index in ``NORMS``, ``powers[j]`` is ``(1 - weight) ** j`` (at least as many as the
     most news one view receives, plus one).  Returns how many observers revised their view
-    (``-1``: ``powers`` too short, nothing changed)."""
+    (``-1``: ``powers`` too short, nothing changed).
+
+    ``size``, ``seen`` and ``moved`` are scratch, one entry per view (``2 * n_ties`` at
+    least), all zero on entry and left so: only the entries of the views that get news are
+    touched, so a call costs what the news costs, not what the network holds."""
     n = len(observer)
     key = np.empty(n, np.int64)
     target = np.empty(n)
@@ -381,14 +403,13 @@ def hear(
         return 0
     # several pieces of news about one actor reach one observer: each moves the view in
     # turn, in the order they came (numpy groups them with a stable sort by view)
-    size = np.zeros(2 * n_ties, np.int64)
     for j in range(m):
         size[key[j]] += 1
     for j in range(m):
         if size[key[j]] >= len(powers):
+            for q in key[:m]:
+                size[q] = 0
             return -1
-    seen = np.zeros(2 * n_ties, np.int64)
-    moved = np.zeros(2 * n_ties)
     for j in range(m):
         q = key[j]
         moved[q] += weight * powers[size[q] - 1 - seen[q]] * target[j]
@@ -399,6 +420,10 @@ def hear(
             e, s = q >> 1, q & 1
             image[e, s] = image[e, s] * powers[size[q]] + moved[q]
             seen[q] = -1
+    for q in key[:m]:  # the scratch left as it came
+        size[q] = 0
+        seen[q] = 0
+        moved[q] = 0.0
     return m
 
 

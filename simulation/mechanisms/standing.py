@@ -32,6 +32,8 @@ asked, so it thinks it deserved help.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..arrays import rank_in_groups
@@ -138,6 +140,7 @@ def _hear_compiled(model, observer, actor, recipient, gave, norm: str, weight: f
     ties = model.ties
     view = ties.directed(model.population.size)
     args = (np.asarray(actor, np.int64), np.asarray(recipient, np.int64), np.asarray(gave, bool))
+    scratch = _scratch(2 * ties.size)
     n = 16
     while True:
         powers = _powers(1.0 - weight, n)
@@ -154,10 +157,24 @@ def _hear_compiled(model, observer, actor, recipient, gave, norm: str, weight: f
             float(weight),
             BAD_BELOW,
             powers,
+            *scratch,
         )
         if heard >= 0:
             return heard
         n = len(observer) + 1  # one view got more news than the table had powers for
+
+
+#: the compiled judging's scratch, per thread (kernels release the GIL; models may step in
+#: threads of one process): one entry per view, all zero between calls
+_SCRATCH = threading.local()
+
+
+def _scratch(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    have = getattr(_SCRATCH, "arrays", None)
+    if have is None or len(have[0]) < n:
+        n = max(n, 2 * len(have[0]) if have is not None else 0)
+        have = _SCRATCH.arrays = (np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n))
+    return have
 
 
 #: ``x ** arange(n)`` as numpy computes it, by ``x``
