@@ -83,10 +83,17 @@ class OtherishRules(Rules):
     cuts_distrusted = True
     min_reputation = 0.3
     max_imbalance = 4
+    forgive = 1 / 3
+    good_standing = 0.5
 
     def gives(self, giver, asker, tie):
         balance = tie.given[giver] - tie.given[asker]
-        return asker.reputation >= self.min_reputation and balance < self.max_imbalance
+        standing = asker.reputation
+        if standing >= self.min_reputation and (
+            standing >= self.good_standing or balance < self.max_imbalance
+        ):
+            return True
+        return self.forgive > 0 and giver.random.random() < self.forgive
 
 
 class MatcherRules(Rules):

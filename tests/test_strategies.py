@@ -127,10 +127,54 @@ def test_builtin_decisions():
     assert not perfect.gives(owes).any()  # then only while balanced
     assert not STRATEGIES["matcher"](follows_beliefs=True).gives(owes).any()
     assert STRATEGIES["otherish_giver"]().gives(fresh).all()
-    assert not STRATEGIES["otherish_giver"]().gives(shady).any()  # not a doormat
+    assert not STRATEGIES["otherish_giver"](forgive=0.0).gives(shady).any()  # not a doormat
     assert (
         STRATEGIES["connector"].classifier["introduces"] and not STRATEGIES["giver"].classifier["introduces"]
     )
+
+
+def _ledger_context(model, n: int, owes: int, standing: float) -> DecisionContext:
+    """``n`` requests from askers who owe the giver ``owes`` gifts, seen at ``standing``."""
+    members = model.population.alive_slots()
+    return DecisionContext(
+        model,
+        np.full(n, members[0]),
+        np.full(n, members[1]),
+        np.zeros(n, np.int64),
+        np.full(n, owes),
+        np.zeros(n, int),
+        np.full(n, 0.5),
+        np.full(n, standing),
+    )
+
+
+def test_otherish_givers_guard_against_askers_not_in_good_standing_only():
+    model = model_with("otherish_giver", 3)
+    strict = STRATEGIES["otherish_giver"](forgive=0.0)
+    cap = strict.max_imbalance
+    assert strict.gives(_ledger_context(model, 20, cap + 5, GOOD_STANDING)).all()  # in good standing
+    assert strict.gives(_ledger_context(model, 20, cap + 5, 0.95)).all()
+    assert not strict.gives(_ledger_context(model, 20, cap, GOOD_STANDING - 0.01)).any()  # owes too much
+    assert strict.gives(_ledger_context(model, 20, cap - 1, GOOD_STANDING - 0.01)).all()
+    assert not strict.gives(_ledger_context(model, 20, 0, strict.min_reputation - 0.01)).any()
+
+
+def test_otherish_givers_forgive_about_one_refusal_in_three():
+    model = model_with("otherish_giver", 4)
+    generous = STRATEGIES["otherish_giver"]()
+    assert generous.forgive == pytest.approx(1 / 3)
+    n = 6000
+    shady = _ledger_context(model, n, 0, 0.1)
+    share = generous.gives(shady).mean()
+    # binomial(6000, 1/3): sd 0.0061; four of them either side
+    assert abs(share - 1 / 3) < 4 * np.sqrt(1 / 3 * 2 / 3 / n), share
+    # those it would help anyway are all helped
+    assert generous.gives(_ledger_context(model, 200, 0, 0.9)).all()
+    # connectors decide as otherish givers do, draw for draw
+    state = model.rng.bit_generator.state
+    a = generous.gives(shady)
+    model.rng.bit_generator.state = state
+    assert np.array_equal(STRATEGIES["connector"]().gives(shady), a)
 
 
 def test_the_documented_user_strategy_example_runs():
@@ -209,7 +253,9 @@ def test_decisions_keep_the_classifier(name):
     cls = STRATEGIES[name]
     model = model_with(name, 6)
     ctx, grid = _grid_context(model)
-    decided = cls().gives(ctx)
+    # without chance in the decision (an otherish giver's forgiveness), so that what a
+    # decision depends on shows in the grid
+    decided = cls(**({"forgive": 0.0} if "forgive" in cls.PARAMS else {})).gives(ctx)
     assert bool(decided.all()) == cls.classifier["gives_unconditionally"]
     assert _depends_on(decided, grid, [3]) == cls.classifier["uses_reputation"]
     assert _depends_on(decided, grid, [0, 1, 2]) == cls.classifier["uses_memory"]

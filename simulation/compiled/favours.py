@@ -41,13 +41,16 @@ def _standing(uses_standing, viewer, subject, e, u, image, public_gifts, public_
 
 @njit(cache=True)
 def _gives(code, par, balance, reputation, draw, expects):  # pragma: no cover - compiled
-    """A built-in strategy's ``gives`` for one request (``draw``: the matcher's uniform)."""
+    """A built-in strategy's ``gives`` for one request (``draw``: the uniform of a matcher
+    following its beliefs or of an otherish giver that forgives)."""
     if code == GIVES:
         return True
     if code == NEVER:
         return False
     if code == OTHERISH:
-        return reputation >= par[0] and balance < par[1]
+        if reputation >= par[0] and (reputation >= par[3] or balance < par[1]):
+            return True
+        return par[2] > 0.0 and draw < par[2]
     credit = balance < par[0] and reputation >= par[1]
     if par[2] != 0.0:
         credit = credit or reputation >= par[5]
@@ -59,10 +62,10 @@ def _gives(code, par, balance, reputation, draw, expects):  # pragma: no cover -
 @njit(cache=True)
 def _draws(gen, giver, idx, m, strategy, code, par, out):  # pragma: no cover - compiled
     """The uniforms ``GiveTakeModel.decide`` draws for the requests ``idx[:m]``: each
-    strategy that draws (a matcher following its beliefs), in the order of the
-    strategies, one for each of its requests in turn."""
+    strategy that draws (a matcher following its beliefs, an otherish giver that
+    forgives), in the order of the strategies, one for each of its requests in turn."""
     for s in range(len(code)):
-        if code[s] == MATCHES and par[s, 3] != 0.0:
+        if (code[s] == MATCHES and par[s, 3] != 0.0) or (code[s] == OTHERISH and par[s, 2] > 0.0):
             for j in range(m):
                 if strategy[giver[idx[j]]] == s:
                     out[j] = gen.random()

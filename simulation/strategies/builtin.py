@@ -38,8 +38,26 @@ class Giver(Strategy):
 
 @strategy
 class OtherishGiver(Strategy):
-    """Generous but not a doormat: gives, except to askers whose standing in its eyes
-    or whose own record with this member marks them as takers."""
+    """Generous but not a doormat: gives by default, and keeps its guard for askers whose
+    conduct marks them as takers.
+
+    Grant (2013, *Give and Take*, ch. 7, "Chump change") describes how otherish givers
+    avoid being exploited: they trust most people most of the time, screen for takers by
+    what people do rather than how they come across ("sincerity screening"), and with
+    someone who has shown themselves a taker they switch to matching, but a generous
+    kind: "generous tit for tat", which meets about one defection in three with
+    cooperation (Nowak & Sigmund 1992, *Nature* 355:250: with the payoffs of Axelrod's
+    tournaments, 1/3 is the most forgiving such rule that defectors cannot exploit).
+    Their self-protection is aimed at takers, not at everyone who has taken more than
+    it gave.
+
+    Here an asker's conduct is its standing in this member's eyes (its image, learnt
+    first-hand and by gossip, or the public record where a style keeps one).  The member
+    refuses askers whose standing is below ``min_reputation``, and askers not in good
+    standing (image below 0.5, where the standing norms mark bad from good) who already
+    owe it ``max_imbalance`` gifts; askers in good standing are helped whatever the ledger
+    says.  A request it would refuse is met anyway with chance ``forgive``.  Connectors
+    decide the same way."""
 
     name = "otherish_giver"
     label = "otherish giver"
@@ -54,13 +72,33 @@ class OtherishGiver(Strategy):
         "min_reputation": Param(
             0.3, "refuse askers whose standing in this member's eyes is below this", 0.0, 1.0
         ),
-        "max_imbalance": Param(4, "refuse askers who already owe this many gifts", 0, None),
+        "max_imbalance": Param(
+            4,
+            "refuse askers not in good standing in this member's eyes (image below 0.5) who already owe "
+            "this many gifts; askers in good standing are helped whatever they owe",
+            0,
+            None,
+        ),
+        "forgive": Param(
+            1 / 3,
+            "chance of helping anyway an asker the two rules above would refuse: generous tit for tat "
+            "forgives about one defection in three (Nowak & Sigmund 1992, Nature 355:250; Grant 2013, "
+            "ch. 7); 0: never",
+            0.0,
+            1.0,
+        ),
     }
     tolerance = 8.0
     cuts_distrusted = True
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:
-        return (ctx.asker_reputation >= self.min_reputation) & (ctx.balance < self.max_imbalance)
+        standing = ctx.asker_reputation
+        ok = (standing >= self.min_reputation) & (
+            (standing >= GOOD_STANDING) | (ctx.balance < self.max_imbalance)
+        )
+        if self.forgive > 0:
+            ok |= ctx.model.rng.random(len(ctx)) < self.forgive
+        return ok
 
 
 @strategy
@@ -194,7 +232,7 @@ def strategy_table(strategies) -> tuple[np.ndarray, np.ndarray] | None:
     (its own ``gives`` decides, on the numpy path).
 
     ``par[s]`` holds the parameters the code reads: the otherish giver's
-    ``min_reputation, max_imbalance``; the matcher's ``credit, min_standing,
+    ``min_reputation, max_imbalance, forgive`` and the mark of good standing; the matcher's ``credit, min_standing,
     discriminates, follows_beliefs, slope`` and the mark of good standing.
     """
     rows = []
@@ -203,7 +241,7 @@ def strategy_table(strategies) -> tuple[np.ndarray, np.ndarray] | None:
         if c is None:
             return None
         if c == OTHERISH:
-            rows.append((c, s.min_reputation, s.max_imbalance, 0.0, 0.0, 0.0, 0.0))
+            rows.append((c, s.min_reputation, s.max_imbalance, s.forgive, GOOD_STANDING, 0.0, 0.0))
         elif c == MATCHES:
             rows.append(
                 (
