@@ -754,3 +754,53 @@ def test_the_app_server_allocates_so_that_freed_memory_goes_back(tmp_path):
         proc.terminate()
         proc.wait(30)
         log.close()
+
+
+def test_the_threads_left_idle_by_closed_connections_are_ended_when_memory_is_released(monkeypatch):
+    """Each connection of a page is served in a worker thread of anyio's pool on the server's
+    event loop; once closed, its thread stays idle until anyio is next asked for a thread.
+    The janitor asks for one, so that anyio ends those idle long enough."""
+    import asyncio
+    import threading
+    import time
+
+    import anyio.to_thread
+    from anyio._backends._asyncio import WorkerThread
+
+    from simulation.app.serving import OnServerLoop, Sessions
+
+    monkeypatch.setattr(WorkerThread, "MAX_IDLE_TIME", 0.2)  # anyio's 10 s, shortened
+    sessions = Sessions(limit=5)
+    stop = threading.Event()
+
+    async def app(scope, receive, send):
+        pass
+
+    async def server() -> None:
+        await OnServerLoop(app, sessions)({"type": "http"}, None, None)  # the loop is noted
+        # five connections at once, each served in its own worker thread, then closed
+        await asyncio.gather(*(anyio.to_thread.run_sync(time.sleep, 0.3) for _ in range(5)))
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if isinstance(t, WorkerThread) and t.is_alive()]
+
+    before = len(workers())
+    runner = threading.Thread(target=asyncio.run, args=(server(),), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(workers()) - before < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers()) - before == 5 and sessions.loop is not None
+        time.sleep(0.6)  # idle for longer than anyio keeps an idle thread
+        assert len(workers()) - before == 5  # nobody asked anyio for a thread: all still there
+        assert sessions._end_idle_threads()
+        deadline = time.monotonic() + 5
+        while len(workers()) - before > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers()) - before == 1  # the one that did the asking waits for the next
+    finally:
+        stop.set()
+        runner.join(10)

@@ -249,6 +249,7 @@ def serve(app: str, host: str, port: int, keep_disconnected: str, reload_given_u
     quiet_cookie_warning()
 
     from ..app.reconnect import PatientScript, count_connections, patched_script
+    from ..app.serving import SESSIONS, OnServerLoop
 
     count_connections()
     script, note = patched_script()
@@ -261,7 +262,8 @@ def serve(app: str, host: str, port: int, keep_disconnected: str, reload_given_u
         """Solara's ``run`` makes its uvicorn.Config without the ping settings: a page whose
         network went away without closing the connection is noticed after a missed ping.
         Its page script is served with a reconnect that waits for a busy server
-        (:mod:`simulation.app.reconnect`)."""
+        (:mod:`simulation.app.reconnect`), and the event loop serving it is noted for
+        the pages' janitor (:mod:`simulation.app.serving`)."""
 
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("ws_ping_interval", PING_SECONDS)
@@ -270,7 +272,7 @@ def serve(app: str, host: str, port: int, keep_disconnected: str, reload_given_u
 
         def load(self) -> None:
             super().load()
-            self.loaded_app = PatientScript(self.loaded_app)
+            self.loaded_app = OnServerLoop(PatientScript(self.loaded_app), SESSIONS)
 
     uvicorn.Config = Config  # type: ignore[misc]  # this process only serves the app
     argv = [
