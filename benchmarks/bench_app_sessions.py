@@ -139,6 +139,12 @@ def open_page(browser, url: str):
     return page
 
 
+def play(page) -> None:
+    """Press Play (the click event itself: a pointer click waits for the page to be still, which
+    a page among many playing ones on a loaded machine may not be for minutes)."""
+    page.dispatch_event("button.gt-play", "click", timeout=180_000)
+
+
 def week(page) -> int:
     """The page's week, or -1 while it shows none (reconnecting on a loaded machine)."""
     try:
@@ -171,25 +177,27 @@ def main() -> int:
             # warm up: one page opened, played and closed, so the baseline holds what every page needs once
             warm = Browser(pw)
             page = open_page(warm.cdp, server.url)
-            page.click("button.gt-play")
+            play(page)
             wait_weeks([page], 3)
             page.close(run_before_unload=True)
             warm.kill()
             server.wait_status(r"^givetake app: 0 pages open .* 0 runs in memory", 90)
             time.sleep(5)
             out["rss_mb_baseline"] = round(server.rss_mb(), 1)
+            out["threads_baseline"] = server.ps.num_threads()
             out["load_average_at_baseline"] = round(os.getloadavg()[0], 2)
 
             crashing = Browser(pw)
             pages = [open_page(crashing.cdp, server.url) for _ in range(pages_n)]
             for page in pages:
-                page.click("button.gt-play")
+                play(page)
             wait_weeks(pages, 3)
             out["status_playing"] = server.status()
             server.ps.cpu_percent()
             time.sleep(5)
             out["server_cpu_percent_playing"] = round(server.ps.cpu_percent(), 1)
             out["rss_mb_playing"] = round(server.rss_mb(), 1)
+            out["threads_playing"] = server.ps.num_threads()
             out["load_average_playing"] = round(os.getloadavg()[0], 2)
 
             t0 = time.monotonic()
@@ -197,13 +205,16 @@ def main() -> int:
             out["seconds_until_all_noticed"] = round(
                 server.wait_status(r"\b(\d+) pages? open \(\1 without", 30), 1
             )
+            out["load_average_noticed"] = round(os.getloadavg()[0], 2)
             server.ps.cpu_percent()
             time.sleep(5)
             out["server_cpu_percent_after_noticed"] = round(server.ps.cpu_percent(), 1)
             server.wait_status(r"0 pages open .* 0 runs in memory", FREE_WITHIN + 30)
             out["seconds_until_freed"] = round(time.monotonic() - t0, 1)
+            out["load_average_freed"] = round(os.getloadavg()[0], 2)
             time.sleep(5)
             out["rss_mb_after_freeing"] = round(server.rss_mb(), 1)
+            out["threads_after_freeing"] = server.ps.num_threads()
             out["load_average_after"] = round(os.getloadavg()[0], 2)
     finally:
         server.stop()
@@ -215,7 +226,9 @@ def main() -> int:
         f"(server CPU {out['server_cpu_percent_playing']} %), browser killed: all noticed in "
         f"{out['seconds_until_all_noticed']} s (CPU then {out['server_cpu_percent_after_noticed']} %), freed in "
         f"{out['seconds_until_freed']} s, RSS after {out['rss_mb_after_freeing']} MB "
-        f"({out['after_vs_baseline']:+.1%} of the baseline)"
+        f"({out['after_vs_baseline']:+.1%} of the baseline); server threads {out['threads_baseline']} at the "
+        f"baseline, {out['threads_playing']} playing, {out['threads_after_freeing']} after; load average "
+        f"{out['load_average_at_baseline']} / {out['load_average_playing']} / {out['load_average_after']}"
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
