@@ -37,9 +37,10 @@ def main() -> int:
         )
         return 0
     start = time.perf_counter()
-    names = warm()
+    ran = warm()
     print(
-        f"givetake: kernels compiled and cached ({len(names)} styles run, {time.perf_counter() - start:.1f} s)"
+        f"givetake: kernels compiled and cached ({len(ran)} built-in scenarios run, "
+        f"{time.perf_counter() - start:.1f} s)"
     )
     return 0
 
