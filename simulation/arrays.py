@@ -24,3 +24,16 @@ def rank_in_groups(groups: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(first)
     run = np.cumsum(first) - 1
     return np.arange(n) - starts[run]
+
+
+#: ``x ** arange(n)`` as numpy computes it, by ``x`` (kernels are given powers computed by
+#: numpy, so both paths use the same ``pow``)
+_POWERS: dict[float, np.ndarray] = {}
+
+
+def powers(x: float, n: int) -> np.ndarray:
+    """``x ** arange(m)`` for some ``m >= n``, kept for the next call with the same ``x``."""
+    table = _POWERS.get(x)
+    if table is None or len(table) < n:
+        table = _POWERS[x] = x ** np.arange(max(n, 16))
+    return table

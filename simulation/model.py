@@ -242,6 +242,22 @@ class GiveTakeModel(mesa.Model):
         np.add.at(self.population.wealth, slots, amounts)
         self.tick.welfare += float(amounts.sum())
 
+    def paid(self, n: int, amount: float) -> None:
+        """Count in the week's welfare what :meth:`pay` of ``amount`` to ``n`` members counts,
+        for a compiled stage that has changed their wealth itself (the same sum)."""
+        self.tick.welfare += float(np.broadcast_to(np.asarray(amount, float), (n,)).sum())
+
+    def strategy_table(self):
+        """The built-in strategies' codes and parameters for the compiled favours
+        (:func:`simulation.strategies.builtin.strategy_table`), or ``None`` when a stage
+        that asks the strategies must take the numpy path: a strategy that is not a
+        built-in, or a subclass whose ``decide`` or ``standing_of`` is its own."""
+        if not self.uses_builtin("decide", "standing_of"):
+            return None
+        from .strategies.builtin import strategy_table
+
+        return strategy_table(self.strategies)
+
     def draw_strategies(self, n: int) -> np.ndarray:
         """Strategy indices for ``n`` members drawn from the scenario's mix (exact counts
         by largest remainder, then shuffled)."""

@@ -106,9 +106,8 @@ class Exchange(Mechanism):
             float(self.trust_loss),
             (1.0 - self.strength_gain) ** np.arange(len(gifts) + 1),
         )
-        # welfare summed as model.pay sums it
-        for amount in (-self.c, self.b):
-            tick.welfare += float(np.broadcast_to(np.asarray(amount, float), gifts.giver.shape).sum())
+        model.paid(len(gifts), -self.c)
+        model.paid(len(gifts), self.b)
 
     def update_expectations(self, pop, helped: np.ndarray, refused: np.ndarray) -> None:
         """Each answer an asker got moves its expectation ``belief_weight`` of the way to 1

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..arrays import powers
 from .asking import Asking
 from .exchange import Exchange
 from .giving import Giving
@@ -54,9 +55,7 @@ class Favours:
         limit_of = np.rint(asking.asks * model.asks_factor).astype(np.int64)
         # an asker hears at most one answer per contact in its line
         beliefs = (
-            _powers(1.0 - exchange.belief_weight, int(limit_of.max()) + 2)
-            if exchange.belief_weight
-            else _NONE
+            powers(1.0 - exchange.belief_weight, int(limit_of.max()) + 2) if exchange.belief_weight else _NONE
         )
         out = favours_week(
             model.rng,
@@ -96,7 +95,7 @@ class Favours:
             float(exchange.c),
             float(exchange.trust_gain),
             float(exchange.trust_loss),
-            _powers(1.0 - exchange.strength_gain, 3),
+            powers(1.0 - exchange.strength_gain, 3),
             beliefs,
             float(reputation.gossip),
             float(reputation.forgetting),
@@ -106,10 +105,8 @@ class Favours:
         tick.gifts = Requests(*out[5:10])
         tick.refusals = Requests(*out[10:15])
         tick.requests = int(out[16])
-        # welfare summed as model.pay sums it
-        n_gifts = len(tick.gifts)
-        for amount in (-exchange.c, exchange.b):
-            tick.welfare += float(np.broadcast_to(np.asarray(amount, float), (n_gifts,)).sum())
+        model.paid(len(tick.gifts), -exchange.c)
+        model.paid(len(tick.gifts), exchange.b)
 
     def _table(self, model: GiveTakeModel):
         """The strategy table for the kernel, or ``None`` when a stage must run on its own."""
@@ -118,24 +115,12 @@ class Favours:
         _, asking, _, _, _ = self.mechanisms
         if asking.prefer != "trust" or model.chooses["ask"].any():
             return None
-        if not model.uses_builtin("decide", "standing_of", "pay"):
+        if not model.uses_builtin("pay"):
             return None
-        from ..strategies.builtin import strategy_table
-
-        return strategy_table(model.strategies)
+        return model.strategy_table()
 
 
 _NONE = np.zeros(0)
-
-#: ``x ** arange(n)`` as numpy computes it, by ``x``
-_POWERS: dict[float, np.ndarray] = {}
-
-
-def _powers(x: float, n: int) -> np.ndarray:
-    table = _POWERS.get(x)
-    if table is None or len(table) < n:
-        table = _POWERS[x] = x ** np.arange(max(n, 16))
-    return table
 
 
 def stages(pipeline: list) -> list:

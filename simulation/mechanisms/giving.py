@@ -33,10 +33,7 @@ class Giving(Mechanism):
 
     def step(self, model) -> None:
         if model.compiled and type(self) is Giving:
-            from ..strategies.builtin import strategy_table
-
-            # the strategies are asked through the model's decide and standing_of
-            table = strategy_table(model.strategies) if model.uses_builtin("decide", "standing_of") else None
+            table = model.strategy_table()
             if table is not None:  # every strategy a built-in: decided in the kernel
                 return self._step_compiled(model, table)
         pop, ties, tick = model.population, model.ties, model.tick

@@ -50,10 +50,7 @@ class Referrals(Mechanism):
 
     def step(self, model) -> None:
         if model.compiled and type(self) is Referrals:
-            from ..strategies.builtin import strategy_table
-
-            # the strategies are asked through the model's decide and standing_of
-            table = strategy_table(model.strategies) if model.uses_builtin("decide", "standing_of") else None
+            table = model.strategy_table()
             if table is not None:  # every strategy a built-in: decided in the kernel
                 return self._step_compiled(model, table)
         pop, ties, rng = model.population, model.ties, model.rng
@@ -137,9 +134,8 @@ class Referrals(Mechanism):
             float(self.trust_gain),
             float(self.strength_gain),
         )
-        # welfare summed as model.pay sums it
-        for amount in (-self.cost, self.value):
-            tick.welfare += float(np.broadcast_to(np.asarray(amount, float), np.shape(src)).sum())
+        model.paid(len(src), -self.cost)
+        model.paid(len(src), self.value)
         standing = model.mechanism("standing")
         if standing is not None:
             standing.hear(model, dst, src, dst, np.ones(len(src), bool))

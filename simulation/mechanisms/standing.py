@@ -36,7 +36,7 @@ import threading
 
 import numpy as np
 
-from ..arrays import rank_in_groups
+from ..arrays import powers, rank_in_groups
 from .base import Mechanism, Param, mechanism
 
 __all__ = ["Standing", "hear", "NORMS"]
@@ -143,7 +143,7 @@ def _hear_compiled(model, observer, actor, recipient, gave, norm: str, weight: f
     scratch = _scratch(2 * ties.size)
     n = 16
     while True:
-        powers = _powers(1.0 - weight, n)
+        table = powers(1.0 - weight, n)
         heard = active().hear(
             observer,
             *args,
@@ -156,7 +156,7 @@ def _hear_compiled(model, observer, actor, recipient, gave, norm: str, weight: f
             NORMS.index(norm),
             float(weight),
             BAD_BELOW,
-            powers,
+            table,
             *scratch,
         )
         if heard >= 0:
@@ -175,17 +175,6 @@ def _scratch(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = max(n, 2 * len(have[0]) if have is not None else 0)
         have = _SCRATCH.arrays = (np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n))
     return have
-
-
-#: ``x ** arange(n)`` as numpy computes it, by ``x``
-_POWERS: dict[float, np.ndarray] = {}
-
-
-def _powers(x: float, n: int) -> np.ndarray:
-    table = _POWERS.get(x)
-    if table is None or len(table) < n:
-        table = _POWERS[x] = x ** np.arange(max(n, 16))
-    return table
 
 
 @mechanism
