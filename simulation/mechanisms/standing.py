@@ -37,14 +37,16 @@ import threading
 import numpy as np
 
 from ..arrays import powers, rank_in_groups
+from ..strategies.builtin import GOOD_STANDING
 from .base import Mechanism, Param, mechanism
 
 __all__ = ["Standing", "hear", "NORMS"]
 
 NORMS = ("image_scoring", "simple_standing", "stern_judging")
 
-#: images below this mark a member in bad standing (for the norms that ask)
-BAD_BELOW = 0.5
+#: images below this mark a member in bad standing (for the norms that ask): the same mark
+#: the built-in strategies read as good standing
+BAD_BELOW = GOOD_STANDING
 
 
 def judge_deeds(norm: str, gave: np.ndarray, recipient_good: np.ndarray) -> np.ndarray:

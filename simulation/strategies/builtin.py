@@ -14,7 +14,7 @@ from .base import DecisionContext, Strategy, strategy
 
 __all__ = ["Giver", "OtherishGiver", "Matcher", "Taker", "Connector", "strategy_table"]
 
-#: images from this up mark good standing (the standing norms' mark, ``mechanisms.standing.BAD_BELOW``)
+#: images from this up mark good standing (also the standing norms' mark: ``mechanisms.standing.BAD_BELOW``)
 GOOD_STANDING = 0.5
 
 
