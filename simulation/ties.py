@@ -344,12 +344,16 @@ class TieGraph:
         self._grow_deg(int(max(a.max(), b.max())) + 1)
         np.add.at(self.deg, a, 1)
         np.add.at(self.deg, b, 1)
+        self._appended(n)
+        return n
+
+    def _appended(self, n: int) -> None:
+        """Count ``n`` ties written at the end, and drop the views made before them."""
         self.size += n
         self.count += n
         self._live = None
         self._view = None
         self._key_index = None
-        return n
 
     def _append_compiled(self, a, b, keys, strength, trust, step, image) -> bool:
         """:meth:`append_new` in one compiled kernel (``simulation.compiled.index``), the
@@ -383,12 +387,7 @@ class TieGraph:
             return False
         if merge:
             self._keys_sorted = kept
-        n = len(a)
-        self.size += n
-        self.count += n
-        self._live = None
-        self._view = None
-        self._key_index = None
+        self._appended(len(a))
         return True
 
     def remove(self, edges: np.ndarray) -> int:
