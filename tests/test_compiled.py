@@ -307,7 +307,7 @@ DRAWING_KERNELS = {
     "referrals": ("favours", "referrals"),
     "meeting": ("encounters", "meeting"),
     "introductions": ("encounters", "introductions"),
-    "standing": ("favours", "news"),
+    "standing": ("favours", "news_heard"),
     # needs to reputation in one call, where the pipeline runs them one after the other
     "favours": ("favours", "favours_week"),
 }

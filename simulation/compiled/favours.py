@@ -4,6 +4,7 @@
 |---|---|
 | :func:`giving` | :meth:`simulation.mechanisms.giving.Giving.step` |
 | :func:`referrals` | :meth:`simulation.mechanisms.referrals.Referrals.step` (but paying and the news) |
+| :func:`news_heard` | :meth:`simulation.mechanisms.standing.Standing.step` (who hears of the deeds, and the judging) |
 
 Unlike :mod:`.kernels`, these kernels draw their random numbers themselves, from the
 model's own generator (numba runs numpy's ``Generator`` on the same bit generator and
@@ -23,9 +24,9 @@ import numpy as np
 from numba import njit
 
 from .codes import GIVES, MATCHES, NEVER, OTHERISH
-from .kernels import asking_candidates, asking_plan, exchange
+from .kernels import _find, _judged, _revise, asking_candidates, asking_plan, exchange
 
-__all__ = ["giving", "referrals", "refer", "told_count", "news", "favours_week"]
+__all__ = ["giving", "referrals", "refer", "told_count", "news_heard", "favours_week"]
 
 
 @njit(cache=True)
@@ -278,7 +279,7 @@ def referrals(
 @njit(cache=True, nogil=True)
 def told_count(g_recipient, r_recipient, start):  # pragma: no cover - compiled
     """How many contacts the recipients of the week's deeds have between them (the draws
-    :func:`news` needs)."""
+    :func:`news_heard` needs)."""
     total = 0
     for r in g_recipient:
         total += start[r + 1] - start[r]
@@ -288,49 +289,92 @@ def told_count(g_recipient, r_recipient, start):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def news(uniform, g_actor, g_recipient, r_actor, r_recipient, start, dst, gossip):  # pragma: no cover
-    """Who hears of the week's deeds (``Standing.step`` up to the judging): the gifts, then
-    the refusals, each seen by its recipient, who tells each of its contacts with chance
-    ``gossip`` (``uniform``: one draw per contact, as :func:`told_count` counts them; drawn
-    by the caller in one call, as the numpy code draws them).  Returns ``(observer, actor,
-    recipient, gave)``: every recipient first, then those told, deed by deed."""
+def news_heard(
+    uniform,
+    g_actor,
+    g_recipient,
+    r_actor,
+    r_recipient,
+    start,
+    dst,
+    edge,
+    gossip,
+    u,
+    image,
+    norm,
+    weight,
+    bad_below,
+    powers,
+    size,
+    seen,
+    moved,
+    mark,
+):  # pragma: no cover - compiled
+    """Who hears of the week's deeds and what they make of it (``Standing.step``): the gifts,
+    then the refusals, each seen by its recipient, who tells each of its contacts with
+    chance ``gossip`` (``uniform``: one draw per contact, as :func:`told_count` counts them,
+    drawn by the caller in one call as the numpy code draws them), judged as
+    :func:`simulation.compiled.kernels.hear` judges news but without lists of observers:
+    the same observers judge the same deeds in the same order (every recipient first, then
+    those told, deed by deed) and the same views are revised.  Returns how many observers
+    revised their view, or ``-1`` (nothing changed) when ``powers`` is too short, and how
+    many observers there were.
+
+    An observer told by the recipient is one of its contacts, so the tie between the two is
+    the one the news travelled along; whether it knows the actor is read from ``mark`` (one
+    entry per member, zero on entry and left so), where the actor's contacts are marked
+    while a deed's news is passed on, instead of being looked up one observer at a time."""
     n_g = len(g_actor)
     n = n_g + len(r_actor)
-    actor = np.empty(n, np.int64)
-    recipient = np.empty(n, np.int64)
-    for j in range(n_g):
-        actor[j] = g_actor[j]
-        recipient[j] = g_recipient[j]
-    for j in range(n - n_g):
-        actor[n_g + j] = r_actor[j]
-        recipient[n_g + j] = r_recipient[j]
-    total = 0
-    for j in range(n):
-        total += start[recipient[j] + 1] - start[recipient[j]]
-    out = n
-    observer = np.empty(n + total, np.int64)
-    which = np.empty(n + total, np.int64)
-    for j in range(n):
-        observer[j] = recipient[j]
-        which[j] = j
+    n_told = 0
+    for q in range(len(uniform)):
+        if uniform[q] < gossip:
+            n_told += 1
+    key = np.empty(n + n_told, np.int64)
+    target = np.empty(n + n_told)
+    m = 0
+    for j in range(n):  # each recipient saw the deed done to it
+        a = g_actor[j] if j < n_g else r_actor[j - n_g]
+        r = g_recipient[j] if j < n_g else r_recipient[j - n_g]
+        if r == a:
+            continue
+        e = _find(start, dst, edge, r, a)
+        if e < 0:
+            continue
+        key[m] = e * 2 + (1 if u[e] != r else 0)
+        target[m] = 1.0 if j < n_g else 0.0
+        m += 1
     q = 0
-    for j in range(n):
-        r = recipient[j]
-        for k in range(start[r], start[r + 1]):
-            heard = uniform[q] < gossip
-            q += 1
-            if heard:
-                observer[out] = dst[k]
-                which[out] = j
-                out += 1
-    o_actor = np.empty(out, np.int64)
-    o_recipient = np.empty(out, np.int64)
-    gave = np.empty(out, np.bool_)
-    for q in range(out):
-        o_actor[q] = actor[which[q]]
-        o_recipient[q] = recipient[which[q]]
-        gave[q] = which[q] < n_g
-    return observer[:out].copy(), o_actor, o_recipient, gave
+    for j in range(n):  # and told each of its contacts with chance gossip
+        a = g_actor[j] if j < n_g else r_actor[j - n_g]
+        r = g_recipient[j] if j < n_g else r_recipient[j - n_g]
+        gave = j < n_g
+        lo, hi = start[r], start[r + 1]
+        told = 0
+        for k in range(lo, hi):
+            if uniform[q + k - lo] < gossip:
+                told += 1
+        marked = told >= 2
+        if marked:
+            for k in range(start[a], start[a + 1]):
+                mark[dst[k]] = edge[k] + 1
+        for k in range(lo, hi):
+            if not uniform[q + k - lo] < gossip:
+                continue
+            o = dst[k]
+            if o == a:
+                continue
+            e = mark[o] - 1 if marked else _find(start, dst, edge, o, a)
+            if e < 0:
+                continue
+            key[m] = e * 2 + (1 if u[e] != o else 0)
+            target[m] = 1.0 if _judged(o, r, gave, edge[k], u, image, norm, bad_below) else 0.0
+            m += 1
+        if marked:
+            for k in range(start[a], start[a + 1]):
+                mark[dst[k]] = 0
+        q += hi - lo
+    return _revise(key, target, m, image, weight, powers, size, seen, moved), n + n_told
 
 
 @njit(cache=True)

@@ -346,6 +346,52 @@ def _find(start, dst, edge, a, b):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _judged(o, r, gave, about, u, image, norm, bad_below):  # pragma: no cover - compiled
+    """Whether observer ``o`` judges a deed towards ``r`` good under the norm (index in
+    ``NORMS``), ``about`` the tie between ``o`` and ``r`` (``-1``: none, or ``o`` is ``r``)."""
+    if o == r or norm == 0:
+        return gave
+    recipient_good = True
+    if about >= 0:
+        side_r = 1 if u[about] != o else 0
+        recipient_good = image[about, side_r] >= bad_below
+    if norm == 1:
+        return gave or not recipient_good
+    return gave == recipient_good
+
+
+@njit(cache=True, nogil=True)
+def _revise(key, target, m, image, weight, powers, size, seen, moved):  # pragma: no cover - compiled
+    """The views ``key[:m]`` (``edge * 2 + side``) move towards ``target[:m]``, each piece of
+    news in turn, in the order they came (numpy groups them with a stable sort by view);
+    returns ``m``, or ``-1`` (nothing changed) when ``powers`` is too short."""
+    if m == 0:
+        return 0
+    for j in range(m):
+        size[key[j]] += 1
+    for j in range(m):
+        if size[key[j]] >= len(powers):
+            for q in key[:m]:
+                size[q] = 0
+            return -1
+    for j in range(m):
+        q = key[j]
+        moved[q] += weight * powers[size[q] - 1 - seen[q]] * target[j]
+        seen[q] += 1
+    for j in range(m):
+        q = key[j]
+        if seen[q] == size[q]:  # first time this view is met here: write it once
+            e, s = q >> 1, q & 1
+            image[e, s] = image[e, s] * powers[size[q]] + moved[q]
+            seen[q] = -1
+    for q in key[:m]:  # the scratch left as it came
+        size[q] = 0
+        seen[q] = 0
+        moved[q] = 0.0
+    return m
+
+
+@njit(cache=True, nogil=True)
 def hear(
     observer,
     actor,
@@ -384,47 +430,11 @@ def hear(
         e = _find(start, dst, edge, o, a)
         if e < 0:
             continue
-        recipient_good = True
-        if norm != 0:
-            about = _find(start, dst, edge, o, r)
-            if about >= 0:
-                side_r = 1 if u[about] != o else 0
-                recipient_good = image[about, side_r] >= bad_below
-        if o == r or norm == 0:
-            good = gave[k]
-        elif norm == 1:
-            good = gave[k] or not recipient_good
-        else:
-            good = gave[k] == recipient_good
+        about = _find(start, dst, edge, o, r) if norm != 0 and o != r else -1
         key[m] = e * 2 + (1 if u[e] != o else 0)
-        target[m] = 1.0 if good else 0.0
+        target[m] = 1.0 if _judged(o, r, gave[k], about, u, image, norm, bad_below) else 0.0
         m += 1
-    if m == 0:
-        return 0
-    # several pieces of news about one actor reach one observer: each moves the view in
-    # turn, in the order they came (numpy groups them with a stable sort by view)
-    for j in range(m):
-        size[key[j]] += 1
-    for j in range(m):
-        if size[key[j]] >= len(powers):
-            for q in key[:m]:
-                size[q] = 0
-            return -1
-    for j in range(m):
-        q = key[j]
-        moved[q] += weight * powers[size[q] - 1 - seen[q]] * target[j]
-        seen[q] += 1
-    for j in range(m):
-        q = key[j]
-        if seen[q] == size[q]:  # first time this view is met here: write it once
-            e, s = q >> 1, q & 1
-            image[e, s] = image[e, s] * powers[size[q]] + moved[q]
-            seen[q] = -1
-    for q in key[:m]:  # the scratch left as it came
-        size[q] = 0
-        seen[q] = 0
-        moved[q] = 0.0
-    return m
+    return _revise(key, target, m, image, weight, powers, size, seen, moved)
 
 
 @njit(cache=True, nogil=True)

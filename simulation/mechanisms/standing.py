@@ -179,6 +179,14 @@ def _scratch(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return have
 
 
+def _marks(n: int) -> np.ndarray:
+    """One zeroed entry per member slot at least (per thread, left zeroed by the kernel)."""
+    have = getattr(_SCRATCH, "marks", None)
+    if have is None or len(have) < n:
+        have = _SCRATCH.marks = np.zeros(max(n, 2 * len(have) if have is not None else 0), np.int64)
+    return have
+
+
 @mechanism
 class Standing(Mechanism):
     """Members judge the week's gifts and refusals and pass the news along their ties."""
@@ -213,18 +221,21 @@ class Standing(Mechanism):
         self.hear(model, observer, deeds_actor[which], deeds_recipient[which], gave[which])
 
     def _step_compiled(self, model) -> None:
-        """The same observers from the same draws, gathered by a compiled kernel
-        (``simulation.compiled.favours``); same results."""
-        from ..compiled.favours import news, told_count
+        """The same observers from the same draws, judging the same deeds in the same order,
+        in one compiled kernel (``simulation.compiled.favours.news_heard``); same results."""
+        from ..compiled.favours import news_heard, told_count
 
         gifts, refusals = model.tick.gifts, model.tick.refusals
         if len(gifts) + len(refusals) == 0:
             return
-        view = model.ties.directed(model.population.size)
+        ties, size = model.ties, model.population.size
+        view = ties.directed(size)
         uniform = model.rng.random(told_count(gifts.asker, refusals.asker, view.start))
-        self.hear(
-            model,
-            *news(
+        scratch = _scratch(2 * ties.size)
+        mark = _marks(size)
+        n = 16
+        while True:
+            heard, observers = news_heard(
                 uniform,
                 gifts.giver,
                 gifts.asker,
@@ -232,9 +243,20 @@ class Standing(Mechanism):
                 refusals.asker,
                 view.start,
                 view.dst,
+                view.edge,
                 float(self.gossip),
-            ),
-        )
+                ties.u,
+                ties.image,
+                NORMS.index(self.norm),
+                float(self.weight),
+                BAD_BELOW,
+                powers(1.0 - self.weight, n),
+                *scratch,
+                mark,
+            )
+            if heard >= 0:
+                return
+            n = observers + 1  # one view got more news than the table had powers for
 
     def hear(self, model, observer, actor, recipient, gave) -> int:
         """News of deeds judged by this community's norm (for mechanisms that spread news:
