@@ -223,6 +223,93 @@ def test_bridge_survival_can_leave_out_exits_and_newcomers_first_contacts():
         bridge_survival(run, exits="ignore")
 
 
+def test_tie_census_takes_a_census_of_every_tie_and_member_at_the_start_and_every_few_weeks():
+    scen = load_scenario("open_mixer", {"population.size": 40, "mechanisms.tie_census.every": 4})
+    scen = scen.with_overrides({"pipeline": [*scen.data["pipeline"], "tie_census"]})
+    seen: dict[int, tuple[set, set]] = {}
+
+    def watch(model):
+        if model.steps % 4 == 0:
+            g = model.to_networkx()
+            ties = model.ties
+            seen[model.steps] = (
+                {
+                    (
+                        int(ties.u[e]),
+                        int(ties.v[e]),
+                        int(ties.born[e]),
+                        len(list(nx.common_neighbors(g, int(ties.u[e]), int(ties.v[e])))),
+                    )
+                    for e in ties.live()
+                },
+                set(model.population.alive_slots().tolist()),
+            )
+
+    result = run_scenario(scen, steps=12, seed=3, on_step=watch)
+    ties, members = result.tables["tie_census"], result.tables["member_census"]
+    assert sorted(set(ties["week"])) == sorted(set(members["week"])) == [0, 4, 8, 12]
+    for week, (want_ties, want_members) in seen.items():
+        got = ties[ties["week"] == week]
+        assert set(zip(got["u"], got["v"], got["born"], got["common"])) == want_ties
+        assert set(members.loc[members["week"] == week, "slot"]) == want_members
+    start = ties[ties["week"] == 0]
+    assert len(start) and (start["born"] == 0).all() and (start["common"] == 0).any()
+
+
+def _censuses(rows: list[tuple[int, int, int, int, int]], members: dict[int, list[int]]) -> dict:
+    ties = pd.DataFrame(rows, columns=["week", "u", "v", "born", "common"])
+    slots = [(w, s) for w, ss in members.items() for s in ss]
+    return {"tie_census": ties, "member_census": pd.DataFrame(slots, columns=["week", "slot"])}
+
+
+def test_bridges_kept_compares_one_census_with_the_next():
+    from simulation.patterns.measures import (
+        bridges_kept,
+        bridges_kept_by_experience,
+        bridges_kept_vs_embedded,
+    )
+
+    everyone = list(range(12))
+    run = _censuses(
+        [
+            # week 0: member 0 holds a bridge (0-1); members 2 and 3 hold only embedded ties
+            (0, 0, 1, 0, 0),
+            (0, 2, 3, 0, 1),
+            # week 52: four bridges (kept; lost; lost when member 9 left; re-made later, so lost)
+            # and two embedded ties (one kept)
+            (52, 0, 4, 10, 0),
+            (52, 2, 5, 20, 0),
+            (52, 6, 9, 30, 0),
+            (52, 7, 8, 40, 0),
+            (52, 0, 1, 0, 2),
+            (52, 2, 3, 0, 1),
+            # week 104: the kept bridge, the kept embedded tie and the pair 7-8 tied again
+            (104, 0, 4, 10, 1),
+            (104, 0, 1, 0, 3),
+            (104, 7, 8, 90, 0),
+        ],
+        {0: everyone, 52: everyone, 104: [s for s in everyone if s != 9]},
+    )
+    assert bridges_kept(run, after=52, first=52) == 1 / 4
+    assert bridges_kept(run, after=52, first=52, exits="censor") == 1 / 3
+    assert bridges_kept_vs_embedded(run, after=52, first=52) == 1 / 4 - 1 / 2
+    # each bridge counts in both its members' networks.  Members 0 and 1 held a bridge at week 0;
+    # of the week-52 bridges, member 0's (0-4) was kept.  The others' networks: 4's (0-4, kept),
+    # 2's and 5's (2-5), 6's and 9's (6-9), 7's and 8's (7-8), none of them kept
+    assert bridges_kept_by_experience(run, after=52, first=52, exits="count") == 1 - 1 / 7
+    # censored: the bridge 6-9, lost with member 9, is left out of both members' networks
+    assert bridges_kept_by_experience(run, after=52, first=52) == 1 - 1 / 5
+    # nobody held a bridge a year before the census: nothing to compare
+    quiet = _censuses(
+        [(0, 2, 3, 0, 1), (52, 0, 4, 10, 0), (104, 0, 4, 10, 0)], {0: everyone, 52: everyone, 104: everyone}
+    )
+    assert math.isnan(bridges_kept_by_experience(quiet, after=52, first=52))
+    with pytest.raises(ValueError, match="every must divide"):
+        bridges_kept(run, after=20, first=52)
+    with pytest.raises(ValueError, match="exits"):
+        bridges_kept(run, exits="ignore")
+
+
 def test_validate_without_patterns_rejects_pattern_selection(capsys):
     assert main(["validate", "--pattern", "decay_start", "--no-report"]) == 2
     assert "--pattern: only used with --patterns" in capsys.readouterr().err

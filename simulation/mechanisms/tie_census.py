@@ -1,13 +1,27 @@
-"""Tie census: a recorder of tie births and deaths (it changes nothing in the model).
+"""Tie census: a recorder of tie births and deaths and of the whole network once a year
+(it changes nothing in the model).
 
-Burt (2000, *Social Networks* 22:1; 2002, *Social Networks* 24:333) followed
-the ties of bankers from year to year and found that about nine in ten new
-*bridging* ties -- ties to people one's other contacts do not know -- were
-gone a year later, and that bridges of more experienced people decayed more
-slowly.  To compare the model with that, :class:`TieCensus` writes one row per
-tie made during the run: when it was made, whether it was a bridge when it
-was made, how long each of its two members had been in the network, when
-it was gone and whether it went because one of them left the network.
+Burt (2002, *Social Networks* 24:333) followed the networks of the bankers of one
+firm over four years: *bridges* -- relations between people not otherwise
+connected -- decay faster than other relations, nine in ten bridges of one year
+are gone the next, and bridges decay more slowly in the networks of bankers
+experienced with bridge relations.  To compare the model with that,
+:class:`TieCensus` writes three tables.
+
+``tie_life``, one row per tie made during the run, with the columns ``u, v,
+born, died, exit, bridge, common, tenure_u, tenure_v``: when it was made, its
+members' contacts in common and whether it was a bridge (none in common) at the
+end of that week, how long each member had been in the network (tenure, in
+weeks), the first week at whose end it was gone (``died``, -1 while it lives)
+and whether one of its members had left the network by then (``exit``: the tie
+ended with the membership, not because the two stopped keeping it up).
+
+``tie_census`` and ``member_census``, like the yearly surveys of Burt's study: at
+the start (week 0) and at the end of every ``every``-th week, a row ``week, u,
+v, born, common`` for every tie there is, with its members' contacts in common
+then, and a row ``week, slot`` for every member.  A tie is the same tie in two
+censuses when ``u, v, born`` are the same (a pair may be tied, cut and tied
+again); slots are never reused.
 
 Put it last in the pipeline: it looks at the ties at the end of each week.
 A tie made and lost within the same week is not seen.
@@ -19,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import adjacency
-from .base import Mechanism, mechanism
+from .base import Mechanism, Param, mechanism
 
 __all__ = ["TieCensus"]
 
@@ -31,23 +45,29 @@ def _identity(ties, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ties.u[idx] * _KEY_BASE + ties.v[idx], ties.born[idx]
 
 
+def _common(model, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """How many contacts ``u[k]`` and ``v[k]`` have in common now."""
+    adj = adjacency(model)
+    return np.asarray(adj[u].multiply(adj[v]).sum(axis=1)).ravel().astype(np.int64)
+
+
 @mechanism
 class TieCensus(Mechanism):
-    """Records every tie made after the start: week made, bridge at birth, members' tenure, week lost.
+    """Records every tie made after the start (week made, bridge at birth, members' tenure, week
+    lost) and takes a census of every tie every ``every`` weeks.
 
-    A new tie is a **bridge** when its two members have no contact in common
-    at the end of the week it was made (no third member tied to both), so
-    that it joins parts of the network that were not otherwise joined
-    (Burt 1992, *Structural Holes*).  A member's **tenure** is the number of
-    weeks since it joined.  The run's ``tie_life`` table has the columns
-    ``u, v, born, died, exit, bridge, common, tenure_u, tenure_v``; ``died`` is the
-    first week at whose end the tie was gone (-1 while it lives), and ``exit``
-    says that one of its members had left the network by then (the tie ended
-    with the membership, not because the two stopped keeping it up).
+    A tie is a **bridge** when its two members have no contact in common (no
+    third member tied to both), so that it joins parts of the network that are
+    not otherwise joined (Burt 1992, *Structural Holes*).  The tables are
+    described in the module's docstring.
     """
 
     name = "tie_census"
-    PARAMS: dict = {}
+    PARAMS = {
+        "every": Param(
+            52, "weeks between censuses of every tie (Burt's bankers were surveyed once a year)", 1, 100_000
+        ),
+    }
 
     def setup(self, model) -> None:
         # ties of the initial network are followed (so that their deaths are not
@@ -61,6 +81,28 @@ class TieCensus(Mechanism):
         self._died = np.zeros(0, np.int64)
         self._exit = np.zeros(0, bool)
         self._n = 0
+        self._census: list[pd.DataFrame] = []
+        self._members: list[pd.DataFrame] = []
+        self._take_census(model)
+
+    def _take_census(self, model) -> None:
+        """Every tie and every member as they are now."""
+        ties, week = model.ties, int(model.steps)
+        live = ties.live()
+        u, v = ties.u[live].astype(np.int64), ties.v[live].astype(np.int64)
+        self._census.append(
+            pd.DataFrame(
+                {
+                    "week": np.full(len(live), week, np.int64),
+                    "u": u,
+                    "v": v,
+                    "born": ties.born[live].astype(np.int64),
+                    "common": _common(model, u, v),
+                }
+            )
+        )
+        slots = model.population.alive_slots().astype(np.int64)
+        self._members.append(pd.DataFrame({"week": np.full(len(slots), week, np.int64), "slot": slots}))
 
     def step(self, model) -> None:
         ties, pop, week = model.ties, model.population, model.steps
@@ -87,8 +129,7 @@ class TieCensus(Mechanism):
         new = np.flatnonzero(~seen)
         if len(new):
             u, v = ties.u[live[new]], ties.v[live[new]]
-            adj = adjacency(model)
-            common = np.asarray(adj[u].multiply(adj[v]).sum(axis=1)).ravel().astype(np.int64)
+            common = _common(model, u, v)
             cols = self._columns
             cols["u"].append(u)
             cols["v"].append(v)
@@ -104,6 +145,8 @@ class TieCensus(Mechanism):
             self._died = grown
             self._exit = np.concatenate([self._exit, np.zeros(self._n - len(self._exit), bool)])
         self._keys, self._born, self._rows = keys, born, rows
+        if week % self.every == 0:
+            self._take_census(model)
 
     def table(self) -> pd.DataFrame:
         """One row per tie made during the run (see the class docstring)."""
@@ -123,8 +166,13 @@ class TieCensus(Mechanism):
         )
         return df
 
+    def census(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The censuses: ``(ties, members)`` with the columns of the class docstring."""
+        return pd.concat(self._census, ignore_index=True), pd.concat(self._members, ignore_index=True)
+
     def tables(self, model) -> dict:
-        return {"tie_life": self.table()}
+        ties, members = self.census()
+        return {"tie_life": self.table(), "tie_census": ties, "member_census": members}
 
     def summary(self, model) -> dict:
         df = self.table()
