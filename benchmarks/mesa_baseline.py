@@ -89,11 +89,11 @@ class OtherishRules(Rules):
     def gives(self, giver, asker, tie):
         balance = tie.given[giver] - tie.given[asker]
         standing = asker.reputation
-        if standing >= self.min_reputation and (
-            standing >= self.good_standing or balance < self.max_imbalance
-        ):
+        if standing < self.min_reputation:  # screened out by standing: not forgiven
+            return False
+        if standing >= self.good_standing or balance < self.max_imbalance:
             return True
-        return self.forgive > 0 and giver.random.random() < self.forgive
+        return self.forgive > 0 and giver.random.random() < self.forgive  # owes it: forgiven at times
 
 
 class MatcherRules(Rules):

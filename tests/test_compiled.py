@@ -8,6 +8,7 @@ Without numba the project runs the numpy path, and ``GIVETAKE_COMPILED=0`` force
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from simulation import GiveTakeModel
 from simulation.compiled import ENV, load, wanted
 from simulation.population import Population
 from simulation.scenario_files import builtin_scenarios, load_scenario
+from simulation.strategies import DecisionContext
 from simulation.ties import TieGraph
 
 numba = pytest.importorskip("numba")
@@ -416,6 +418,50 @@ def test_the_drawing_kernels_are_bit_identical_under_other_settings(settings, mo
     for stage, n in calls.items():
         assert n == expected_calls(compiled_model, stage, 50), (stage, calls)
     assert_same(numpy_model, compiled_model, str(settings))
+
+
+def test_the_kernels_decide_every_request_as_the_builtin_strategies_do():
+    """``favours._gives`` against each built-in strategy's ``gives`` on a grid of ledgers,
+    standings and the uniform each request draws (so every branch: screened out by standing,
+    in good standing, within credit, forgiven or not)."""
+    from simulation import STRATEGIES
+    from simulation.compiled.favours import _gives
+    from simulation.strategies.builtin import strategy_table
+
+    model = GiveTakeModel(rng=1, population__size=250)
+    grid = list(itertools.product(range(-2, 8), (0.0, 0.29, 0.3, 0.31, 0.45, 0.5, 0.9), (0.05, 0.3, 0.9)))
+    balance = np.array([b for b, _, _ in grid])
+    standing = np.array([s for _, s, _ in grid])
+    expects = np.array([e for _, _, e in grid])
+    n = len(grid)
+    strategies = [
+        STRATEGIES["giver"](),
+        STRATEGIES["otherish_giver"](),
+        STRATEGIES["connector"](forgive=0.0),
+        STRATEGIES["matcher"](),
+        STRATEGIES["matcher"](follows_beliefs=True, discriminates=True, credit=2),
+        STRATEGIES["taker"](),
+    ]
+    code, par = strategy_table(strategies)
+    for s, strat in enumerate(strategies):
+        model.population.expectation[:n] = expects
+        ctx = DecisionContext(
+            model,
+            np.arange(n),
+            np.arange(n),
+            np.zeros(n, np.int64),
+            np.maximum(balance, 0),
+            np.maximum(-balance, 0),
+            np.full(n, 0.5),
+            standing,
+        )
+        before = model.rng.bit_generator.state
+        expected = strat.gives(ctx)
+        drew = model.rng.bit_generator.state != before
+        model.rng.bit_generator.state = before
+        draws = model.rng.random(n) if drew else np.zeros(n)
+        got = [_gives(code[s], par[s], balance[k], standing[k], draws[k], expects[k]) for k in range(n)]
+        np.testing.assert_array_equal(got, expected, err_msg=type(strat).__name__)
 
 
 def test_a_user_strategy_sends_the_favours_to_the_numpy_path(monkeypatch):

@@ -159,22 +159,40 @@ def test_otherish_givers_guard_against_askers_not_in_good_standing_only():
     assert not strict.gives(_ledger_context(model, 20, 0, strict.min_reputation - 0.01)).any()
 
 
-def test_otherish_givers_forgive_about_one_refusal_in_three():
+def test_otherish_givers_forgive_about_one_refusal_in_three_of_askers_who_owe_them():
     model = model_with("otherish_giver", 4)
     generous = STRATEGIES["otherish_giver"]()
     assert generous.forgive == pytest.approx(1 / 3)
     n = 6000
-    shady = _ledger_context(model, n, 0, 0.1)
-    share = generous.gives(shady).mean()
+    # askers not in good standing who owe the member too much: refused by its own ledger
+    owing = _ledger_context(model, n, generous.max_imbalance, generous.min_reputation + 0.05)
+    share = generous.gives(owing).mean()
     # binomial(6000, 1/3): sd 0.0061; four of them either side
     assert abs(share - 1 / 3) < 4 * np.sqrt(1 / 3 * 2 / 3 / n), share
     # those it would help anyway are all helped
     assert generous.gives(_ledger_context(model, 200, 0, 0.9)).all()
     # connectors decide as otherish givers do, draw for draw
     state = model.rng.bit_generator.state
-    a = generous.gives(shady)
+    a = generous.gives(owing)
     model.rng.bit_generator.state = state
-    assert np.array_equal(STRATEGIES["connector"]().gives(shady), a)
+    assert np.array_equal(STRATEGIES["connector"]().gives(owing), a)
+
+
+def test_otherish_givers_never_forgive_askers_they_screen_out_by_standing():
+    model = model_with("otherish_giver", 4)
+    generous = STRATEGIES["otherish_giver"](forgive=1.0)  # forgives every refusal it may forgive
+    low = generous.min_reputation - 0.01
+    for owes in (0, generous.max_imbalance, generous.max_imbalance + 5):
+        assert not generous.gives(_ledger_context(model, 500, owes, low)).any(), owes
+    assert generous.gives(_ledger_context(model, 500, generous.max_imbalance, low + 0.02)).all()
+    # one draw per request all the same, so the random stream does not depend on who is refused
+    for standing in (low, 0.9):
+        before = model.rng.bit_generator.state
+        STRATEGIES["otherish_giver"]().gives(_ledger_context(model, 50, 0, standing))
+        after = model.rng.bit_generator.state
+        model.rng.bit_generator.state = before
+        model.rng.random(50)
+        assert model.rng.bit_generator.state == after, standing
 
 
 def test_the_documented_user_strategy_example_runs():

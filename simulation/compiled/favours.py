@@ -48,10 +48,10 @@ def _gives(code, par, balance, reputation, draw, expects):  # pragma: no cover -
         return True
     if code == NEVER:
         return False
-    if code == OTHERISH:
-        if reputation >= par[0] and (reputation >= par[3] or balance < par[1]):
-            return True
-        return par[2] > 0.0 and draw < par[2]
+    if code == OTHERISH:  # screened by standing; what the asker owes it forgiven with chance par[2]
+        if reputation < par[0]:
+            return False
+        return reputation >= par[3] or balance < par[1] or (par[2] > 0.0 and draw < par[2])
     credit = balance < par[0] and reputation >= par[1]
     if par[2] != 0.0:
         credit = credit or reputation >= par[5]

@@ -9,7 +9,8 @@ thinks best of, its standing in the member's eyes times the strength of their ti
 (plus a little chance, ``exploration``).  Whether it does is its strategy's decision,
 the same one it makes when asked for help: a giver always refers, a taker never
 does, a matcher while the favours on the tie are balanced, an otherish giver unless
-it takes the contact for a taker (and then still one time in three).
+it takes the contact for a taker (and then still one time in three if what marks it is
+what it owes the referrer, never if it is its standing alone).
 
 A referral is worth ``value`` to the member who gets the business (money from outside
 the network: it is new value) and costs the referrer ``cost`` (time).  It counts as a

@@ -53,11 +53,16 @@ class OtherishGiver(Strategy):
 
     Here an asker's conduct is its standing in this member's eyes (its image, learnt
     first-hand and by gossip, or the public record where a style keeps one).  The member
-    refuses askers whose standing is below ``min_reputation``, and askers not in good
-    standing (image below 0.5, where the standing norms mark bad from good) who already
-    owe it ``max_imbalance`` gifts; askers in good standing are helped whatever the ledger
-    says.  A request it would refuse is met anyway with chance ``forgive``.  Connectors
-    decide the same way."""
+    refuses askers whose standing is below ``min_reputation`` (screening), and askers not
+    in good standing (image below 0.5, where the standing norms mark bad from good) who
+    already owe it ``max_imbalance`` gifts; askers in good standing are helped whatever
+    the ledger says.  Only the second refusal is forgiven, with chance ``forgive``:
+    generous tit for tat answers the counterpart's own moves against the player ("when
+    your counterpart competes", Grant; a reactive strategy cooperates after the
+    opponent's defection with a fixed chance, Nowak & Sigmund 1992), and the ledger is
+    this member's own experience of the asker.  An asker refused for its standing alone
+    is known by what others say of it, not by a defection against this member, so it is
+    not forgiven.  Connectors decide the same way."""
 
     name = "otherish_giver"
     label = "otherish giver"
@@ -81,9 +86,9 @@ class OtherishGiver(Strategy):
         ),
         "forgive": Param(
             1 / 3,
-            "chance of helping anyway an asker the two rules above would refuse: generous tit for tat "
-            "forgives about one defection in three (Nowak & Sigmund 1992, Nature 355:250; Grant 2013, "
-            "ch. 7); 0: never",
+            "chance of helping anyway an asker refused for what it owes this member (not one below "
+            "min_reputation): generous tit for tat forgives about one of the counterpart's defections in "
+            "three (Nowak & Sigmund 1992, Nature 355:250; Grant 2013, ch. 7); 0: never",
             0.0,
             1.0,
         ),
@@ -93,12 +98,10 @@ class OtherishGiver(Strategy):
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:
         standing = ctx.asker_reputation
-        ok = (standing >= self.min_reputation) & (
-            (standing >= GOOD_STANDING) | (ctx.balance < self.max_imbalance)
-        )
-        if self.forgive > 0:
-            ok |= ctx.model.rng.random(len(ctx)) < self.forgive
-        return ok
+        credit = (standing >= GOOD_STANDING) | (ctx.balance < self.max_imbalance)
+        if self.forgive > 0:  # one draw for every request, forgiven or not
+            credit |= ctx.model.rng.random(len(ctx)) < self.forgive
+        return (standing >= self.min_reputation) & credit
 
 
 @strategy
