@@ -104,6 +104,9 @@ class DirectedView:
 class TieGraph:
     """Struct-of-arrays store of ties between member slots."""
 
+    #: how many times the arrays have been compacted (tie indices renumbered)
+    compactions = 0
+
     _FIELDS = ("u", "v", "strength", "trust", "image", "ledger", "last_used", "born")
 
     def __init__(self, capacity: int = 1024):
@@ -164,6 +167,7 @@ class TieGraph:
             arr[:n] = arr[keep]
             arr[n : self.size] = 0
         self.size = n
+        self.compactions += 1
         self._changed()
 
     def _changed(self) -> None:

@@ -338,6 +338,46 @@ def test_live_accessors_follow_the_last_detection():
     assert eco.events and eco.events[-1]["step"] in (0, 3)
 
 
+@pytest.mark.skipif(not HAS_IGRAPH, reason="igraph is not installed")
+def test_the_kept_graph_is_the_one_a_build_gives_and_a_copy_detects_the_same(monkeypatch):
+    """igraph's graph, brought up to date between detections (members leave and join, ties
+    go and come, the tie arrays are compacted), is edge for edge the graph built afresh;
+    a copy of the model, which builds it again, finds the same ecosystems."""
+    import copy
+
+    import igraph as ig
+
+    from simulation.ecosystems import TieGraphKeeper
+
+    seen = {"updated": 0, "built": 0}
+    graph_for, updated = TieGraphKeeper.graph_for, TieGraphKeeper._updated
+
+    def checked(self, slots, ties, u, v, compactions):
+        g = graph_for(self, slots, ties, u, v, compactions)
+        fresh = ig.Graph(n=len(slots), edges=np.column_stack([u, v]))
+        assert g.vcount() == fresh.vcount() and g.get_edgelist() == fresh.get_edgelist()
+        return g
+
+    def counted(self, *args):
+        g = updated(self, *args)
+        seen["updated" if g is not None else "built"] += 1
+        return g
+
+    monkeypatch.setattr(TieGraphKeeper, "graph_for", checked)
+    monkeypatch.setattr(TieGraphKeeper, "_updated", counted)
+    settings = {"population": {"size": 120}, "mechanisms": {"ecosystems": {"every": 3}}}
+    model = GiveTakeModel(settings, rng=5)
+    model.run_for(45)
+    twin = copy.deepcopy(model)
+    assert "_keeper" not in twin.mechanism("ecosystems").__dict__
+    model.run_for(15)
+    twin.run_for(15)
+    assert model.ties.compactions > 0 and seen["updated"] > 10
+    eco, other = model.mechanism("ecosystems"), twin.mechanism("ecosystems")
+    assert eco.rows == other.rows and eco.events == other.events
+    np.testing.assert_array_equal(eco.labels, other.labels)
+
+
 # ---------------------------------------------------------------------------
 # detection and influence measures
 # ---------------------------------------------------------------------------

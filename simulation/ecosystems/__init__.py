@@ -48,7 +48,7 @@ Examples
 [('merge', '0,1', '0')]
 """
 
-from .detection import community_backend, detect_communities, groups_from_labels
+from .detection import TieGraphKeeper, community_backend, detect_communities, groups_from_labels
 from .influence import burt_constraint, burt_effective_size, influence_measures, trust_pagerank
 from .life import format_ids, life_stories, parse_ids
 from .tracking import EVENTS, EcosystemTracker
@@ -57,6 +57,7 @@ __all__ = [
     "EVENTS",
     "EcosystemTracker",
     "detect_communities",
+    "TieGraphKeeper",
     "community_backend",
     "groups_from_labels",
     "influence_measures",

@@ -9,7 +9,7 @@ import threading
 import networkx as nx
 import numpy as np
 
-__all__ = ["community_backend", "detect_communities", "groups_from_labels"]
+__all__ = ["community_backend", "detect_communities", "groups_from_labels", "TieGraphKeeper"]
 
 _IGRAPH_LOCK = threading.Lock()
 
@@ -41,6 +41,7 @@ def detect_communities(
     method: str = "auto",
     initial: np.ndarray | None = None,
     iterations: int = 2,
+    graph=None,
 ) -> np.ndarray:
     """Communities of a weighted graph on nodes ``0..n-1`` by modularity; a label per node.
 
@@ -58,6 +59,8 @@ def detect_communities(
     method : ``auto``, ``igraph`` or ``networkx`` (see :func:`community_backend`)
     initial : optional starting label per node (igraph only)
     iterations : Leiden iterations (igraph only); -1 iterates until the partition is stable
+    graph : optional igraph graph on ``n`` nodes whose edges are ``u[k] -- v[k]`` in this
+        order (igraph only; :class:`TieGraphKeeper`); built from ``u`` and ``v`` when omitted
 
     Returns
     -------
@@ -80,7 +83,7 @@ def detect_communities(
     if community_backend(method) == "igraph":
         import igraph as ig
 
-        g = ig.Graph(n=n, edges=np.column_stack([u, v]))
+        g = ig.Graph(n=n, edges=np.column_stack([u, v])) if graph is None else graph
         start = None
         if initial is not None:
             start = np.unique(np.asarray(initial), return_inverse=True)[1].tolist()
@@ -127,3 +130,60 @@ def groups_from_labels(labels: np.ndarray, nodes: np.ndarray, min_size: int = 1)
     groups = [g for g in np.split(members, cuts) if len(g) >= min_size]
     groups.sort(key=lambda g: (-len(g), int(g[0])))
     return groups
+
+
+class TieGraphKeeper:
+    """igraph's graph of the members' ties, kept from one detection to the next and brought
+    up to date instead of built again: the same graph a build gives, edge for edge.
+
+    Building it costs igraph about 0.35 microseconds a tie (the edge list is read one pair at
+    a time), most of a small detection.  Between two detections members only leave or join
+    (newcomers take new slots, after every earlier one) and ties are only removed or
+    appended with higher indices (until the tie arrays are compacted, which renumbers
+    them: then it is built afresh).  So the graph of the last detection, its leavers' nodes
+    and its removed edges deleted (igraph keeps the order of the rest), the newcomers' nodes
+    and the new edges added at the end, is the graph of the members' ties in tie order.
+    """
+
+    def __init__(self):
+        self.graph = None
+        self.slots = np.zeros(0, np.int64)  #: the members the nodes stand for, ascending
+        self.ties = np.zeros(0, np.int64)  #: the ties the edges stand for, ascending
+        self.compactions = -1
+
+    def graph_for(self, slots: np.ndarray, ties: np.ndarray, u: np.ndarray, v: np.ndarray, compactions: int):
+        """The graph whose node ``i`` is member ``slots[i]`` and whose edge ``k`` is tie
+        ``ties[k]`` joining nodes ``u[k]`` and ``v[k]`` (both ascending; ``compactions``:
+        how many times the tie arrays have been compacted)."""
+        import igraph as ig
+
+        g = None
+        if self.graph is not None and compactions == self.compactions:
+            g = self._updated(slots, ties, u, v)
+        if g is None:
+            g = ig.Graph(n=len(slots), edges=np.column_stack([u, v]))
+        self.graph, self.slots, self.ties, self.compactions = g, slots, ties, compactions
+        return g
+
+    def _updated(self, slots, ties, u, v):
+        """The kept graph brought up to date, or ``None`` when it cannot be."""
+        old_slots, old_ties = self.slots, self.ties
+        stay = np.isin(old_slots, slots, assume_unique=True)
+        joined = len(slots) - int(stay.sum())
+        if joined < 0 or (joined and len(old_slots) and slots[len(slots) - joined] <= old_slots[-1]):
+            return None  # a member came back, or a newcomer does not come after them all
+        last = old_ties[-1] if len(old_ties) else -1
+        fresh = int(np.searchsorted(ties, last, side="right"))
+        kept = np.isin(old_ties, ties[:fresh], assume_unique=True)
+        if int(kept.sum()) != fresh:
+            return None  # an older tie the last graph did not have
+        g = self.graph.copy()
+        if not kept.all():
+            g.delete_edges(np.flatnonzero(~kept).tolist())
+        if not stay.all():
+            g.delete_vertices(np.flatnonzero(~stay).tolist())
+        if joined:
+            g.add_vertices(joined)
+        if fresh < len(ties):
+            g.add_edges(np.column_stack([u[fresh:], v[fresh:]]))
+        return g

@@ -11,6 +11,7 @@ import pandas as pd
 from ..arrays import rank_in_groups
 from ..ecosystems import (
     EcosystemTracker,
+    TieGraphKeeper,
     community_backend,
     detect_communities,
     format_ids,
@@ -108,6 +109,13 @@ class Ecosystems(Mechanism):
         if self.every and model.population.n_alive < self.at_start_below:
             self.detect(model)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # igraph's kept graph is not saved with the model: the next detection builds it again
+        # (the same graph), so saves and copies stay as small and quick as before
+        state = self.__dict__.copy()
+        state.pop("_keeper", None)
+        return state
+
     @property
     def method_used(self) -> str:
         """The detection algorithm actually used, e.g. ``"igraph-leiden-warm"``."""
@@ -163,6 +171,12 @@ class Ecosystems(Mechanism):
             initial[known] = self._partition[alive[known]]
             fresh = initial < 0  # newcomers start on their own
             initial[fresh] = initial.max(initial=-1) + 1 + np.arange(fresh.sum())
+        graph = None
+        if self.backend == "igraph":  # igraph's graph kept from the last detection, brought up to date
+            keeper = self.__dict__.get("_keeper")
+            if keeper is None:
+                keeper = self._keeper = TieGraphKeeper()
+            graph = keeper.graph_for(alive, e, u, v, ties.compactions)
         lab = detect_communities(
             n,
             u,
@@ -173,6 +187,7 @@ class Ecosystems(Mechanism):
             method=self.backend,
             initial=initial,
             iterations=self.iterations,
+            graph=graph,
         )
         self._partition = np.full(pop.size, -1, np.int64)
         self._partition[alive] = lab
