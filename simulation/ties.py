@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -74,14 +75,20 @@ class DirectedView:
     ``src[k] -> dst[k]`` is tie ``edge[k]`` seen from ``src[k]``; ``side[k]``
     is the direction index (0 when ``src`` is the tie's ``u``).  ``start`` is
     a CSR row pointer over member slots: the ties of member ``i`` are
-    ``start[i]:start[i + 1]``.
+    ``start[i]:start[i + 1]``.  ``src`` is made from ``start`` when first asked for (the
+    compiled stages do not need it, and an index brought up to date then has one array
+    less to copy).
     """
 
-    src: np.ndarray
     dst: np.ndarray
     edge: np.ndarray
     side: np.ndarray
     start: np.ndarray
+
+    @cached_property
+    def src(self) -> np.ndarray:
+        n = len(self.start) - 1
+        return np.repeat(np.arange(n, dtype=np.int64), np.diff(self.start))
 
     def degree(self) -> np.ndarray:
         return np.diff(self.start)
@@ -239,7 +246,6 @@ class TieGraph:
                 parts = directed_update(
                     n_slots,
                     old.start,
-                    old.src,
                     old.dst,
                     old.edge,
                     old.side,
@@ -264,8 +270,7 @@ class TieGraph:
         start, dst, code = _group_by_source(src, dst, code, n_slots)
         edge = code >> 1
         side = (code & 1).astype(np.int8)
-        src = np.repeat(np.arange(n_slots, dtype=np.int64), np.diff(start))
-        view = DirectedView(src, dst, edge, side, start)
+        view = DirectedView(dst, edge, side, start)
         self._view = (n_slots, view)
         return view
 

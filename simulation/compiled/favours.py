@@ -425,7 +425,6 @@ def favours_week(
     skills,
     p_need,
     start,
-    src,
     dst,
     edge,
     side,
@@ -476,7 +475,7 @@ def favours_week(
     for j in range(len(cand)):
         noise[j] = gen.random()
     giver, asker, p_edge, p_side, rnd = asking_plan(
-        cand, noise, src, dst, edge, side, trust, strength, exploration, strategy, limit_of
+        cand, noise, start, dst, edge, side, trust, strength, exploration, strategy, limit_of
     )
     gifts, refused, n_requests = giving(
         gen,

@@ -25,11 +25,11 @@ __all__ = ["directed_update", "touching", "remove", "append"]
 
 @njit(cache=True, nogil=True)
 def directed_update(
-    n_slots, start0, src0, dst0, edge0, side0, first_new, removed, u, v, alive, size
+    n_slots, start0, dst0, edge0, side0, first_new, removed, u, v, alive, size
 ):  # pragma: no cover - compiled
     """The contact index over ``n_slots`` members now, from one built when the tie arrays
     held ``first_new`` ties (``start0`` over at most ``n_slots`` members), ``removed`` the
-    ties removed since (each once): ``src, dst, edge, side, start`` as
+    ties removed since (each once): ``dst, edge, side, start`` as
     :func:`simulation.compiled.kernels.directed` builds them.
 
     Members none of whose ties changed keep their part of the index, copied in blocks.
@@ -70,7 +70,6 @@ def directed_update(
             new_v[fill_v[v[e]]] = e
             fill_v[v[e]] += 1
     nnz = start[n_slots]
-    src = np.empty(nnz, np.int64)
     dst = np.empty(nnz, np.int64)
     edge = np.empty(nnz, np.int64)
     side = np.empty(nnz, np.int8)
@@ -83,7 +82,6 @@ def directed_update(
             lo = start0[min(i, n0)]
             hi = start0[min(j, n0)]
             p = start[i]
-            src[p : p + hi - lo] = src0[lo:hi]
             dst[p : p + hi - lo] = dst0[lo:hi]
             edge[p : p + hi - lo] = edge0[lo:hi]
             side[p : p + hi - lo] = side0[lo:hi]
@@ -119,10 +117,8 @@ def directed_update(
             edge[p] = e
             side[p] = 1
             p += 1
-        for q in range(start[i], p):
-            src[q] = i
         i += 1
-    return src, dst, edge, side, start
+    return dst, edge, side, start
 
 
 @njit(cache=True, nogil=True)

@@ -28,7 +28,7 @@ __all__ = ["directed", "maintenance", "exchange", "asking_candidates", "asking_p
 
 @njit(cache=True, nogil=True)
 def directed(n_slots, u, v, alive, size):  # pragma: no cover - compiled
-    """Every live tie seen from both ends, grouped by source member: ``src, dst, edge, side, start``.
+    """Every live tie seen from both ends, grouped by source member: ``dst, edge, side, start``.
 
     A stable counting sort of the pairs ``u -> v`` (ties in index order), then ``v -> u``,
     by source: the order scipy's COO-to-CSR conversion gives the numpy path.
@@ -43,7 +43,6 @@ def directed(n_slots, u, v, alive, size):  # pragma: no cover - compiled
     for i in range(n_slots):
         start[i + 1] += start[i]
     nnz = 2 * n_live
-    src = np.empty(nnz, np.int64)
     dst = np.empty(nnz, np.int64)
     edge = np.empty(nnz, np.int64)
     side = np.empty(nnz, np.int8)
@@ -62,10 +61,7 @@ def directed(n_slots, u, v, alive, size):  # pragma: no cover - compiled
             edge[p] = i
             side[p] = 1
             pos[v[i]] = p + 1
-    for i in range(n_slots):
-        for k in range(start[i], start[i + 1]):
-            src[k] = i
-    return src, dst, edge, side, start
+    return dst, edge, side, start
 
 
 @njit(cache=True, nogil=True)
@@ -277,10 +273,12 @@ def asking_candidates(n_slots, start, dst, need, skills):  # pragma: no cover - 
 
 @njit(cache=True, nogil=True)
 def asking_plan(
-    cand, noise, src, dst, edge, side, trust, strength, exploration, strategy, limit_of
+    cand, noise, start, dst, edge, side, trust, strength, exploration, strategy, limit_of
 ):  # pragma: no cover - compiled
     """Each needy member's line: its candidates by score (trust x strength + noise), highest
-    first, equal scores in contact-index order, at most its strategy's limit.
+    first, equal scores in contact-index order, at most its strategy's limit (``cand``
+    ascending, as :func:`asking_candidates` lists them: each member's in its part of the
+    contact index, ``start``).
 
     Returns the plan (giver, asker, edge, side, round) in numpy's order: by asker, then round.
     """
@@ -298,10 +296,12 @@ def asking_plan(
     rnd = np.empty(n, np.int64)
     m = 0
     lo = 0
+    a = 0
     while lo < n:
-        a = src[cand[lo]]
+        while start[a + 1] <= cand[lo]:  # the member whose part of the index holds it
+            a += 1
         hi = lo
-        while hi < n and src[cand[hi]] == a:
+        while hi < n and cand[hi] < start[a + 1]:
             hi += 1
         limit = limit_of[strategy[a]]
         n_top = 0

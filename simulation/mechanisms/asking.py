@@ -94,7 +94,7 @@ class Asking(Mechanism):
             *kernels.asking_plan(
                 cand,
                 noise,
-                view.src,
+                view.start,
                 view.dst,
                 view.edge,
                 view.side,

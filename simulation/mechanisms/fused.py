@@ -65,7 +65,6 @@ class Favours:
             pop.skills,
             float(needs.p_need),
             view.start,
-            view.src,
             view.dst,
             view.edge,
             view.side,
