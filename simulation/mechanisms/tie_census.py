@@ -16,7 +16,7 @@ weeks), the first week at whose end it was gone (``died``, -1 while it lives)
 and whether one of its members had left the network by then (``exit``: the tie
 ended with the membership, not because the two stopped keeping it up).
 
-``tie_census`` and ``member_census``, like the yearly surveys of Burt's study: at
+``tie_census`` and ``member_census``, yearly by default as Burt's data are: at
 the start (week 0) and at the end of every ``every``-th week, a row ``week, u,
 v, born, common`` for every tie there is, with its members' contacts in common
 then, and a row ``week, slot`` for every member.  A tie is the same tie in two
@@ -65,7 +65,7 @@ class TieCensus(Mechanism):
     name = "tie_census"
     PARAMS = {
         "every": Param(
-            52, "weeks between censuses of every tie (Burt's bankers were surveyed once a year)", 1, 100_000
+            52, "weeks between censuses of every tie (Burt's data on bankers are yearly)", 1, 100_000
         ),
     }
 
