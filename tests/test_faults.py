@@ -6,6 +6,7 @@ marked ``slow`` (``make faults`` runs them).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -839,7 +840,9 @@ def test_fuzzed_arguments_exit_0_1_or_2_without_a_traceback(tmp_path_factory, ca
         first = [str(tiny_experiment(root, reps=1, steps=2)), "--executor", "serial", "--no-report"]
     argv = [command, *first, "--out", str(root / "out"), *args]
     try:
-        code = main(argv)
+        # a fuzzed "--out 1e11" is a relative path: it lands under root, not the working tree
+        with contextlib.chdir(root):
+            code = main(argv)
     except SystemExit as stop:  # argparse: a malformed command line
         code = stop.code
     err = capsys.readouterr().err
