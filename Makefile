@@ -52,7 +52,7 @@ validate-quick: $(STAMP)
 	$(BIN)/givetake validate --quick
 
 patterns: $(STAMP)
-	$(BIN)/givetake validate --patterns --write-docs
+	$(BIN)/givetake validate --patterns --seeds 20 --write-docs
 
 calibrate: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,calibrate]"
