@@ -269,10 +269,15 @@ def bridge_survival_gap(
     joined (a newcomer's first contacts, bridges by construction) are left out.
     """
     b, alive = _bridges(run, after, born_from, exits, arrivals)
-    exp = _experienced(b, experienced_weeks)
-    if not exp.any() or exp.all():
+    return _gap(alive, _experienced(b, experienced_weeks))
+
+
+def _gap(kept, group) -> float:
+    """Share kept in ``group`` minus share kept outside it; NaN when either side is empty."""
+    kept, group = np.asarray(kept), np.asarray(group, bool)
+    if not group.any() or group.all():
         return float("nan")
-    return float(alive[exp].mean() - alive[~exp].mean())
+    return float(kept[group].mean() - kept[~group].mean())
 
 
 def _censuses(run: Run, after: int, first: int, exits: str) -> pd.DataFrame:
@@ -334,10 +339,7 @@ def bridges_kept_vs_embedded(
     census had no tie of one of the two kinds.
     """
     c = _censuses(run, after, first, exits)
-    bridge = (c["common"] == 0).to_numpy()
-    if not bridge.any() or bridge.all():
-        return float("nan")
-    return float(c["kept"][bridge].mean() - c["kept"][~bridge].mean())
+    return _gap(c["kept"], c["common"] == 0)
 
 
 @measure(needs=("tie_census",))
@@ -377,7 +379,4 @@ def bridges_kept_by_experience(
     if not rows:
         return float("nan")
     d = pd.concat(rows, ignore_index=True)
-    exp = d["experienced"].to_numpy()
-    if not exp.any() or exp.all():
-        return float("nan")
-    return float(d["kept"][exp].mean() - d["kept"][~exp].mean())
+    return _gap(d["kept"], d["experienced"])
