@@ -21,6 +21,7 @@ A calibration file is a pattern file (:mod:`simulation.patterns.suite`) with a
     seeds = 2                       # runs per pattern and scenario for each particle
     [calibrate.parameters]          # uniform priors [low, high]
     "mechanisms.exchange.b" = [2.0, 5.0]
+    "mechanisms.maintenance.decay@referral_group" = [0.002, 0.03]   # in that scenario only
 
 Distance: the root mean square over the fitted patterns (and scenarios) of
 ``(reproduced - target) / scale``, where ``scale`` is half the width of the
@@ -89,6 +90,8 @@ class Calibration:
     fit: list[Pattern]
     priors: dict[str, tuple[float, float]]
     integer: dict[str, bool]
+    #: the scenario a parameter is fitted in (``"setting@scenario"``), None for every fitted scenario
+    only: dict[str, str | None] = field(default_factory=dict)
     population: int = 40
     generations: int = 4
     seeds: int = 2
@@ -201,7 +204,8 @@ def load_calibration(path: str | Path) -> Calibration:
     params = cal.get("parameters")
     if not isinstance(params, dict) or not params:
         raise InputError(f"{path}: calibrate.parameters: expected a table of dotted keys with [low, high]")
-    priors, integer = {}, {}
+    priors, integer, scoped = {}, {}, {}
+    fitted_labels = list(dict.fromkeys(label for p in fit for label, _ in p.scenarios))
     for key, rng in params.items():
         where = f"{path}: calibrate.parameters.{key}"
         if not isinstance(rng, list) or len(rng) != 2:
@@ -209,12 +213,22 @@ def load_calibration(path: str | Path) -> Calibration:
         lo, hi = _num(rng[0], where), _num(rng[1], where)
         if not lo < hi:
             raise InputError(f"{where}: expected low < high, got [{lo:g}, {hi:g}]")
+        # "setting@scenario": one value of the setting fitted for that scenario only
+        setting, at, only = key.partition("@")
+        if at and only not in fitted_labels:
+            raise InputError(
+                f"{where}: expected setting@scenario with a scenario of the fitted patterns "
+                f"({', '.join(fitted_labels)}), got {only!r}"
+            )
         priors[key] = (lo, hi)
-        # every scenario of every fitted pattern must accept both ends of the prior
+        scoped[key] = only or None
+        # every scenario it applies to, of every fitted pattern, must accept both ends of the prior
         for p in fit:
             for label, scen in p.scenarios:
+                if at and label != only:
+                    continue
                 try:
-                    current = scen.get(key)
+                    current = scen.get(setting)
                 except (KeyError, TypeError):
                     raise InputError(
                         f"{where}: scenario {label!r} of pattern {p.name!r} has no such setting"
@@ -223,7 +237,7 @@ def load_calibration(path: str | Path) -> Calibration:
                 for end in (lo, hi):
                     value = round(end) if integer[key] else end
                     try:
-                        scen.with_overrides({key: value}, source=where)
+                        scen.with_overrides({setting: value}, source=where)
                     except Exception as err:  # noqa: BLE001 - the scenario's own check names the problem
                         raise InputError(f"{where}: {err}") from None
     name = raw.get("name", path.stem)
@@ -235,6 +249,7 @@ def load_calibration(path: str | Path) -> Calibration:
         fit=fit,
         priors=priors,
         integer=integer,
+        only=scoped,
         population=_posint(cal.get("population", 40), f"{path}: calibrate.population"),
         generations=_posint(cal.get("generations", 4), f"{path}: calibrate.generations"),
         seeds=_posint(cal.get("seeds", 2), f"{path}: calibrate.seeds"),
@@ -257,20 +272,22 @@ class PatternModel:
     def __init__(self, cal: Calibration):
         self.fit = cal.fit
         self.integer = cal.integer
+        self.only = cal.only
         self.seeds = cal.seeds
         self.steps = cal.steps
 
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
         from .patterns.suite import evaluate, measure_run, plan_runs
 
-        overrides = {k: (int(round(v)) if self.integer.get(k) else float(v)) for k, v in dict(params).items()}
+        values = {k: (int(round(v)) if self.integer.get(k) else float(v)) for k, v in dict(params).items()}
         # from numpy's global generator, which pyabc seeds (and re-seeds in each worker)
         entropy = int(np.random.randint(0, 2**62))
         patterns = [
             replace(
                 p,
                 scenarios=[
-                    (label, s.with_overrides(overrides, source="calibration")) for label, s in p.scenarios
+                    (label, s.with_overrides(self.overrides(values, label), source="calibration"))
+                    for label, s in p.scenarios
                 ],
                 seeds=self.seeds,
                 steps=self.steps or p.steps,
@@ -284,6 +301,15 @@ class PatternModel:
             key, values, err = measure_run(job)
             results[key] = (values, err)
         return {f"{c.pattern.name}/{c.scenario}": c.estimate.value for c in evaluate(suite, where, results)}
+
+    def overrides(self, values: dict[str, float], label: str) -> dict[str, float]:
+        """The settings a particle's ``values`` give the scenario ``label``: every parameter that
+        applies to all fitted scenarios, then those fitted for ``label`` alone (``setting@label``)."""
+        out = {k: v for k, v in values.items() if self.only.get(k) is None}
+        for k, v in values.items():
+            if self.only.get(k) == label:
+                out[k.partition("@")[0]] = v
+        return out
 
 
 class PatternDistance:

@@ -182,3 +182,41 @@ def test_bad_fit_scenario_or_set_fails_with_one_line(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert expected in err and "two.toml" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "results").exists()
+
+
+def test_a_parameter_can_be_fitted_for_one_scenario_alone(tmp_path):
+    """``setting@scenario`` draws one value for that scenario's runs; the others keep their own."""
+    import numpy as np
+
+    from simulation.calibration import PatternModel, load_calibration
+
+    text = (
+        textwrap.dedent(TWO_SCENARIOS)
+        .replace('fit = ["needs_rate/referral_group"]\n', 'fit = ["needs_rate"]\n')
+        .replace('set = { "mechanisms.needs.p_need" = 0.3 }\n', "")
+        .replace(
+            '"mechanisms.giving.capacity" = [1, 3]', '"mechanisms.needs.p_need@referral_group" = [0.05, 0.95]'
+        )
+    )
+    (tmp_path / "two.toml").write_text(text)
+    cal = load_calibration(tmp_path / "two.toml")
+    assert cal.only == {"mechanisms.needs.p_need@referral_group": "referral_group"}
+    model = PatternModel(cal)
+    values = {"mechanisms.needs.p_need@referral_group": 0.9}
+    assert model.overrides(values, "referral_group") == {"mechanisms.needs.p_need": 0.9}
+    assert model.overrides(values, "open_mixer") == {}
+    np.random.seed(0)
+    out = model(values)
+    # needs are Bernoulli(p_need) a member-week: 0.9 * 52 = 46.8 a member-year in the referral group,
+    # the open mixer's own p_need in the open mixer
+    (own,) = {s.get("mechanisms.needs.p_need") for label, s in cal.fit[0].scenarios if label == "open_mixer"}
+    assert abs(out["needs_rate/referral_group"] - 46.8) < 4
+    assert abs(out["needs_rate/open_mixer"] - own * 52) < 4 and abs(own - 0.9) > 0.2
+    # the scenario must be one of the fitted patterns' scenarios
+    bad = text.replace("p_need@referral_group", "p_need@paid_events")
+    (tmp_path / "bad.toml").write_text(bad)
+    with pytest.raises(
+        Exception,
+        match=r"bad.toml: calibrate.parameters.mechanisms.needs.p_need@paid_events: expected setting@scenario",
+    ):
+        load_calibration(tmp_path / "bad.toml")

@@ -363,3 +363,25 @@ def test_set_replaces_a_setting_in_every_patterns_runs(tmp_path, monkeypatch, ca
     assert not (tmp_path / "bad").exists()
     assert main(["validate", "--quick", "--set", "mechanisms.needs.p_need=0.9"]) == 2
     assert "--set: only used with --patterns" in capsys.readouterr().err
+
+
+def test_rows_the_calibration_of_the_defaults_fits_are_marked_fitted(tmp_path):
+    from simulation.calibration import load_calibration
+    from simulation.patterns.command import fitted_rows
+    from simulation.patterns.report import write_markdown
+
+    # the built-in suite's fitted rows are those the built-in calibration file fits
+    cal = load_calibration("calibration")
+    fitted = fitted_rows(load_patterns())
+    assert fitted and fitted == {(p.name, label) for p in cal.fit for label, _ in p.scenarios}
+    # another pattern file has none
+    suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
+    assert fitted_rows(suite) == set()
+    checks, info = run_patterns(suite, executor="serial")
+    plain = write_markdown(checks, suite, info, tmp_path / "plain.md", "cmd").read_text()
+    assert "| 8 | pass |" in plain and "rows marked *fitted*" not in plain and "(fitted by" not in plain
+    marked = write_markdown(
+        checks, suite, info, tmp_path / "marked.md", "cmd", {("needs_known", "open_mixer")}
+    ).read_text()
+    assert "| 8 | pass *fitted* |" in marked and "rows marked *fitted*" in marked
+    assert "— **pass** (fitted by the calibration of the defaults)" in marked

@@ -54,7 +54,10 @@ and scenario for each particle; patterns that need the same runs share them), `s
 (weeks and settings replacing the fitted patterns' own in every one of their runs, e.g. to make
 particles cheaper), `seed`, `min_epsilon`, `db` (SQLite file; default
 `results/calibration/NAME.db`, never reused) and `[calibrate.parameters]`: a uniform prior `[low, high]` per dotted key (an integer
-setting draws every integer in the range with equal chance).  The distance is the root mean
+setting draws every integer in the range with equal chance).  A key `setting@scenario` (e.g.
+`"mechanisms.maintenance.decay@online_platform"`) fits one value of the setting in that scenario
+alone, which must be a scenario of the fitted patterns: the other scenarios keep their own value,
+so settings that scenarios set for themselves can be fitted side by side.  The distance is the root mean
 square of `(reproduced - target) / scale` over the fitted patterns and their scenarios, `scale`
 being half the accepted range.  `--executor serial|process|dask` (and `--scheduler ADDRESS`)
 choose pyabc's single-core, multi-process or Dask sampler (a local Dask cluster, or the given
@@ -63,7 +66,8 @@ printed and written next to the history as `NAME.toml`.  Generation 0 is the fir
 draws from the priors; each later generation's tolerance is the median distance of the one
 before.  The serial sampler repeats a calibration exactly from `seed`; pyabc's multi-process
 sampler reseeds its workers, so its runs differ by chance.  The committed calibration of the
-defaults, its settings and what it found: [calibration.md](calibration.md).
+defaults, its settings and what it found: [calibration.md](calibration.md); the rows of the
+built-in suite that it fits are marked *fitted* in the table above.
 """
 
 
@@ -138,8 +142,12 @@ def write_markdown(
     info: dict[str, Any],
     path: str | Path,
     command: str,
+    fitted: set[tuple[str, str]] | frozenset = frozenset(),
 ) -> Path:
-    """Write the pattern report (``patterns.md``) to ``path``, atomically."""
+    """Write the pattern report (``patterns.md``) to ``path``, atomically.
+
+    ``fitted``: the (pattern, scenario) rows a calibration of the defaults fits, marked as such
+    (their defaults were chosen to meet them, so they are no independent check)."""
     from .. import __version__
     from ..io import atomic_path
 
@@ -164,6 +172,14 @@ def write_markdown(
         f"{' (quick: fewer, shorter, smaller runs)' if suite.quick else ''}; master seed {suite.seed}",
         f"- patterns passed: **{n_pass} of {len(checks)}**; {info.get('runs', '?')} runs in "
         f"{info.get('seconds', 0):.0f} s on {info.get('executor', '?')}",
+        *(
+            [
+                "- rows marked *fitted*: the calibration of the defaults ([calibration.md](calibration.md)) "
+                "chose settings to meet them, so they are no independent check; every other row is one"
+            ]
+            if any((c.pattern.name, c.scenario) in fitted for c in checks)
+            else []
+        ),
         "",
         "| pattern | scenario | target | accepted | reproduced [95% CI] | runs | result |",
         "|---|---|---|---|---|---|---|",
@@ -172,7 +188,8 @@ def write_markdown(
         lines.append(
             f"| {c.pattern.name} | {c.scenario} | {_fmt(c.pattern.target)} | {c.pattern.accept_text()} | "
             f"{_interval(c)} | {c.runs} | {'pass' if c.passed else '**FAIL**'}"
-            f"{' (borderline)' if c.borderline else ''} |"
+            f"{' (borderline)' if c.borderline else ''}"
+            f"{' *fitted*' if (c.pattern.name, c.scenario) in fitted else ''} |"
         )
     for p in suite.patterns:
         mine = [c for c in checks if c.pattern is p]
@@ -190,7 +207,10 @@ def write_markdown(
                 text += "; mean by level: " + ", ".join(f"{k:g}: {_fmt(v)}" for k, v in c.by_level.items())
             if c.estimate.note:
                 text += f"; {c.estimate.note}"
-            lines.append(text + f" — **{'pass' if c.passed else 'FAIL'}**")
+            text += f" — **{'pass' if c.passed else 'FAIL'}**"
+            if (c.pattern.name, c.scenario) in fitted:
+                text += " (fitted by the calibration of the defaults)"
+            lines.append(text)
     lines += [
         "",
         "## Reproducing",
