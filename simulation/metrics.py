@@ -11,7 +11,9 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+import types
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,10 +22,72 @@ from scipy.sparse.csgraph import connected_components
 if TYPE_CHECKING:
     from .model import GiveTakeModel
 
-__all__ = ["gini", "adjacency", "compute_metrics", "metric_names", "sampled_clustering"]
+__all__ = ["ExtraMetrics", "gini", "adjacency", "compute_metrics", "metric_names", "sampled_clustering"]
 
 #: wedges sampled per step to estimate clustering (standard error below 0.012)
 CLUSTERING_SAMPLES = 2000
+
+
+class ExtraMetrics(dict):
+    """The columns mechanisms add to the weekly metrics (``model.extra_metrics``): name ->
+    function of the model.
+
+    A mechanism often registers a function that reads its own state, ``lambda m: self.count``.
+    ``copy.deepcopy`` leaves functions as they are, so a copied model's function would go on
+    reading the *original's* mechanism; here each function is copied with the model: its
+    closure and defaults are copied along (the copied mechanism in place of the original), as
+    pickling by value (cloudpickle) copies them; other callables, bound methods included, are
+    deep-copied as usual.
+
+    Examples
+    --------
+    >>> class Counter:  # a mechanism that reports a count of its own
+    ...     def __init__(self, metrics):
+    ...         self.count = 0
+    ...         metrics["counted"] = lambda m: self.count
+    >>> metrics = ExtraMetrics()
+    >>> counter = Counter(metrics)
+    >>> copied_counter, copied_metrics = copy.deepcopy((counter, metrics))
+    >>> copied_counter.count = 5
+    >>> metrics["counted"](None), copied_metrics["counted"](None)
+    (0, 5)
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ExtraMetrics:
+        out = type(self)()
+        memo[id(self)] = out
+        for name, fn in self.items():
+            out[name] = (
+                _copy_function(fn, memo) if isinstance(fn, types.FunctionType) else copy.deepcopy(fn, memo)
+            )
+        return out
+
+
+def _copy_function(fn: types.FunctionType, memo: dict[int, Any]) -> types.FunctionType:
+    """``fn`` with its closure cells and defaults deep-copied through ``memo`` (a cell shared
+    by several functions stays shared by their copies)."""
+    if not fn.__closure__ and not fn.__defaults__ and not fn.__kwdefaults__:
+        return fn  # nothing of its own to copy
+    cells = None
+    if fn.__closure__:
+        cells = []
+        for cell in fn.__closure__:
+            if id(cell) not in memo:
+                try:
+                    contents = cell.cell_contents
+                except ValueError:  # an empty cell (a name not yet bound)
+                    memo[id(cell)] = types.CellType()
+                else:
+                    memo[id(cell)] = types.CellType(copy.deepcopy(contents, memo))
+            cells.append(memo[id(cell)])
+        cells = tuple(cells)
+    out = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__, copy.deepcopy(fn.__defaults__, memo), cells
+    )
+    out.__kwdefaults__ = copy.deepcopy(fn.__kwdefaults__, memo)
+    out.__qualname__, out.__module__, out.__doc__ = fn.__qualname__, fn.__module__, fn.__doc__
+    out.__dict__.update(copy.deepcopy(fn.__dict__, memo))
+    return out
 
 
 def gini(values: np.ndarray) -> float:

@@ -33,7 +33,7 @@ from .graphml import write_graphml
 from .mechanisms import Mechanism, get_mechanism
 from .mechanisms.fused import stages as fused_stages
 from .members import Member
-from .metrics import compute_metrics, metric_names
+from .metrics import ExtraMetrics, compute_metrics, metric_names
 from .population import Population
 from .scenario import BUILTIN_STRATEGIES, Scenario
 from .strategies import CHOICES, ChoiceContext, DecisionContext, get_strategy
@@ -113,7 +113,8 @@ class GiveTakeModel(mesa.Model):
         self.max_ties = data["network"]["max_ties"]
         self.uses_standing = any(m.name == "standing" for m in self.pipeline)
         self.metrics_rng = np.random.default_rng(self.rng.integers(2**63))
-        self.extra_metrics: dict[str, Callable[[GiveTakeModel], float]] = {}
+        #: columns the mechanisms add (a copy of the model gets functions reading its own)
+        self.extra_metrics: dict[str, Callable[[GiveTakeModel], float]] = ExtraMetrics()
 
         # a lattice's size is width x height, whatever population.size says
         self.initial_size = network_size(data["network"], popcfg["size"])
@@ -146,6 +147,8 @@ class GiveTakeModel(mesa.Model):
         # a model saved in another process (a class resumed, a pickled copy sent to a
         # worker): its compiled twins are loaded here, or it takes the numpy path
         self.__dict__.update(state)
+        if not isinstance(self.extra_metrics, ExtraMetrics):  # saved before extra_metrics was one
+            self.extra_metrics = ExtraMetrics(self.extra_metrics)
         if self.compiled:
             self.compiled = load_kernels(None) is not None
             self.ties.compiled = self.compiled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 
@@ -376,6 +377,24 @@ def test_the_kept_graph_is_the_one_a_build_gives_and_a_copy_detects_the_same(mon
     eco, other = model.mechanism("ecosystems"), twin.mechanism("ecosystems")
     assert eco.rows == other.rows and eco.events == other.events
     np.testing.assert_array_equal(eco.labels, other.labels)
+
+
+def test_a_deep_copy_reports_its_own_ecosystems_not_the_originals():
+    """The classroom looks ahead on ``copy.deepcopy(model)``: the copy's ecosystem columns
+    (count, largest, week of the last detection) follow the copy's detections, and the
+    original's follow its own, however differently the two are stepped."""
+    settings = {"population": {"size": 120}, "mechanisms": {"ecosystems": {"every": 2}}}
+    model = GiveTakeModel(settings, rng=3)
+    model.run_for(4)
+    twin = copy.deepcopy(model)
+    twin.run_for(3)  # detects at week 6; the original last detected at week 4
+    mine, theirs = twin.mechanism("ecosystems"), model.mechanism("ecosystems")
+    assert mine.detections[-1] == 6 and theirs.detections[-1] == 4
+    assert twin.metrics["ecosystems_week"] == 6
+    assert (twin.metrics["ecosystems"], twin.metrics["largest_ecosystem"]) == (mine.count, mine.largest)
+    model.run_for(1)
+    assert model.metrics["ecosystems_week"] == 4
+    assert (model.metrics["ecosystems"], model.metrics["largest_ecosystem"]) == (theirs.count, theirs.largest)
 
 
 # ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from scipy import stats
 from simulation import GiveTakeModel
 from simulation.metrics import sampled_clustering
 from simulation.model import Tick
+from simulation.scenario_files import builtin_scenarios, load_scenario
 
 SMALL = {"population__size": 200, "network__mean_degree": 10}
 
@@ -221,6 +223,34 @@ def test_two_models_with_one_seed_build_identical_networks_and_trajectories():
     assert np.array_equal(a.population.wealth, b.population.wealth)
     c = GiveTakeModel(rng=43, **SMALL)
     assert not nx.utils.graphs_equal(a.to_networkx(), c.to_networkx())
+
+
+#: small worlds of every built-in scenario (a lattice's size is its width x height)
+_SMALL_WORLDS = {"nowak_may": {"network.width": 12, "network.height": 12}}
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_a_deep_copy_runs_on_as_its_own_model_with_its_own_metrics(name):
+    """``copy.deepcopy(model)`` (the classroom's look-ahead) is a model of its own: stepped on
+    while the original waits, every column of its weekly metrics, those its mechanisms add
+    (``extra_metrics``: ecosystems, chapters, platforms, events...) included, is that of an
+    uncopied run from the same seed, and the original's own columns stay its own."""
+    scenario = load_scenario(name, _SMALL_WORLDS.get(name, {"population.size": 120}))
+    every = {"mechanisms.ecosystems.every": 3} if "ecosystems" in scenario.data["pipeline"] else {}
+    scenario = scenario.with_overrides(every, source="test") if every else scenario
+    original = GiveTakeModel(scenario, rng=6)
+    original.run_for(4)
+    copied = copy.deepcopy(original)
+    copied.run_for(8)
+    uncopied = GiveTakeModel(scenario, rng=6)
+    uncopied.run_for(12)
+    theirs = uncopied.datacollector.get_model_vars_dataframe()
+    ours = copied.datacollector.get_model_vars_dataframe()
+    assert ours.columns.tolist() == theirs.columns.tolist()
+    for col in ours.columns:
+        np.testing.assert_array_equal(ours[col].to_numpy(), theirs[col].to_numpy(), err_msg=col)
+    original.run_for(1)
+    assert original.datacollector.get_model_vars_dataframe().iloc[-1].equals(theirs.iloc[5])
 
 
 _FRESH = """
