@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rank_in_groups"]
+__all__ = ["rank_in_groups", "powers", "sum_of_copies"]
 
 
 def rank_in_groups(groups: np.ndarray) -> np.ndarray:
@@ -37,3 +37,21 @@ def powers(x: float, n: int) -> np.ndarray:
     if table is None or len(table) < n:
         table = _POWERS[x] = x ** np.arange(max(n, 16))
     return table
+
+
+#: ``(n, amount) -> sum``, see :func:`sum_of_copies`
+_SUMS: dict[tuple[int, str], float] = {}
+
+
+def sum_of_copies(n: int, amount: float) -> float:
+    """The sum numpy gives of ``n`` copies of ``amount`` (what ``model.pay`` adds to the week's
+    welfare when it pays ``amount`` to ``n`` members), kept for the next call with the same
+    ``n`` and ``amount`` (the key tells ``-0.0`` from ``0.0``)."""
+    amount = float(amount)
+    key = (n, amount.hex())
+    total = _SUMS.get(key)
+    if total is None:
+        if len(_SUMS) > 4096:
+            _SUMS.clear()
+        total = _SUMS[key] = float(np.broadcast_to(np.asarray(amount, float), (n,)).sum())
+    return total

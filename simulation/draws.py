@@ -67,8 +67,10 @@ def choice_distinct(rng: np.random.Generator, n: int, size: int, p: np.ndarray) 
             weights[picked[:done]] = 0
         cdf = np.cumsum(weights)
         cdf /= cdf[-1]
-        drawn = cdf.searchsorted(u, side="right")
-        first = np.sort(np.unique(drawn, return_index=True)[1])
-        picked[done : done + len(first)] = drawn[first]
-        done += len(first)
+        seen = set()
+        for k in cdf.searchsorted(u, side="right").tolist():  # first draws of each, in order
+            if k not in seen:
+                seen.add(k)
+                picked[done] = k
+                done += 1
     return picked

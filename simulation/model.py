@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
+from .arrays import sum_of_copies
 from .compiled import load as load_kernels
 from .graphml import write_graphml
 from .mechanisms import Mechanism, get_mechanism
@@ -42,6 +44,36 @@ from .ties import TieGraph
 from .topology import initial_edges, network_size
 
 __all__ = ["GiveTakeModel", "Tick", "Requests"]
+
+
+#: values mesa's DataCollector stores as they are (its deepcopy gives the same object back)
+_ATOMIC = (int, float, bool, str, type(None))
+
+
+class MetricsCollector(mesa.DataCollector):
+    """mesa's ``DataCollector`` with a reporter per metric (``model.metrics[name]``), as a
+    ``DataCollector(model_reporters=...)`` of those lambdas would be; collecting appends the
+    week's values straight from ``model.metrics`` instead of calling the reporters one by
+    one (the same values).  Reporters added or changed later are collected by mesa's own code."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in names})
+        self._own = dict(self.model_reporters)
+
+    def collect(self, model) -> None:
+        if (
+            not getattr(self, "_validated", False)
+            or self.model_reporters != self._own
+            or self.agent_reporters
+            or self.agenttype_reporters
+        ):
+            return super().collect(model)
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        metrics, model_vars = model.metrics, self.model_vars
+        for name in self._own:
+            value = metrics[name]
+            model_vars[name].append(value if type(value) in _ATOMIC else deepcopy(value))
 
 
 class GiveTakeModel(mesa.Model):
@@ -138,9 +170,7 @@ class GiveTakeModel(mesa.Model):
         names_all = metric_names(self.strategy_names, self.metric_level)
         self.metrics: dict[str, float] = {}
         names_all += [k for k in self.extra_metrics if k not in names_all]
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in names_all}
-        )
+        self.datacollector = MetricsCollector(names_all)
         self._measure()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -248,7 +278,7 @@ class GiveTakeModel(mesa.Model):
     def paid(self, n: int, amount: float) -> None:
         """Count in the week's welfare what :meth:`pay` of ``amount`` to ``n`` members counts,
         for a compiled stage that has changed their wealth itself (the same sum)."""
-        self.tick.welfare += float(np.broadcast_to(np.asarray(amount, float), (n,)).sum())
+        self.tick.welfare += sum_of_copies(n, amount)
 
     def strategy_table(self):
         """The built-in strategies' codes and parameters for the compiled favours

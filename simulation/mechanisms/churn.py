@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arrays import sum_of_copies
 from .base import Mechanism, Param, mechanism
 from .contacts import attachment_weights, connect
 
@@ -157,7 +158,7 @@ class Churn(Mechanism):
             float(self.exit_below),
         )
         if self.upkeep:  # the welfare model.pay adds, summed as it sums it
-            tick.welfare += float(np.broadcast_to(np.asarray(-self.upkeep, float), np.shape(alive)).sum())
+            tick.welfare += sum_of_copies(len(alive), -self.upkeep)
         fulfilment = len(tick.gifts) / tick.needs if tick.needs else 1.0
         self.attraction += self.memory * (fulfilment - self.attraction)
 
