@@ -196,20 +196,79 @@ def compute_metrics(model: GiveTakeModel) -> dict[str, float]:
     alive = pop.alive_slots()
     n = len(alive)
     m: dict[str, float] = {"step": model.steps, "members": n, "ties": ties.count}
-    if model.metric_level == "full":
-        _network_and_exchange(model, alive, m)
-    wealth = pop.wealth[alive]
-    m["mean_wealth"] = float(wealth.mean()) if n else 0.0
-    strat = pop.strategy[alive]
     k = len(model.strategies)
-    counts = np.bincount(strat, minlength=k)
-    sums = np.bincount(strat, weights=wealth, minlength=k)
+    if model.metric_level == "full" and model.compiled and n:
+        mean_wealth, counts, sums = _network_and_exchange_compiled(model, alive, m)
+        m["mean_wealth"] = mean_wealth
+    else:
+        if model.metric_level == "full":
+            _network_and_exchange(model, alive, m)
+        wealth = pop.wealth[alive]
+        m["mean_wealth"] = float(wealth.mean()) if n else 0.0
+        strat = pop.strategy[alive]
+        counts = np.bincount(strat, minlength=k)
+        sums = np.bincount(strat, weights=wealth, minlength=k)
     for i, s in enumerate(model.strategy_names):
         m[f"n_{s}"] = int(counts[i])
         m[f"wealth_{s}"] = float(sums[i] / counts[i]) if counts[i] else 0.0
     for name, fn in model.extra_metrics.items():
         m[name] = fn(model)
     return m
+
+
+def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: dict[str, float]):
+    """:func:`_network_and_exchange`, the mean wealth and the members and wealth of each
+    strategy, with the arrays read by one compiled kernel
+    (:func:`simulation.compiled.measure.week_measures`) and the same draws from the metrics'
+    generator: the same values.  Returns the mean wealth and the per-strategy counts and sums."""
+    from .compiled.measure import eligible_centres, week_measures
+
+    pop, ties, tick = model.population, model.ties, model.tick
+    n = len(alive)
+    m["mean_degree"] = 2.0 * ties.count / n
+    view = ties.directed(pop.size)
+    eligible = eligible_centres(view.start, alive)
+    if len(eligible):  # sampled_clustering's draws
+        rng = model.metrics_rng
+        centre = eligible[rng.integers(0, len(eligible), CLUSTERING_SAMPLES)]
+        first, second = rng.random(CLUSTERING_SAMPLES), rng.random(CLUSTERING_SAMPLES)
+    else:
+        centre, first, second = _NO_CENTRES, _NO_DRAWS, _NO_DRAWS
+    closed, giant, gini_, wealth_sum, trust_sum, strength_sum, n_live, counts, sums = week_measures(
+        centre,
+        first,
+        second,
+        view.start,
+        view.dst,
+        pop.alive[: pop.size],
+        alive,
+        pop.wealth,
+        pop.strategy,
+        len(model.strategies),
+        ties.alive,
+        ties.size,
+        ties.trust,
+        ties.strength,
+    )
+    m["clustering"] = float(closed / CLUSTERING_SAMPLES * len(eligible) / n) if len(eligible) else 0.0
+    m["giant_component"] = float(giant / n)
+    gifts = len(tick.gifts)
+    m["needs"] = tick.needs
+    m["requests"] = tick.requests
+    m["gifts"] = gifts
+    m["refusals"] = len(tick.refusals)
+    m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
+    m["welfare"] = tick.welfare
+    m["gini"] = float(gini_)
+    m["mean_trust"] = float(trust_sum / (2 * n_live)) if n_live else 0.0
+    m["mean_strength"] = float(strength_sum / n_live) if n_live else 0.0
+    for name in TICK_COUNTS:
+        m[name] = getattr(tick, name)
+    return float(wealth_sum / n), counts, sums
+
+
+_NO_DRAWS = np.zeros(0)
+_NO_CENTRES = np.zeros(0, np.int64)
 
 
 def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, float]) -> None:

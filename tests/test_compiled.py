@@ -156,6 +156,24 @@ def test_the_measurements_are_the_same_on_both_paths_from_one_state(mean_degree)
     assert pieces < 0.9 if mean_degree <= 2 else pieces > 0.9
 
 
+def test_the_kernels_sum_as_numpy_sums():
+    """``pairwise_sum`` (the measurements' means and Gini coefficient) gives ``ndarray.sum``'s
+    number to the last bit: lengths across numpy's blocks of 8 and 128 and its halvings, parts
+    of an array, values of very different sizes (where the order of the additions shows)."""
+    from simulation.compiled.measure import pairwise_sum
+
+    gen = np.random.default_rng(11)
+    lengths = [*range(0, 300), 1000, 1031, 8191, 8192, 8193, 20000, 40001]
+    differ = 0
+    for n in lengths:
+        x = gen.random(n) * 10.0 ** gen.integers(-8, 9, n) - 0.3
+        assert pairwise_sum(x, 0, n) == x.sum(), n
+        if n > 5:
+            assert pairwise_sum(x, 3, n - 5) == x[3 : n - 2].sum(), n
+        differ += n > 8 and sum(x.tolist()) != x.sum()
+    assert differ > 100  # a sum in turn would not have passed
+
+
 def test_weighted_draws_are_those_of_generator_choice():
     """``simulation.draws`` against ``Generator.choice``: the same picks, the generator left
     in the same state, for weights with and without zeros and any number of draws."""

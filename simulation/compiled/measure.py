@@ -5,9 +5,12 @@
 | :func:`eligible_centres` | the members with two contacts or more, in ``sampled_clustering`` |
 | :func:`closed_wedges` | the closed sampled wedges, in ``sampled_clustering`` (``TieGraph.has``) |
 | :func:`largest_component` | the giant component (scipy's ``connected_components``) |
+| :func:`week_measures` | the three above and the Gini coefficient, means and per-strategy sums of ``compute_metrics`` |
+| :func:`pairwise_sum` | ``ndarray.sum`` of a contiguous float64 array (numpy's pairwise summation) |
 
 The random numbers are drawn by the caller from the metrics' generator, as the numpy code
-draws them; counts are integers, so the metrics come out the same.
+draws them; counts are integers and sums are numpy's own (:func:`pairwise_sum`), so the metrics
+come out the same.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["eligible_centres", "closed_wedges", "largest_component"]
+__all__ = ["eligible_centres", "closed_wedges", "largest_component", "pairwise_sum", "week_measures"]
 
 
 @njit(cache=True, nogil=True)
@@ -85,3 +88,125 @@ def largest_component(start, dst, alive):  # pragma: no cover - compiled
                     top += 1
         best = max(best, count)
     return best
+
+
+@njit(cache=True, nogil=True)
+def _block_sum(a, lo, n):  # pragma: no cover - compiled
+    """numpy's pairwise summation of ``a[lo:lo + n]`` for ``n <= 128`` (no more splitting)."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    m = n - n % 8
+    i = 8
+    while i < m:
+        k = lo + i
+        r0 += a[k]
+        r1 += a[k + 1]
+        r2 += a[k + 2]
+        r3 += a[k + 3]
+        r4 += a[k + 4]
+        r5 += a[k + 5]
+        r6 += a[k + 6]
+        r7 += a[k + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for j in range(i, n):
+        res += a[lo + j]
+    return res
+
+
+@njit(cache=True, nogil=True)
+def pairwise_sum(a, lo, n):  # pragma: no cover - compiled
+    """``a[lo:lo + n].sum()`` as numpy sums a contiguous float64 array: its pairwise summation
+    (blocks below 8 summed in turn, up to 128 with eight running sums, larger ones split in two
+    at a multiple of 8, the left half's sum plus the right half's), so the same number to the
+    last bit.  The halving is walked with a stack of its own (numba's cached code of a
+    recursive function crashed when loaded)."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    los = np.empty(64, np.int64)
+    ns = np.empty(64, np.int64)
+    left_done = np.zeros(64, np.bool_)
+    left = np.empty(64)
+    d = 0
+    los[0] = lo
+    ns[0] = n
+    while True:
+        if ns[d] > 128:  # split: the left half first
+            half = ns[d] // 2
+            half -= half % 8
+            left_done[d] = False
+            los[d + 1] = los[d]
+            ns[d + 1] = half
+            d += 1
+            continue
+        v = _block_sum(a, los[d], ns[d])
+        while True:  # hand the sum up until a right half is still to do
+            if d == 0:
+                return v
+            d -= 1
+            if not left_done[d]:
+                left_done[d] = True
+                left[d] = v
+                half = ns[d] // 2
+                half -= half % 8
+                los[d + 1] = los[d] + half
+                ns[d + 1] = ns[d] - half
+                d += 1
+                break
+            v = left[d] + v
+
+
+@njit(cache=True, nogil=True)
+def week_measures(
+    centre, first_draw, second_draw, start, dst, alive, alive_slots, wealth, strategy, n_strategies,
+    tie_alive, n_ties, trust, strength
+):  # pragma: no cover - compiled
+    """The week's measurements that read arrays, in one pass each, as ``metrics.compute_metrics``
+    makes them with numpy: the closed sampled wedges (:func:`closed_wedges`; no wedges when
+    ``centre`` is empty), the live members in the largest component, the Gini coefficient of
+    the members' wealth (``metrics.gini``), the sum of their wealth, the sums of trust (both
+    directions) and strength over the live ties and how many there are, and the members and
+    wealth of each strategy (``np.bincount``).  Sums are numpy's (:func:`pairwise_sum`), so the
+    metrics come out the same."""
+    closed = closed_wedges(centre, first_draw, second_draw, start, dst) if len(centre) else 0
+    giant = largest_component(start, dst, alive)
+    n = len(alive_slots)
+    w = np.empty(n)
+    x = np.empty(n)
+    counts = np.zeros(n_strategies, np.int64)
+    sums = np.zeros(n_strategies)
+    for j in range(n):
+        i = alive_slots[j]
+        w[j] = wealth[i]
+        x[j] = wealth[i] if wealth[i] > 0.0 or np.isnan(wealth[i]) else 0.0
+        counts[strategy[i]] += 1
+        sums[strategy[i]] += wealth[i]
+    wealth_sum = pairwise_sum(w, 0, n)
+    x.sort()
+    total = pairwise_sum(x, 0, n)
+    gini = 0.0
+    if n and not total <= 0:  # as metrics.gini: NaN goes on
+        for j in range(1, n):
+            x[j] += x[j - 1]
+        gini = (n + 1 - 2 * (pairwise_sum(x, 0, n) / total)) / n
+    m = 0
+    for e in range(n_ties):
+        if tie_alive[e]:
+            m += 1
+    t = np.empty(2 * m)
+    s = np.empty(m)
+    k = 0
+    for e in range(n_ties):
+        if tie_alive[e]:
+            t[2 * k] = trust[e, 0]
+            t[2 * k + 1] = trust[e, 1]
+            s[k] = strength[e]
+            k += 1
+    return (
+        closed, giant, gini, wealth_sum, pairwise_sum(t, 0, 2 * m), pairwise_sum(s, 0, m), m, counts, sums
+    )
