@@ -356,6 +356,44 @@ class TieGraph:
         self._appended(n)
         return n
 
+    def connect_compiled(self, a, b, alive, max_ties: int, strength: float, trust: float, step: int) -> int:
+        """Make the ties ``contacts.connect`` makes from the proposals ``a[k] -- b[k]`` between
+        members ``alive`` says are in (degree cap ``max_ties``), as one compiled call
+        (``simulation.compiled.index.connect_append``; the same ties as the compiled ``connect``
+        followed by :meth:`append_new`); returns how many."""
+        from .compiled.index import connect_append
+
+        self._grow_deg(len(alive))
+        self._ensure(len(a))
+        keys = self.sorted_keys()  # kept current from here on, as append_new keeps them
+        made, kept = connect_append(
+            a,
+            b,
+            alive,
+            self.deg,
+            max_ties,
+            keys,
+            self.size,
+            self.u,
+            self.v,
+            self.strength,
+            self.trust,
+            self.image,
+            self.ledger,
+            self.last_used,
+            self.born,
+            self.alive,
+            float(strength),
+            float(trust),
+            0.5,
+            int(step),
+            True,
+        )
+        if made:
+            self._keys_sorted = kept
+            self._appended(made)
+        return made
+
     def _appended(self, n: int) -> None:
         """Count ``n`` ties written at the end, and drop the views made before them."""
         self.size += n

@@ -6,6 +6,7 @@
 | :func:`touching` | :meth:`simulation.ties.TieGraph.touching` |
 | :func:`remove` | :meth:`simulation.ties.TieGraph.remove` |
 | :func:`append` | :meth:`simulation.ties.TieGraph.append_new` |
+| :func:`connect_append` | :func:`simulation.mechanisms.contacts.connect` (``kernels.connect``, then :func:`append`) |
 
 The contact index (``TieGraph.directed``) lists, for each member, the live ties where it
 is the tie's ``u`` in tie order, then those where it is the ``v`` in tie order.  Ties are
@@ -20,7 +21,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["directed_update", "touching", "remove", "append"]
+from .kernels import connect
+
+__all__ = ["directed_update", "touching", "remove", "append", "connect_append"]
 
 
 @njit(cache=True, nogil=True)
@@ -232,3 +235,58 @@ def append(
             out[q] = fresh[j]
             j += 1
     return out
+
+
+@njit(cache=True, nogil=True)
+def connect_append(
+    a,
+    b,
+    alive,
+    deg,
+    max_ties,
+    sorted_keys,
+    first,
+    u,
+    v,
+    strength,
+    trust,
+    image,
+    ledger,
+    last_used,
+    born,
+    tie_alive,
+    new_strength,
+    new_trust,
+    new_image,
+    step,
+    merge_keys,
+):  # pragma: no cover - compiled
+    """The ties ``contacts.connect`` makes from the proposals ``a[k] -- b[k]``
+    (:func:`simulation.compiled.kernels.connect`), written from slot ``first`` on as
+    :func:`append` writes them, in one call: how many, and ``sorted_keys`` with theirs merged
+    in (empty when ``merge_keys`` is false; ``None`` when an end is beyond ``deg`` and nothing
+    was written).  The tie arrays must have room for ``len(a)`` more."""
+    new_a, new_b, keys = connect(a, b, alive, deg, max_ties, sorted_keys)
+    out = append(
+        new_a,
+        new_b,
+        keys,
+        first,
+        u,
+        v,
+        strength,
+        trust,
+        image,
+        ledger,
+        last_used,
+        born,
+        tie_alive,
+        deg,
+        sorted_keys,
+        new_strength,
+        new_trust,
+        new_image,
+        step,
+        merge_keys,
+    )
+    return len(new_a), out

@@ -40,14 +40,8 @@ def connect(
     strength = net["new_tie_strength"] if strength is None else strength
     trust = net["new_tie_trust"] if trust is None else trust
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-    if model.compiled:
-        from ..compiled import active
-
-        deg = ties.degree(pop.size)
-        new_a, new_b, keys = active().connect(
-            a, b, pop.alive[: pop.size], deg, model.max_ties, ties.sorted_keys()
-        )
-        made = ties.append_new(new_a, new_b, keys, strength=strength, trust=trust, step=model.steps)
+    if model.compiled:  # the checks and the writing in one compiled call
+        made = ties.connect_compiled(a, b, pop.alive[: pop.size], model.max_ties, strength, trust, model.steps)
         model.tick.ties_made += made
         return made
     ok = pop.alive[a] & pop.alive[b] & (a != b)
