@@ -141,18 +141,13 @@ def maintenance(
                         n_top += 1
                 for j in range(room):
                     kept[edge[top_k[j]]] += 1
-    for i in range(size):
-        if alive[i] and last_used[i] < steps:
-            strength[i] -= decay * (2 - kept[i]) / 2.0
-    # ties are cut only where something happened this week: few, looked at one by one
+    # ties are cut only where something happened this week: few, looked at one by one in
+    # index order (cutting reads ledgers and trust, which decay does not change)
     cut = np.zeros(size, np.bool_)
-    for e in touched_edge:
-        cut[e] = True
+    looked = np.unique(touched_edge)
+    cut_idx = np.empty(len(looked), np.int64)
     n_cut = 0
-    for i in range(size):
-        if not cut[i]:
-            continue
-        cut[i] = False
+    for i in looked:
         if not alive[i]:
             continue
         su, sv = strategy[u[i]], strategy[v[i]]
@@ -164,23 +159,19 @@ def maintenance(
         )
         if exploited or distrusted:
             cut[i] = True
+            cut_idx[n_cut] = i
             n_cut += 1
-    cut_idx = np.empty(n_cut, np.int64)
-    a = 0
+    # decay, and the ties it leaves too weak, in one pass
+    weak_idx = np.empty(size, np.int64)
     n_weak = 0
     for i in range(size):
-        if cut[i]:
-            cut_idx[a] = i
-            a += 1
-        if alive[i] and not cut[i] and strength[i] < min_strength:
-            n_weak += 1
-    weak_idx = np.empty(n_weak, np.int64)
-    b = 0
-    for i in range(size):
-        if alive[i] and not cut[i] and strength[i] < min_strength:
-            weak_idx[b] = i
-            b += 1
-    return cut_idx, weak_idx
+        if alive[i]:
+            if last_used[i] < steps:
+                strength[i] -= decay * (2 - kept[i]) / 2.0
+            if not cut[i] and strength[i] < min_strength:
+                weak_idx[n_weak] = i
+                n_weak += 1
+    return cut_idx[:n_cut].copy(), weak_idx[:n_weak].copy()
 
 
 @njit(cache=True, nogil=True)
