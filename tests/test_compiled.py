@@ -200,6 +200,28 @@ def test_weighted_draws_are_those_of_generator_choice():
         choice_weighted(np.random.default_rng(0), np.arange(3), 2, np.array([0.5, 0.5, 0.5]))
 
 
+@pytest.mark.parametrize("bias", [0.0, 0.5, 1.0, 2.0, 3.7])
+def test_seeking_out_by_reputation_draws_as_the_numpy_path(bias):
+    """``contacts.attachment_choice`` (its weights made by a kernel) against
+    ``choice_weighted`` of ``attachment_weights``: the same members picked and the generator
+    left in the same state, whatever ``network.attachment_bias`` (the kernel squares the
+    reputation for 2 as numpy's ``**`` does, and takes numpy's powers for the others)."""
+    import copy
+
+    from simulation.draws import choice_weighted
+    from simulation.mechanisms.contacts import attachment_choice, attachment_weights
+
+    model = GiveTakeModel(rng=4, population__size=200, network__attachment_bias=bias, compiled=True)
+    model.run_for(6)  # reputations and degrees spread out
+    other = copy.deepcopy(model)
+    for size in (1, 7, 40):
+        slots = model.population.alive_slots()[::2]
+        got = attachment_choice(model, slots, size)
+        want = choice_weighted(other.rng, slots, size, attachment_weights(other, slots))
+        assert got.tolist() == want.tolist()
+        assert model.rng.bit_generator.state == other.rng.bit_generator.state
+
+
 def test_churn_is_the_same_on_both_paths_when_many_come_and_go():
     """Failures, exits for lack of return, arrivals, skill changes and moves, all frequent."""
     settings = {

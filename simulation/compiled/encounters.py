@@ -4,6 +4,7 @@
 |---|---|
 | :func:`meeting` | :meth:`simulation.mechanisms.meeting.Meeting.step` (but the meetings sought by reputation) |
 | :func:`introductions` | :meth:`simulation.mechanisms.introductions.Introductions.step` (but the choices of strategies) |
+| :func:`attachment` | :func:`simulation.mechanisms.contacts.attachment_weights` and the checks and cumulative sum of :func:`simulation.draws.choice_weighted` |
 
 They propose the pairs; :func:`simulation.mechanisms.contacts.connect` makes the ties.
 As in :mod:`.favours`, the kernels draw from the model's own generator, in the order the
@@ -15,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["meeting", "introductions"]
+from .measure import pairwise_sum
+
+__all__ = ["meeting", "introductions", "attachment"]
 
 
 @njit(cache=True)
@@ -152,3 +155,41 @@ def introductions(
                 out_b[n_out] = y
                 n_out += 1
     return out_a[:n_out].copy(), out_b[:n_out].copy()
+
+
+@njit(cache=True, nogil=True)
+def attachment(slots, public_gifts, public_refusals, deg, bias, powered, atol):  # pragma: no cover - compiled
+    """The chance of seeking out each of ``slots`` as ``contacts.attachment_weights`` makes it
+    (public reputation ``(g + 1) / (g + r + 2)`` to the power ``bias``, times ``1 + degree``,
+    normalised; the power is the reputation itself for ``bias`` 1 and its square for 2, as
+    numpy's ``**`` gives them, else ``powered``, computed by numpy), whether those chances are
+    what ``draws.choice_weighted`` draws from itself (summing to 1 within ``atol``, none
+    negative), and their normalised cumulative sum as it makes it."""
+    n = len(slots)
+    p = np.empty(n)
+    for j in range(n):
+        i = slots[j]
+        if bias == 1.0 or bias == 2.0:
+            g = public_gifts[i]
+            rep = (g + 1.0) / (g + public_refusals[i] + 2.0)
+            x = rep if bias == 1.0 else rep * rep
+        else:
+            x = powered[j]
+        p[j] = x * (1.0 + deg[i])
+    total = pairwise_sum(p, 0, n)
+    plain = n > 0
+    for j in range(n):
+        p[j] = p[j] / total
+        if p[j] < 0:
+            plain = False
+    plain = plain and abs(pairwise_sum(p, 0, n) - 1.0) <= atol
+    cdf = np.empty(n)
+    acc = 0.0
+    for j in range(n):
+        acc += p[j]
+        cdf[j] = acc
+    if n:
+        last = cdf[n - 1]
+        for j in range(n):
+            cdf[j] /= last
+    return p, plain, cdf

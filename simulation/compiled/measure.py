@@ -163,8 +163,20 @@ def pairwise_sum(a, lo, n):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def week_measures(
-    centre, first_draw, second_draw, start, dst, alive, alive_slots, wealth, strategy, n_strategies,
-    tie_alive, n_ties, trust, strength
+    centre,
+    first_draw,
+    second_draw,
+    start,
+    dst,
+    alive,
+    alive_slots,
+    wealth,
+    strategy,
+    n_strategies,
+    tie_alive,
+    n_ties,
+    trust,
+    strength,
 ):  # pragma: no cover - compiled
     """The week's measurements that read arrays, in one pass each, as ``metrics.compute_metrics``
     makes them with numpy: the closed sampled wedges (:func:`closed_wedges`; no wedges when
@@ -208,5 +220,13 @@ def week_measures(
             s[k] = strength[e]
             k += 1
     return (
-        closed, giant, gini, wealth_sum, pairwise_sum(t, 0, 2 * m), pairwise_sum(s, 0, m), m, counts, sums
+        closed,
+        giant,
+        gini,
+        wealth_sum,
+        pairwise_sum(t, 0, 2 * m),
+        pairwise_sum(s, 0, m),
+        m,
+        counts,
+        sums,
     )

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..arrays import sum_of_copies
 from .base import Mechanism, Param, mechanism
-from .contacts import attachment_weights, connect
+from .contacts import attachment_choice, attachment_weights, connect
 
 __all__ = ["Churn"]
 
@@ -178,11 +178,8 @@ class Churn(Mechanism):
                 # the newcomers hold the last slots: the others are every member before them
                 old = old[: len(old) - len(newcomers)]
                 if len(old):
-                    from ..draws import choice_weighted
-
                     a = np.repeat(newcomers, self.initial_contacts)
-                    b = choice_weighted(rng, old, len(a), attachment_weights(model, old))
-                    connect(model, a, b)
+                    connect(model, a, attachment_choice(model, old, len(a)))
 
         alive = pop.alive_slots()
         movers = alive[rng.random(len(alive)) < self.p_skill_change]

@@ -15,6 +15,7 @@ from ..arrays import rank_in_groups
 __all__ = [
     "connect",
     "attachment_weights",
+    "attachment_choice",
     "friends_of_friends",
     "contact_by_strength",
     "second_contacts",
@@ -41,7 +42,9 @@ def connect(
     trust = net["new_tie_trust"] if trust is None else trust
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     if model.compiled:  # the checks and the writing in one compiled call
-        made = ties.connect_compiled(a, b, pop.alive[: pop.size], model.max_ties, strength, trust, model.steps)
+        made = ties.connect_compiled(
+            a, b, pop.alive[: pop.size], model.max_ties, strength, trust, model.steps
+        )
         model.tick.ties_made += made
         return made
     ok = pop.alive[a] & pop.alive[b] & (a != b)
@@ -65,6 +68,28 @@ def attachment_weights(model, slots: np.ndarray) -> np.ndarray:
     deg = model.ties.degree(pop.size)[slots]
     w = pop.reputation(slots) ** model.config.data["network"]["attachment_bias"] * (1.0 + deg)
     return w / w.sum()
+
+
+def attachment_choice(model, slots: np.ndarray, size: int) -> np.ndarray:
+    """``size`` members drawn from ``slots`` with the chances :func:`attachment_weights` gives,
+    as :func:`simulation.draws.choice_weighted` draws them (the same uniforms from the model's
+    generator, the same picks), the weights and the cumulative sum made by a compiled kernel
+    (:func:`simulation.compiled.encounters.attachment`); for the compiled stages."""
+    from ..compiled.encounters import attachment
+    from ..draws import _ATOL
+
+    pop = model.population
+    bias = float(model.config.data["network"]["attachment_bias"])
+    powered = _NO_POWERS if bias in (1.0, 2.0) else pop.reputation(slots) ** bias
+    p, plain, cdf = attachment(
+        slots, pop.public_gifts, pop.public_refusals, model.ties.degree(pop.size), bias, powered, _ATOL * 0.5
+    )
+    if not plain:  # Generator.choice checks them (and says what is wrong)
+        return model.rng.choice(slots, size=size, p=p)
+    return slots.take(cdf.searchsorted(model.rng.random(size), side="right"))
+
+
+_NO_POWERS = np.zeros(0)
 
 
 def friends_of_friends(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

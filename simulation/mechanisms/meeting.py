@@ -6,7 +6,14 @@ import numpy as np
 
 from ..strategies import ChoiceContext
 from .base import Mechanism, Param, mechanism
-from .contacts import attachment_weights, connect, friends_of_friends, second_contacts, top_choice
+from .contacts import (
+    attachment_choice,
+    attachment_weights,
+    connect,
+    friends_of_friends,
+    second_contacts,
+    top_choice,
+)
 
 __all__ = ["Meeting"]
 
@@ -68,9 +75,7 @@ class Meeting(Mechanism):
             float(self.p_attach),
         )
         if len(pa):  # the same draws as Generator.choice, without its checks
-            from ..draws import choice_weighted
-
-            pb = choice_weighted(model.rng, alive, len(pa), attachment_weights(model, alive))
+            pb = attachment_choice(model, alive, len(pa))
         else:
             pb = pa
         connect(model, np.concatenate([ra, pa, fa]), np.concatenate([rb, pb, fb]))
