@@ -245,8 +245,7 @@ def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: d
         pop.wealth,
         pop.strategy,
         len(model.strategies),
-        ties.alive,
-        ties.size,
+        ties.live(),
         ties.trust,
         ties.strength,
     )

@@ -173,8 +173,7 @@ def week_measures(
     wealth,
     strategy,
     n_strategies,
-    tie_alive,
-    n_ties,
+    live,
     trust,
     strength,
 ):  # pragma: no cover - compiled
@@ -182,7 +181,7 @@ def week_measures(
     makes them with numpy: the closed sampled wedges (:func:`closed_wedges`; no wedges when
     ``centre`` is empty), the live members in the largest component, the Gini coefficient of
     the members' wealth (``metrics.gini``), the sum of their wealth, the sums of trust (both
-    directions) and strength over the live ties and how many there are, and the members and
+    directions) and strength over the ``live`` ties and how many there are, and the members and
     wealth of each strategy (``np.bincount``).  Sums are numpy's (:func:`pairwise_sum`), so the
     metrics come out the same."""
     closed = closed_wedges(centre, first_draw, second_draw, start, dst) if len(centre) else 0
@@ -206,19 +205,14 @@ def week_measures(
         for j in range(1, n):
             x[j] += x[j - 1]
         gini = (n + 1 - 2 * (pairwise_sum(x, 0, n) / total)) / n
-    m = 0
-    for e in range(n_ties):
-        if tie_alive[e]:
-            m += 1
+    m = len(live)
     t = np.empty(2 * m)
     s = np.empty(m)
-    k = 0
-    for e in range(n_ties):
-        if tie_alive[e]:
-            t[2 * k] = trust[e, 0]
-            t[2 * k + 1] = trust[e, 1]
-            s[k] = strength[e]
-            k += 1
+    for k in range(m):
+        e = live[k]
+        t[2 * k] = trust[e, 0]
+        t[2 * k + 1] = trust[e, 1]
+        s[k] = strength[e]
     return (
         closed,
         giant,
