@@ -26,8 +26,12 @@ from relay import Relay
 
 from simulation.style_colours import style_colour
 
-# one Solara server per test process; with ``--dist loadgroup`` all browser tests
-# share one process (and one server) while other tests use the other workers
+# the tests on the shared ``server`` (one Solara server per test process) are meant to go to
+# one worker together (``--dist loadgroup``); a test that starts a server of its own is a
+# group of its own, so that the long ones run beside the others, not after them.  (With
+# pytest 9.2 and pytest-xdist 3.8 the groups are not honoured: xdist marks a test's group in
+# a node id pytest no longer reads, and every test goes to any worker, each worker starting
+# the shared server when it first needs it.)
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-browser")]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -143,8 +147,12 @@ class Tab:
         name: str,
         height: int = 1700,
         wait_for: str = ".gt-network-view svg circle",
+        wait: bool = True,
     ):
+        """``wait=False``: return once the page starts loading, and call :meth:`ready` later
+        (several pages load side by side, as on several devices)."""
         self.name = name
+        self.wait_for = wait_for
         self.context = browser.new_context(viewport={"width": 1400, "height": height})
         self.offsite: list[str] = []
         self.failed: list[str] = []
@@ -157,8 +165,13 @@ class Tab:
         self.page.on(
             "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
         )
-        self.page.goto(url)
-        self.page.wait_for_selector(wait_for, timeout=45_000)
+        self.page.goto(url, wait_until="load" if wait else "commit")
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait for the page to be drawn (``wait_for``)."""
+        self.page.wait_for_selector(self.wait_for, timeout=45_000)
 
     def _route(self, route) -> None:
         url = route.request.url
@@ -548,6 +561,7 @@ class SilentProxy:
             sock.close()
 
 
+@pytest.mark.xdist_group("app-browser-dropped")  # a server of its own
 def test_pages_whose_browser_has_gone_stop_playing_at_once_and_their_runs_are_freed(browser):
     """One page goes silent (its network gone, nothing closed), two browsers close without an
     unload event (their connections drop), one page stays: the three stop playing within
@@ -560,9 +574,10 @@ def test_pages_whose_browser_has_gone_stop_playing_at_once_and_their_runs_are_fr
             (server.url, "crashed-1"),
             (server.url, "kept"),
         ]:
-            tab = Tab(browser, url, name)
+            tabs.append(Tab(browser, url, name, wait=False))  # four devices at once
+        for tab in tabs:
+            tab.ready()
             tab.page.click("button.gt-play")
-            tabs.append(tab)
         silent, *crashed, kept = tabs
         for tab in tabs:
             tab.wait_week(lambda w: w >= 1, timeout=120)
@@ -591,12 +606,15 @@ def test_pages_whose_browser_has_gone_stop_playing_at_once_and_their_runs_are_fr
         server.stop()
 
 
+@pytest.mark.xdist_group("app-browser-full")  # a server of its own
 def test_past_max_sessions_a_page_is_asked_to_come_back_and_gets_in_once_a_place_is_free(browser):
     server = AppServer("full", "--max-sessions", "2")
     tabs = []
     try:
-        a, b = Tab(browser, server.url, "full-a"), Tab(browser, server.url, "full-b")
+        a, b = Tab(browser, server.url, "full-a", wait=False), Tab(browser, server.url, "full-b", wait=False)
         tabs = [a, b]
+        a.ready()
+        b.ready()  # both pages hold a run: the next is the third
         c = Tab(browser, server.url, "full-c", wait_for=".gt-full .gt-info")
         tabs.append(c)
         text = c.page.inner_text(".gt-full .gt-info")
@@ -626,6 +644,7 @@ def _status_lines(server: AppServer, since: int) -> list[str]:
     return [line for line in server.lines()[since:] if re.search(r"pages? open \(", line)]
 
 
+@pytest.mark.xdist_group("app-browser-renewed")  # a server of its own
 def test_a_page_whose_connection_is_renewed_gets_its_run_back_and_plays_on(browser):
     """A playing page's connection drops and comes back through a slow network (whatever the
     server sends arrives a second late, as from a busy server or a poor Wi-Fi): the page gets

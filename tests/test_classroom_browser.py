@@ -26,7 +26,9 @@ from relay import Relay
 
 from simulation.classroom import ClassSession
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-browser")]
+# no xdist group: each test starts a server of its own, so they share nothing and the long
+# ones run beside the others on other workers (``--dist loadgroup``)
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,13 +321,14 @@ class Tabs(list):
 
 def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     server = tabs.server = Server(tmp_path)
-    teacher = Tab(browser, server.teacher, "teacher")
-    tabs.append(teacher)
-    assert teacher.wait_text(".gc-code", server.code).strip() == server.code
+    # three devices at once
+    teacher = Tab(browser, server.teacher, "teacher", wait=False)
+    ada, ben = Student(browser, server, "Ada", wait=False), Student(browser, server, "Ben", wait=False)
+    tabs += [teacher, ada, ben]
+    assert teacher.wait_text(".gc-code", server.code, timeout=90).strip() == server.code
     assert "Who gets helped" in teacher.text(".gc-question")
-
-    ada, ben = Student(browser, server, "Ada"), Student(browser, server, "Ben")
-    tabs += [ada, ben]
+    ada.ready()
+    ben.ready()
     ada.join("WRONG")
     ada.wait_text(".gc-join-error", "not this class's code")
     ada.join(server.code)
@@ -407,19 +410,19 @@ def test_without_the_code_token_or_key_nothing_is_reachable(browser, tmp_path, t
     log = server.log_path.read_text()
     assert log.count("reachable by every device on this network") == 1  # warned once
     assert "█" in log  # the join address as a QR code in the terminal
-    teacher = Tab(browser, server.teacher, "teacher-network")
-    tabs.append(teacher)
-    teacher.page.wait_for_selector(".gc-qr svg path", timeout=45_000)  # drawn here, not fetched
-    teacher.shot("qr")
     port = server.port
-    stranger = Tab(browser, f"http://127.0.0.1:{port}/", "stranger")
-    tabs.append(stranger)
-    stranger.wait_text(".gc-not-teacher", "teacher's screen")
-    assert stranger.page.locator(".gc-code").count() == 0  # no code shown without the key
+    # three devices at once: the teacher's, a stranger's on the teacher's page without the
+    # key, and one with a made-up seat
+    teacher = Tab(browser, server.teacher, "teacher-network", wait=False)
+    stranger = Tab(browser, f"http://127.0.0.1:{port}/", "stranger", wait=False)
     forged = Student.__new__(Student)
-    Tab.__init__(forged, browser, f"http://127.0.0.1:{port}/join?seat=made-up-token", "forged")
-    tabs.append(forged)
-    forged.wait_text(".gc-join-error", "Unknown seat")
+    Tab.__init__(forged, browser, f"http://127.0.0.1:{port}/join?seat=made-up-token", "forged", wait=False)
+    tabs += [teacher, stranger, forged]
+    teacher.page.wait_for_selector(".gc-qr svg path", timeout=90_000)  # drawn here, not fetched
+    teacher.shot("qr")
+    stranger.wait_text(".gc-not-teacher", "teacher's screen", timeout=90)
+    assert stranger.page.locator(".gc-code").count() == 0  # no code shown without the key
+    forged.wait_text(".gc-join-error", "Unknown seat", timeout=90)
     assert forged.page.locator(".gc-me").count() == 0
     forged.shot("refused")
 
@@ -432,6 +435,9 @@ def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(brows
     server = tabs.server = Server(tmp_path)
     relay = Relay(server.port)
     try:
+        # the teacher's screen loads meanwhile, straight from the server
+        teacher = Tab(browser, server.teacher, "teacher-lost", wait=False)
+        tabs.append(teacher)
         ada = Student.__new__(Student)
         Tab.__init__(
             ada, browser, f"http://127.0.0.1:{relay.port}/join", "student-lost", width=430, height=900
@@ -459,9 +465,7 @@ def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(brows
         ada.shot("renewed")
         relay.lag = 0.0
         # and it is alive: the class starts and her decision reaches the server
-        teacher = Tab(browser, server.teacher, "teacher-lost")
-        tabs.append(teacher)
-        teacher.wait_text(".gc-seats", "Ada")
+        teacher.wait_text(".gc-seats", "Ada", timeout=60)
         teacher.page.click("button.gc-start")
         ada.at_week(0)
         ada.answer_others("help")
@@ -503,12 +507,12 @@ def test_a_teacher_and_eight_students_play_five_weeks(browser, tmp_path, tabs):
     every week the shared model (as the server saved it) shows what each of them did."""
     server = tabs.server = Server(tmp_path, seats=8)
     opened = time.monotonic()
-    teacher = Tab(browser, server.teacher, "class-teacher")
+    teacher = Tab(browser, server.teacher, "class-teacher", wait=False)
     tabs.append(teacher)
-    teacher.wait_text(".gc-code", server.code)
     names = ["Ada", "Ben", "Cy", "Dee", "Eve", "Fay", "Gus", "Hal"]
-    students = {n: Student(browser, server, n, wait=False) for n in names}  # eight devices at once
+    students = {n: Student(browser, server, n, wait=False) for n in names}  # nine devices at once
     tabs += students.values()
+    teacher.wait_text(".gc-code", server.code, timeout=90)
     for st in students.values():
         st.ready()
         st.join(server.code)
