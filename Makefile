@@ -57,6 +57,7 @@ patterns: $(STAMP)
 calibrate: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,calibrate]"
 	$(BIN)/givetake calibrate calibration
+	$(BIN)/givetake calibrate calibration_platform
 
 docs: $(STAMP)
 	$(BIN)/python -m simulation.schema_doc

@@ -45,7 +45,9 @@ from .patterns.suite import Pattern, PatternSuite, load_patterns, resolve_patter
 from .schema_doc import toml_value
 
 __all__ = [
+    "BUILTIN_CALIBRATIONS",
     "Calibration",
+    "fitted_rows",
     "load_calibration",
     "calibrate",
     "summarize",
@@ -53,6 +55,11 @@ __all__ = [
     "CalibrationResult",
     "require_pyabc",
 ]
+
+#: the built-in calibrations whose posterior set defaults (files in ``simulation/builtin/patterns``;
+#: their runs in ``docs/calibration.md``): the referral group's tie decay.  (``calibration_platform``,
+#: the online platform's, set none: the pattern does not pin that parameter down.)
+BUILTIN_CALIBRATIONS = ("calibration",)
 
 CALIBRATE_KEYS = {
     "patterns",
@@ -476,3 +483,14 @@ def summarize_db(cal: Calibration, db: str | Path) -> CalibrationResult:
     ends = history.get_all_populations().population_end_time
     seconds = (ends.max() - history.get_abc().start_time).total_seconds()
     return CalibrationResult(cal, db, posterior, gens, seconds, "the history in " + db.name)
+
+
+def fitted_rows(suite) -> set[tuple[str, str]]:
+    """The (pattern, scenario) rows of ``suite`` that the built-in calibrations of the defaults
+    fit (none unless ``suite`` is the pattern file they fit)."""
+    rows = set()
+    for name in BUILTIN_CALIBRATIONS:
+        cal = load_calibration(name)
+        if Path(cal.suite.source).resolve() == Path(suite.source).resolve():
+            rows |= {(p.name, label) for p in cal.fit for label, _ in p.scenarios}
+    return rows

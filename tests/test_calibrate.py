@@ -111,10 +111,11 @@ def test_without_pyabc_calibrate_says_how_to_install_it(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_the_builtin_calibration_file_is_valid():
+@pytest.mark.parametrize("name", ["calibration", "calibration_platform"])
+def test_the_builtin_calibration_files_are_valid(name):
     from simulation.calibration import load_calibration
 
-    cal = load_calibration("calibration")
+    cal = load_calibration(name)
     assert cal.fit and cal.priors
     assert all(p.target is not None for p in cal.fit)
 

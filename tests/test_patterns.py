@@ -366,14 +366,13 @@ def test_set_replaces_a_setting_in_every_patterns_runs(tmp_path, monkeypatch, ca
 
 
 def test_rows_the_calibration_of_the_defaults_fits_are_marked_fitted(tmp_path):
-    from simulation.calibration import load_calibration
-    from simulation.patterns.command import fitted_rows
+    from simulation.calibration import BUILTIN_CALIBRATIONS, fitted_rows, load_calibration
     from simulation.patterns.report import write_markdown
 
-    # the built-in suite's fitted rows are those the built-in calibration file fits
-    cal = load_calibration("calibration")
+    # the built-in suite's fitted rows are those the built-in calibration files fit
+    cals = [load_calibration(name) for name in BUILTIN_CALIBRATIONS]
     fitted = fitted_rows(load_patterns())
-    assert fitted and fitted == {(p.name, label) for p in cal.fit for label, _ in p.scenarios}
+    assert fitted and fitted == {(p.name, label) for cal in cals for p in cal.fit for label, _ in p.scenarios}
     # another pattern file has none
     suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
     assert fitted_rows(suite) == set()

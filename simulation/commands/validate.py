@@ -121,7 +121,9 @@ def validate_command(args: argparse.Namespace) -> int:
             else default_out_dir("patterns" if args.patterns is not None else "validation")
         )
     if args.patterns is not None:
-        return patterns_command(args, out)
+        from ..calibration import fitted_rows
+
+        return patterns_command(args, out, fitted_rows)
     studies = args.only or ["nowak_may", "moran", "ohtsuki"]
     results = validate(
         quick=args.quick,

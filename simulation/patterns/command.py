@@ -64,20 +64,10 @@ def _progress(total: int):
     return show
 
 
-def fitted_rows(suite) -> set[tuple[str, str]]:
-    """The (pattern, scenario) rows of ``suite`` that the built-in calibration of the defaults
-    fits (none unless ``suite`` is the pattern file it fits)."""
-    from ..calibration import load_calibration
-
-    cal = load_calibration("calibration")
-    if Path(cal.suite.source).resolve() != Path(suite.source).resolve():
-        return set()
-    return {(p.name, label) for p in cal.fit for label, _ in p.scenarios}
-
-
-def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
+def patterns_command(args: argparse.Namespace, out: Path | None, fitted=None) -> int:
     """Run the pattern suite and write ``out/patterns.md`` (none when ``out`` is None);
-    exit 0 when every pattern passes, 1 when one fails."""
+    exit 0 when every pattern passes, 1 when one fails.  ``fitted(suite)``: the rows a
+    calibration of the defaults fitted, marked as such on the page."""
     from .report import format_table, write_markdown
     from .suite import load_patterns, plan_runs, run_patterns
 
@@ -113,6 +103,8 @@ def patterns_command(args: argparse.Namespace, out: Path | None) -> int:
         cmd += (" --quick" if args.quick else "") + (f" --seeds {args.seeds}" if args.seeds else "")
         cmd += "".join(f" --set {text}" for text in args.pattern_set or [])
         cmd += " --write-docs" if args.write_docs else ""
-        path = write_markdown(checks, suite, info, Path(out) / "patterns.md", cmd, fitted_rows(suite))
+        path = write_markdown(
+            checks, suite, info, Path(out) / "patterns.md", cmd, fitted(suite) if fitted else set()
+        )
         print(f"wrote {path}")
     return 0 if all(c.passed for c in checks) else 1

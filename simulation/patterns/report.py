@@ -46,7 +46,7 @@ measure that needs a recorder mechanism (e.g. `tie_census`) gets it added to the
 `givetake calibrate FILE` fits parameters to several patterns at once by ABC-SMC (Toni et al.
 2009; pyabc, Klinger et al. 2018; install the extra: `pip install 'givetake[calibrate]'`).  FILE is
 a pattern file with a `[calibrate]` table, or the name of a built-in one (`calibration`, the
-calibration of the defaults).  Keys: `patterns` (a built-in pattern file's name such as
+calibration of the defaults; `calibration_platform`, which set none).  Keys: `patterns` (a built-in pattern file's name such as
 `"published"`, a path, or absent for the file's own `[[pattern]]` tables), `fit` (pattern names,
 or `pattern/scenario` to fit one scenario of a pattern that has several; default every pattern
 with a target), `population` (particles per generation), `generations`, `seeds` (runs per pattern
@@ -65,9 +65,9 @@ scheduler's).  The posterior (weighted mean, sd, median and 95% range of every p
 printed and written next to the history as `NAME.toml`.  Generation 0 is the first `population`
 draws from the priors; each later generation's tolerance is the median distance of the one
 before.  The serial sampler repeats a calibration exactly from `seed`; pyabc's multi-process
-sampler reseeds its workers, so its runs differ by chance.  The committed calibration of the
-defaults, its settings and what it found: [calibration.md](calibration.md); the rows of the
-built-in suite that it fits are marked *fitted* in the table above.
+sampler reseeds its workers, so its runs differ by chance.  The committed calibrations, their
+settings and what they found: [calibration.md](calibration.md); the rows of the built-in suite
+fitted by the calibration of the defaults are marked *fitted* in the table above.
 """
 
 
