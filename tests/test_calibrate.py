@@ -111,6 +111,23 @@ def test_without_pyabc_calibrate_says_how_to_install_it(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_calibrate_help_names_the_builtin_calibrations_and_its_example_loads(capsys):
+    """``givetake calibrate --help`` names every built-in file with a ``[calibrate]`` table, and
+    the file of its example loads (it once named a file the repository does not have)."""
+    import re
+
+    from simulation.calibration import load_calibration
+    from simulation.patterns.suite import builtin_pattern_files
+
+    with pytest.raises(SystemExit):
+        main(["calibrate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    builtins = [n for n, path in builtin_pattern_files().items() if "calibrate" in tomllib.loads(path.read_text())]
+    assert builtins and all(re.search(rf"\b{n}\b", text) for n in builtins), builtins
+    (example,) = re.findall(r"example: givetake calibrate (\S+)", text)
+    assert load_calibration(example).fit
+
+
 @pytest.mark.parametrize("name", ["calibration", "calibration_platform"])
 def test_the_builtin_calibration_files_are_valid(name):
     from simulation.calibration import load_calibration

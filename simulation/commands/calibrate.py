@@ -2,7 +2,7 @@
 
 Examples
 --------
-givetake calibrate experiments/calibration.toml
+givetake calibrate calibration
 givetake calibrate my_calibration.toml --executor dask --scheduler tcp://head:8786
 """
 
@@ -16,8 +16,11 @@ __all__ = ["register", "calibrate_command"]
 
 EPILOG = """\
 FILE is a pattern file with a [calibrate] table: the patterns to fit, uniform
-priors of the parameters to fit, and the ABC-SMC settings (particles,
-generations, runs per particle); format in docs/patterns.md.  Each particle
+priors of the parameters to fit (a key setting@scenario fits that setting in
+one scenario alone), and the ABC-SMC settings (particles, generations, runs
+per particle); format in docs/patterns.md.  FILE may also name a built-in
+one: calibration (the referral group's tie decay) or calibration_platform
+(the online platform's); their runs are in docs/calibration.md.  Each particle
 runs the fitted patterns with its parameter values; the distance to the
 published targets decides which particles survive.  The history is kept in
 SQLite (results/calibration/NAME.db unless --db or the file says otherwise);
@@ -25,7 +28,7 @@ the posterior summary is printed and written next to it as NAME.toml.
 Needs the optional extra: pip install 'givetake[calibrate]'.
 Exit codes: 0 done, 2 invalid input (or pyabc missing).
 
-example: givetake calibrate experiments/calibration.toml --executor process
+example: givetake calibrate calibration --executor process --workers 2
 """
 
 
@@ -37,7 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="calibration file (a pattern file with a [calibrate] table)")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="calibration file (a pattern file with a [calibrate] table), or a built-in one's name",
+    )
     p.add_argument(
         "--executor",
         default="process",
