@@ -372,9 +372,11 @@ def test_rows_the_calibration_of_the_defaults_fits_are_marked_fitted(tmp_path):
     # the built-in suite's fitted rows are those the built-in calibration files fit
     cals = [load_calibration(name) for name in BUILTIN_CALIBRATIONS]
     fitted = fitted_rows(load_patterns())
-    assert fitted and fitted == {(p.name, label) for cal in cals for p in cal.fit for label, _ in p.scenarios}
+    assert ("bridge_decay", "referral_group") in fitted
+    assert fitted == {(p.name, label) for cal in cals for p in cal.fit for label, _ in p.scenarios}
     # another pattern file has none
-    suite = load_patterns(_write(tmp_path, TOY.format(lo=24.0, hi=28.0)))
+    two = TOY.replace('scenarios = ["open_mixer"]', 'scenarios = ["open_mixer", "referral_group"]')
+    suite = load_patterns(_write(tmp_path, two.format(lo=24.0, hi=28.0)))
     assert fitted_rows(suite) == set()
     checks, info = run_patterns(suite, executor="serial")
     plain = write_markdown(checks, suite, info, tmp_path / "plain.md", "cmd").read_text()
@@ -382,5 +384,7 @@ def test_rows_the_calibration_of_the_defaults_fits_are_marked_fitted(tmp_path):
     marked = write_markdown(
         checks, suite, info, tmp_path / "marked.md", "cmd", {("needs_known", "open_mixer")}
     ).read_text()
-    assert "| 8 | pass *fitted* |" in marked and "rows marked *fitted*" in marked
+    assert "| 8 | pass *fitted* |" in marked and "| 8 | pass |" in marked
+    # the count of passing checks leaves the fitted row out
+    assert "**2 of 2**" in plain and "rows marked *fitted* (1)" in marked and "**1 of 1** pass" in marked
     assert "— **pass** (fitted by the calibration of the defaults)" in marked
