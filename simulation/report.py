@@ -541,7 +541,8 @@ def terminal_summary(report_html: str | Path, width: int = 100) -> str:
     out += [textwrap.fill(s, width, subsequent_indent="  ") for s in headline(res, who)]
     if shares.is_file():
         n = pd.read_csv(shares)["runs"]
-        out.append(f"({int(n.sum())} runs, {int(n.min())}–{int(n.max())} per style and share.)")
+        each = f"{int(n.min())}" if n.min() == n.max() else f"{int(n.min())}–{int(n.max())}"
+        out.append(f"({int(n.sum())} runs, {each} per style and share.)")
     return "\n".join(out)
 
 

@@ -122,7 +122,9 @@ def test_calibrate_help_names_the_builtin_calibrations_and_its_example_loads(cap
     with pytest.raises(SystemExit):
         main(["calibrate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    builtins = [n for n, path in builtin_pattern_files().items() if "calibrate" in tomllib.loads(path.read_text())]
+    builtins = [
+        n for n, path in builtin_pattern_files().items() if "calibrate" in tomllib.loads(path.read_text())
+    ]
     assert builtins and all(re.search(rf"\b{n}\b", text) for n in builtins), builtins
     (example,) = re.findall(r"example: givetake calibrate (\S+)", text)
     assert load_calibration(example).fit

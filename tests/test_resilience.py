@@ -215,3 +215,27 @@ def test_a_share_the_mix_cannot_make_names_the_file_and_key():
             },
             source="x.toml",
         )
+
+
+@pytest.mark.parametrize(
+    ("runs", "said"),
+    [([6, 6, 6], "(18 runs, 6 per style and share.)"), ([5, 6, 6], "(17 runs, 5–6 per style and share.)")],
+)
+def test_the_terminal_answer_counts_the_runs_per_style_and_share(tmp_path, runs, said):
+    """The last line gives the runs of each style and share as one number when all have as
+    many, as a range otherwise (not "6–6")."""
+    import pandas as pd
+
+    from simulation.report import terminal_summary
+
+    rows = []
+    for share in (0.1, 0.4, 0.7):
+        for _ in range(6):
+            rows.append(("a", share, share == 0.4, "collapsed" if share > 0.4 else "stable"))
+    res = an.resilience(_data(rows), draws=50)
+    (tmp_path / "tables").mkdir()
+    res.to_csv(tmp_path / "tables" / "resilience.csv", index=False)
+    pd.DataFrame({"style": ["a"] * 3, "share": [0.1, 0.4, 0.7], "runs": runs}).to_csv(
+        tmp_path / "tables" / "collapse_by_share.csv", index=False
+    )
+    assert terminal_summary(tmp_path / "report.html").splitlines()[-1] == said
