@@ -792,9 +792,10 @@ def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
       of collapse (verdict ``collapsed`` at the end) against the share crosses 1/2, with a
       95% percentile interval from a nonparametric bootstrap of runs within each level
       (:func:`simulation.stats.tipping_point`); ``tipping_note`` says why there is none
-      (e.g. no run collapsed at any level); ``tipping_separated``: every run below one
-      level held and every run from the next level on collapsed, so the runs only place
-      the tipping point between those two levels (``tipping_low``, ``tipping_high``) and
+      (e.g. no run collapsed at any level); ``tipping_separated``: every run up to one
+      level held and every run from a later level on collapsed, with at most one level of
+      mixed outcomes between them (:func:`simulation.stats.tipping_point`), so the runs only
+      place the tipping point between those two levels (``tipping_low``, ``tipping_high``) and
       ``tipping`` is NaN.
 
     Empty without ``[vary.share]`` or verdicts."""

@@ -337,9 +337,9 @@ def _tipping_method(who: str) -> str:
         "than not, where a logistic curve fitted to every run of the style crosses 1/2; "
         f"the 95% interval is the 2.5–97.5 percentile of {an.TIPPING_DRAWS} nonparametric bootstrap fits "
         "(runs resampled within each level). Where no run collapsed up to one level and every run "
-        "collapsed from the next level on, the runs only place the tipping point between those two "
-        "levels: it is given as that interval, without a single value (a fitted midpoint would only "
-        "reflect the levels chosen)."
+        "collapsed from a later level on, with at most one level of mixed outcomes between them, the "
+        "runs only place the tipping point between those two levels: it is given as that interval, "
+        "without a single value (a fitted midpoint would only reflect the levels chosen)."
     )
 
 
