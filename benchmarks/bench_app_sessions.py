@@ -30,17 +30,19 @@ import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simulation.app.local_server import LocalServer, ServerDidNotStart  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results" / "app_sessions.json"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,41 +55,19 @@ CHROMIUM_ARGS = [
 FREE_WITHIN = 60.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(LocalServer):
     def __init__(self, max_sessions: int, log: Path):
-        self.port = free_port()
-        self.log = log
-        self._out = open(log, "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "simulation.cli", "app", "--port", str(self.port)]
-            + ["--max-sessions", str(max_sessions)],
-            cwd=ROOT,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{self.port}/"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(self.url, timeout=2).read()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"givetake app did not start; see {log}") from None
-                time.sleep(0.3)
+        try:
+            super().__init__("app", "--max-sessions", str(max_sessions), log=log, cwd=ROOT, timeout=120)
+        except ServerDidNotStart as err:
+            raise SystemExit(str(err)) from None
         self.ps = psutil.Process(self.proc.pid)
 
     def rss_mb(self) -> float:
         return self.ps.memory_info().rss / 2**20
 
     def status(self) -> str:
-        lines = [x for x in self.log.read_text().splitlines() if re.search(r"pages? open", x)]
+        lines = [x for x in self.lines() if re.search(r"pages? open", x)]
         return lines[-1] if lines else ""
 
     def wait_status(self, pattern: str, timeout: float) -> float:
@@ -99,12 +79,7 @@ class Server:
         raise SystemExit(f"server never said {pattern!r} (last: {self.status()!r})")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._out.close()
+        super().stop(15)
 
 
 class Browser:

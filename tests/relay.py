@@ -165,6 +165,8 @@ class Relay:
             while True:
                 at, data = pending.get()
                 if not data:
+                    if self.silent.is_set():  # a lost network closes nothing
+                        return
                     try:
                         pair.client.shutdown(socket.SHUT_WR)
                     except OSError:

@@ -669,14 +669,13 @@ def test_only_loopback_hosts_go_without_a_warning():
 @pytest.mark.parametrize("command", ["app", "classroom"])
 def test_app_and_classroom_warn_when_listening_beyond_this_machine(command, tmp_path):
     import os
-    import socket
     import subprocess
     import sys
     import time
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from simulation.app.local_server import free_port
+
+    port = free_port()
     extra = ["--save", str(tmp_path / "class")] if command == "classroom" else []
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
     proc = subprocess.Popen(
@@ -716,44 +715,21 @@ def test_max_sessions_below_one_is_refused_in_one_line(capsys):
 def test_the_app_server_allocates_so_that_freed_memory_goes_back(tmp_path):
     """``givetake app`` serves from the same process restarted with Python's objects in the C
     library's malloc (whose free pages malloc_trim hands back) and few malloc arenas."""
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
+    from simulation.app.local_server import LocalServer, ServerDidNotStart
     from simulation.commands.app import ALLOCATOR
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k not in ALLOCATOR}
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    log = tmp_path / "server.log"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, (
-                    tmp_path / "server.log"
-                ).read_text()
-                time.sleep(0.3)
-        served = dict(
-            x.split("=", 1) for x in open(f"/proc/{proc.pid}/environ").read().split("\0") if "=" in x
-        )
+        server = LocalServer("app", log=log, env=env, timeout=120)
+    except ServerDidNotStart:
+        pytest.fail(log.read_text())
+    try:
+        served = server.environ()
         assert served["PYTHONMALLOC"] == "malloc"
         assert "glibc.malloc.arena_max=2" in served["GLIBC_TUNABLES"]
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        server.stop(30)
 
 
 def test_the_threads_left_idle_by_closed_connections_are_ended_when_memory_is_released(monkeypatch):

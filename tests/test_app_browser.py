@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
+import chromium
 import pytest
+from chromium import RecordingTab
 from relay import Relay
 
+from simulation.app.local_server import LocalServer, ServerDidNotStart
 from simulation.style_colours import style_colour
 
 # the tests on the shared ``server`` (one Solara server per test process) are meant to go to
@@ -34,76 +31,25 @@ from simulation.style_colours import style_colour
 # the shared server when it first needs it.)
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-browser")]
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "app"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium.launch() as b:
         yield b
-        b.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
+class AppServer(LocalServer):
     """``givetake app ARGS`` on a free port, its output in ``test-artifacts/app/server-NAME.log``."""
 
     def __init__(self, name: str, *args: str):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
-        self.log_path = ARTIFACTS / f"server-{name}.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "simulation.cli", "app", "--port", str(self.port), *args],
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{self.port}/"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(self.url, timeout=2).read()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"givetake app did not start; see {self.log_path}")
-                time.sleep(0.3)
-
-    def lines(self) -> list[str]:
-        return self.log_path.read_text().splitlines()
+        try:
+            super().__init__("app", *args, log=ARTIFACTS / f"server-{name}.log", cwd=ROOT)
+        except ServerDidNotStart as err:
+            pytest.fail(str(err))
 
     def mark(self) -> int:
         """A place in the log: ``wait_line(since=mark)`` looks only at lines written after it."""
@@ -120,14 +66,6 @@ class AppServer:
         tail = "\n".join(self.lines()[-5:])
         raise AssertionError(f"no {count} lines {pattern!r} within {timeout} s; last lines:\n{tail}")
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._log.close()
-
 
 @pytest.fixture(scope="module")
 def server():
@@ -137,7 +75,7 @@ def server():
     app.stop()
 
 
-class Tab:
+class Tab(RecordingTab):
     """One browser tab on the app, recording everything that goes wrong."""
 
     def __init__(
@@ -151,20 +89,8 @@ class Tab:
     ):
         """``wait=False``: return once the page starts loading, and call :meth:`ready` later
         (several pages load side by side, as on several devices)."""
-        self.name = name
+        super().__init__(browser, name, 1400, height)
         self.wait_for = wait_for
-        self.context = browser.new_context(viewport={"width": 1400, "height": height})
-        self.offsite: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
-        self.page.on(
-            "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
-        )
         self.page.goto(url, wait_until="load" if wait else "commit")
         if wait:
             self.ready()
@@ -172,15 +98,6 @@ class Tab:
     def ready(self) -> None:
         """Wait for the page to be drawn (``wait_for``)."""
         self.page.wait_for_selector(self.wait_for, timeout=45_000)
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        parsed = urlparse(url)
-        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
-            self.offsite.append(url)
-            route.abort()
-        else:
-            route.continue_()
 
     # -- reading the page ------------------------------------------------------
     def week(self) -> int:
@@ -220,18 +137,6 @@ class Tab:
                 return now
             last = now
         raise AssertionError(f"the week kept changing after pause (now {last})")
-
-    def wait_text(self, selector: str, pattern: str, timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < deadline:
-            loc = self.page.locator(selector)
-            if loc.count():
-                text = loc.first.inner_text()
-                if re.search(pattern, text):
-                    return text
-            time.sleep(0.1)
-        raise AssertionError(f"{selector}: {pattern!r} never appeared (last: {text!r})")
 
     def choose(self, label: str, option: str) -> None:
         """Pick ``option`` in the drop-down labelled ``label``."""
@@ -508,66 +413,13 @@ def test_the_server_prints_no_warnings_when_pages_load_and_run(open_tab, server)
 
 
 # -- pages that go away, and a full server ---------------------------------------------
-class SilentProxy:
-    """A TCP relay between browser and server that can go silent without closing anything:
-    what a closed laptop or a lost Wi-Fi does to a page's connection (no unload, no FIN)."""
-
-    def __init__(self, port: int):
-        self.target = port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.silent = threading.Event()
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            self.held += [client, upstream]
-            threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._relay, args=(upstream, client), daemon=True).start()
-
-    def _relay(self, src: socket.socket, dst: socket.socket) -> None:
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                return
-            if self.silent.is_set():  # swallow everything, close nothing
-                if not data:
-                    return
-                continue
-            if not data:
-                try:
-                    dst.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-                return
-            try:
-                dst.sendall(data)
-            except OSError:
-                return
-
-    def go_silent(self) -> None:
-        self.silent.set()
-
-    def close(self) -> None:
-        self.listener.close()
-        for sock in self.held:
-            sock.close()
-
-
 @pytest.mark.xdist_group("app-browser-dropped")  # a server of its own
 def test_pages_whose_browser_has_gone_stop_playing_at_once_and_their_runs_are_freed(browser):
     """One page goes silent (its network gone, nothing closed), two browsers close without an
     unload event (their connections drop), one page stays: the three stop playing within
     seconds and their runs are freed within a minute; the fourth plays on."""
     server = AppServer("dropped", "--max-sessions", "10")
-    proxy = SilentProxy(server.port)
+    proxy = Relay(server.port)  # goes silent: what a closed laptop or a lost Wi-Fi does
     tabs: list[Tab] = []
     try:
         for url, name in [(f"http://127.0.0.1:{proxy.port}/", "silent"), (server.url, "crashed-0")] + [

@@ -12,30 +12,24 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
+import chromium
 import numpy as np
 import pytest
+from chromium import RecordingTab
 from relay import Relay
 
+from simulation.app.local_server import LocalServer, ServerDidNotStart
 from simulation.classroom import ClassSession
 
 # no xdist group: each test starts a server of its own, so they share nothing and the long
 # ones run beside the others on other workers (``--dist loadgroup``)
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "classroom"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 # every member needs help every week in the skill it lacks, and most contacts are takers
 # who refuse, so askers go down their lists and requests reach the students
@@ -59,33 +53,13 @@ asks = 8
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium.launch() as b:
         yield b
-        b.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(LocalServer):
     """``givetake classroom`` in a subprocess; its printed addresses and saved class."""
 
     def __init__(self, tmp: Path, *extra: str, seats: int = 4):
@@ -93,44 +67,13 @@ class Server:
         scenario = tmp / "classroom_test.toml"
         scenario.write_text(SCENARIO)
         self.folder = tmp / "class"
-        self.port = _free_port()
-        self.log_path = ARTIFACTS / f"server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "simulation.cli",
-                "classroom",
-                str(scenario),
-                "--port",
-                str(self.port),
-                "--save",
-                str(self.folder),
-                "--seats",
-                str(seats),
-                "--timer",
-                "0",
-                "--seed",
-                "5",
-                "--question",
-                "Who gets helped: givers or takers?",
-                *extra,
-            ],  # fmt: skip
-            cwd=tmp,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/join", timeout=2).read()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"givetake classroom did not start; see {self.log_path}")
-                time.sleep(0.3)
+        log = ARTIFACTS / f"server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+        args = ["--save", str(self.folder), "--seats", str(seats), "--timer", "0", "--seed", "5",
+                "--question", "Who gets helped: givers or takers?"]  # fmt: skip
+        try:
+            super().__init__("classroom", str(scenario), *args, *extra, log=log, ready_path="/join", cwd=tmp)
+        except ServerDidNotStart as err:
+            pytest.fail(str(err))
         text = self.log_path.read_text()
         self.teacher = re.search(r"teacher .*?: (\S+)", text).group(1)
         self.join = re.search(r"students join at: (\S+)", text).group(1)
@@ -146,59 +89,19 @@ class Server:
                 return saved
             time.sleep(0.1)
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
-
-class Tab:
+class Tab(RecordingTab):
     """One browser context (a device) with one page, recording everything that goes wrong."""
 
     def __init__(
         self, browser, url: str, name: str, width: int = 1400, height: int = 1100, wait: bool = True
     ):
         """``wait=False``: return once the page starts loading (several load side by side)."""
-        self.name = name
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        self.offsite: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
-        self.page.on(
-            "response", lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
-        )
+        super().__init__(browser, name, width, height)
         self.page.goto(url, wait_until="load" if wait else "commit")
-
-    def _route(self, route) -> None:
-        parsed = urlparse(route.request.url)
-        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
-            self.offsite.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
 
     def text(self, selector: str) -> str:
         return self.page.locator(selector).first.inner_text()
-
-    def wait_text(self, selector: str, pattern: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < deadline:
-            loc = self.page.locator(selector)
-            if loc.count():
-                text = loc.first.inner_text()
-                if re.search(pattern, text):
-                    return text
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name}: {selector}: {pattern!r} never appeared (last: {text!r})")
 
     def shot(self, what: str) -> None:
         self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{what}.png"), full_page=True)

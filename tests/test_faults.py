@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from test_sweep import assert_same_results, cli, tiny_experiment
+from test_sweep import assert_same_results, cli, sweep_process, tiny_experiment, wait_for_runs
 
+from simulation.app.local_server import free_port
 from simulation.errors import InputError
 from simulation.experiment import load_experiment
 from simulation.mechanisms import DEFAULT_PIPELINE
@@ -155,38 +156,6 @@ def test_a_run_that_kills_its_worker_every_time_is_recorded_as_failed_and_the_re
     assert 2 <= len(attempts) <= 4 and attempts[-1]["ok"] is False and not attempts[-1].get("retried")
 
 
-def sweep_process(exp: Path, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simulation.cli",
-            "sweep",
-            str(exp),
-            "--out",
-            str(out),
-            "--no-report",
-            "--quiet",
-            *extra,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 240) -> None:
-    summaries = out / "data" / "summary"
-    deadline = time.time() + timeout
-    while time.time() < deadline and proc.poll() is None:
-        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= n:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the sweep did not store {n} runs in time")
-
-
 def pool_workers(proc: subprocess.Popen) -> list[psutil.Process]:
     """The sweep's process-pool workers (children of its fork server)."""
     return [p for p in psutil.Process(proc.pid).children(recursive=True) if p.ppid() != proc.pid]
@@ -243,14 +212,6 @@ def process_tree(pid: int) -> set[int]:
     """A process and all its descendants (a dask worker's nanny and the worker it started)."""
     root = psutil.Process(pid)
     return {pid, *(p.pid for p in root.children(recursive=True))}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow

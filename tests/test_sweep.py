@@ -105,37 +105,49 @@ def test_serial_process_pool_and_dask_store_identical_results(tmp_path, cluster)
     assert set(members["strategy"]) >= {"giver", "taker"} and members["wealth"].notna().all()
 
 
-@pytest.mark.slow
-def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_path):
-    path = tiny_experiment(tmp_path, reps=10, steps=12)
-    out = tmp_path / "killed"
-    proc = subprocess.Popen(
+def sweep_process(exp: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """``givetake sweep EXP --out OUT --no-report --quiet EXTRA`` started in a session of its own
+    (so that a test can signal the sweep and its workers together), its output piped."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "simulation.cli",
             "sweep",
-            str(path),
+            str(exp),
             "--out",
             str(out),
-            "--workers",
-            "2",
             "--no-report",
             "--quiet",
+            *extra,
         ],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
+
+
+def wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 240) -> None:
+    """Return once the sweep writing to ``out`` has stored ``n`` runs; fails if it ends first."""
     summaries = out / "data" / "summary"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= 2:
-            break
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if summaries.is_dir() and len(list(summaries.glob("*.parquet"))) >= n:
+            return
         time.sleep(0.02)
+    raise AssertionError(f"the sweep did not store {n} runs in time")
+
+
+@pytest.mark.slow
+def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_runs(tmp_path):
+    path = tiny_experiment(tmp_path, reps=10, steps=12)
+    out = tmp_path / "killed"
+    proc = sweep_process(path, out, "--workers", "2")
+    wait_for_runs(out, 2, proc)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, with no chance to clean up
-    proc.wait()
+    proc.communicate()
     done_at_kill = len(Store(out).done_ids())
     assert 2 <= done_at_kill < 40, f"the sweep must be killed in the middle ({done_at_kill} of 40 done)"
 
