@@ -33,7 +33,9 @@ instead: giving and wealth (Grant 2013), decay of contribution without
 exclusion, contribution under expulsion, bridge decay, referral volume and
 tipping points (or the patterns of your own FILE, format in docs/patterns.md),
 each over seeded runs of the business scenarios, and writes patterns.md under
-OUT (default: results/patterns-<time>; --write-docs: docs/patterns.md).
+OUT (default: results/patterns-<time>; --write-docs: docs/patterns.md).  Rows
+that a calibration of the defaults fitted (docs/calibration.md) are marked
+fitted there: they are no independent check.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 invalid input.
 
