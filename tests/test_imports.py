@@ -123,3 +123,27 @@ def test_no_module_imports_a_layer_above_its_own():
     assert graph.has_edge("simulation.sweep", "simulation.run")
     upward = [f"{a} -> {b}" for a, b in graph.edges if layer(b) > layer(a)]
     assert not upward, "imports from a higher layer: " + "; ".join(sorted(upward))
+
+
+def test_the_layers_of_architecture_md_are_those_checked_here():
+    """docs/architecture.md's diagram draws every module and sub-package of ``simulation`` in
+    the layer :data:`LAYERS` gives it: its rows go from the top layer down, a row with a
+    caption starting a layer and a row without one going on with it."""
+    import re
+
+    block = (PACKAGE.parent / "docs" / "architecture.md").read_text().split("```", 2)[1]
+    drawn: dict[str, int] = {}
+    level = len(LAYERS) + 1
+    for line in block.strip().splitlines():
+        if re.search(r"\S {3,}\S", line):  # names, then the layer's caption
+            level -= 1
+        for name in re.findall(r"(\w+)(?:\.py|/)", line):
+            drawn.setdefault(name, level)
+    modules = {p.stem for p in PACKAGE.glob("*.py")} | {
+        p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()
+    }
+    modules -= {"__init__"}
+    assert modules <= set(drawn), f"not drawn: {sorted(modules - set(drawn))}"
+    wrong = {name: drawn[name] for name in modules if drawn[name] != layer(f"simulation.{name}")}
+    assert not wrong, f"drawn in another layer than LAYERS gives: {wrong}"
+    assert level == 0  # the bottom row is the foundations
