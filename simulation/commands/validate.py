@@ -47,7 +47,8 @@ examples: givetake validate --quick
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "validate",
-        help="reproduce classic evolutionary game results and write a validation report",
+        help="reproduce classic evolutionary game results, or (--patterns) check the business model "
+        "against published patterns, and write a report",
         description="Reproduce landmark results of evolutionary game theory on graphs with the engine.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
