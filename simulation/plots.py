@@ -287,10 +287,12 @@ def collapse(table: pd.DataFrame) -> Figure:
         share = table[f"p_{verdict}"].to_numpy(float)
         ax.barh(pos, share, left=left, color=colours.get(verdict, "grey"), label=verdict, height=0.6)
         if verdict == "collapsed":
+            # the collapsed segment ends at left + share (the right end of the stack): its
+            # share's interval [lo, hi] is drawn as where its left edge would be, from
+            # left + share - hi to left + share - lo, inside the axis
             lo, hi = table["low_collapsed"].to_numpy(float), table["high_collapsed"].to_numpy(float)
-            centre = left + share
-            err = np.clip(np.vstack([share - lo, hi - share]), 0, None)
-            ax.errorbar(centre, pos, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
+            err = np.clip(np.vstack([hi - share, share - lo]), 0, None)
+            ax.errorbar(left, pos, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
         left = left + share
     ax.set_yticks(pos, conds)
     ax.set_xlim(0, 1)

@@ -395,3 +395,32 @@ def test_each_style_has_its_own_colour_in_the_figures_and_other_conditions_stay_
     names = [f"condition {i}" for i in range(12)]
     colours = [plots.colour(names, n) for n in names]
     assert len(set(colours[:10])) == 10  # the cycle, when names could clash
+
+
+def test_the_verdict_figures_interval_of_collapse_is_drawn_inside_the_axis():
+    """The collapsed segment ends the stack at 1; its 95% interval is drawn where the
+    segment's left edge would be at either end of it (no run collapsed, [0%, 39%]: from 0.61
+    to 1), not past the right end of the axis, where nothing of it showed."""
+    from matplotlib.collections import LineCollection
+
+    from simulation import plots
+
+    table = pd.DataFrame(
+        {
+            "condition": ["none", "some"],
+            "p_flourishing": [1.0, 0.5],
+            "p_stable": [0.0, 0.0],
+            "p_recovered": [0.0, 0.0],
+            "p_struggling": [0.0, 0.0],
+            "p_collapsed": [0.0, 0.5],
+            "low_collapsed": [0.0, 0.2],
+            "high_collapsed": [0.39, 0.8],
+        }
+    )
+    fig = plots.collapse(table)
+    (bars,) = [
+        c for c in fig.axes[0].collections if isinstance(c, LineCollection) and len(c.get_segments()) == 2
+    ]
+    spans = sorted((round(s[:, 0].min(), 6), round(s[:, 0].max(), 6)) for s in bars.get_segments())
+    plots.plt.close(fig)
+    assert spans == [(0.2, 0.8), (0.61, 1.0)]
