@@ -62,7 +62,9 @@ square of `(reproduced - target) / scale` over the fitted patterns and their sce
 being half the accepted range.  `--executor serial|process|dask` (and `--scheduler ADDRESS`)
 choose pyabc's single-core, multi-process or Dask sampler (a local Dask cluster, or the given
 scheduler's).  The posterior (weighted mean, sd, median and 95% range of every parameter) is
-printed and written next to the history as `NAME.toml`.  Generation 0 is the first `population`
+printed and written next to the history as `NAME.toml`; `--summarize DB` runs nothing and
+summarises the last completed generation of an existing history (a calibration stopped early),
+`--workers N` sets the multi-process sampler's workers, `--db PATH` the history's file.  Generation 0 is the first `population`
 draws from the priors; each later generation's tolerance is the median distance of the one
 before.  The serial sampler repeats a calibration exactly from `seed`; pyabc's multi-process
 sampler reseeds its workers, so its runs differ by chance.  The committed calibrations, their
