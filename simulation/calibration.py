@@ -485,12 +485,21 @@ def summarize_db(cal: Calibration, db: str | Path) -> CalibrationResult:
     return CalibrationResult(cal, db, posterior, gens, seconds, "the history in " + db.name)
 
 
-def fitted_rows(suite) -> set[tuple[str, str]]:
+def fitted_rows(suite, overridden=()) -> set[tuple[str, str]]:
     """The (pattern, scenario) rows of ``suite`` that the built-in calibrations of the defaults
-    fit (none unless ``suite`` is the pattern file they fit)."""
+    fit (none unless ``suite`` is the pattern file they fit).  A row whose fitted setting is
+    among ``overridden`` (settings given on the command line) runs with the given value, not the
+    fitted default, and is not counted as fitted."""
+    overridden = set(overridden)
     rows = set()
     for name in BUILTIN_CALIBRATIONS:
         cal = load_calibration(name)
-        if Path(cal.suite.source).resolve() == Path(suite.source).resolve():
-            rows |= {(p.name, label) for p in cal.fit for label, _ in p.scenarios}
+        if Path(cal.suite.source).resolve() != Path(suite.source).resolve():
+            continue
+        # the scenarios whose fitted setting was replaced (None: every scenario of the fit)
+        replaced = {cal.only.get(key) for key in cal.priors if key.partition("@")[0] in overridden}
+        for p in cal.fit:
+            for label, _ in p.scenarios:
+                if None not in replaced and label not in replaced:
+                    rows.add((p.name, label))
     return rows

@@ -389,6 +389,8 @@ class TieGraph:
             int(step),
             True,
         )
+        if made and kept is None:  # an end beyond ``deg``: the kernel wrote nothing
+            raise RuntimeError(f"connect_compiled: a member beyond the {len(self.deg)} degrees grown")
         if made:
             self._keys_sorted = kept
             self._appended(made)

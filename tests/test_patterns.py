@@ -374,6 +374,10 @@ def test_rows_the_calibration_of_the_defaults_fits_are_marked_fitted(tmp_path):
     fitted = fitted_rows(load_patterns())
     assert ("bridge_decay", "referral_group") in fitted
     assert fitted == {(p.name, label) for cal in cals for p in cal.fit for label, _ in p.scenarios}
+    # a row whose fitted setting is given on the command line (--set) runs with that value: not fitted
+    decay = "mechanisms.maintenance.decay"
+    assert ("bridge_decay", "referral_group") not in fitted_rows(load_patterns(), {decay})
+    assert fitted_rows(load_patterns(), {"mechanisms.needs.p_need"}) == fitted
     # another pattern file has none
     two = TOY.replace('scenarios = ["open_mixer"]', 'scenarios = ["open_mixer", "referral_group"]')
     suite = load_patterns(_write(tmp_path, two.format(lo=24.0, hi=28.0)))

@@ -66,8 +66,9 @@ def _progress(total: int):
 
 def patterns_command(args: argparse.Namespace, out: Path | None, fitted=None) -> int:
     """Run the pattern suite and write ``out/patterns.md`` (none when ``out`` is None);
-    exit 0 when every pattern passes, 1 when one fails.  ``fitted(suite)``: the rows a
-    calibration of the defaults fitted, marked as such on the page."""
+    exit 0 when every pattern passes, 1 when one fails.  ``fitted(suite, overridden)``: the
+    rows a calibration of the defaults fitted (unless ``--set`` replaced the fitted setting),
+    marked as such on the page."""
     from .report import format_table, write_markdown
     from .suite import load_patterns, plan_runs, run_patterns
 
@@ -104,7 +105,7 @@ def patterns_command(args: argparse.Namespace, out: Path | None, fitted=None) ->
         cmd += "".join(f" --set {text}" for text in args.pattern_set or [])
         cmd += " --write-docs" if args.write_docs else ""
         path = write_markdown(
-            checks, suite, info, Path(out) / "patterns.md", cmd, fitted(suite) if fitted else set()
+            checks, suite, info, Path(out) / "patterns.md", cmd, fitted(suite, overrides) if fitted else set()
         )
         print(f"wrote {path}")
     return 0 if all(c.passed for c in checks) else 1
