@@ -54,6 +54,10 @@ METRIC_LABELS = {
     "welfare": "value created / week",
 }
 
+#: metrics that are shares of members or of needs: a mean's 95% band is drawn within [0, 1]
+#: (a Student-t interval of a mean near 1 over few runs reaches past what a share can be)
+SHARE_METRICS = {"fulfilment_rate", "giant_component"}
+
 
 def _style() -> None:
     plt.rcParams.update(
@@ -184,7 +188,8 @@ def spike_free_limits(curves: list[pd.DataFrame]) -> tuple[float, float, int, fl
 
 
 def trajectories(traj: pd.DataFrame, conditions: list[str], metrics: list[str]) -> Figure:
-    """Mean trajectory of each metric per condition with its 95% band.
+    """Mean trajectory of each metric per condition with its 95% band (within [0, 1] for
+    the shares of :data:`SHARE_METRICS`).
 
     A panel whose curves have spikes (:func:`spikes`, e.g. the weeks paid events are
     held) keeps its y-axis to the other weeks, so that the spikes do not flatten the
@@ -200,8 +205,11 @@ def trajectories(traj: pd.DataFrame, conditions: list[str], metrics: list[str]) 
             if c.empty:
                 continue
             col = colour(conditions, cond)
+            low, high = c["low"], c["high"]
+            if metric in SHARE_METRICS:
+                low, high = low.clip(0.0, 1.0), high.clip(0.0, 1.0)
             ax.plot(c["step"], c["mean"], color=col, lw=1.4, label=cond)
-            ax.fill_between(c["step"], c["low"], c["high"], color=col, alpha=0.18, lw=0)
+            ax.fill_between(c["step"], low, high, color=col, alpha=0.18, lw=0)
         curves = [d[d["condition"] == cond].sort_values("step") for cond in shown]
         limits = spike_free_limits([c for c in curves if not c.empty])
         title = METRIC_LABELS.get(metric, metric)

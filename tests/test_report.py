@@ -370,6 +370,22 @@ def test_trajectory_axes_keep_to_the_ordinary_weeks_and_say_where_spikes_went():
     assert plots.trajectories(calm, ["smooth"], ["welfare"]).axes[0].get_title() == "value created / week"
 
 
+def test_the_band_of_a_share_stays_within_zero_and_one():
+    """Nearly every member in the largest group, over few runs: the mean's Student-t band
+    reaches past 1, which no share can; the figure draws it up to 1 (value created is not a
+    share and keeps its band)."""
+    from simulation import plots
+
+    rows = [
+        {"condition": "c", "step": s, "metric": m, "mean": 0.98, "low": 0.9, "high": 1.06, "n": 3}
+        for s in range(10)
+        for m in ("giant_component", "welfare")
+    ]
+    fig = plots.trajectories(pd.DataFrame(rows), ["c"], ["giant_component", "welfare"])
+    tops = [max(p.get_paths()[0].vertices[:, 1]) for p in (ax.collections[0] for ax in fig.axes[:2])]
+    assert tops[0] == pytest.approx(1.0) and tops[1] == pytest.approx(1.06)
+
+
 def test_each_style_has_its_own_colour_in_the_figures_and_other_conditions_stay_distinct():
     """The collapse figure draws each style in the colour the app shows for it; conditions
     that are not styles (or whose colours would clash) get distinct colours of the cycle."""
