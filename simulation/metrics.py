@@ -251,6 +251,17 @@ def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: d
     )
     m["clustering"] = float(closed / CLUSTERING_SAMPLES * len(eligible) / n) if len(eligible) else 0.0
     m["giant_component"] = float(giant / n)
+    _exchange_counts(tick, m)
+    m["gini"] = float(gini_)
+    m["mean_trust"] = float(trust_sum / (2 * n_live)) if n_live else 0.0
+    m["mean_strength"] = float(strength_sum / n_live) if n_live else 0.0
+    for name in TICK_COUNTS:
+        m[name] = getattr(tick, name)
+    return float(wealth_sum / n), counts, sums
+
+
+def _exchange_counts(tick, m: dict[str, float]) -> None:
+    """The week's needs, requests, gifts, refusals, share of needs met and value created."""
     gifts = len(tick.gifts)
     m["needs"] = tick.needs
     m["requests"] = tick.requests
@@ -258,12 +269,6 @@ def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: d
     m["refusals"] = len(tick.refusals)
     m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
     m["welfare"] = tick.welfare
-    m["gini"] = float(gini_)
-    m["mean_trust"] = float(trust_sum / (2 * n_live)) if n_live else 0.0
-    m["mean_strength"] = float(strength_sum / n_live) if n_live else 0.0
-    for name in TICK_COUNTS:
-        m[name] = getattr(tick, name)
-    return float(wealth_sum / n), counts, sums
 
 
 _NO_DRAWS = np.zeros(0)
@@ -288,13 +293,7 @@ def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, 
         m["giant_component"] = float(np.bincount(labels[alive]).max() / n)
     else:
         m["giant_component"] = 0.0
-    gifts = len(tick.gifts)
-    m["needs"] = tick.needs
-    m["requests"] = tick.requests
-    m["gifts"] = gifts
-    m["refusals"] = len(tick.refusals)
-    m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
-    m["welfare"] = tick.welfare
+    _exchange_counts(tick, m)
     m["gini"] = gini(pop.wealth[alive])
     e = ties.live()
     # np.take copies the same rows as ties.trust[e], several times faster
