@@ -128,10 +128,7 @@ def sampled_clustering(model: GiveTakeModel, alive: np.ndarray, samples: int) ->
         eligible = eligible_centres(view.start, alive)
         if len(eligible) == 0:
             return 0.0
-        rng = model.metrics_rng
-        centre = eligible[rng.integers(0, len(eligible), samples)]
-        first, second = rng.random(samples), rng.random(samples)
-        closed = closed_wedges(centre, first, second, view.start, view.dst)
+        closed = closed_wedges(*_wedge_draws(model.metrics_rng, eligible, samples), view.start, view.dst)
         return float(closed / samples * len(eligible) / len(alive))
     deg = view.degree()[alive]
     eligible = alive[deg >= 2]
@@ -146,6 +143,13 @@ def sampled_clustering(model: GiveTakeModel, alive: np.ndarray, samples: int) ->
     second += second >= first  # a distinct second contact
     closed = model.ties.has(view.dst[lo + first], view.dst[lo + second])
     return float(closed.mean() * len(eligible) / len(alive))
+
+
+def _wedge_draws(rng: np.random.Generator, eligible: np.ndarray, samples: int):
+    """The compiled path's draws for :func:`sampled_clustering`: ``samples`` centres among
+    ``eligible`` and two uniforms each, which pick its two distinct contacts in the kernel."""
+    centre = eligible[rng.integers(0, len(eligible), samples)]
+    return centre, rng.random(samples), rng.random(samples)
 
 
 LIGHT = ["step", "members", "ties", "mean_wealth"]
@@ -228,10 +232,8 @@ def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: d
     m["mean_degree"] = 2.0 * ties.count / n
     view = ties.directed(pop.size)
     eligible = eligible_centres(view.start, alive)
-    if len(eligible):  # sampled_clustering's draws
-        rng = model.metrics_rng
-        centre = eligible[rng.integers(0, len(eligible), CLUSTERING_SAMPLES)]
-        first, second = rng.random(CLUSTERING_SAMPLES), rng.random(CLUSTERING_SAMPLES)
+    if len(eligible):
+        centre, first, second = _wedge_draws(model.metrics_rng, eligible, CLUSTERING_SAMPLES)
     else:
         centre, first, second = _NO_CENTRES, _NO_DRAWS, _NO_DRAWS
     closed, giant, gini_, wealth_sum, trust_sum, strength_sum, n_live, counts, sums = week_measures(
@@ -276,16 +278,13 @@ _NO_CENTRES = np.zeros(0, np.int64)
 
 
 def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, float]) -> None:
+    """The full level's network and exchange measures on the numpy path (the compiled path's
+    twin: :func:`_network_and_exchange_compiled`), and for a model with no members."""
     pop, ties, tick = model.population, model.ties, model.tick
     n = len(alive)
     m["mean_degree"] = 2.0 * ties.count / n if n else 0.0
     m["clustering"] = sampled_clustering(model, alive, CLUSTERING_SAMPLES) if n else 0.0
-    if n and model.compiled:
-        from .compiled.measure import largest_component
-
-        view = ties.directed(pop.size)
-        m["giant_component"] = float(largest_component(view.start, view.dst, pop.alive[: pop.size]) / n)
-    elif n:
+    if n:
         adj = adjacency(model)
         # the matrix is symmetric, so strong components are the components; this
         # variant skips the transpose the undirected one builds
