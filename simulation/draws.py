@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["choice_weighted", "choice_distinct"]
+__all__ = ["choice_weighted", "choice_distinct", "pick_by_cdf", "SUM_TOLERANCE"]
 
-#: how far from 1 ``Generator.choice`` lets probabilities sum (its ``atol`` for float64)
-_ATOL = float(np.sqrt(np.finfo(np.float64).eps))
+#: how far from 1 probabilities may sum for ``Generator.choice`` to take them without a word
+#: (half its ``atol`` for float64)
+SUM_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps)) * 0.5
 
 
 def _plain(p: np.ndarray) -> bool:
@@ -35,7 +36,7 @@ def _plain(p: np.ndarray) -> bool:
     if p.dtype != np.float64 or p.ndim != 1 or len(p) == 0:
         return False
     total = float(p.sum())
-    return abs(total - 1.0) <= _ATOL * 0.5 and not (p < 0).any()
+    return abs(total - 1.0) <= SUM_TOLERANCE and not (p < 0).any()
 
 
 def choice_weighted(rng: np.random.Generator, a: np.ndarray, size: int, p: np.ndarray) -> np.ndarray:
@@ -46,8 +47,13 @@ def choice_weighted(rng: np.random.Generator, a: np.ndarray, size: int, p: np.nd
         return rng.choice(a, size=size, p=p)
     cdf = p.cumsum()
     cdf /= cdf[-1]
-    idx = cdf.searchsorted(rng.random(size), side="right")
-    return a.take(np.asarray(idx, dtype=np.intp))
+    return pick_by_cdf(rng, a, size, cdf)
+
+
+def pick_by_cdf(rng: np.random.Generator, a: np.ndarray, size: int, cdf: np.ndarray) -> np.ndarray:
+    """``size`` picks from ``a`` by the normalised cumulative weights ``cdf``, one uniform
+    each, as ``Generator.choice`` turns its uniforms into picks."""
+    return a.take(cdf.searchsorted(rng.random(size), side="right"))
 
 
 def choice_distinct(rng: np.random.Generator, n: int, size: int, p: np.ndarray) -> np.ndarray:

@@ -76,17 +76,23 @@ def attachment_choice(model, slots: np.ndarray, size: int) -> np.ndarray:
     generator, the same picks), the weights and the cumulative sum made by a compiled kernel
     (:func:`simulation.compiled.encounters.attachment`); for the compiled stages."""
     from ..compiled.encounters import attachment
-    from ..draws import _ATOL
+    from ..draws import SUM_TOLERANCE, pick_by_cdf
 
     pop = model.population
     bias = float(model.config.data["network"]["attachment_bias"])
     powered = _NO_POWERS if bias in (1.0, 2.0) else pop.reputation(slots) ** bias
     p, plain, cdf = attachment(
-        slots, pop.public_gifts, pop.public_refusals, model.ties.degree(pop.size), bias, powered, _ATOL * 0.5
+        slots,
+        pop.public_gifts,
+        pop.public_refusals,
+        model.ties.degree(pop.size),
+        bias,
+        powered,
+        SUM_TOLERANCE,
     )
     if not plain:  # Generator.choice checks them (and says what is wrong)
         return model.rng.choice(slots, size=size, p=p)
-    return slots.take(cdf.searchsorted(model.rng.random(size), side="right"))
+    return pick_by_cdf(model.rng, slots, size, cdf)
 
 
 _NO_POWERS = np.zeros(0)
