@@ -113,6 +113,9 @@ class TieGraph:
 
     #: how many times the arrays have been compacted (tie indices renumbered)
     compactions = 0
+    #: the last compaction's renumbering: the old index of each tie it kept, ascending (the
+    #: tie's new index is its position); ``None`` before the first compaction or after a load
+    renumbered: np.ndarray | None = None
 
     _FIELDS = ("u", "v", "strength", "trust", "image", "ledger", "last_used", "born")
 
@@ -143,6 +146,13 @@ class TieGraph:
         self._removed: list[np.ndarray] = []  # ties removed since ``_view_base`` was built
         #: build the contact index with the compiled kernel (``simulation.compiled``; same result)
         self.compiled = False
+
+    def __getstate__(self) -> dict:
+        # the last renumbering serves only whoever kept tie indices across that compaction
+        # (igraph's graph of the ecosystems, which is not saved either): saves stay as they were
+        state = self.__dict__.copy()
+        state.pop("renumbered", None)
+        return state
 
     # -- growth ---------------------------------------------------------
     def _ensure(self, extra: int) -> None:
@@ -175,6 +185,7 @@ class TieGraph:
             arr[n : self.size] = 0
         self.size = n
         self.compactions += 1
+        self.renumbered = keep
         self._changed()
 
     def _changed(self) -> None:

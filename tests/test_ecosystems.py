@@ -342,7 +342,8 @@ def test_live_accessors_follow_the_last_detection():
 @pytest.mark.skipif(not HAS_IGRAPH, reason="igraph is not installed")
 def test_the_kept_graph_is_the_one_a_build_gives_and_a_copy_detects_the_same(monkeypatch):
     """igraph's graph, brought up to date between detections (members leave and join, ties
-    go and come, the tie arrays are compacted), is edge for edge the graph built afresh;
+    go and come, the tie arrays are compacted: their renumbering is followed), is edge for
+    edge the graph built afresh;
     a copy of the model, which builds it again, finds the same ecosystems."""
     import copy
 
@@ -350,13 +351,16 @@ def test_the_kept_graph_is_the_one_a_build_gives_and_a_copy_detects_the_same(mon
 
     from simulation.ecosystems import TieGraphKeeper
 
-    seen = {"updated": 0, "built": 0}
+    seen = {"updated": 0, "built": 0, "across_a_compaction": 0}
     graph_for, updated = TieGraphKeeper.graph_for, TieGraphKeeper._updated
 
-    def checked(self, slots, ties, u, v, compactions):
-        g = graph_for(self, slots, ties, u, v, compactions)
+    def checked(self, slots, ties, u, v, compactions, renumbered=None):
+        before, updates = self.compactions, seen["updated"]
+        g = graph_for(self, slots, ties, u, v, compactions, renumbered)
         fresh = ig.Graph(n=len(slots), edges=np.column_stack([u, v]))
         assert g.vcount() == fresh.vcount() and g.get_edgelist() == fresh.get_edgelist()
+        if seen["updated"] > updates and before >= 0 and compactions != before:
+            seen["across_a_compaction"] += 1
         return g
 
     def counted(self, *args):
@@ -374,6 +378,7 @@ def test_the_kept_graph_is_the_one_a_build_gives_and_a_copy_detects_the_same(mon
     model.run_for(15)
     twin.run_for(15)
     assert model.ties.compactions > 0 and seen["updated"] > 10
+    assert seen["across_a_compaction"] > 0  # carried over a compaction by its renumbering
     eco, other = model.mechanism("ecosystems"), twin.mechanism("ecosystems")
     assert eco.rows == other.rows and eco.events == other.events
     np.testing.assert_array_equal(eco.labels, other.labels)

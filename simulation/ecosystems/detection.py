@@ -136,13 +136,16 @@ class TieGraphKeeper:
     """igraph's graph of the members' ties, kept from one detection to the next and brought
     up to date instead of built again: the same graph a build gives, edge for edge.
 
-    Building it costs igraph about 0.35 microseconds a tie (the edge list is read one pair at
+    Building it costs igraph about 0.15 microseconds a tie (the edge list is read one pair at
     a time), most of a small detection.  Between two detections members only leave or join
     (newcomers take new slots, after every earlier one) and ties are only removed or
-    appended with higher indices (until the tie arrays are compacted, which renumbers
-    them: then it is built afresh).  So the graph of the last detection, its leavers' nodes
-    and its removed edges deleted (igraph keeps the order of the rest), the newcomers' nodes
-    and the new edges added at the end, is the graph of the members' ties in tie order.
+    appended with higher indices.  A compaction of the tie arrays renumbers the ties but keeps
+    their order: with its renumbering (:attr:`simulation.ties.TieGraph.renumbered`) the kept
+    ties' new indices are known.  So the graph of the last detection, its leavers' nodes and
+    its removed edges deleted (igraph keeps the order of the rest), the newcomers' nodes and
+    the new edges added at the end, is the graph of the members' ties in tie order.  It is
+    built afresh when that cannot be told (two compactions since, or one without its
+    renumbering).
     """
 
     def __init__(self):
@@ -151,30 +154,46 @@ class TieGraphKeeper:
         self.ties = np.zeros(0, np.int64)  #: the ties the edges stand for, ascending
         self.compactions = -1
 
-    def graph_for(self, slots: np.ndarray, ties: np.ndarray, u: np.ndarray, v: np.ndarray, compactions: int):
+    def graph_for(
+        self,
+        slots: np.ndarray,
+        ties: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        compactions: int,
+        renumbered: np.ndarray | None = None,
+    ):
         """The graph whose node ``i`` is member ``slots[i]`` and whose edge ``k`` is tie
         ``ties[k]`` joining nodes ``u[k]`` and ``v[k]`` (both ascending; ``compactions``:
-        how many times the tie arrays have been compacted)."""
+        how many times the tie arrays have been compacted, ``renumbered``: the last
+        compaction's old index of each tie it kept, ascending)."""
         import igraph as ig
 
         g = None
-        if self.graph is not None and compactions == self.compactions:
-            g = self._updated(slots, ties, u, v)
+        if self.graph is not None:
+            old_ties = self.ties
+            if compactions == self.compactions + 1 and renumbered is not None:
+                old_ties = _renumbered(old_ties, renumbered)
+            elif compactions != self.compactions:
+                old_ties = None
+            if old_ties is not None:
+                g = self._updated(slots, ties, u, v, old_ties)
         if g is None:
             g = ig.Graph(n=len(slots), edges=np.column_stack([u, v]))
         self.graph, self.slots, self.ties, self.compactions = g, slots, ties, compactions
         return g
 
-    def _updated(self, slots, ties, u, v):
-        """The kept graph brought up to date, or ``None`` when it cannot be."""
-        old_slots, old_ties = self.slots, self.ties
+    def _updated(self, slots, ties, u, v, old_ties):
+        """The kept graph brought up to date (its edges standing for ``old_ties``, ascending
+        where not ``-1``: ties gone in a compaction), or ``None`` when it cannot be."""
+        old_slots = self.slots
         stay = np.isin(old_slots, slots, assume_unique=True)
         joined = len(slots) - int(stay.sum())
         if joined < 0 or (joined and len(old_slots) and slots[len(slots) - joined] <= old_slots[-1]):
             return None  # a member came back, or a newcomer does not come after them all
-        last = old_ties[-1] if len(old_ties) else -1
+        last = old_ties.max(initial=-1)
         fresh = int(np.searchsorted(ties, last, side="right"))
-        kept = np.isin(old_ties, ties[:fresh], assume_unique=True)
+        kept = np.isin(old_ties, ties[:fresh])
         if int(kept.sum()) != fresh:
             return None  # an older tie the last graph did not have
         g = self.graph.copy()
@@ -185,5 +204,19 @@ class TieGraphKeeper:
         if joined:
             g.add_vertices(joined)
         if fresh < len(ties):
-            g.add_edges(np.column_stack([u[fresh:], v[fresh:]]))
+            pairs = np.column_stack([u[fresh:], v[fresh:]]).astype(np.int64, copy=False)
+            try:  # igraph reads a memoryview of int64 pairs about twice as fast as the array
+                g.add_edges(memoryview(pairs))
+            except TypeError:  # its integers are not 64-bit here
+                g.add_edges(pairs)
         return g
+
+
+def _renumbered(old: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The indices ``old`` (ascending) after a compaction that kept the ties ``kept`` (their old
+    indices, ascending; a kept tie's new index is its position there); ``-1`` for a tie the
+    compaction dropped."""
+    pos = np.searchsorted(kept, old)
+    found = pos < len(kept)
+    found[found] = kept[pos[found]] == old[found]
+    return np.where(found, pos, -1)

@@ -176,7 +176,7 @@ class Ecosystems(Mechanism):
             keeper = self.__dict__.get("_keeper")
             if keeper is None:
                 keeper = self._keeper = TieGraphKeeper()
-            graph = keeper.graph_for(alive, e, u, v, ties.compactions)
+            graph = keeper.graph_for(alive, e, u, v, ties.compactions, ties.renumbered)
         lab = detect_communities(
             n,
             u,
