@@ -27,13 +27,18 @@ Distance: the root mean square over the fitted patterns (and scenarios) of
 ``(reproduced - target) / scale``, where ``scale`` is half the width of the
 accepted range (or the distance from the target to its finite end).  The
 history is kept by pyabc in SQLite (``results/calibration/NAME.db`` by
-default).  pyabc is an optional extra: ``pip install 'givetake[calibrate]'``.
+default), one generation at a time, so a calibration stopped between
+generations resumes from its history (``calibrate(..., resume=True)``).
+pyabc is an optional extra: ``pip install 'givetake[calibrate]'``.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +58,7 @@ __all__ = [
     "summarize",
     "summarize_db",
     "CalibrationResult",
+    "fingerprint",
     "require_pyabc",
 ]
 
@@ -286,9 +292,21 @@ class PatternModel:
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
         from .patterns.suite import evaluate, measure_run, plan_runs
 
-        values = {k: (int(round(v)) if self.integer.get(k) else float(v)) for k, v in dict(params).items()}
         # from numpy's global generator, which pyabc seeds (and re-seeds in each worker)
         entropy = int(np.random.randint(0, 2**62))
+        suite = self.particle_suite(params, entropy)
+        jobs, where = plan_runs(suite)  # patterns that need the same runs share them
+        results = {}
+        for job in jobs:
+            key, values, err = measure_run(job)
+            results[key] = (values, err)
+        # each value is the mean over the particle's `seeds` runs (evaluate's estimate)
+        return {f"{c.pattern.name}/{c.scenario}": c.estimate.value for c in evaluate(suite, where, results)}
+
+    def particle_suite(self, params: dict[str, float], entropy: int) -> PatternSuite:
+        """The fitted patterns with a particle's parameter values, ``seeds`` runs each, every
+        run's seed spawned from ``entropy`` (the particle's) and the run's settings and index."""
+        values = {k: (int(round(v)) if self.integer.get(k) else float(v)) for k, v in dict(params).items()}
         patterns = [
             replace(
                 p,
@@ -301,13 +319,7 @@ class PatternModel:
             )
             for p in self.fit
         ]
-        suite = PatternSuite("particle", "", entropy, patterns, "calibration")
-        jobs, where = plan_runs(suite)  # patterns that need the same runs share them
-        results = {}
-        for job in jobs:
-            key, values, err = measure_run(job)
-            results[key] = (values, err)
-        return {f"{c.pattern.name}/{c.scenario}": c.estimate.value for c in evaluate(suite, where, results)}
+        return PatternSuite("particle", "", entropy, patterns, "calibration")
 
     def overrides(self, values: dict[str, float], label: str) -> dict[str, float]:
         """The settings a particle's ``values`` give the scenario ``label``: every parameter that
@@ -341,12 +353,16 @@ class CalibrationResult:
     generations: list[dict[str, Any]]
     seconds: float
     executor: str
+    #: the generations the history already held when this run resumed it (None: not resumed)
+    resumed_after: int | None = None
 
     def to_toml(self) -> str:
         """The result as TOML: the calibration's settings and the posterior summary."""
         cal = self.calibration
+        resumed = "" if self.resumed_after is None else f", resumed after {self.resumed_after} generation(s)"
         lines = [
-            f"# Result of `givetake calibrate {Path(cal.source).name}` ({self.seconds:.0f} s on {self.executor}).",
+            f"# Result of `givetake calibrate {Path(cal.source).name}` ({self.seconds:.0f} s on "
+            f"{self.executor}{resumed}).",
             f"name = {toml_value(cal.name)}",
             f"fit = [{', '.join(toml_value(name) for name in cal.fit_names)}]",
             f"population = {cal.population}",
@@ -374,14 +390,116 @@ def _sampler(pyabc, executor: str, workers: int | None, client):
     raise InputError(f"--executor {executor!r}: expected serial, process or dask")
 
 
+def fingerprint(cal: Calibration) -> dict[str, Any]:
+    """What a history must share with ``cal`` to be continued by it: the fitted patterns (their
+    targets, scales and the settings of their runs), the priors, the particles a generation and
+    the runs a particle.  The seed, the generations asked for and ``min_epsilon`` may change
+    between runs of one calibration: they say how far to go, not what is fitted."""
+    from .patterns.suite import _settings_hash
+
+    return {
+        "fit": cal.fit_names,
+        "parameters": {k: list(v) for k, v in cal.priors.items()},
+        "targets": {f"{p.name}/{label}": p.target for p in cal.fit for label, _ in p.scenarios},
+        "scales": PatternDistance(cal).scales,
+        "runs": {
+            f"{p.name}/{label}": _settings_hash(scen, cal.steps or p.steps or scen.data["steps"])[:16]
+            for p in cal.fit
+            for label, scen in p.scenarios
+        },
+        "population": cal.population,
+        "seeds": cal.seeds,
+    }
+
+
+#: the key of :func:`fingerprint` in the history's meta information (pyabc's ``json_parameters``)
+_META_KEY = "givetake_calibration"
+
+
+def _open_history(pyabc, cal: Calibration, db: Path):
+    """The pyabc history in ``db`` if it is ``cal``'s, else an :class:`InputError` naming what differs.
+
+    A history written before the fingerprint was kept is checked by its parameters and its
+    fitted patterns' targets alone."""
+    if not db.is_file():
+        raise InputError(f"{db}: no such calibration history")
+    try:
+        history = pyabc.History(f"sqlite:///{db.resolve()}", create=False)
+        runs = history.all_runs()
+    except Exception as err:  # noqa: BLE001 - sqlalchemy's and pyabc's errors for a file that is no history
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise InputError(f"{db}: not a calibration history ({first})") from None
+    if not runs or history.id is None:
+        raise InputError(f"{db}: not a calibration history (it holds no ABC-SMC run)")
+    try:
+        meta = ast.literal_eval(history.get_abc().json_parameters or "{}")
+    except (ValueError, SyntaxError):
+        meta = {}
+    stored = json.loads(meta[_META_KEY]) if isinstance(meta, dict) and _META_KEY in meta else None
+    now = json.loads(json.dumps(fingerprint(cal)))  # the stored one went through JSON too
+    source = Path(cal.source).name
+    if stored is not None:
+        for key, value in now.items():
+            if stored.get(key) != value:
+                raise InputError(
+                    f"{db}: not a history of {source}: {_difference(key, stored.get(key), value)}"
+                )
+        return history
+    observed = {k: float(np.asarray(v)) for k, v in history.observed_sum_stat().items()}
+    if observed != now["targets"]:
+        raise InputError(
+            f"{db}: not a history of {source}: {_difference('targets', observed, now['targets'])}"
+        )
+    if history.max_t is not None and history.max_t >= 0:
+        names = sorted(history.get_distribution(m=0, t=history.max_t)[0].columns)
+        if names != sorted(cal.priors):
+            raise InputError(
+                f"{db}: not a history of {source}: its parameters are {', '.join(names)}, "
+                f"the file's {', '.join(sorted(cal.priors))}"
+            )
+    return history
+
+
+def _difference(key: str, stored: Any, now: Any) -> str:
+    """One phrase saying how the history's ``key`` differs from the file's."""
+    if isinstance(stored, dict) and isinstance(now, dict):
+        if sorted(stored) != sorted(now):
+            return f"its {key} are for {', '.join(sorted(stored))}, the file's for {', '.join(sorted(now))}"
+        (first,) = [k for k in now if stored[k] != now[k]][:1]
+        if key == "runs":
+            return f"the runs of {first} have other settings than the file's"
+        return f"its {key} of {first} is {stored[first]}, the file's {now[first]}"
+    return f"its {key} is {stored}, the file's {now}"
+
+
+def _generation_seed(seed: int, t: int) -> np.ndarray:
+    """numpy's global seed for generation ``t``: from the file's seed and ``t`` alone, so a
+    generation draws the same whether the run went through or was resumed before it."""
+    return np.random.SeedSequence([seed % 2**64, t]).generate_state(4)
+
+
 def calibrate(
     cal: Calibration,
     executor: str = "process",
     workers: int | None = None,
     scheduler: str | None = None,
     db: str | Path | None = None,
+    resume: bool = False,
+    progress: Callable[[int, Any], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> CalibrationResult:
-    """Run ABC-SMC for ``cal`` and summarise the posterior (weighted mean, sd, 2.5/50/97.5 % quantiles)."""
+    """Run ABC-SMC for ``cal`` and summarise the posterior (weighted mean, sd, 2.5/50/97.5 % quantiles).
+
+    Each generation is one pyabc run that continues the history in ``db`` (``ABCSMC.load``) from
+    its last completed generation, with numpy's global generator seeded from the file's seed and
+    the generation's index.  A fresh calibration and a resumed one therefore take the same path,
+    and with the serial sampler a calibration stopped between generations and resumed
+    (``resume=True``) gives the particles an uninterrupted one gives.  ``resume`` continues an
+    existing history of ``cal`` (checked with :func:`fingerprint`) up to ``cal.generations``
+    generations in all, or until a generation's tolerance reaches ``cal.min_epsilon``; without
+    it, ``db`` must not exist.  ``on_start(n)`` is called once the history is checked, with the
+    generations it already holds, and ``progress(t, history)`` after each generation.
+    """
     import logging
 
     pyabc = require_pyabc()
@@ -390,13 +508,20 @@ def calibrate(
     for name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "ABC.History", "ABC.Sampler"):
         logging.getLogger(name).setLevel(logging.WARNING)
     db = Path(db or cal.db or Path("results") / "calibration" / f"{cal.name}.db")
-    if db.exists():
+    abc_id, resumed_after = None, None
+    if resume:
+        history = _open_history(pyabc, cal, db)
+        abc_id, resumed_after = history.id, history.max_t + 1
+    elif db.exists():
         raise InputError(
-            f"{db}: already exists; remove it or choose another --db (a calibration's history is not mixed)"
+            f"{db}: already exists; resume it with --resume, remove it or choose another --db "
+            "(a calibration's history is not mixed)"
         )
     db.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{db.resolve()}"
+    if on_start is not None:
+        on_start(resumed_after or 0)
     t0 = time.perf_counter()
-    np.random.seed(cal.seed % 2**32)  # pyabc draws from numpy's global generator
     # an integer setting is the rounded value of a uniform over [low - 1/2, high + 1/2]: every
     # integer in [low, high] equally likely
     widen = {k: 0.5 if cal.integer.get(k) else 0.0 for k in cal.priors}
@@ -406,31 +531,52 @@ def calibrate(
             for k, (lo, hi) in cal.priors.items()
         }
     )
-    observed = {f"{p.name}/{label}": p.target for p in cal.fit for label, _ in p.scenarios}
+    observed = fingerprint(cal)["targets"]
     dask = DaskExecutor(workers, scheduler) if executor == "dask" else None
     if dask is not None:
         dask.__enter__()
     try:
         sampler = _sampler(pyabc, executor, workers, dask.client if dask else None)
         described = dask.describe() if dask else f"{executor} ({getattr(sampler, 'n_procs', 1)} worker(s))"
-        # generation 0 accepts the first `population` draws from the prior (no separate calibration
-        # sample: the distance is fixed, so it needs none); later tolerances are the median distance
-        # of the previous generation
-        abc = pyabc.ABCSMC(
-            PatternModel(cal),
-            prior,
-            PatternDistance(cal),
-            population_size=cal.population,
-            sampler=sampler,
-            eps=pyabc.MedianEpsilon(initial_epsilon=math.inf),
-        )
-        abc.new(f"sqlite:///{db.resolve()}", observed)
-        history = abc.run(minimum_epsilon=cal.min_epsilon, max_nr_populations=cal.generations)
+        t = resumed_after or 0
+        while t < cal.generations:
+            if t > 0:
+                last = pyabc.History(url, _id=abc_id).get_all_populations().set_index("t").epsilon[t - 1]
+                if last <= cal.min_epsilon:  # pyabc's own rule: stop once a tolerance reaches it
+                    break
+            # generation 0 accepts the first `population` draws from the prior (no separate
+            # calibration sample: the distance is fixed, so it needs none); a later generation's
+            # tolerance is the median distance of the one before, taken from the history
+            abc = pyabc.ABCSMC(
+                PatternModel(cal),
+                prior,
+                PatternDistance(cal),
+                population_size=cal.population,
+                sampler=sampler,
+                eps=pyabc.MedianEpsilon(initial_epsilon=math.inf if t == 0 else "from_sample"),
+            )
+            if abc_id is None:
+                history = abc.new(url, observed, meta_info={_META_KEY: json.dumps(fingerprint(cal))})
+                abc_id = history.id
+            else:
+                abc.load(url, abc_id, observed)
+            np.random.seed(_generation_seed(cal.seed, t))  # pyabc draws from numpy's global generator
+            history = abc.run(minimum_epsilon=cal.min_epsilon, max_nr_populations=1)
+            if history.max_t < t:  # pyabc stopped without a population (it does when a sample fails)
+                break
+            if progress is not None:
+                progress(t, history)
+            t += 1
     finally:
         if dask is not None:
             dask.close()
+    history = pyabc.History(url, _id=abc_id)
+    if history.max_t is None or history.max_t < 0:
+        raise InputError(f"{db}: the calibration completed no generation")
     posterior, gens = summarize(cal, history)
-    return CalibrationResult(cal, db, posterior, gens, time.perf_counter() - t0, described)
+    return CalibrationResult(
+        cal, db, posterior, gens, time.perf_counter() - t0, described, resumed_after=resumed_after
+    )
 
 
 def summarize(cal: Calibration, history, t: int | None = None):
@@ -471,17 +617,12 @@ def summarize_db(cal: Calibration, db: str | Path) -> CalibrationResult:
     """The result kept in an existing history (e.g. of a calibration stopped after some generations)."""
     pyabc = require_pyabc()
     db = Path(db)
-    if not db.is_file():
-        raise InputError(f"{db}: no such calibration history")
-    history = pyabc.History(f"sqlite:///{db.resolve()}")
+    history = _open_history(pyabc, cal, db)
     if history.max_t is None or history.max_t < 0:
         raise InputError(f"{db}: the history has no completed generation")
-    missing = [k for k in cal.priors if k not in history.get_distribution(m=0, t=history.max_t)[0]]
-    if missing:
-        raise InputError(f"{db}: the history has no parameter {missing[0]!r}; is it this file's calibration?")
     posterior, gens = summarize(cal, history)
-    ends = history.get_all_populations().population_end_time
-    seconds = (ends.max() - history.get_abc().start_time).total_seconds()
+    # the generations' own wall time, without the time between a stop and its --resume
+    seconds = float(history.get_all_populations().query("t >= 0").wall_time.fillna(0).sum())
     return CalibrationResult(cal, db, posterior, gens, seconds, "the history in " + db.name)
 
 

@@ -240,3 +240,144 @@ def test_a_parameter_can_be_fitted_for_one_scenario_alone(tmp_path):
         match=r"bad.toml: calibrate.parameters.mechanisms.needs.p_need@paid_events: expected setting@scenario",
     ):
         load_calibration(tmp_path / "bad.toml")
+
+
+def _particles(db):
+    """Every completed generation of a history: its tolerance, simulations, parameters and weights."""
+    import pyabc
+
+    history = pyabc.History(f"sqlite:///{db}")
+    pops = history.get_all_populations().set_index("t")
+    out = []
+    for t in range(history.max_t + 1):
+        df, w = history.get_distribution(m=0, t=t)
+        out.append((pops.epsilon[t], pops.samples[t], df.to_numpy().tolist(), list(w)))
+    return out
+
+
+@pytest.mark.slow
+def test_a_stopped_calibration_resumes_and_gives_the_uninterrupted_particles(tmp_path, monkeypatch, capsys):
+    """A calibration stopped after its first generation continues its history with --resume: the
+    first generation is kept, the others are added, the summary is written as after a fresh run,
+    and with the serial sampler the particles are those of a run that went through."""
+    pytest.importorskip("pyabc")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "toy.toml").write_text(textwrap.dedent(TOY))
+    (tmp_path / "toy1.toml").write_text(textwrap.dedent(TOY).replace("generations = 3", "generations = 1"))
+    assert main(["calibrate", "toy.toml", "--executor", "serial", "--db", "whole.db"]) == 0
+    assert main(["calibrate", "toy1.toml", "--executor", "serial", "--db", "part.db"]) == 0
+    first = _particles(tmp_path / "part.db")
+    assert len(first) == 1
+    capsys.readouterr()
+    # a history is only continued by its own calibration: other priors, another target, other
+    # particles a generation or other runs are refused in one line, and the history is untouched
+    for change, expected in [
+        (("[0.05, 0.95]", "[0.05, 0.9]"), "its parameters of mechanisms.needs.p_need is [0.05, 0.95]"),
+        (("target = 15.6", "target = 20.8"), "its targets of needs_rate/open_mixer is 15.6"),
+        (("population = 20", "population = 25"), "its population is 20, the file's 25"),
+        (("steps = 10", "steps = 12"), "the runs of needs_rate/open_mixer have other settings"),
+    ]:
+        (tmp_path / "other.toml").write_text(textwrap.dedent(TOY).replace(*change))
+        assert main(["calibrate", "other.toml", "--executor", "serial", "--db", "part.db", "--resume"]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("givetake: error: part.db: not a history of other.toml: ") and expected in line
+    assert main(["calibrate", "toy.toml", "--db", "nope.db", "--resume"]) == 2
+    assert "nope.db: no such calibration history" in capsys.readouterr().err
+    assert _particles(tmp_path / "part.db") == first
+    # the same calibration resumes: generation 0 kept, 1 and 2 added, as if it had never stopped
+    assert main(["calibrate", "toy.toml", "--executor", "serial", "--db", "part.db", "--resume"]) == 0
+    out = capsys.readouterr()
+    assert "generation 1 done" in out.err and "generation 0 done" not in out.err
+    resumed = _particles(tmp_path / "part.db")
+    assert len(resumed) == 3 and resumed[0] == first[0]
+    assert resumed == _particles(tmp_path / "whole.db")
+    summary = tomllib.loads((tmp_path / "part.toml").read_text())
+    assert summary["generations_run"] == 3
+    assert (tmp_path / "part.toml").read_text().splitlines()[0].endswith("resumed after 1 generation(s)).")
+    whole = (tmp_path / "whole.toml").read_text().splitlines()
+    assert (tmp_path / "part.toml").read_text().splitlines()[1:] == whole[1:]
+    # resuming a finished calibration runs nothing and summarises it again
+    assert main(["calibrate", "toy.toml", "--executor", "serial", "--db", "part.db", "--resume"]) == 0
+    assert "nothing left to run (3 generation(s) in the history)" in capsys.readouterr().err
+    assert _particles(tmp_path / "part.db") == resumed
+
+
+@pytest.mark.slow
+def test_an_interrupted_calibration_keeps_its_generations_and_resumes(tmp_path):
+    """Ctrl-C during a calibration: exit code 130, every completed generation kept in the history,
+    a line saying how to resume, and --resume adds the generations that were left, the same as
+    those of a calibration that was not interrupted (serial sampler)."""
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    pytest.importorskip("pyabc")
+    many = textwrap.dedent(TOY).replace("generations = 3", "generations = 50")
+    (tmp_path / "toy.toml").write_text(many)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    cmd = [sys.executable, "-m", "simulation.cli", "calibrate", "toy.toml", "--executor", "serial"]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    db = tmp_path / "results" / "calibration" / "toy_cal.db"
+    deadline = time.monotonic() + 600
+    completed = 0
+    while completed < 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        if db.exists():
+            with sqlite3.connect(db) as con:
+                try:
+                    completed = con.execute("select count(*) from populations where t >= 0").fetchone()[0]
+                except sqlite3.OperationalError:  # the tables are not written yet
+                    pass
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "continue it with givetake calibrate toy.toml --resume" in err
+    kept = _particles(db)
+    assert 1 <= len(kept) < 50
+    # resume up to one generation more than was kept
+    (tmp_path / "toy.toml").write_text(many.replace("generations = 50", f"generations = {len(kept) + 1}"))
+    proc = subprocess.run(
+        cmd + ["--resume"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    resumed = _particles(db)
+    assert resumed[: len(kept)] == kept and len(resumed) == len(kept) + 1
+    summary = tomllib.loads((db.with_suffix(".toml")).read_text())
+    assert summary["generations_run"] == len(kept) + 1
+    # the generation under way when it stopped started again from its own seed: the particles are
+    # those of a calibration that was never interrupted
+    proc = subprocess.run(
+        cmd + ["--db", "whole.db"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _particles(tmp_path / "whole.db") == resumed
+
+
+def test_several_runs_a_particle_give_the_mean_of_seeded_runs(tmp_path):
+    """``seeds = k`` runs each particle k times, each run's seed spawned from the particle's entropy
+    (drawn from numpy's global generator, which pyabc seeds), and fits the mean of the k values."""
+    import numpy as np
+
+    from simulation.calibration import PatternModel, load_calibration
+    from simulation.patterns.suite import measure_run, plan_runs
+
+    (tmp_path / "toy.toml").write_text(textwrap.dedent(TOY).replace("seeds = 1", "seeds = 3"))
+    model = PatternModel(load_calibration(tmp_path / "toy.toml"))
+    values = {"mechanisms.needs.p_need": 0.3}
+    np.random.seed(4)
+    out = model(values)
+    np.random.seed(4)
+    entropy = int(np.random.randint(0, 2**62))  # the particle's entropy, as the model draws it
+    jobs, _ = plan_runs(model.particle_suite(values, entropy))
+    seeds = [job.spec.seed for job in jobs]
+    assert len(jobs) == 3 and {s.entropy for s in seeds} == {entropy}
+    assert len({s.spawn_key for s in seeds}) == 3  # three runs, three seeds
+    each = [next(iter(measure_run(job)[1].values())) for job in jobs]
+    assert len(set(each)) == 3
+    assert out == {"needs_rate/open_mixer": pytest.approx(np.mean(each), rel=1e-12)}
+    # the same entropy gives the same runs: a particle's value is reproducible from its seed
+    np.random.seed(4)
+    assert model(values) == out

@@ -3,6 +3,7 @@
 Examples
 --------
 givetake calibrate calibration
+givetake calibrate calibration --resume     # continue a stopped calibration's history
 givetake calibrate my_calibration.toml --executor dask --scheduler tcp://head:8786
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from ..errors import InputError
 
 __all__ = ["register", "calibrate_command"]
 
@@ -23,10 +26,14 @@ one: calibration (the referral group's tie decay) or calibration_platform
 (the online platform's); their runs are in docs/calibration.md.  Each particle
 runs the fitted patterns with its parameter values; the distance to the
 published targets decides which particles survive.  The history is kept in
-SQLite (results/calibration/NAME.db unless --db or the file says otherwise);
-the posterior summary is printed and written next to it as NAME.toml.
+SQLite (results/calibration/NAME.db unless --db or the file says otherwise),
+one generation at a time; the posterior summary is printed and written next to
+it as NAME.toml.  A calibration stopped between generations (Ctrl-C, a lost
+machine) keeps every completed generation: --resume continues that history up
+to the file's generations (raise them in the file to go further); the file's
+patterns, priors, particles and runs per particle must be those of the history.
 Needs the optional extra: pip install 'givetake[calibrate]'.
-Exit codes: 0 done, 2 invalid input (or pyabc missing).
+Exit codes: 0 done, 2 invalid input (or pyabc missing), 130 interrupted.
 
 example: givetake calibrate calibration --executor process --workers 2
 """
@@ -53,7 +60,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", metavar="N", type=int, default=None, help="workers (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="with --executor dask: the scheduler")
-    p.add_argument("--db", metavar="PATH", default=None, help="SQLite file for the history (must not exist)")
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="SQLite file for the history (must not exist, unless --resume)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the history already in the SQLite file (that of this calibration) from its "
+        "last completed generation",
+    )
     p.add_argument(
         "--summarize",
         metavar="DB",
@@ -72,20 +90,53 @@ def calibrate_command(args: argparse.Namespace) -> int:
     check_options(args.executor, args.workers, args.scheduler)
     cal = load_calibration(args.file)
     if args.summarize:
+        if args.resume:
+            raise InputError("--summarize and --resume: expected one of them (--summarize runs nothing)")
         from ..calibration import summarize_db
 
         out = _write_result(summarize_db(cal, args.summarize))
         print(f"wrote {out}")
         return 0
-    print(
-        f"calibrate: {len(cal.fit)} patterns, {len(cal.priors)} parameters, {cal.population} particles, "
-        f"up to {cal.generations} generations",
-        file=sys.stderr,
-        flush=True,
-    )
-    result = calibrate(
-        cal, executor=args.executor, workers=args.workers, scheduler=args.scheduler, db=args.db
-    )
+
+    def on_start(kept):
+        resuming = f", resuming after the {kept} in the history" if args.resume else ""
+        print(
+            f"calibrate: {len(cal.fit)} patterns, {len(cal.priors)} parameters, {cal.population} "
+            f"particles, up to {cal.generations} generations{resuming}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    done = []
+
+    def progress(t, history):
+        done.append(t)
+        eps = history.get_all_populations().set_index("t").epsilon[t]
+        print(f"calibrate: generation {t} done (tolerance {eps:.4g})", file=sys.stderr, flush=True)
+
+    try:
+        result = calibrate(
+            cal,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            db=args.db,
+            resume=args.resume,
+            progress=progress,
+            on_start=on_start,
+        )
+    except KeyboardInterrupt:
+        print(
+            "givetake: interrupted; the history keeps every completed generation: continue it with "
+            f"givetake calibrate {args.file} --resume" + (f" --db {args.db}" if args.db else ""),
+            file=sys.stderr,
+        )
+        return 130
+    if result.resumed_after is not None and not done:
+        print(
+            f"calibrate: nothing left to run ({result.resumed_after} generation(s) in the history)",
+            file=sys.stderr,
+        )
     out = _write_result(result)
     print(f"wrote {result.db} and {out}")
     return 0

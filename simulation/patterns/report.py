@@ -50,10 +50,11 @@ calibration of the defaults; `calibration_platform`, which set none).  Keys: `pa
 `"published"`, a path, or absent for the file's own `[[pattern]]` tables), `fit` (pattern names,
 or `pattern/scenario` to fit one scenario of a pattern that has several; default every pattern
 with a target), `population` (particles per generation), `generations`, `seeds` (runs per pattern
-and scenario for each particle; patterns that need the same runs share them), `steps` and `set`
+and scenario for each particle, seeded from the particle's own draw: the particle's value is their
+mean; patterns that need the same runs share them), `steps` and `set`
 (weeks and settings replacing the fitted patterns' own in every one of their runs, e.g. to make
 particles cheaper), `seed`, `min_epsilon`, `db` (SQLite file; default
-`results/calibration/NAME.db`, never reused) and `[calibrate.parameters]`: a uniform prior `[low, high]` per dotted key (an integer
+`results/calibration/NAME.db`, reused only by `--resume`) and `[calibrate.parameters]`: a uniform prior `[low, high]` per dotted key (an integer
 setting draws every integer in the range with equal chance).  A key `setting@scenario` (e.g.
 `"mechanisms.maintenance.decay@online_platform"`) fits one value of the setting in that scenario
 alone, which must be a scenario of the fitted patterns: the other scenarios keep their own value,
@@ -64,10 +65,12 @@ choose pyabc's single-core, multi-process or Dask sampler (a local Dask cluster,
 scheduler's).  The posterior (weighted mean, sd, median and 95% range of every parameter) is
 printed and written next to the history as `NAME.toml`; `--summarize DB` runs nothing and
 summarises the last completed generation of an existing history (a calibration stopped early),
+`--resume` continues such a history up to `generations` (the file's patterns, priors, `population`
+and `seeds` must be the history's; [calibration.md](calibration.md#stopping-and-resuming)),
 `--workers N` sets the multi-process sampler's workers, `--db PATH` the history's file.  Generation 0 is the first `population`
 draws from the priors; each later generation's tolerance is the median distance of the one
-before.  The serial sampler repeats a calibration exactly from `seed`; pyabc's multi-process
-sampler reseeds its workers, so its runs differ by chance.  The committed calibrations, their
+before.  The serial sampler repeats a calibration exactly from `seed`, resumed or not; pyabc's
+multi-process sampler reseeds its workers, so its runs differ by chance.  The committed calibrations, their
 settings and what they found: [calibration.md](calibration.md); the rows of the built-in suite
 fitted by the calibration of the defaults are marked *fitted* in the table above.
 """
