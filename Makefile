@@ -11,9 +11,11 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# the calibration extra (pyabc) too, so that make test-all, as CI runs it, runs the calibration
+# tests; the stamp follows this file as well, so an existing .venv gets what a changed recipe adds
+$(STAMP): pyproject.toml Makefile | $(BIN)/python
 	@echo "givetake: installing the project and its dependencies into $(VENV) (first run only; a few minutes, quiet)"
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,calibrate]"
 	@echo "givetake: installed; compiling the simulation's kernels once (about a minute, first run only)"
 	$(BIN)/python -m simulation.warmup
 	touch $(STAMP)
@@ -55,7 +57,6 @@ patterns: $(STAMP)
 	$(BIN)/givetake validate --patterns --seeds 20 --write-docs
 
 calibrate: $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev,calibrate]"
 	$(BIN)/givetake calibrate calibration
 	$(BIN)/givetake calibrate calibration_platform
 
