@@ -28,8 +28,8 @@ runs the fitted patterns with its parameter values; the distance to the
 published targets decides which particles survive.  The history is kept in
 SQLite (results/calibration/NAME.db unless --db or the file says otherwise),
 one generation at a time; the posterior summary is printed and written next to
-it as NAME.toml.  A calibration stopped between generations (Ctrl-C, a lost
-machine) keeps every completed generation: --resume continues that history up
+it as NAME.toml.  A calibration stopped (Ctrl-C, a lost machine) keeps every
+generation it completed: --resume continues that history up
 to the file's generations (raise them in the file to go further); the file's
 patterns, priors, particles and runs per particle must be those of the history.
 Needs the optional extra: pip install 'givetake[calibrate]'.
