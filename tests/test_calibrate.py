@@ -317,8 +317,16 @@ def test_an_interrupted_calibration_keeps_its_generations_and_resumes(tmp_path):
     (tmp_path / "toy.toml").write_text(many)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     cmd = [sys.executable, "-m", "simulation.cli", "calibrate", "toy.toml", "--executor", "serial"]
+    # Ctrl-C's signal reaches the calibration even where this test runs with it ignored (a
+    # background job of a shell ignores it, and its children inherit that)
     proc = subprocess.Popen(
-        cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     db = tmp_path / "results" / "calibration" / "toy_cal.db"
     deadline = time.monotonic() + 600
