@@ -226,7 +226,7 @@ def write_markdown(
         "```",
         "givetake validate --patterns                   # the full suite: results/patterns-<time>/patterns.md",
         "givetake validate --patterns --quick           # fewer, shorter, smaller runs (checks the machinery)",
-        "givetake validate --patterns --write-docs      # regenerates this page",
+        "givetake validate --patterns --seeds 20 --write-docs  # regenerates docs/patterns.md (make patterns)",
         "givetake validate --patterns my_patterns.toml  # your own pattern file",
         "givetake validate --patterns --set mechanisms.maintenance.decay=0.01  # other settings in every run",
         "```",
