@@ -288,6 +288,7 @@ def test_a_stopped_calibration_resumes_and_gives_the_uninterrupted_particles(tmp
     assert main(["calibrate", "toy.toml", "--executor", "serial", "--db", "part.db", "--resume"]) == 0
     out = capsys.readouterr()
     assert "generation 1 done" in out.err and "generation 0 done" not in out.err
+    assert "up to 3 generations, resuming after the 1 generation(s) in the history" in out.err
     resumed = _particles(tmp_path / "part.db")
     assert len(resumed) == 3 and resumed[0] == first[0]
     assert resumed == _particles(tmp_path / "whole.db")

@@ -99,7 +99,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         return 0
 
     def on_start(kept):
-        resuming = f", resuming after the {kept} in the history" if args.resume else ""
+        resuming = f", resuming after the {kept} generation(s) in the history" if args.resume else ""
         print(
             f"calibrate: {len(cal.fit)} patterns, {len(cal.priors)} parameters, {cal.population} "
             f"particles, up to {cal.generations} generations{resuming}",
