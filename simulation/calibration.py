@@ -29,7 +29,7 @@ accepted range (or the distance from the target to its finite end).  The
 history is kept by pyabc in SQLite (``results/calibration/NAME.db`` by
 default), one generation at a time, so a calibration stopped between
 generations resumes from its history (``calibrate(..., resume=True)``).
-pyabc is an optional extra: ``pip install 'givetake[calibrate]'``.
+pyabc is an optional extra (``calibrate``; ``make install`` installs it, or ``pip install 'pyabc>=0.13'``).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def require_pyabc():
         import pyabc
     except ImportError:
         raise InputError(
-            "givetake calibrate needs pyabc, which is not installed: pip install 'givetake[calibrate]'"
+            "givetake calibrate needs pyabc, which is not installed: pip install 'pyabc>=0.13' (make install installs it)"
         ) from None
     return pyabc
 

@@ -106,7 +106,7 @@ def test_without_pyabc_calibrate_says_how_to_install_it(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "givetake: error: givetake calibrate needs pyabc, which is not installed: pip install 'givetake[calibrate]'"
+        "givetake: error: givetake calibrate needs pyabc, which is not installed: pip install 'pyabc>=0.13' (make install installs it)"
     ]
     assert not (tmp_path / "results").exists()
 

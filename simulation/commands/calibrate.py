@@ -32,7 +32,7 @@ it as NAME.toml.  A calibration stopped (Ctrl-C, a lost machine) keeps every
 generation it completed: --resume continues that history up
 to the file's generations (raise them in the file to go further); the file's
 patterns, priors, particles and runs per particle must be those of the history.
-Needs the optional extra: pip install 'givetake[calibrate]'.
+Needs the optional extra calibrate (make install installs it; or pip install 'pyabc>=0.13').
 Exit codes: 0 done, 2 invalid input (or pyabc missing), 130 interrupted.
 
 example: givetake calibrate calibration --executor process --workers 2

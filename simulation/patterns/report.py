@@ -44,7 +44,7 @@ measure that needs a recorder mechanism (e.g. `tie_census`) gets it added to the
 ### Calibration files
 
 `givetake calibrate FILE` fits parameters to several patterns at once by ABC-SMC (Toni et al.
-2009; pyabc, Klinger et al. 2018; install the extra: `pip install 'givetake[calibrate]'`).  FILE is
+2009; pyabc, Klinger et al. 2018; install the extra: `make install` does, or `pip install 'pyabc>=0.13'`).  FILE is
 a pattern file with a `[calibrate]` table, or the name of a built-in one (`calibration`, the
 calibration of the defaults; `calibration_platform`, which set none).  Keys: `patterns` (a built-in pattern file's name such as
 `"published"`, a path, or absent for the file's own `[[pattern]]` tables), `fit` (pattern names,
