@@ -330,17 +330,23 @@ def test_without_the_code_token_or_key_nothing_is_reachable(browser, tmp_path, t
     forged.shot("refused")
 
 
-def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(browser, tmp_path, tabs):
+@pytest.mark.parametrize("during_answer", [False, True], ids=["renewed", "renewed-during-the-answer"])
+def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(
+    browser, tmp_path, tabs, during_answer
+):
     """Ada's click on Join reaches the server, but her connection drops before the answer
     comes back, and the new one is slow (a poor Wi-Fi): her page comes back with the member
     she was given, never an empty form; a page she opens anew gets it too; another device
-    cannot take her nickname."""
+    cannot take her nickname.  ``during_answer``: her new connection reaches the server while
+    the server is still sending her member's page into the old one (the start of it lost): her
+    page is whole all the same."""
     server = tabs.server = Server(tmp_path)
     relay = Relay(server.port)
+    lost = "lost-during" if during_answer else "lost"
     try:
         ada = Student.__new__(Student)
         Tab.__init__(
-            ada, browser, f"http://127.0.0.1:{relay.port}/join", "student-lost", width=430, height=900
+            ada, browser, f"http://127.0.0.1:{relay.port}/join", f"student-{lost}", width=430, height=900
         )
         ada.nickname, ada.root = "Ada", ada.page
         tabs.append(ada)
@@ -349,7 +355,7 @@ def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(brows
         ada.page.locator(".gc-nickname input").fill("Ada")
         ada.page.wait_for_timeout(1500)  # what was typed has reached the server
         relay.lag = 1.0
-        relay.cut_after_next_message()
+        relay.cut_after_next_message(renew_during_answer=during_answer)
         ada.page.click(".gc-join")
         seat = None
         deadline = time.monotonic() + 30
@@ -362,13 +368,14 @@ def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(brows
         assert ada.page.locator(".gc-join-error").count() == 0
         ada.page.wait_for_function("t => location.search.includes(t)", arg=seat.token, timeout=30_000)
         assert relay.websockets >= 2  # the page did open a new connection
+        assert relay.renewed_during_answer == during_answer
         ada.shot("renewed")
         relay.lag = 0.0
         # and it is alive: the class starts and her decision reaches the server (the teacher's
         # screen opens only now: while Ada's connection is cut and renewed, hers is the only
         # page on the server; with the teacher's loading beside it, one clean-clone run in five
         # saw "widget model not found" on her renewed page)
-        teacher = Tab(browser, server.teacher, "teacher-lost")
+        teacher = Tab(browser, server.teacher, f"teacher-{lost}")
         tabs.append(teacher)
         teacher.wait_text(".gc-seats", "Ada", timeout=60)
         teacher.page.click("button.gc-start")

@@ -248,10 +248,11 @@ def serve(app: str, host: str, port: int, keep_disconnected: str, reload_given_u
     solara.server.settings.theme.force_refresh = reload_given_up
     quiet_cookie_warning()
 
-    from ..app.reconnect import PatientScript, count_connections, patched_script
+    from ..app.reconnect import PatientScript, count_connections, hold_renewed_connections, patched_script
     from ..app.serving import SESSIONS, OnServerLoop
 
     count_connections()
+    hold_renewed_connections()
     script, note = patched_script()
     if script is None:
         print(
