@@ -344,6 +344,10 @@ def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(
     relay = Relay(server.port)
     lost = "lost-during" if during_answer else "lost"
     try:
+        # the teacher's screen loads meanwhile, straight from the server (the server draws
+        # Ada's page more slowly then, as in a classroom where many pages load at once)
+        teacher = Tab(browser, server.teacher, f"teacher-{lost}", wait=False)
+        tabs.append(teacher)
         ada = Student.__new__(Student)
         Tab.__init__(
             ada, browser, f"http://127.0.0.1:{relay.port}/join", f"student-{lost}", width=430, height=900
@@ -371,12 +375,7 @@ def test_a_student_whose_page_lost_the_answer_to_joining_gets_their_member(
         assert relay.renewed_during_answer == during_answer
         ada.shot("renewed")
         relay.lag = 0.0
-        # and it is alive: the class starts and her decision reaches the server (the teacher's
-        # screen opens only now: while Ada's connection is cut and renewed, hers is the only
-        # page on the server; with the teacher's loading beside it, one clean-clone run in five
-        # saw "widget model not found" on her renewed page)
-        teacher = Tab(browser, server.teacher, f"teacher-{lost}")
-        tabs.append(teacher)
+        # and it is alive: the class starts and her decision reaches the server
         teacher.wait_text(".gc-seats", "Ada", timeout=60)
         teacher.page.click("button.gc-start")
         ada.at_week(0)
