@@ -30,9 +30,9 @@ def test_solaras_page_script_is_served_with_a_patient_reconnect_and_nothing_else
     assert patched.replace(f"), {PATIENCE_MS});", "), 500);") == original
 
 
-def test_a_page_is_without_a_connection_only_when_its_last_connection_closes():
-    count_connections()
-    context = kernel_context.VirtualKernelContext(
+def _page_context() -> kernel_context.VirtualKernelContext:
+    """A page's kernel context as Solara's server makes one, in a browser session of its own."""
+    return kernel_context.VirtualKernelContext(
         id=str(uuid.uuid4()),
         kernel=kernel.Kernel(),
         session_id="a-browser",
@@ -40,6 +40,11 @@ def test_a_page_is_without_a_connection_only_when_its_last_connection_closes():
         widgets={},
         templates={},
     )
+
+
+def test_a_page_is_without_a_connection_only_when_its_last_connection_closes():
+    count_connections()
+    context = _page_context()
     try:
         context.page_connect("page")  # the page's first connection
         context.page_connect("page")  # its new one, before the server noticed the first closed
@@ -81,14 +86,7 @@ def _comm_msg(comm_id: str) -> str:
 def test_a_renewed_connection_gets_the_pages_widgets_only_from_the_state_it_asked_for(monkeypatch):
     hold_renewed_connections()
     widget = Widget()  # a widget of the page (created in no kernel context: kept out of it below)
-    context = kernel_context.VirtualKernelContext(
-        id=str(uuid.uuid4()),
-        kernel=kernel.Kernel(),
-        session_id="a-browser",
-        control_sockets=[],
-        widgets={},
-        templates={},
-    )
+    context = _page_context()
     # Solara's server makes each context's kernel the current one (not patched in this process)
     monkeypatch.setattr(kernel.Kernel, "instance", classmethod(lambda cls, *a, **k: context.kernel))
     first, renewed = _Connection(), _Connection()
