@@ -27,6 +27,7 @@ BENCHMARKS = [
     "bench_sweep.py",
     "bench_startup.py",
     "bench_build.py",
+    "bench_large_week.py",
 ]
 
 
