@@ -257,6 +257,10 @@ def run_sweep(
     created = not store.path.exists()
     try:
         with store.lock() as token, contextlib.ExitStack() as running:
+            # what a worker stopped while writing left behind goes once the workers have stopped
+            # (the executor's exit, below, comes first): tidied while one still wrote, a run's
+            # tables could go and its summary, written after, mark it done without them
+            running.callback(store.tidy)
             manifest = _prepare(store, experiment, identity, resume)
             store.tidy()
             notes = []
@@ -360,7 +364,6 @@ def _sweep(
                 bar.set_postfix(failed=result.failed, refresh=False)
     finally:
         bar.close()
-        store.tidy()  # what a worker killed while writing left behind (its run was done again)
         session["finished"] = now()
         session["runs_done"] = result.done
         session["runs_failed"] = result.failed
