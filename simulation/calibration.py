@@ -531,7 +531,8 @@ def calibrate(
             for k, (lo, hi) in cal.priors.items()
         }
     )
-    observed = fingerprint(cal)["targets"]
+    identity = fingerprint(cal)  # what the history records of this calibration
+    observed = identity["targets"]
     dask = DaskExecutor(workers, scheduler) if executor == "dask" else None
     if dask is not None:
         dask.__enter__()
@@ -556,7 +557,7 @@ def calibrate(
                 eps=pyabc.MedianEpsilon(initial_epsilon=math.inf if t == 0 else "from_sample"),
             )
             if abc_id is None:
-                history = abc.new(url, observed, meta_info={_META_KEY: json.dumps(fingerprint(cal))})
+                history = abc.new(url, observed, meta_info={_META_KEY: json.dumps(identity)})
                 abc_id = history.id
             else:
                 abc.load(url, abc_id, observed)
