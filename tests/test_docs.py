@@ -68,3 +68,21 @@ def test_every_strategy_is_listed_with_its_label_and_colour():
             assert r[1] == cls.label and ticked(r[2].split()[0]) == cls.colour
     described = [ticked(r[0]) for r in rows if not r[2].startswith("`#")]
     assert described == registered
+
+
+def test_the_experiment_file_shown_in_experiments_md_loads(tmp_path):
+    """The example of "The experiment file", with the scenario file it names beside it,
+    is a valid experiment: every scenario and design point builds (a share of the mix set
+    alone in ``[vary.values]`` once made it refused: the mix no longer summed to 1)."""
+    from simulation.experiment import load_experiment
+
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    section = text[text.index("## The experiment file") :]
+    example = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "my_worlds").mkdir()
+    (tmp_path / "my_worlds" / "coworking.toml").write_text('extends = "open_mixer"\n')
+    path = tmp_path / "styles_and_generosity.toml"
+    path.write_text(example)
+    experiment = load_experiment(path)
+    assert [e.label for e in experiment.scenarios] == ["open_mixer", "coworking", "small_chapters"]
+    assert experiment.varied == ["mechanisms.exchange.b", "share.taker"]
