@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from . import strategies as strategy_registry
+from .ecosystems.life import FATES
 from .stats import (
     cliffs_delta,
     cliffs_delta_ci,
@@ -452,8 +453,10 @@ def ecosystem_life(data: SweepData) -> pd.DataFrame:
                     pd.to_numeric(life["mean_goal_attainment"], errors="coerce").mean()
                 )
             if "fate" in life.columns:
-                for fate, share in life["fate"].value_counts(normalize=True).items():
-                    row[f"share_{fate}"] = float(share)
+                # every fate in one order for every condition, 0 where none ended so
+                shares = life["fate"].value_counts(normalize=True)
+                for fate in [*FATES, *sorted(set(shares.index) - set(FATES))]:
+                    row[f"share_{fate}"] = float(shares.get(fate, 0.0))
         elif id_col is not None and "step" in eco.columns:
             e = eco[eco["condition"] == cond]
             if not e.empty:

@@ -116,6 +116,30 @@ def test_collapse_is_not_tested_when_no_run_collapsed():
     assert len(an.collapse_pairwise(data)) == 1
 
 
+def test_ecosystem_fates_are_shared_in_one_order_and_a_fate_no_ecosystem_met_is_zero():
+    """Each condition's ecosystems split by fate in the columns alive, died, merged, split:
+    the same order whichever fate was most common first, and 0 (not missing) where none
+    ended so (the columns once followed the first condition's commonest fates, and a fate
+    it never met showed as a blank)."""
+    lives = pd.DataFrame(
+        {
+            "condition": ["a"] * 4 + ["b"] * 4,
+            "run_id": ["a-0"] * 4 + ["b-0"] * 4,
+            "lifetime": [10, 20, 30, 40] * 2,
+            "fate": ["died", "died", "died", "alive", "alive", "alive", "merged", "died"],
+        }
+    )
+    summary = pd.DataFrame({"run_id": ["a-0", "b-0"], "condition": ["a", "b"]})
+    data = an.SweepData(
+        summary, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {"ecosystem_lives": lives}, ["a", "b"]
+    )
+    life = an.ecosystem_life(data).set_index("condition")
+    fates = [c for c in life.columns if c.startswith("share_")]
+    assert fates == ["share_alive", "share_died", "share_merged", "share_split"]
+    assert life.loc["a", fates].tolist() == [0.25, 0.75, 0.0, 0.0]
+    assert life.loc["b", fates].tolist() == [0.5, 0.25, 0.25, 0.0]
+
+
 def _members(both_ends: bool, runs: int = 10, n: int = 100, seed: int = 6) -> pd.DataFrame:
     """Per-run members: 20 givers, 80 matchers; givers' wealth at both ends or only at the top."""
     rng = np.random.default_rng(seed)

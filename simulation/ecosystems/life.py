@@ -7,7 +7,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_ids", "parse_ids", "life_stories"]
+__all__ = ["FATES", "format_ids", "parse_ids", "life_stories"]
+
+#: how an ecosystem's life ends (``alive``: not yet), the ``fate`` of :func:`life_stories`
+FATES = ("alive", "died", "merged", "split")
 
 
 def format_ids(ids: Iterable[int]) -> str:
