@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import analysis as an
 from .io import atomic_path, write_table
-from .stats import NOTE_ALWAYS, NOTE_NEVER
+from .stats import NOTE_ALWAYS, NOTE_NEVER, smallest_mannwhitney_p
 from .store import Store, now
 
 __all__ = ["write_report", "conclusions", "headline", "resilience_view", "tipping_text", "terminal_summary"]
@@ -213,7 +213,10 @@ def write_report(
                 "effect_sizes", plots.effect_sizes(pairs, conds, tested)
             )
             sig = pairs[pairs["significant"]]
-            body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = 0.05).</p>"
+            body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = {ALPHA:g})"
+            if all(_smallest_holm_p(b) >= ALPHA for _, b in pairs.groupby("outcome", sort=False)):
+                body += ": with these runs per condition none could be, however different the conditions"
+            body += ".</p>"
             if not sig.empty:
                 body += "<h3>Significant differences</h3>" + _table(_significant_view(sig), digits=3)
             cols = [
@@ -580,6 +583,7 @@ def conclusions(
                     f"<b>{label}</b>: the same in every run of {where}: no variation across runs, "
                     "so those conditions are left out of its comparisons."
                 )
+    untestable: list[tuple[str, float]] = []
     if not pairs.empty:
         for outcome, block in pairs.groupby("outcome", sort=False):
             label = an.OUTCOME_LABELS.get(outcome, outcome)
@@ -588,7 +592,13 @@ def conclusions(
             sig = block[block["significant"]]
             large = sig[sig["effect"] == "large"]
             if sig.empty:
-                items.append(f"<b>{html.escape(label)}</b>: no significant difference between conditions.")
+                floor = _smallest_holm_p(block)
+                if floor >= ALPHA:
+                    untestable.append((label, floor))
+                else:
+                    items.append(
+                        f"<b>{html.escape(label)}</b>: no significant difference between conditions."
+                    )
                 continue
             text = f"<b>{html.escape(label)}</b>: {ranking} (by mean). {len(sig)} of {len(block)} pairs differ significantly"
             if len(large):
@@ -599,6 +609,15 @@ def conclusions(
                 )
                 text += f", {len(large)} with a large effect, e.g. {examples}"
             items.append(text + ".")
+    if untestable:
+        labels = ", ".join(f"<b>{html.escape(label)}</b>" for label, _ in untestable)
+        floor = min(f for _, f in untestable)
+        items.append(
+            f"{labels}: no difference could be significant with {each} runs per condition: even "
+            f"conditions whose runs do not overlap at all get p = {floor:.2g} or more (Mann-Whitney "
+            "test, Holm's correction over the pairs of conditions); more replications are needed "
+            "to tell the conditions apart."
+        )
     if not col.empty and "p_collapsed" in col.columns:
         parts = [
             f"{html.escape(r.condition)} {r.p_collapsed:.0%} [{r.low_collapsed:.0%}, {r.high_collapsed:.0%}]"
@@ -608,6 +627,18 @@ def conclusions(
     if not dec.empty:
         items.append(_givers_both_ends(dec, inline=True))
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
+
+
+#: the level of the pairwise tests (``analysis.pairwise``'s default, as the report says)
+ALPHA = 0.05
+
+
+def _smallest_holm_p(block: pd.DataFrame) -> float:
+    """The smallest Holm-adjusted p-value one outcome's pairs (rows of
+    :func:`simulation.analysis.pairwise`) could have had, whatever the runs' values: the
+    number of pairs times the smallest p-value their sizes allow (at most 1)."""
+    smallest = min(smallest_mannwhitney_p(int(r.n_a), int(r.n_b)) for r in block.itertuples())
+    return min(1.0, len(block) * smallest)
 
 
 def _delta_interval(r: Any) -> str:

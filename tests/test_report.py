@@ -108,6 +108,48 @@ def test_an_outcome_fixed_by_the_scenario_is_not_tested_and_the_report_says_why(
     assert "the same in every run of every condition" in text and "not compared" in text
 
 
+def test_too_few_runs_to_find_a_difference_is_said_not_passed_off_as_no_difference():
+    """Three runs a condition: the Mann-Whitney test cannot reach p < 0.05 (0.072 at best),
+    so two conditions far apart are "not significantly different"; the conclusions say that
+    no difference could be, and why, while twelve runs of two like conditions keep the plain
+    "no significant difference"."""
+    from simulation.report import conclusions
+
+    rng = np.random.default_rng(3)
+    few = _synthetic({"low": rng.normal(0, 1, 3), "high": rng.normal(50, 1, 3)})
+    pairs = an.pairwise(few, ["final_mean_wealth"])
+    assert not pairs["significant"].any() and pairs["cliffs_delta"].abs().item() == 1.0
+    text = conclusions(few, pairs, pd.DataFrame(), pd.DataFrame())
+    assert "no difference could be significant with 3 runs per condition" in text
+    assert "p = 0.072 or more" in text
+    assert "no significant difference between conditions" not in text
+
+    alike = _synthetic({"a": np.arange(12.0), "b": np.arange(12.0) + 0.5})  # interleaved
+    pairs = an.pairwise(alike, ["final_mean_wealth"])
+    assert not pairs["significant"].any()
+    text = conclusions(alike, pairs, pd.DataFrame(), pd.DataFrame())
+    assert "no significant difference between conditions" in text and "could be" not in text
+
+
+def test_the_smallest_mann_whitney_p_is_what_no_pair_of_samples_goes_below():
+    """Over every pair of samples of 3 and 4 values from five levels (neither all equal),
+    scipy's Mann-Whitney test never gives less than the bound, and reaches it."""
+    import itertools
+    import warnings
+
+    from scipy import stats
+
+    from simulation.stats import smallest_mannwhitney_p
+
+    def samples(n):
+        return [s for s in itertools.combinations_with_replacement(range(5), n) if len(set(s)) > 1]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lowest = min(stats.mannwhitneyu(a, b).pvalue for a in samples(3) for b in samples(4))
+    assert lowest == pytest.approx(smallest_mannwhitney_p(3, 4), rel=1e-12)
+
+
 def test_collapse_is_not_tested_when_no_run_collapsed():
     s = pd.DataFrame({"condition": ["a"] * 6 + ["b"] * 6, "verdict": ["stable"] * 12})
     data = an.SweepData(s, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, ["a", "b"])
