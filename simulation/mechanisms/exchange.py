@@ -26,8 +26,9 @@ class Exchange(Mechanism):
     Beliefs follow what was observed, as in public-goods experiments where each
     period's belief about others' contributions is a weighted mix of the previous
     belief and what the others contributed last period (Fischbacher & Gächter
-    2010, *American Economic Review* 100:541: their belief-formation regression
-    gives the two weights of about the same size).  Matchers with
+    2010, *American Economic Review* 100:541: their belief-formation regression,
+    Table 1, gives 0.57 to the previous belief and 0.42 to the others' average
+    contribution, once a period; here the weight applies to each answer).  Matchers with
     ``follows_beliefs`` extend credit according to this belief (``Matcher`` in
     ``strategies/builtin.py``).
     """
@@ -43,7 +44,8 @@ class Exchange(Mechanism):
             0.5,
             "share of the way each answer to a member's request moves its expectation of help to 1 "
             "(helped) or 0 (refused): weights of about the same size on old belief and new evidence "
-            "(Fischbacher & Gächter 2010, AER 100:541); 0: expectations never change",
+            "(0.57 and 0.42 a period in Fischbacher & Gächter 2010, AER 100:541); 0: expectations "
+            "never change",
             0.0,
             1.0,
         ),
