@@ -304,7 +304,11 @@ def collapse(table: pd.DataFrame) -> Figure:
         left = left + share
     ax.set_yticks(pos, conds)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of runs (error bar: 95% Wilson interval of collapse)")
+    # the bar sits at the right end of the stack, over whichever verdict is there: say so,
+    # or it reads as an interval of that verdict's share
+    ax.set_xlabel(
+        "share of runs\n(error bar: 95% Wilson interval of the collapsed share, counted from the right end)"
+    )
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=5)
     ax.set_title("Run verdicts")
     return fig
@@ -417,10 +421,11 @@ def effect_sizes(pairs: pd.DataFrame, conditions: list[str], outcomes: list[str]
         for i in range(n):
             for j in range(n):
                 if np.isfinite(mat[i, j]):
+                    shown = round(float(mat[i, j]), 2) + 0.0  # + 0.0: no "-0.00" for a tie
                     ax.text(
                         j,
                         i,
-                        f"{mat[i, j]:.2f}{'*' if sig[i, j] else ''}",
+                        f"{shown:.2f}{'*' if sig[i, j] else ''}",
                         ha="center",
                         va="center",
                         fontsize=6.5,

@@ -504,5 +504,28 @@ def test_the_verdict_figures_interval_of_collapse_is_drawn_inside_the_axis():
         c for c in fig.axes[0].collections if isinstance(c, LineCollection) and len(c.get_segments()) == 2
     ]
     spans = sorted((round(s[:, 0].min(), 6), round(s[:, 0].max(), 6)) for s in bars.get_segments())
+    label = fig.axes[0].get_xlabel()
     plots.plt.close(fig)
     assert spans == [(0.2, 0.8), (0.61, 1.0)]
+    # drawn over the flourishing segment when no run collapsed: the axis says where it counts from
+    assert "collapsed share, counted from the right end" in label
+
+
+def test_the_effect_size_matrix_writes_a_tie_as_0_00_both_ways_never_minus_0_00():
+    """Cliff's delta 0 (and -0.003, which rounds to it) of a pair is written 0.00 in its row
+    and in its mirrored cell, where the negated value once read "-0.00"."""
+    from simulation import plots
+
+    pairs = pd.DataFrame(
+        {
+            "outcome": ["final_mean_wealth"] * 3,
+            "a": ["x", "x", "y"],
+            "b": ["y", "z", "z"],
+            "cliffs_delta": [0.0, -0.003, 0.5],
+            "significant": [False, False, True],
+        }
+    )
+    fig = plots.effect_sizes(pairs, ["x", "y", "z"], ["final_mean_wealth"])
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    plots.plt.close(fig)
+    assert texts == ["-0.50*", "0.00", "0.00", "0.00", "0.00", "0.50*"]
