@@ -126,6 +126,16 @@ def suggest(word: str, options) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def suggest_or_list(word: str, options) -> str:
+    """:func:`suggest`'s hint, or, when no option is close, ``; expected one of ...`` with
+    every option (for names from a registry, which a user cannot guess).
+
+    >>> suggest_or_list("thief", ["giver", "taker"])
+    '; expected one of giver, taker'
+    """
+    return suggest(word, options) or f"; expected one of {', '.join(map(str, options))}"
+
+
 def check_table(
     params: dict[str, Param], table: Any, prefix: str, source: str, others: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -248,7 +258,7 @@ class Scenario:
                     raise ScenarioError(
                         source,
                         f"pipeline[{i}]",
-                        f"unknown mechanism {name!r}" + suggest(str(name), MECHANISMS),
+                        f"unknown mechanism {name!r}" + suggest_or_list(str(name), sorted(MECHANISMS)),
                     )
         return out
 
@@ -339,7 +349,7 @@ def _check_mix(mix: Any, source: str) -> dict[str, float]:
     out = {}
     for name, share in mix.items():
         if name not in REGISTRY:
-            raise ScenarioError(source, f"{key}.{name}", "unknown strategy" + suggest(name, REGISTRY))
+            raise ScenarioError(source, f"{key}.{name}", "unknown strategy" + suggest_or_list(name, REGISTRY))
         try:
             out[name] = _SHARE.check(f"{key}.{name}", share)
         except ValueError as err:

@@ -159,7 +159,12 @@ BAD = {
     "unknown strategy": (
         "[population.mix]\nthief = 1.0\n",
         [],
-        "bad.toml: population.mix.thief: unknown strategy",
+        "bad.toml: population.mix.thief: unknown strategy; expected one of giver, otherish_giver, matcher, taker",
+    ),
+    "unknown mechanism, nothing like it": (
+        'pipeline = ["needs", "flying"]\n',
+        [],
+        "bad.toml: pipeline[1]: unknown mechanism 'flying'; expected one of arrivals, asking, chapters, churn,",
     ),
     "unknown mechanism": (
         'pipeline = ["needs", "chapter"]\n',
