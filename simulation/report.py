@@ -356,13 +356,24 @@ def tipping_text(r: Any) -> str:
             return f"beyond {_pct(r.max_share)} (extrapolated)"
         if r.tipping < 0:
             return "below 0% (collapse is likely even without them)"
-        return f"{_pct(r.tipping)} [{_pct(r.tipping_low)}, {_pct(r.tipping_high)}]"
+        return f"{_pct(r.tipping)} [{_bound(r.tipping_low, r)}, {_bound(r.tipping_high, r)}]"
     key = _resists(r)
     if key == math.inf:
         return f"none up to {_pct(r.max_share)} (no run collapsed)"
     if key == -math.inf:
         return "at every share (every run collapsed)"
     return "none (collapse does not rise with the share)"
+
+
+def _bound(v: float, r: Any) -> str:
+    """A bound of a tipping point's interval: past the shares tried it only says where the
+    bootstrap fits went beyond them (up to half the range past the last share), not a
+    share the runs tried, so it reads ``beyond 60%`` (or ``below 0%``)."""
+    if v > r.max_share:
+        return f"beyond {_pct(r.max_share)}"
+    if v < 0:
+        return "below 0%"
+    return _pct(v)
 
 
 def _separated(r: Any) -> bool:
@@ -380,7 +391,7 @@ def _tipping_sentence(r: Any, who: str) -> str:
     if np.isfinite(r.tipping) and 0 <= r.tipping <= r.max_share:
         return (
             f"collapse becomes more likely than not at {_pct(r.tipping)} {who}s "
-            f"(95% interval {_pct(r.tipping_low)} to {_pct(r.tipping_high)})"
+            f"(95% interval {_bound(r.tipping_low, r)} to {_bound(r.tipping_high, r)})"
         )
     if _resists(r) == math.inf or (np.isfinite(r.tipping) and r.tipping > r.max_share):
         return f"collapse stays less likely than not up to {_pct(r.max_share)} {who}s, the most tried"

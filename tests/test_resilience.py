@@ -183,6 +183,21 @@ def test_separated_runs_give_a_tipping_interval_and_overlapping_styles_are_not_r
     assert not any("38%" in line for line in lines)
 
 
+def test_an_interval_past_the_shares_tried_says_beyond_not_a_share_never_run():
+    """Takers at 0%, 20% and 60%, two of three runs collapsed at 60%: resamples with one
+    or none collapsed there cross past 60%, so the interval's upper bound is where the
+    fitting grid ends (90%), a share no run tried; the answer says "beyond 60%"."""
+    rows = [("a", share, share == 0.2, "stable") for share in (0.0, 0.2) for _ in range(3)]
+    rows += [("a", 0.6, False, verdict) for verdict in ("collapsed", "collapsed", "stable")]
+    res = an.resilience(_data(rows), draws=200)
+    a = next(res.itertuples())
+    assert 0.2 < a.tipping <= 0.6 < a.tipping_high
+    text = tipping_text(a)
+    assert text.endswith(", beyond 60%]") and f"{100 * a.tipping_high:.0f}%" not in text
+    (line,) = [x for x in headline(res) if "collapse becomes more likely than not at" in x]
+    assert "to beyond 60%)" in line
+
+
 def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path):
     """An experiment that varies the givers' share is told in givers, not takers."""
     from simulation.report import terminal_summary
