@@ -118,6 +118,34 @@ def test_default_output_folder_is_results_name_timestamp(tmp_path, monkeypatch, 
     assert all((tmp_path / "results" / n / "summary.json").is_file() for n in made)
 
 
+def test_run_help_names_every_file_a_run_writes(tmp_path, capsys):
+    """Every file of a run, in either format, is named in `givetake run --help` (it named
+    only the time series, summary and network; the ecosystems' and chapters' tables were
+    written unannounced); the tie census, as the published patterns run it, too."""
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    census = tmp_path / "census.toml"
+    census.write_text(
+        'extends = "referral_group"\n'
+        'pipeline = ["needs", "asking", "giving", "exchange", "reputation", "standing", "referrals",'
+        ' "chapters", "maintenance", "meeting", "introductions", "churn", "learning", "ecosystems",'
+        ' "tie_census"]\n'
+    )
+    written = set()
+    for scenario, fmt in (("referral_group", "parquet"), (census, "csv")):
+        out = tmp_path / f"o-{fmt}"
+        args = ["run", scenario, "--steps", "11", "--set", "population.size=60", "--quiet"]
+        code, _, _ = run_cli([*args, "--format", fmt, "--out", out], capsys)
+        assert code == 0
+        written |= {p.name for p in out.iterdir()}
+    assert {"expulsions.parquet", "ecosystems.csv", "tie_census.csv"} <= written
+    for name in sorted(written):
+        stem, suffix = name.rsplit(".", 1)
+        assert re.search(rf"\b{stem}\b", help_text), f"{name} is not named in run --help"
+        assert suffix in help_text
+
+
 def test_a_scenario_file_by_path(tmp_path, capsys):
     f = tmp_path / "mine.toml"
     f.write_text(

@@ -26,9 +26,12 @@ __all__ = ["register", "run_command", "summary_table", "default_out_dir"]
 EPILOG = """\
 SCENARIO is a built-in name (see `givetake scenarios`) or a path to a TOML file.
 Writes timeseries.parquet (per-step metrics), summary.json (final metrics,
-the scenario after overrides, seed, version) and network.graphml (the final
-network) into DIR, all at once (written into a hidden folder, then renamed);
-an existing DIR that is not empty is refused unless --overwrite.
+the scenario after overrides, seed, version), network.graphml (the final
+network) and the tables its mechanisms keep (ecosystems: ecosystems, events,
+ecosystem_lives, influence; chapters: expulsions; tie_census: tie_life,
+tie_census, member_census) into DIR (.csv instead of .parquet with --format
+csv), all at once (written into a hidden folder, then renamed); an existing
+DIR that is not empty is refused unless --overwrite.
 Exit codes: 0 success, 2 invalid input, 1 unexpected error.
 
 example: givetake run referral_group --steps 100 --set population.size=500
