@@ -318,6 +318,11 @@ class DaskExecutor(Executor):
                 raise InputError(
                     f"--scheduler {self.scheduler}: cannot reach the Dask scheduler ({err})"
                 ) from None
+            except ValueError as err:  # no port, an unknown scheme, a port that is no number
+                raise InputError(
+                    f"--scheduler {self.scheduler}: not a scheduler address ({err}); expected one "
+                    "such as tcp://10.0.0.5:8786"
+                ) from None
             n = len(self.client.scheduler_info().get("workers", {}))
             self.workers = max(
                 1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()) or n

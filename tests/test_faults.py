@@ -655,6 +655,23 @@ def test_a_scheduler_that_cannot_be_reached_leaves_nothing_behind(tmp_path, caps
     assert main([*args, "--executor", "serial"]) == 0
 
 
+@pytest.mark.parametrize("address", ["nonsense", "tcp://host", "foo://host:1", "tcp://127.0.0.1:x"])
+def test_a_scheduler_address_that_is_no_address_is_a_one_line_error(tmp_path, capsys, address):
+    """An address without a port, with an unknown scheme or a port that is no number: exit 2
+    with one line naming the option and what was expected (it was a traceback and exit 1)."""
+    from simulation.cli import main
+
+    path = tiny_experiment(tmp_path, reps=1, steps=3)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out), "--quiet", "--no-report"]
+    assert main([*args, "--executor", "dask", "--scheduler", address]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"givetake: error: --scheduler {address}: not a scheduler address (")
+    assert err[-1].endswith("expected one such as tcp://10.0.0.5:8786")
+    assert "Traceback" not in "\n".join(err)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
