@@ -450,6 +450,17 @@ def headline(res: pd.DataFrame, who: str = "taker") -> list[str]:
         text += ")"
         if len(top) > 1:
             text += "; as healthy: " + ", ".join(r.scenario for r in top[1:]) + " (ranked by needs met)"
+        # fewer healthy runs, but as few runs may not tell them apart: said as for the tipping points
+        like_top = [
+            r
+            for r in rows
+            if r not in top and r.healthy_high > first.healthy_low and first.healthy_high > r.healthy_low
+        ]
+        if like_top:
+            text += (
+                f"; {', '.join(r.scenario for r in like_top)} cannot be told apart from it in health "
+                "(their intervals overlap)"
+            )
         lines.append(text + ".")
     worst = [r for r in rows if r.p_healthy == min(r.p_healthy for r in rows)]
     if worst and worst[0].p_healthy < best:

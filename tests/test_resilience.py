@@ -198,6 +198,23 @@ def test_an_interval_past_the_shares_tried_says_beyond_not_a_share_never_run():
     assert "to beyond 60%)" in line
 
 
+def test_the_healthiest_style_is_named_with_those_its_runs_cannot_tell_it_from():
+    """Healthy in 6 of 6 runs ([61%, 100%]) against 4 of 6 ([30%, 90%]): the headline names
+    the first but says that the second cannot be told apart from it; a style healthy in
+    none of its runs ([0%, 39%]) is not among them."""
+    rows = []
+    for scen, healthy in (("best", 6), ("close", 4), ("poor", 0)):
+        for share in (0.2, 0.6):
+            for k in range(6):
+                ordinary = share == 0.2
+                rows.append((scen, share, ordinary, "stable" if ordinary and k < healthy else "collapsed"))
+    res = an.resilience(_data(rows), draws=50)
+    first = headline(res)[0]
+    assert first.startswith("Healthiest under the ordinary mix: best (healthy in 6 of 6 runs")
+    assert first.endswith("; close cannot be told apart from it in health (their intervals overlap).")
+    assert "poor" not in first
+
+
 def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path):
     """An experiment that varies the givers' share is told in givers, not takers."""
     from simulation.report import terminal_summary
