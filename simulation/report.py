@@ -325,7 +325,7 @@ def _health_definition() -> str:
         f"a run is healthy when, over its last {tail}, it keeps at least "
         f"{_pct(c.min_retained)} of its starting members, creates net value (at least {c.min_value:g} per "
         f"member-week), meets at least {_pct(c.min_fulfilment)} of needs, loses at most {c.max_turnover:g} "
-        f"leavers per member-year and keeps at least {_pct(c.giant_fraction)} of members in one connected "
+        f"leaver{'' if c.max_turnover == 1 else 's'} per member-year and keeps at least {_pct(c.giant_fraction)} of members in one connected "
         "group, and is not in a collapse: its verdict is flourishing, stable or recovered "
         "(docs/ecosystems.md)."
     )

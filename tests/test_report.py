@@ -529,3 +529,12 @@ def test_the_effect_size_matrix_writes_a_tie_as_0_00_both_ways_never_minus_0_00(
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     plots.plt.close(fig)
     assert texts == ["-0.50*", "0.00", "0.00", "0.00", "0.00", "0.50*"]
+
+
+def test_the_definition_of_healthy_agrees_in_number():
+    """The stable bar's default turnover is 1: "at most 1 leaver per member-year"."""
+    from simulation.report import _HEALTH_DEFINITION
+    from simulation.verdict import VerdictCriteria
+
+    assert VerdictCriteria().max_turnover == 1
+    assert "loses at most 1 leaver per member-year" in _HEALTH_DEFINITION

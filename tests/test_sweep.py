@@ -251,3 +251,17 @@ def test_a_worker_that_cannot_see_the_sweeps_store_sends_its_tables_back(tmp_pat
         assert mine.ok and mine.tables is None and store.done_ids() == {spec.run_id}
     assert Store(tmp_path / "other").write_run(spec.run_id, out.tables) == mine.files
     assert not store.holds(token)  # released: a worker still running would write nothing
+
+
+def test_the_count_of_runs_done_agrees_in_number(tmp_path, capsys):
+    """One run to do: "1 run done", not "1 runs done"."""
+    from simulation.cli import main
+
+    exp = tmp_path / "one.toml"
+    exp.write_text(
+        'name = "one"\nscenarios = [{ scenario = { population = { size = 30 } }, label = "a" }]\n'
+        "replications = 1\nsteps = 2\n"
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--executor", "serial", "--no-report", "--quiet"]) == 0
+    assert "givetake: 1 run done, 0 failed, 0 already stored" in capsys.readouterr().err

@@ -167,7 +167,7 @@ def main(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"givetake: note: {note}", file=sys.stderr)
     print(
-        f"givetake: {result.done} runs done, {result.failed} failed, {result.skipped} already stored "
+        f"givetake: {result.done} run{'' if result.done == 1 else 's'} done, {result.failed} failed, {result.skipped} already stored "
         f"({result.seconds:.0f} s)",
         file=sys.stderr,
     )
