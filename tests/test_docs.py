@@ -86,3 +86,17 @@ def test_the_experiment_file_shown_in_experiments_md_loads(tmp_path):
     experiment = load_experiment(path)
     assert [e.label for e in experiment.scenarios] == ["open_mixer", "coworking", "small_chapters"]
     assert experiment.varied == ["mechanisms.exchange.b", "share.taker"]
+
+
+def test_every_repository_path_the_docs_name_exists():
+    """A path in backticks under simulation/, docs/, tests/, benchmarks/ or examples/ in the
+    README or docs/ names a file or folder of the repository (scenarios.md sent readers to a
+    simulation/mechanisms/styles.py that is a folder of one module per mechanism)."""
+    named = re.compile(r"`((?:simulation|docs|tests|benchmarks|examples)/[A-Za-z0-9_./*-]*)`")
+    missing = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for path in named.findall(page.read_text()):
+            found = any(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()
+            if not found:
+                missing.append(f"{page.name}: {path}")
+    assert not missing
