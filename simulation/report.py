@@ -487,7 +487,9 @@ def headline(res: pd.DataFrame, who: str = "taker") -> list[str]:
         like_worst = [r for r in known if r is not worst and r not in like_best and _overlap(r, worst)]
         text = f"Tips first: {worst.scenario}: {_tipping_sentence(worst, who)}"
         if like_worst:
-            text += f"; {', '.join(r.scenario for r in like_worst)} as early within the intervals"
+            text += (
+                f"; {', '.join(r.scenario for r in like_worst)} may tip as early (their intervals overlap)"
+            )
         lines.append(text + ".")
     elif len(known) > 1:
         lines.append(
