@@ -47,16 +47,18 @@ def write_report(
     from .errors import InputError
 
     store = Store(store_dir)
-    if not store.exists():
-        raise InputError(f"{store.path}: not a givetake results folder (no manifest.json)")
-    corrupt = store.verify()
-    if corrupt:
-        run_id, why = next(iter(corrupt.items()))
-        raise InputError(
-            f"{store.path}: {len(corrupt)} stored run(s) missing or corrupt, e.g. {run_id} ({why}); "
-            "`givetake sweep EXPERIMENT --out DIR --resume` runs them again, `givetake sweep --verify DIR` "
-            "lists them"
-        )
+    _check_store(store)
+    # the store to compare with is checked before anything is written: a wrong one left a
+    # report folder of figures and tables without its report.html
+    other_store = Store(compare) if compare is not None else None
+    if other_store is not None:
+        _check_store(other_store, "--compare ")
+        mine, theirs = store.manifest().get("experiment"), other_store.manifest().get("experiment")
+        if mine != theirs:
+            raise InputError(
+                f"--compare {other_store.path}: a sweep of experiment {theirs!r}; expected another "
+                f"results folder of {mine!r} (e.g. the same file with another --seed)"
+            )
     out = Path(out_dir) if out_dir else store.path / "report"
     figs_dir, tabs_dir = out / "figures", out / "tables"
     data = an.load(store)
@@ -252,10 +254,7 @@ def write_report(
                 )
             )
 
-            if compare is not None:
-                other_store = Store(compare)
-                if not other_store.exists():
-                    raise InputError(f"{other_store.path}: not a givetake results folder (no manifest.json)")
+            if other_store is not None:
                 other = an.load(other_store)
                 agree = an.agreement(pairs, an.pairwise(other, outcomes))
                 table("agreement", agree)
@@ -663,6 +662,23 @@ def _smallest_holm_p(block: pd.DataFrame) -> float:
     number of pairs times the smallest p-value their sizes allow (at most 1)."""
     smallest = min(smallest_mannwhitney_p(int(r.n_a), int(r.n_b)) for r in block.itertuples())
     return min(1.0, len(block) * smallest)
+
+
+def _check_store(store: Store, option: str = "") -> None:
+    """Refuse (:class:`~simulation.errors.InputError`) a folder that is no store, or whose
+    stored runs are missing or corrupt."""
+    from .errors import InputError
+
+    if not store.exists():
+        raise InputError(f"{option}{store.path}: not a givetake results folder (no manifest.json)")
+    corrupt = store.verify()
+    if corrupt:
+        run_id, why = next(iter(corrupt.items()))
+        raise InputError(
+            f"{option}{store.path}: {len(corrupt)} stored run(s) missing or corrupt, e.g. {run_id} ({why}); "
+            "`givetake sweep EXPERIMENT --out DIR --resume` runs them again, `givetake sweep --verify DIR` "
+            "lists them"
+        )
 
 
 def _delta_interval(r: Any) -> str:

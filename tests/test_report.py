@@ -321,6 +321,42 @@ def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, 
     assert "not a givetake results folder" in capsys.readouterr().err
 
 
+def test_compare_takes_another_sweep_of_the_same_experiment_and_refuses_others_before_writing(
+    tmp_path, capsys
+):
+    """--compare with no store, or with a sweep of another experiment, is one line and exit 2
+    with no report folder begun (a wrong one left figures and tables without report.html);
+    another seed of the same experiment gives the section on stability and its table."""
+    base = {"population": {"size": 40}, "network": {"mean_degree": 5}}
+    design = {
+        "scenarios": [
+            {"scenario": base, "label": "a"},
+            {"scenario": base, "label": "b", "set": {"mechanisms.exchange.b": 6.0}},
+        ],
+        "replications": 3,
+        "steps": 6,
+    }
+    for name, seed in (("same", 1), ("same", 2), ("other", 1)):
+        exp = Experiment.from_dict({**design, "name": name, "seed": seed})
+        run_sweep(exp, tmp_path / f"{name}{seed}", executor="serial", progress=False)
+    capsys.readouterr()
+    out = tmp_path / "rep"
+    for other, said in (
+        (tmp_path / "nothing", f"--compare {tmp_path / 'nothing'}: not a givetake results folder"),
+        (tmp_path / "other1", "a sweep of experiment 'other'; expected another results folder of 'same'"),
+    ):
+        assert main(["report", str(tmp_path / "same1"), "--out", str(out), "--compare", str(other)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and said in err, err
+        assert not out.exists()
+    assert (
+        main(["report", str(tmp_path / "same1"), "--out", str(out), "--compare", str(tmp_path / "same2")])
+        == 0
+    )
+    assert "<h2>Stability across sweeps</h2>" in (out / "report.html").read_text()
+    assert (out / "tables" / "agreement.csv").is_file()
+
+
 def test_report_of_runs_with_light_metrics_says_they_have_no_verdict(tmp_path, capsys):
     exp = Experiment.from_dict(
         {"scenarios": [{"scenario": "moran", "set": {"population.size": 30}}], "replications": 2, "steps": 3}
