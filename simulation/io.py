@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "OutputExists",
+    "check_out_folder",
     "atomic_path",
     "atomic_dir",
     "remove_stale_temporaries",
@@ -32,6 +33,27 @@ __all__ = [
 
 #: hidden folders being written: ``.givetake-tmp-<pid>@<host>@<random>`` beside their target
 TMP_DIR_PREFIX = ".givetake-tmp-"
+
+
+def check_out_folder(path: str | Path, label: str) -> None:
+    """Refuse, before anything runs, an output folder that cannot be made: ``path`` or one
+    of its parents is a file.  Raises :class:`~simulation.errors.InputError` naming
+    ``label`` (the option, e.g. ``--out 'x'``); a folder still to be made is fine.
+
+    >>> check_out_folder(Path(__file__) / "sub", "--out")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    simulation.errors.InputError: --out: .../io.py is a file, not a folder; expected a folder to write into
+    """
+    from .errors import InputError
+
+    path = Path(path)
+    for p in [path, *path.parents]:
+        if p.exists():
+            if not p.is_dir():
+                what = "exists and is not a folder" if p == path else f"{p} is a file, not a folder"
+                raise InputError(f"{label}: {what}; expected a folder to write into")
+            return
 
 
 @contextmanager

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis as an
-from .io import atomic_path, write_table
+from .io import atomic_path, check_out_folder, write_table
 from .stats import NOTE_ALWAYS, NOTE_NEVER, smallest_mannwhitney_p
 from .store import Store, now
 
@@ -60,6 +60,7 @@ def write_report(
                 f"results folder of {mine!r} (e.g. the same file with another --seed)"
             )
     out = Path(out_dir) if out_dir else store.path / "report"
+    check_out_folder(out, f"--out {out}" if out_dir else str(out))
     figs_dir, tabs_dir = out / "figures", out / "tables"
     data = an.load(store)
     sections: list[str] = []

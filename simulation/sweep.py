@@ -28,6 +28,7 @@ import pandas as pd
 from .errors import InputError
 from .executors import DEFAULT_RETRIES, ProcessExecutor, default_workers, make_executor
 from .experiment import Experiment, RunSpec
+from .io import check_out_folder
 from .limits import check_points, check_sweep, sweep_sizes
 from .store import Store, git_commit, now
 
@@ -252,8 +253,7 @@ def run_sweep(
     )
     specs = experiment.runs(replications=replications, steps=steps)
     identity = experiment.identity(steps)
-    if store.path.exists() and not store.path.is_dir():
-        raise InputError(f"{store.path}: exists and is not a folder; choose another --out")
+    check_out_folder(store.path, f"--out {store.path}")
     created = not store.path.exists()
     try:
         with store.lock() as token, contextlib.ExitStack() as running:

@@ -423,7 +423,7 @@ def test_an_unwritable_output_folder_exits_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     code, _, stderr = run_cli(["run", "open_mixer", "--steps", "1", *SMALL, "--out", blocker / "res"], capsys)
-    assert code == 2 and "cannot write the results" in stderr and stderr.count("\n") == 1
+    assert code == 2 and f"{blocker} is a file, not a folder" in stderr and stderr.count("\n") == 1
     code, _, stderr = run_cli(["run", "open_mixer", "--steps", "1", *SMALL, "--out", blocker], capsys)
     assert code == 2 and "exists and is not a folder" in stderr
     assert blocker.read_text() == "not a folder"
@@ -444,3 +444,41 @@ def test_validate_rejects_write_docs_with_another_destination_before_running(arg
     assert code == 2
     assert stderr.startswith(f"givetake: error: {message}") and stderr.count("\n") == 1
     assert stdout == ""
+
+
+@pytest.mark.parametrize("below", [False, True], ids=["a file", "a folder under a file"])
+@pytest.mark.parametrize("command", ["run", "sweep", "report", "validate", "validate --patterns"])
+def test_an_out_folder_that_cannot_be_one_is_refused_before_anything_runs(
+    tmp_path, monkeypatch, capsys, command, below
+):
+    """--out naming a file, or a folder under a file, is one line and exit 2 before any run
+    (validate ran all its studies first and then failed with exit 1; sweep and report
+    failed with exit 1, run said "File exists")."""
+    monkeypatch.chdir(tmp_path)
+    Path("taken.txt").write_text("mine\n")
+    out = "taken.txt/sub" if below else "taken.txt"
+    Path("exp.toml").write_text(
+        'name = "e"\nscenarios = [{ scenario = { population = { size = 30 } }, label = "a" }]\n'
+        "replications = 2\nsteps = 2\n"
+    )
+    if command == "report":
+        assert (
+            main(["sweep", "exp.toml", "--out", "store", "--executor", "serial", "--no-report", "--quiet"])
+            == 0
+        )
+        capsys.readouterr()
+    argv = {
+        "run": ["run", "open_mixer", "--steps", "2"],
+        "sweep": ["sweep", "exp.toml", "--executor", "serial"],
+        "report": ["report", "store"],
+        "validate": ["validate", "--quick", "--executor", "serial"],
+        "validate --patterns": ["validate", "--patterns", "--quick", "--pattern", "decay_start"],
+    }[command]
+    code, stdout, stderr = run_cli([*argv, "--out", out], capsys)
+    said = "taken.txt is a file, not a folder" if below else "exists and is not a folder"
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and f"--out {out}" in stderr.replace("'", "") and said in stderr
+    assert Path("taken.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["taken.txt", "exp.toml", *(["store"] if command == "report" else [])]
+    )

@@ -112,7 +112,7 @@ def run_command(args: argparse.Namespace) -> int:
     steps = None if args.steps is None else _non_negative_int("--steps", args.steps)
     seed = check_seed(args.seed, "--seed")
 
-    from ..io import OutputExists
+    from ..io import OutputExists, check_out_folder
     from ..limits import check_run
     from ..run import run_scenario, write_run
     from ..scenario_files import load_scenario, parse_override
@@ -123,8 +123,7 @@ def run_command(args: argparse.Namespace) -> int:
         overrides[key] = value
     scenario = load_scenario(args.scenario, overrides)
     out = Path(args.out) if args.out else default_out_dir(scenario.name)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {str(out)!r}: exists and is not a folder")
+    check_out_folder(out, f"--out {str(out)!r}")
     if not args.overwrite and out.is_dir() and any(out.iterdir()):
         raise InputError(
             f"--out {str(out)!r}: exists and is not empty; choose another folder or add --overwrite"

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..io import check_out_folder
 from ..patterns.command import add_arguments as add_pattern_arguments
 from ..patterns.command import patterns_command
 
@@ -123,6 +124,8 @@ def validate_command(args: argparse.Namespace) -> int:
             if args.out is not None
             else default_out_dir("patterns" if args.patterns is not None else "validation")
         )
+        if args.out is not None:  # refused before the runs, not after them
+            check_out_folder(out, f"--out {out}")
     if args.patterns is not None:
         from ..calibration import fitted_rows
 
