@@ -202,8 +202,8 @@ class Strategy(Configurable):
     classifier : dict with at least the keys in ``CLASSIFIER_KEYS``; the model reads it
         (``introduces``: members broker introductions between their contacts)
     asks_factor : members ask ``asks * asks_factor`` contacts (takers ask widely)
-    tolerance : a member cuts a tie once it has given this many gifts more than it got back
-                (``inf``: never cuts for imbalance)
+    tolerance : a member cuts a tie once it has given more than this many gifts beyond what it got
+                back on it (``inf``: never cuts for imbalance)
     cuts_distrusted : cut ties whose trust fell below the maintenance threshold
     chooses : the kinds of choice (:data:`CHOICES`) its members make themselves through
         :meth:`choose`; for the others they follow the mechanisms' own rules (every
