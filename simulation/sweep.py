@@ -18,6 +18,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,7 @@ def run_sweep(
     experiment_text: str | None = None,
     retries: int = DEFAULT_RETRIES,
     allow_large: bool = False,
+    on_start: Callable[[], None] | None = None,
 ) -> SweepResult:
     """Run every missing run of ``experiment`` and write each to the store at ``out``.
 
@@ -231,6 +233,9 @@ def run_sweep(
     replications, steps : replace the experiment's values
     resume : complete an existing store (runs only what is missing or failed)
     progress : show a progress bar (runs done, failures, ETA) on stderr
+    on_start : called once the store, the experiment and the executor are checked and the
+        runs are about to start (the command line announces the sweep there, so that a
+        refused one says only why)
 
     Raises
     ------
@@ -275,6 +280,8 @@ def run_sweep(
                 ex.on_retry = lambda spec, reason: _record_lost_attempt(store, spec, reason)
             if todo:  # start the workers (or reach the scheduler) before anything is written
                 running.enter_context(ex)
+            if on_start is not None:
+                on_start()
             return _sweep(
                 store,
                 token,

@@ -265,3 +265,32 @@ def test_the_count_of_runs_done_agrees_in_number(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["sweep", str(exp), "--out", str(out), "--executor", "serial", "--no-report", "--quiet"]) == 0
     assert "givetake: 1 run done, 0 failed, 0 already stored" in capsys.readouterr().err
+
+
+def test_a_refused_sweep_says_only_why_and_a_started_one_first_says_what_it_runs(tmp_path, capsys):
+    """The line announcing the sweep ("e: 2 runs -> out") comes once the folder and the
+    experiment are checked: a folder already holding results, without --resume, gets the
+    one line of the error alone (it came after the announcement)."""
+    from simulation.cli import main
+
+    exp = tmp_path / "e.toml"
+    exp.write_text(
+        'name = "e"\nscenarios = [{ scenario = { population = { size = 30 } }, label = "a" }]\n'
+        "replications = 2\nsteps = 2\n"
+    )
+    args = [
+        "sweep",
+        str(exp),
+        "--out",
+        str(tmp_path / "out"),
+        "--executor",
+        "serial",
+        "--no-report",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    first = capsys.readouterr().err.splitlines()
+    assert first[0] == f"givetake: e: 2 runs -> {tmp_path / 'out'}"
+    assert main(args) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("givetake: error: ") and "add --resume" in err[0]

@@ -151,7 +151,10 @@ def main(args: argparse.Namespace) -> int:
     check_out_folder(out, f"--out {out}")
     text = path.read_text()
     n = len(experiment.scenarios) * len(experiment.points) * (args.replications or experiment.replications)
-    print(f"givetake: {experiment.name}: {n} runs -> {out}", file=sys.stderr)
+
+    def announce() -> None:
+        print(f"givetake: {experiment.name}: {n} runs -> {out}", file=sys.stderr)
+
     result = run_sweep(
         experiment,
         out,
@@ -165,6 +168,7 @@ def main(args: argparse.Namespace) -> int:
         experiment_text=text,
         **({} if args.retries is None else {"retries": args.retries}),
         allow_large=args.allow_large,
+        on_start=announce,
     )
     for note in result.notes:
         print(f"givetake: note: {note}", file=sys.stderr)
