@@ -100,3 +100,11 @@ def test_every_repository_path_the_docs_name_exists():
             if not found:
                 missing.append(f"{page.name}: {path}")
     assert not missing
+
+
+def test_the_week_in_architecture_md_names_every_mechanism_of_the_default_pipeline_in_order():
+    """The "One week" table walks through the default pipeline (it left out standing and referrals)."""
+    # the layers' table also has a row "mechanism": the week's rows name mechanisms in backticks
+    rows = [r for r in table_rows("architecture.md", "mechanism") if r[0].startswith("`")]
+    listed = [re.fullmatch(r"`([^`]+)`", name.strip()).group(1) for r in rows for name in r[0].split(",")]
+    assert listed == DEFAULT_PIPELINE
