@@ -106,6 +106,17 @@ def giving(
     rounds = 0
     for k in range(n):
         rounds = max(rounds, rnd[k] + 1)
+    # the plan's positions grouped by round, each round's in plan order (a counting sort)
+    by_round = np.zeros(rounds + 1, np.int64)
+    for k in range(n):
+        by_round[rnd[k] + 1] += 1
+    for r in range(rounds):
+        by_round[r + 1] += by_round[r]
+    in_round = np.empty(n, np.int64)
+    fill = by_round[:rounds].copy()
+    for k in range(n):
+        in_round[fill[rnd[k]]] = k
+        fill[rnd[k]] += 1
     gifts = np.empty(n, np.int64)
     refused = np.empty(n, np.int64)
     sel = np.empty(n, np.int64)
@@ -117,10 +128,10 @@ def giving(
     n_requests = 0
     for r in range(rounds):
         m = 0
-        for k in range(n):
-            if rnd[k] == r and open_need[asker[k]]:
-                sel[m] = k
-                m += 1
+        for t in range(by_round[r], by_round[r + 1]):  # this round's requests, their askers still in need
+            k = in_round[t]
+            sel[m] = k
+            m += open_need[asker[k]]
         if m == 0:
             continue
         n_requests += m
@@ -327,9 +338,8 @@ def news_heard(
     n_g = len(g_actor)
     n = n_g + len(r_actor)
     n_told = 0
-    for q in range(len(uniform)):
-        if uniform[q] < gossip:
-            n_told += 1
+    for q in range(len(uniform)):  # without branches: told or not is a coin toss
+        n_told += uniform[q] < gossip
     key = np.empty(n + n_told, np.int64)
     target = np.empty(n + n_told)
     m = 0
@@ -345,22 +355,22 @@ def news_heard(
         target[m] = 1.0 if j < n_g else 0.0
         m += 1
     q = 0
+    told_k = np.empty(len(uniform) + 1, np.int64)  # the contacts one deed's recipient tells
     for j in range(n):  # and told each of its contacts with chance gossip
         a = g_actor[j] if j < n_g else r_actor[j - n_g]
         r = g_recipient[j] if j < n_g else r_recipient[j - n_g]
         gave = j < n_g
         lo, hi = start[r], start[r + 1]
         told = 0
-        for k in range(lo, hi):
-            if uniform[q + k - lo] < gossip:
-                told += 1
+        for k in range(lo, hi):  # listed without branches, in index order
+            told_k[told] = k
+            told += uniform[q + k - lo] < gossip
         marked = told >= 2
         if marked:
             for k in range(start[a], start[a + 1]):
                 mark[dst[k]] = edge[k] + 1
-        for k in range(lo, hi):
-            if not uniform[q + k - lo] < gossip:
-                continue
+        for t in range(told):
+            k = told_k[t]
             o = dst[k]
             if o == a:
                 continue

@@ -163,6 +163,26 @@ def remove(edges, alive, u, v, deg, sorted_keys):  # pragma: no cover - compiled
         keys[j] = u[i] * (np.int64(1) << 32) + v[i]
     keys.sort()
     kept = np.empty(max(len(sorted_keys) - n, 0), np.int64)
+    # the keys between two removed ones copied in blocks, each removed key found by a binary
+    # search after the last: the array the element-by-element merge below gives
+    at = np.empty(n, np.int64)
+    lo = 0
+    found = len(sorted_keys) - n == len(kept)
+    for j in range(n):
+        at[j] = lo + np.searchsorted(sorted_keys[lo:], keys[j])
+        if at[j] >= len(sorted_keys) or sorted_keys[at[j]] != keys[j]:
+            found = False  # a key not among them (they do not match the ties)
+            break
+        lo = at[j] + 1
+    if found:
+        lo = 0
+        m = 0
+        for j in range(n):
+            kept[m : m + at[j] - lo] = sorted_keys[lo : at[j]]
+            m += at[j] - lo
+            lo = at[j] + 1
+        kept[m:] = sorted_keys[lo:]
+        return gone, kept
     j = 0
     m = 0
     for q in sorted_keys:
@@ -225,15 +245,18 @@ def append(
         return np.zeros(0, np.int64)
     fresh = np.sort(keys)
     out = np.empty(len(sorted_keys) + n, np.int64)
+    # the kept keys copied in blocks between the places of the fresh ones (each found by a
+    # binary search, after the kept keys equal to it): the element-by-element merge's array
     i = 0
-    j = 0
-    for q in range(len(out)):
-        if j >= n or (i < len(sorted_keys) and sorted_keys[i] <= fresh[j]):
-            out[q] = sorted_keys[i]
-            i += 1
-        else:
-            out[q] = fresh[j]
-            j += 1
+    q = 0
+    for j in range(n):
+        at = i + np.searchsorted(sorted_keys[i:], fresh[j], side="right")
+        out[q : q + at - i] = sorted_keys[i:at]
+        q += at - i
+        i = at
+        out[q] = fresh[j]
+        q += 1
+    out[q:] = sorted_keys[i:]
     return out
 
 

@@ -121,26 +121,50 @@ def maintenance(
                 for k in range(lo, hi):
                     kept[edge[k]] += 1
             elif room > 0:
-                # the room closest, kept sorted (closest first); a later tie displaces an
-                # earlier one only if strictly closer, as a stable sort would order them
                 for k in range(lo, hi):  # gathered first, then ranked
                     close[k - lo] = strength[edge[k]] * trust[edge[k], side[k]]
-                n_top = 0
-                for k in range(lo, hi):
-                    c = close[k - lo]
-                    if n_top == room and not c > top_c[room - 1]:
-                        continue
-                    j = n_top if n_top < room else room - 1
-                    while j > 0 and c > top_c[j - 1]:
-                        top_c[j] = top_c[j - 1]
-                        top_k[j] = top_k[j - 1]
-                        j -= 1
-                    top_c[j] = c
-                    top_k[j] = k
-                    if n_top < room:
-                        n_top += 1
-                for j in range(room):
-                    kept[edge[top_k[j]]] += 1
+                drop = hi - lo - room
+                if room <= drop:
+                    # the room closest, kept sorted (closest first); a later tie displaces an
+                    # earlier one only if strictly closer, as a stable sort would order them
+                    n_top = 0
+                    for k in range(lo, hi):
+                        c = close[k - lo]
+                        if n_top == room and not c > top_c[room - 1]:
+                            continue
+                        j = n_top if n_top < room else room - 1
+                        while j > 0 and c > top_c[j - 1]:
+                            top_c[j] = top_c[j - 1]
+                            top_k[j] = top_k[j - 1]
+                            j -= 1
+                        top_c[j] = c
+                        top_k[j] = k
+                        if n_top < room:
+                            n_top += 1
+                    for j in range(room):
+                        kept[edge[top_k[j]]] += 1
+                else:
+                    # fewer left out than kept: the drop least close, kept sorted (least close
+                    # first), the complement of the same ranking (a later tie of equal
+                    # closeness ranks after an earlier one, so it is left out first)
+                    n_top = 0
+                    for k in range(lo, hi):
+                        c = close[k - lo]
+                        if n_top == drop and not c <= top_c[drop - 1]:
+                            continue
+                        j = n_top if n_top < drop else drop - 1
+                        while j > 0 and c <= top_c[j - 1]:
+                            top_c[j] = top_c[j - 1]
+                            top_k[j] = top_k[j - 1]
+                            j -= 1
+                        top_c[j] = c
+                        top_k[j] = k
+                        if n_top < drop:
+                            n_top += 1
+                    for k in range(lo, hi):
+                        kept[edge[k]] += 1
+                    for j in range(drop):
+                        kept[edge[top_k[j]]] -= 1
     # ties are cut only where something happened this week: few, looked at one by one in
     # index order (cutting reads ledgers and trust, which decay does not change)
     cut = np.zeros(size, np.bool_)
@@ -161,16 +185,19 @@ def maintenance(
             cut[i] = True
             cut_idx[n_cut] = i
             n_cut += 1
-    # decay, and the ties it leaves too weak, in one pass
+    # decay, and the ties it leaves too weak, in one pass without branches (whether a slot
+    # holds a live tie, unused this week, is a coin toss to the processor): every strength
+    # written back, changed where it decays; every slot listed, the count moved on weak ones
     weak_idx = np.empty(size, np.int64)
     n_weak = 0
     for i in range(size):
-        if alive[i]:
-            if last_used[i] < steps:
-                strength[i] -= decay * (2 - kept[i]) / 2.0
-            if not cut[i] and strength[i] < min_strength:
-                weak_idx[n_weak] = i
-                n_weak += 1
+        live = alive[i]
+        s = strength[i]
+        if live & (last_used[i] < steps):
+            s = s - decay * (2 - kept[i]) / 2.0
+        strength[i] = s
+        weak_idx[n_weak] = i
+        n_weak += live & (not cut[i]) & (s < min_strength)
     return cut_idx[:n_cut].copy(), weak_idx[:n_weak].copy()
 
 
@@ -216,12 +243,16 @@ def exchange(
         new[k] = t + trust_gain * (1.0 - t)
     for k in range(n):
         trust[edge[k], side[k]] = new[k]
+    # each tie given along strengthened once by its count of gifts: counted, then each
+    # written the first time it is met again (and its count cleared), not a pass over every tie
     count = np.zeros(size, np.int64)
     for k in range(n):
         count[edge[k]] += 1
-    for i in range(size):
+    for k in range(n):
+        i = edge[k]
         if count[i]:
             strength[i] = 1.0 - (1.0 - strength[i]) * powers[count[i]]
+            count[i] = 0
     for k in range(n):
         last_used[edge[k]] = steps
         need[asker[k]] = -1
@@ -244,22 +275,20 @@ def exchange(
 
 @njit(cache=True, nogil=True)
 def asking_candidates(n_slots, start, dst, need, skills):  # pragma: no cover - compiled
-    """Contact-index positions ``k`` where a needy member faces a contact with the skill it needs."""
+    """Contact-index positions ``k`` where a needy member faces a contact with the skill it needs.
+
+    One pass without a branch on the skill (every position written, the count moved on a
+    hit; whether a contact has the skill is as good as a coin toss to the processor), into
+    room for the whole index."""
+    out = np.empty(start[n_slots], np.int64)
     n = 0
     for i in range(n_slots):
-        if need[i] >= 0:
+        q = need[i]
+        if q >= 0:
             for k in range(start[i], start[i + 1]):
-                if skills[dst[k], need[i]]:
-                    n += 1
-    out = np.empty(n, np.int64)
-    n = 0
-    for i in range(n_slots):
-        if need[i] >= 0:
-            for k in range(start[i], start[i + 1]):
-                if skills[dst[k], need[i]]:
-                    out[n] = k
-                    n += 1
-    return out
+                out[n] = k
+                n += skills[dst[k], q]
+    return out[:n]
 
 
 @njit(cache=True, nogil=True)
