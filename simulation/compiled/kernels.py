@@ -97,11 +97,13 @@ def maintenance(
     equal closeness in contact-index order, as numpy's stable lexsort orders them).
     The negated closeness numpy sorts by orders as the closeness does, ``-0.0`` and
     ``0.0`` alike.
+
+    What decays a tie is how many of its two ends do not keep it up (``2 -`` the ends that
+    do, the same integer): counted for the ends that leave ties out, most members keeping
+    up all theirs.
     """
-    kept = np.zeros(size, np.int64)
-    if tie_time == 0:
-        kept[:] = 2
-    else:
+    dropped = np.zeros(size, np.int64)  # per tie: the ends that do not keep it up
+    if tie_time != 0:
         max_deg = 0
         for i in range(n_slots):
             max_deg = max(max_deg, start[i + 1] - start[i])
@@ -118,53 +120,55 @@ def maintenance(
             hours = max(time_budget - busy[i] * gift_time, 0.0)
             room = np.int64(np.floor(hours / tie_time))
             if room >= hi - lo:
+                continue
+            if room <= 0:
                 for k in range(lo, hi):
-                    kept[edge[k]] += 1
-            elif room > 0:
-                for k in range(lo, hi):  # gathered first, then ranked
-                    close[k - lo] = strength[edge[k]] * trust[edge[k], side[k]]
-                drop = hi - lo - room
-                if room <= drop:
-                    # the room closest, kept sorted (closest first); a later tie displaces an
-                    # earlier one only if strictly closer, as a stable sort would order them
-                    n_top = 0
-                    for k in range(lo, hi):
-                        c = close[k - lo]
-                        if n_top == room and not c > top_c[room - 1]:
-                            continue
-                        j = n_top if n_top < room else room - 1
-                        while j > 0 and c > top_c[j - 1]:
-                            top_c[j] = top_c[j - 1]
-                            top_k[j] = top_k[j - 1]
-                            j -= 1
-                        top_c[j] = c
-                        top_k[j] = k
-                        if n_top < room:
-                            n_top += 1
-                    for j in range(room):
-                        kept[edge[top_k[j]]] += 1
-                else:
-                    # fewer left out than kept: the drop least close, kept sorted (least close
-                    # first), the complement of the same ranking (a later tie of equal
-                    # closeness ranks after an earlier one, so it is left out first)
-                    n_top = 0
-                    for k in range(lo, hi):
-                        c = close[k - lo]
-                        if n_top == drop and not c <= top_c[drop - 1]:
-                            continue
-                        j = n_top if n_top < drop else drop - 1
-                        while j > 0 and c <= top_c[j - 1]:
-                            top_c[j] = top_c[j - 1]
-                            top_k[j] = top_k[j - 1]
-                            j -= 1
-                        top_c[j] = c
-                        top_k[j] = k
-                        if n_top < drop:
-                            n_top += 1
-                    for k in range(lo, hi):
-                        kept[edge[k]] += 1
-                    for j in range(drop):
-                        kept[edge[top_k[j]]] -= 1
+                    dropped[edge[k]] += 1
+                continue
+            for k in range(lo, hi):  # gathered first, then ranked
+                close[k - lo] = strength[edge[k]] * trust[edge[k], side[k]]
+            drop = hi - lo - room
+            if room <= drop:
+                # the room closest, kept sorted (closest first); a later tie displaces an
+                # earlier one only if strictly closer, as a stable sort would order them
+                n_top = 0
+                for k in range(lo, hi):
+                    c = close[k - lo]
+                    if n_top == room and not c > top_c[room - 1]:
+                        continue
+                    j = n_top if n_top < room else room - 1
+                    while j > 0 and c > top_c[j - 1]:
+                        top_c[j] = top_c[j - 1]
+                        top_k[j] = top_k[j - 1]
+                        j -= 1
+                    top_c[j] = c
+                    top_k[j] = k
+                    if n_top < room:
+                        n_top += 1
+                for k in range(lo, hi):
+                    dropped[edge[k]] += 1
+                for j in range(room):
+                    dropped[edge[top_k[j]]] -= 1
+            else:
+                # fewer left out than kept: the drop least close, kept sorted (least close
+                # first), the complement of the same ranking (a later tie of equal
+                # closeness ranks after an earlier one, so it is left out first)
+                n_top = 0
+                for k in range(lo, hi):
+                    c = close[k - lo]
+                    if n_top == drop and not c <= top_c[drop - 1]:
+                        continue
+                    j = n_top if n_top < drop else drop - 1
+                    while j > 0 and c <= top_c[j - 1]:
+                        top_c[j] = top_c[j - 1]
+                        top_k[j] = top_k[j - 1]
+                        j -= 1
+                    top_c[j] = c
+                    top_k[j] = k
+                    if n_top < drop:
+                        n_top += 1
+                for j in range(drop):
+                    dropped[edge[top_k[j]]] += 1
     # ties are cut only where something happened this week: few, looked at one by one in
     # index order (cutting reads ledgers and trust, which decay does not change)
     cut = np.zeros(size, np.bool_)
@@ -194,7 +198,7 @@ def maintenance(
         live = alive[i]
         s = strength[i]
         if live & (last_used[i] < steps):
-            s = s - decay * (2 - kept[i]) / 2.0
+            s = s - decay * dropped[i] / 2.0
         strength[i] = s
         weak_idx[n_weak] = i
         n_weak += live & (not cut[i]) & (s < min_strength)
