@@ -26,10 +26,10 @@ def _chance(gen, members, p):  # pragma: no cover - compiled
     """``members[rng.random(len(members)) < p]``."""
     out = np.empty(len(members), np.int64)
     n = 0
+    # without a branch on the draw: every member written, the count moved on a hit
     for i in range(len(members)):
-        if gen.random() < p:
-            out[n] = members[i]
-            n += 1
+        out[n] = members[i]
+        n += gen.random() < p
     return out[:n]
 
 

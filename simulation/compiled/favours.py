@@ -203,10 +203,9 @@ def referrals(
     none = np.zeros(0, np.int64)
     referrer = np.empty(len(alive), np.int64)
     n_ref = 0
-    for i in range(len(alive)):
-        if gen.random() < p_lead:
-            referrer[n_ref] = alive[i]
-            n_ref += 1
+    for i in range(len(alive)):  # without a branch on the draw
+        referrer[n_ref] = alive[i]
+        n_ref += gen.random() < p_lead
     if n_ref == 0:
         return none, none, none, none
     # the client's need: a skill the referrer lacks (the first of the highest draws)
@@ -222,29 +221,26 @@ def referrals(
             if q == 0 or x > best:
                 best, pick = x, q
         need_of[r] = pick
-    # contacts who have the skill, best first in the referrer's eyes
+    # contacts who have the skill, best first in the referrer's eyes: listed in one pass
+    # without a branch on the skill (as asking's candidates), then scored
+    cand = np.empty(start[n_slots], np.int64)
+    cand_src = np.empty(start[n_slots], np.int64)
     n_cand = 0
     for i in range(n_slots):
-        if need_of[i] >= 0:
+        q = need_of[i]
+        if q >= 0:
             for k in range(start[i], start[i + 1]):
-                if skills[dst[k], need_of[i]]:
-                    n_cand += 1
+                cand[n_cand] = k
+                cand_src[n_cand] = i
+                n_cand += skills[dst[k], q]
     if n_cand == 0:
         return none, none, none, none
-    cand = np.empty(n_cand, np.int64)
-    cand_src = np.empty(n_cand, np.int64)
     score = np.empty(n_cand)
-    c = 0
-    for i in range(n_slots):
-        if need_of[i] >= 0:
-            for k in range(start[i], start[i + 1]):
-                if skills[dst[k], need_of[i]]:
-                    e = edge[k]
-                    st = _standing(uses_standing, i, dst[k], e, u, image, public_gifts, public_refusals)
-                    cand[c] = k
-                    cand_src[c] = i
-                    score[c] = st * strength[e]
-                    c += 1
+    for c in range(n_cand):
+        k = cand[c]
+        e = edge[k]
+        st = _standing(uses_standing, cand_src[c], dst[k], e, u, image, public_gifts, public_refusals)
+        score[c] = st * strength[e]
     for c in range(n_cand):
         score[c] = score[c] + exploration * gen.random()
     # each referrer's best (the first of equal scores)
@@ -394,17 +390,15 @@ def _needs(gen, size, alive, need, skills, p_need):  # pragma: no cover - compil
     n_skills = skills.shape[1]
     live = np.empty(size, np.int64)
     n_live = 0
-    for i in range(size):
+    for i in range(size):  # lists without branches: every entry written, the count moved on a hit
         need[i] = -1
-        if alive[i]:
-            live[n_live] = i
-            n_live += 1
+        live[n_live] = i
+        n_live += alive[i]
     needy = np.empty(n_live, np.int64)
     n_needy = 0
     for j in range(n_live):
-        if gen.random() < p_need:
-            needy[n_needy] = live[j]
-            n_needy += 1
+        needy[n_needy] = live[j]
+        n_needy += gen.random() < p_need
     for j in range(n_needy):
         m = needy[j]
         best, pick = 0.0, 0
