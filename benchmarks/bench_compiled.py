@@ -17,6 +17,11 @@ stages
     runs it (``needs`` to ``reputation`` may run as one, ``favours``), of the measurements and
     of the week, the two models built from the same seed and stepped week by week in turn.
     Both runs must give the same timeseries (checked).
+kernels
+    At 1,000 members, the compiled path only: the CPU time of each numba kernel called from
+    Python (every call timed) and of each stage less the kernels it called (the Python and
+    numpy around them), two models (seeds 1 and 2) built and warmed up first, so that no
+    kernel is compiled while timed.
 compile
     Two fresh processes, the first with an empty numba cache (``NUMBA_CACHE_DIR`` set to a
     new folder: the kernels are compiled), the second with the cache the first left (they
@@ -31,6 +36,7 @@ Usage::
     .venv/bin/python benchmarks/bench_compiled.py --full    # 1k x 1,000 weeks as well
     .venv/bin/python benchmarks/bench_compiled.py --parts compile   # one part only
     .venv/bin/python benchmarks/bench_compiled.py --parts stages    # stage by stage (not in the default parts)
+    .venv/bin/python benchmarks/bench_compiled.py --parts kernels   # kernel by kernel (not in the default parts)
 
 Writes ``benchmarks/results/compiled.json``.
 """
@@ -188,6 +194,112 @@ def stages(size: int, warmup: int, steps: int) -> dict:
     return row
 
 
+def _kernel_modules() -> list:
+    """The modules of the package that hold numba kernels or call them by a module-level name."""
+    import importlib
+
+    from simulation.compiled import load as load_kernels
+
+    load_kernels(True)
+    names = ["compiled.kernels", "compiled.favours", "compiled.encounters", "compiled.index"]
+    names += ["compiled.measure", "compiled.churn", "metrics", "ties", "draws", "model"]
+    names += [f"mechanisms.{m}" for m in ("contacts", "churn", "fused", "maintenance", "meeting")]
+    names += [f"mechanisms.{m}" for m in ("introductions", "referrals", "standing", "asking")]
+    return [importlib.import_module(f"simulation.{n}") for n in names]
+
+
+def kernels(size: int, warmup: int, steps: int, seeds=(1, 2)) -> dict:
+    """CPU milliseconds a week in each numba kernel called from Python, and in each stage less
+    the kernels it called, on the compiled path.  The kernels are wrapped where the package
+    names them (a module's global), after the models are warmed up: a kernel still to be
+    compiled would find the wrapper where it looks for another kernel."""
+    from numba.core.registry import CPUDispatcher
+
+    before = load()
+    models = [GiveTakeModel(rng=seed, population__size=size, compiled=True) for seed in seeds]
+    for model in models:
+        model.run_for(warmup)
+    kernel_ms: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    inside = [0.0]  # kernel time of the stage being timed
+
+    def timed_kernel(fn):
+        def call(*args, **kwargs):
+            t0 = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                dt = time.process_time() - t0
+                kernel_ms[fn.__name__] = kernel_ms.get(fn.__name__, 0.0) + dt
+                calls[fn.__name__] = calls.get(fn.__name__, 0) + 1
+                inside[0] += dt
+
+        return call
+
+    swapped, wrappers = [], {}
+    for module in _kernel_modules():
+        for name, value in list(vars(module).items()):
+            if isinstance(value, CPUDispatcher):
+                wrapper = wrappers.setdefault(id(value), timed_kernel(value))
+                swapped.append((module, name, value))
+                setattr(module, name, wrapper)
+    stage_ms: dict[str, float] = {}
+    glue_ms: dict[str, float] = {}
+
+    def timed_stage(name, fn):
+        def call(*args, **kwargs):
+            inside[0] = 0.0
+            t0 = time.process_time()
+            out = fn(*args, **kwargs)
+            dt = time.process_time() - t0
+            stage_ms[name] = stage_ms.get(name, 0.0) + dt
+            glue_ms[name] = glue_ms.get(name, 0.0) + dt - inside[0]
+            return out
+
+        return call
+
+    week = 0.0
+    try:
+        for model in models:
+            for stage in model._stages():
+                stage.step = timed_stage(stage.name, stage.step)
+            model._measure = timed_stage("measurements", model._measure)
+            model.ties.compact_if_sparse = timed_stage("compaction", model.ties.compact_if_sparse)
+        for k in range(steps):
+            for model in models if k % 2 == 0 else models[::-1]:
+                t0 = time.process_time()
+                model.step()
+                week += time.process_time() - t0
+    finally:
+        for module, name, value in swapped:
+            setattr(module, name, value)
+    n = steps * len(models)
+    row = {
+        "members": size,
+        "weeks": steps,
+        "warmup": warmup,
+        "seeds": list(seeds),
+        "week_ms": week / n * 1000.0,
+        "kernel_ms": {k: v / n * 1000.0 for k, v in sorted(kernel_ms.items(), key=lambda kv: -kv[1])},
+        "kernel_calls_per_week": {k: calls[k] / n for k in kernel_ms},
+        "stage_ms": {k: v / n * 1000.0 for k, v in sorted(stage_ms.items(), key=lambda kv: -kv[1])},
+        "stage_less_kernels_ms": {k: glue_ms[k] / n * 1000.0 for k in stage_ms},
+    }
+    row.update(load_before=before, load_after=load())
+    print(
+        f"\nkernels at {size:,} members, compiled path (CPU ms a week, {steps} weeks after {warmup}, seeds {list(seeds)})"
+    )
+    print(f"{'kernel':<18} {'ms':>7} {'calls':>6}")
+    for k, v in row["kernel_ms"].items():
+        print(f"{k:<18} {v:>7.3f} {row['kernel_calls_per_week'][k]:>6.2f}")
+    print(f"{'all kernels':<18} {sum(row['kernel_ms'].values()):>7.3f}")
+    print(f"{'stage':<18} {'ms':>7} {'less kernels':>13}")
+    for k, v in row["stage_ms"].items():
+        print(f"{k:<18} {v:>7.3f} {row['stage_less_kernels_ms'][k]:>13.3f}")
+    print(f"{'the week':<18} {row['week_ms']:>7.3f}   (load {before} -> {row['load_after']})")
+    return row
+
+
 CHILD = """
 import sys, time
 from simulation import GiveTakeModel
@@ -269,6 +381,8 @@ def main() -> None:
         result["compile"] = compile_cost()
     if "stages" in parts:
         result["stages"] = stages(1_000, 10, 60 if args.quick else 200)
+    if "kernels" in parts:
+        result["kernels"] = kernels(1_000, 50, 100 if args.quick else 300)
     print()
     save(RESULTS, result)
 
