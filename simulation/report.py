@@ -381,12 +381,26 @@ def _separated(r: Any) -> bool:
     return bool(v) and not (isinstance(v, float) and math.isnan(v))
 
 
+def _mixed_level(r: Any) -> tuple[float, int, int] | None:
+    """The level of mixed outcomes between a separated tipping point's two levels, with
+    its collapsed runs and runs, from the note of :func:`simulation.stats.tipping_point`."""
+    m = re.search(r"except at (\S+) \((\d+) of (\d+)\)", str(getattr(r, "tipping_note", "")))
+    return (float(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
 def _tipping_sentence(r: Any, who: str) -> str:
     if _separated(r):
+        # a level of mixed outcomes bounds the interval when most runs (or few) collapsed
+        # there: its counts are said, not "every run" (or "no run")
+        low, high = f"no run collapsed at {_pct(r.tipping_low)}", f"every run did at {_pct(r.tipping_high)}"
+        mixed = _mixed_level(r)
+        if mixed is not None and math.isclose(mixed[0], r.tipping_low):
+            low = f"{mixed[1]} of {mixed[2]} runs collapsed at {_pct(r.tipping_low)}"
+        if mixed is not None and math.isclose(mixed[0], r.tipping_high):
+            high = f"{mixed[1]} of {mixed[2]} did at {_pct(r.tipping_high)}"
         return (
             f"collapse becomes more likely than not somewhere between {_pct(r.tipping_low)} and "
-            f"{_pct(r.tipping_high)} {who}s (no run collapsed at {_pct(r.tipping_low)}, every run did "
-            f"at {_pct(r.tipping_high)}; the runs tell no more)"
+            f"{_pct(r.tipping_high)} {who}s ({low}, {high}; the runs tell no more)"
         )
     if np.isfinite(r.tipping) and 0 <= r.tipping <= r.max_share:
         return (

@@ -216,6 +216,27 @@ def test_the_healthiest_style_is_named_with_those_its_runs_cannot_tell_it_from()
     assert "poor" not in first
 
 
+@pytest.mark.parametrize(
+    "collapsed, said",
+    [
+        ((0, 0, 9, 10), "between 20% and 40% takers (no run collapsed at 20%, 9 of 10 did at 40%;"),
+        ((0, 1, 10, 10), "between 20% and 40% takers (1 of 10 runs collapsed at 20%, every run did at 40%;"),
+        ((0, 0, 10, 10), "between 20% and 40% takers (no run collapsed at 20%, every run did at 40%;"),
+    ],
+)
+def test_a_tipping_interval_bounded_by_a_mixed_level_gives_its_counts(collapsed, said):
+    """Ten runs a level: 9 of 10 collapsed at 40% (Wilson interval above 1/2) bound the
+    tipping point as "every run" would, and the headline says 9 of 10, not "every run did";
+    likewise 1 of 10 at the lower bound is not "no run"."""
+    rows = []
+    for share, k in zip((0.0, 0.2, 0.4, 0.8), collapsed):
+        rows += [("a", share, share == 0.0, "collapsed" if i < k else "stable") for i in range(10)]
+    rows += [("b", share, share == 0.0, "stable") for share in (0.0, 0.2, 0.4, 0.8) for _ in range(10)]
+    res = an.resilience(_data(rows), draws=50)
+    (line,) = [x for x in headline(res) if x.startswith("Tips first: a:")]
+    assert said in line
+
+
 def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path):
     """An experiment that varies the givers' share is told in givers, not takers."""
     from simulation.report import terminal_summary
