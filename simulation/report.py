@@ -341,8 +341,10 @@ def _tipping_method(who: str) -> str:
         f"the 95% interval is the 2.5–97.5 percentile of {an.TIPPING_DRAWS} nonparametric bootstrap fits "
         "(runs resampled within each level). Where no run collapsed up to one level and every run "
         "collapsed from a later level on, with at most one level of mixed outcomes between them, the "
-        "runs only place the tipping point between those two levels: it is given as that interval, "
-        "without a single value (a fitted midpoint would only reflect the levels chosen)."
+        "runs only place the tipping point between those two levels (or between one of them and the "
+        "level of mixed outcomes, when most runs there collapsed, or few, Wilson 95% interval wholly "
+        "above or below 1/2): it is given as that interval, without a single value (a fitted midpoint "
+        "would only reflect the levels chosen)."
     )
 
 

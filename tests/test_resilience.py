@@ -235,6 +235,10 @@ def test_a_tipping_interval_bounded_by_a_mixed_level_gives_its_counts(collapsed,
     res = an.resilience(_data(rows), draws=50)
     (line,) = [x for x in headline(res) if x.startswith("Tips first: a:")]
     assert said in line
+    # the report's account of the method says when a mixed level bounds the interval
+    from simulation.report import _tipping_method
+
+    assert "or between one of them and the level of mixed outcomes" in _tipping_method("taker")
 
 
 def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path):
