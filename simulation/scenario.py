@@ -162,7 +162,7 @@ def check_table(
         if key in others:
             continue
         if key not in params:
-            raise ScenarioError(source, full, "unknown key" + suggest(key, [*params, *others]))
+            raise ScenarioError(source, full, "unknown key" + suggest_or_list(key, [*params, *others]))
         try:
             out[key] = params[key].check(full, value)
         except ValueError as err:
@@ -229,7 +229,7 @@ class Scenario:
                     raise ScenarioError(source, key, f"expected a table, got {value!r}")
                 pop = dict(value)
                 mix = pop.pop("mix", None)
-                out[key] = check_table(POPULATION, pop, key, source)
+                out[key] = check_table(POPULATION, pop, key, source, others=("mix",))
                 if mix is not None:
                     out[key]["mix"] = _check_mix(mix, source)
             elif key == "network":
@@ -245,12 +245,17 @@ class Scenario:
                     if name not in registry:
                         what = "mechanism" if key == "mechanisms" else "strategy"
                         raise ScenarioError(
-                            source, f"{key}.{name}", f"unknown {what}" + suggest(name, registry)
+                            source,
+                            f"{key}.{name}",
+                            f"unknown {what}" + suggest_or_list(name, sorted(registry)),
                         )
                     out[key][name] = check_table(registry[name].PARAMS, table, f"{key}.{name}", source)
             else:
                 raise ScenarioError(
-                    source, key, "unknown key" + suggest(key, [*TOP_LEVEL, *sections, *SECTIONS])
+                    source,
+                    key,
+                    "unknown key"
+                    + suggest_or_list(key, list(dict.fromkeys([*TOP_LEVEL, *sections, *SECTIONS]))),
                 )
         if "pipeline" in out:
             for i, name in enumerate(out["pipeline"]):

@@ -34,7 +34,7 @@ from typing import Any
 
 from .builtin import SCENARIO_DIR
 from .errors import InputError
-from .scenario import Scenario, ScenarioError
+from .scenario import Scenario, ScenarioError, suggest_or_list
 
 __all__ = [
     "SCENARIO_DIR",
@@ -149,10 +149,13 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         raise ScenarioError(source, "", _TOO_DEEP) from None
 
 
-def _known_top() -> set[str]:
+def _known_top() -> list[str]:
+    """The keys a scenario file may have at its top, ``extends`` among them, in one order."""
     from .scenario import SECTIONS, TOP_LEVEL
 
-    return {*TOP_LEVEL, *SECTIONS, "population", "network", "mechanisms", "strategies"}
+    return list(
+        dict.fromkeys(["extends", *TOP_LEVEL, "population", "network", "mechanisms", "strategies", *SECTIONS])
+    )
 
 
 def _load_file(path: Path, chain: tuple[Path, ...]) -> Scenario:
@@ -163,8 +166,8 @@ def _load_file(path: Path, chain: tuple[Path, ...]) -> Scenario:
     parent = raw.pop("extends", None)
     known = _known_top()
     for key in raw:
-        if key not in known and difflib.get_close_matches(key, ["extends"], n=1, cutoff=0.75):
-            raise ScenarioError(source, key, "unknown key (did you mean 'extends'?)")
+        if key not in known:  # here, where extends is one of the keys a file may have
+            raise ScenarioError(source, key, "unknown key" + suggest_or_list(key, known))
     base = None
     if parent is not None:
         if not isinstance(parent, str) or not parent:

@@ -189,6 +189,22 @@ BAD = {
         [],
         "bad.toml: population.mix.thief: unknown strategy; expected one of giver, otherish_giver, matcher, taker",
     ),
+    "unknown key, nothing like it": (
+        "zzz = 1\n",
+        [],
+        "bad.toml: zzz: unknown key; expected one of extends, name, description, steps, pipeline,",
+    ),
+    "unknown population key, nothing like it": (
+        "[population]\nqqq = 1\n",
+        [],
+        "bad.toml: population.qqq: unknown key; expected one of size, skills, skills_per_member, "
+        "interests, interests_per_member, initial_wealth, rank_levels, mix",
+    ),
+    "unknown mechanism's settings, nothing like it": (
+        "[mechanisms.zzz]\na = 1\n",
+        [],
+        "bad.toml: mechanisms.zzz: unknown mechanism; expected one of arrivals, asking, chapters,",
+    ),
     "unknown mechanism, nothing like it": (
         'pipeline = ["needs", "flying"]\n',
         [],
