@@ -62,6 +62,11 @@ def write_report(
     out = Path(out_dir) if out_dir else store.path / "report"
     check_out_folder(out, f"--out {out}" if out_dir else str(out))
     figs_dir, tabs_dir = out / "figures", out / "tables"
+    # the figures and tables of an earlier report in this folder go: one this report does
+    # not write (agreement.csv without --compare, a section with nothing to show) would
+    # otherwise stay beside it as if it were current
+    for stale in [*figs_dir.glob("*.png"), *figs_dir.glob("*.svg"), *tabs_dir.glob("*.csv")]:
+        stale.unlink()
     data = an.load(store)
     sections: list[str] = []
     figures: dict[str, Path] = {}

@@ -355,6 +355,15 @@ def test_compare_takes_another_sweep_of_the_same_experiment_and_refuses_others_b
     )
     assert "<h2>Stability across sweeps</h2>" in (out / "report.html").read_text()
     assert (out / "tables" / "agreement.csv").is_file()
+    # the report written again without --compare leaves no agreement.csv of the last one
+    # behind (it stayed, as if current); what else the folder holds is left alone
+    (out / "notes.txt").write_text("mine")
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert main(["report", str(tmp_path / "same1"), "--out", str(out)]) == 0
+    assert "Stability across sweeps" not in (out / "report.html").read_text()
+    assert not (out / "tables" / "agreement.csv").exists() and (out / "tables" / "pairwise.csv").is_file()
+    assert sorted(p.name for p in (out / "figures").iterdir()) == figures
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_report_of_runs_with_light_metrics_says_they_have_no_verdict(tmp_path, capsys):
