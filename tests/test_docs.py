@@ -85,7 +85,8 @@ def test_the_experiment_file_shown_in_experiments_md_loads(tmp_path):
     path.write_text(example)
     experiment = load_experiment(path)
     assert [e.label for e in experiment.scenarios] == ["open_mixer", "coworking", "small_chapters"]
-    assert experiment.varied == ["mechanisms.exchange.b", "share.taker"]
+    assert experiment.varied == ["mechanisms.exchange.b", "network.mean_degree"]
+    assert len(experiment.points) == 6
 
 
 def test_every_repository_path_the_docs_name_exists():
