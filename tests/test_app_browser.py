@@ -347,6 +347,22 @@ def test_at_1400_by_900_the_network_and_the_charts_with_their_legends_are_in_vie
     tab.shot("1400x900", full_page=False)
 
 
+def test_the_controls_keep_their_width_and_their_buttons_once_the_verdict_shows(open_tab):
+    """At 1400x900 the verdict's line of figures (from week 1) must not squeeze the controls:
+    a class saw the Reset button stick out of its panel, and the page jump sideways."""
+    tab = open_tab(height=900)
+    panel = tab.page.locator(".gt-controls")
+    before = panel.bounding_box()
+    tab.step(2)
+    tab.page.locator(".gt-verdict").wait_for()
+    after = panel.bounding_box()
+    assert abs(after["width"] - before["width"]) < 1, (before, after)
+    for button in ("gt-play", "gt-step", "gt-reset"):
+        box = tab.page.locator(f"button.{button}").bounding_box()
+        assert after["x"] <= box["x"] and box["x"] + box["width"] <= after["x"] + after["width"], button
+    tab.shot("controls-with-verdict", full_page=False)
+
+
 def test_the_largest_ecosystems_on_screen_have_distinct_colours(open_tab):
     tab = open_tab(height=900)
     tab.choose("Scenario", "referral_group")

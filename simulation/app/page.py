@@ -338,7 +338,8 @@ def Running(session: Session, first_error: str | None, context: Any):
         with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
             # controls
             with solara.Column(
-                classes=["gt-panel", "gt-controls"], style={"width": "330px", "min-width": "290px"}
+                # a fixed width: the picture and charts beside it give way, not the buttons
+                classes=["gt-panel", "gt-controls"], style={"flex": "0 0 330px", "width": "330px"}
             ):
                 solara.Select(
                     "Lesson",
