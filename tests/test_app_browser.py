@@ -279,6 +279,25 @@ def test_switching_scenario_works_and_a_lesson_loads_its_scenario_and_a_click_in
     tab.shot("lesson-inspector")
 
 
+def test_the_scenario_a_lesson_compares_with_runs_at_the_lessons_size_and_the_lesson_stays(open_tab):
+    """*Structure versus no structure* says: keep the seed, pick referral_group, compare. Its
+    claim is about a referral group of the same size (200 members), and the student still needs
+    the lesson's text to know what to compare; another scenario leaves the lesson."""
+    tab = open_tab()
+    tab.choose("Lesson", "Structure versus")
+    tab.wait_text(".gt-lesson", "structure protects")
+    assert tab.members() == 200
+    tab.choose("Scenario", "referral_group")
+    tab.wait_text(".gt-note", "referral group")
+    assert tab.week() == 0 and tab.members() == 200
+    assert tab.page.locator(".gt-seed input").input_value() == "1"
+    assert "structure protects" in tab.page.inner_text(".gt-lesson")
+    tab.shot("structure-then-referral-group")
+    tab.choose("Scenario", "paid_events")
+    tab.wait_text(".gt-note", "Pay-to-attend")
+    tab.page.locator(".gt-lesson").wait_for(state="detached")
+
+
 def test_two_tabs_keep_separate_models(open_tab):
     a = open_tab("-a")
     b = open_tab("-b")

@@ -116,7 +116,7 @@ def test_users_and_abusers_drain_the_community_without_making_it_crumble():
 @pytest.mark.slow
 def test_structure_protects_a_referral_group_meets_more_needs_and_takers_fall_behind():
     mixer = runs("structure", steps=30)
-    group = runs("structure", steps=30, scenario="referral_group")
+    group = runs("structure", steps=30, scenario=LESSONS["structure"].compare_with)
     greater(
         window(group, "fulfilment_rate", 11, 30),
         window(mixer, "fulfilment_rate", 11, 30),

@@ -41,6 +41,9 @@ class Lesson:
     claim: str = ""  # what the model shows over many seeded runs (tests/test_lessons.py checks it)
     watch: tuple[str, ...] = ()  # what to look at while it plays
     try_next: str = ""  # a change to make, then Reset
+    #: the scenario ``try_next`` asks to run next for comparison: picking it keeps the lesson on
+    #: the page, with its settings (the class size), so both runs are the ones ``claim`` compares
+    compare_with: str = ""
 
     def html(self) -> str:
         """The lesson as HTML for the page (``**bold**`` and ``*italic*`` in the texts).
@@ -164,6 +167,7 @@ LESSONS: dict[str, Lesson] = {
                 "shared reputation) and play 30 weeks again. Compare the fulfilment rate and where "
                 "the takers end up."
             ),
+            compare_with="referral_group",
         ),
         Lesson(
             key="relationships_take_work",

@@ -245,7 +245,11 @@ def Running(session: Session, first_error: str | None, context: Any):
             field_error("scenario", f"Scenario {label!r}: expected one of the scenarios offered")
             return
         field_error("scenario", None)
-        if apply(scenario=choices[label], overrides={}, seed=seed_value):
+        lesson = LESSONS.get(lesson_key) if lesson_key else None
+        if lesson is not None and choices[label] == lesson.compare_with:
+            # the run the lesson compares with: same settings and seed, the lesson stays open
+            apply(scenario=choices[label], overrides=lesson.overrides, seed=seed_value)
+        elif apply(scenario=choices[label], overrides={}, seed=seed_value):
             set_lesson_key(None)
 
     def on_lesson(title: Any) -> None:
