@@ -581,3 +581,23 @@ def test_a_saved_class_resumes_in_a_fresh_process(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["2"]
+
+
+def test_the_teachers_wealth_chart_names_strategies_as_the_network_legend_does():
+    """The teacher's chart legend said ``otherish_giver`` beside a network legend saying
+    ``otherish giver``: both use the strategy registry's labels, in its colours."""
+    import re
+
+    from simulation.classroom.pages import _charts
+    from simulation.strategies import colour, label
+
+    s = _class()
+    seat = s.join(s.code, "Ada")
+    s.start()
+    _play(s, [seat], 2)
+    wealth = _charts(s)[0]
+    legend = re.findall(r'data-colour="([^"]+)".*?<text[^>]*>([^<]+)</text>', wealth)
+    names = [n for n in s.model.strategy_names if s.model.metrics.get(f"n_{n}", 0)]
+    assert "otherish_giver" in names and "student" in names
+    assert [(name, c) for c, name in legend] == [(label(n), colour(n)) for n in names]
+    assert "otherish_giver" not in wealth

@@ -451,11 +451,15 @@ def _charts(session: ClassSession) -> list[str]:
     with session.lock:
         model = session.model
         names = [n for n in model.strategy_names if model.metrics.get(f"n_{n}", 0)]
-        colours = {n: strategy_colour(n) for n in model.strategy_names}
+        # named as in the network's legend (the strategy registry's labels)
+        colours = {strategy_label(n): strategy_colour(n) for n in model.strategy_names}
         return [
             line_chart(
                 # students' members are counted from the week after they joined
-                {n: _series(model, f"wealth_{n}", from_week=1 if n == "student" else 0) for n in names},
+                {
+                    strategy_label(n): _series(model, f"wealth_{n}", from_week=1 if n == "student" else 0)
+                    for n in names
+                },
                 title="Mean wealth by strategy",
                 colours=colours,
                 legend=True,
