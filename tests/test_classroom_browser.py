@@ -306,6 +306,15 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     assert "taker" in ada_row and "100% alike" in ada_row  # refused everyone in the week she decided
     assert "giver" in ben_row  # helped everyone
     ada.wait_text(".gc-my-debrief", "You played most like a taker")
+    # the export's checkbox: its label once, on one line beside the box, inside the panel (it
+    # was also drawn a second time, a word a line, out of the panel's left edge)
+    names = teacher.page.locator(".gc-debrief .v-checkbox")
+    assert names.inner_text().count("Nicknames in the export") == 1
+    panel = teacher.page.locator(".gc-debrief").bounding_box()
+    label = names.locator("label").bounding_box()
+    assert panel["x"] <= label["x"] and label["x"] + label["width"] <= panel["x"] + panel["width"]
+    box = names.locator(".v-selection-control__wrapper").bounding_box()  # nothing beside the box
+    assert box["width"] < 60 and names.locator(".v-selection-control__wrapper").inner_text().strip() == ""
     teacher.page.click("button.gc-export")
     teacher.wait_text(".gc-exported", "decisions.csv")
     exported = (server.folder / "export" / "decisions.csv").read_text()

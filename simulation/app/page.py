@@ -600,6 +600,14 @@ def Slider(
 
 
 @solara.component
+def Checkbox(label: str, value: bool, on_value: Callable[[Any], None]):
+    """A checkbox with its label once, beside the box: Solara's own passes the label to
+    Vuetify twice, as the label and as the box's content, and the second copy is squeezed
+    into the box's width, a word a line, out of the panel."""
+    solara.v.Checkbox(v_model=value, on_v_model=on_value, label=label, hide_details=True)
+
+
+@solara.component
 def Toggle(value: str, values: list[str], on_value: Callable[[str], None]):
     """Buttons choosing one of ``values``; an index the page cannot have sent is ignored."""
 
@@ -752,7 +760,7 @@ def SettingControl(
             unsafe_innerHTML=f"<span>{control.low:g}</span><span>{control.high:g}</span>",
         )
     elif control.kind == "bool":
-        solara.Checkbox(label=control.label, value=bool(value), on_value=lambda v: on_setting(control, v))
+        Checkbox(control.label, bool(value), lambda v: on_setting(control, v))
     elif control.kind == "choice":
         solara.Select(
             control.label,

@@ -27,6 +27,7 @@ import solara.checks
 
 from ..app.drawing import legend_html, line_chart, network_svg
 from ..app.layout import NetworkLayout
+from ..app.page import Checkbox
 from ..strategies import colour as strategy_colour
 from ..strategies import label as strategy_label
 from .debrief import class_summary, export_decisions, student_debriefs
@@ -329,9 +330,7 @@ def DebriefPanel(session: ClassSession, version: int):
     with solara.Column(classes=["gc-panel", "gc-debrief"], gap="6px"):
         solara.HTML(tag="div", unsafe_innerHTML=head + table)
         with solara.Column(gap="0px"):
-            solara.Checkbox(
-                label="Nicknames in the export (otherwise seat numbers only)", value=names, on_value=set_names
-            )
+            Checkbox("Nicknames in the export (otherwise seat numbers only)", names, set_names)
             solara.Button(
                 "Export every decision",
                 icon_name="mdi-table-arrow-down",
