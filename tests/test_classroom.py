@@ -601,3 +601,17 @@ def test_the_teachers_wealth_chart_names_strategies_as_the_network_legend_does()
     assert "otherish_giver" in names and "student" in names
     assert [(name, c) for c, name in legend] == [(label(n), colour(n)) for n in names]
     assert "otherish_giver" not in wealth
+
+
+def test_the_teachers_list_says_waiting_before_the_start_and_done_after_the_end():
+    """Before the start nobody is deciding yet, and after the end nobody still is (the list
+    said 'deciding' for both)."""
+    s = _class()
+    seat = s.join(s.code, "Ada")
+    assert [r["status"] for r in s.seat_table()] == ["waiting for the start"]
+    s.start()
+    assert [r["status"] for r in s.seat_table()] == ["deciding"]
+    s.decide(seat.token, week=s.week, helps={})
+    _play(s, [seat], 1)
+    s.end()
+    assert [r["status"] for r in s.seat_table()] == ["done"]

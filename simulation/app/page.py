@@ -343,7 +343,8 @@ def Running(session: Session, first_error: str | None, context: Any):
             # controls
             with solara.Column(
                 # a fixed width: the picture and charts beside it give way, not the buttons
-                classes=["gt-panel", "gt-controls"], style={"flex": "0 0 330px", "width": "330px"}
+                classes=["gt-panel", "gt-controls"],
+                style={"flex": "0 0 330px", "width": "330px"},
             ):
                 solara.Select(
                     "Lesson",

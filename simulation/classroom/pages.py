@@ -173,8 +173,6 @@ def Dashboard(session: ClassSession):
             session._changed()
         set_question(text)
 
-    decided, playing = session.decided_count()
-    left = session.seconds_left()
     join = os.environ.get(ENV_JOIN, "/join")
     qr = os.environ.get(ENV_QR, "")
     with solara.Column(classes=["gc-app"], gap="10px"):
@@ -187,25 +185,7 @@ def Dashboard(session: ClassSession):
                 if qr:
                     solara.HTML(tag="div", classes=["gc-qr"], unsafe_innerHTML=qr, style="width: 180px")
             with solara.Column(classes=["gc-panel"], style={"flex": "2 1 480px"}, gap="6px"):
-                solara.HTML(
-                    tag="div",
-                    classes=["gc-big"],
-                    unsafe_innerHTML=(
-                        f"Week <b class='gc-week'>{session.week}</b> · "
-                        f"<span class='gc-decided'>{decided} of {playing}</span> students decided"
-                        + (
-                            f" · time left <b class='gc-time'>{_clock(left)}</b>"
-                            if left is not None
-                            else " · no timer"
-                        )
-                        + (" · <b class='gc-paused'>class ended</b>" if session.ended else "")
-                        + (
-                            " · <b class='gc-paused'>paused</b>"
-                            if session.paused and not session.ended
-                            else ""
-                        )
-                    ),
-                )
+                solara.HTML(tag="div", classes=["gc-big"], unsafe_innerHTML=_status_line(session))
                 with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
                     if session.ended:
                         pass
@@ -279,6 +259,30 @@ def Dashboard(session: ClassSession):
 
 def _percent(x: float | None) -> str:
     return "–" if x is None or x != x else f"{x:.0%}"
+
+
+def _status_line(session: ClassSession) -> str:
+    """The teacher's line on the week: who has decided and the time left while the class runs;
+    once it has ended, only that (no clock still showing the seconds it stopped at).
+
+    >>> s = ClassSession("open_mixer", overrides={"population.size": 30}, seed=1, timer=60)
+    >>> _status_line(s)
+    "Week <b class='gc-week'>0</b> · <span class='gc-decided'>0 of 0</span> students decided · time left <b class='gc-time'>1:00</b> · <b class='gc-paused'>paused</b>"
+    >>> s.end()
+    >>> _status_line(s)
+    "Week <b class='gc-week'>0</b> · <b class='gc-paused'>class ended</b>"
+    """
+    week = f"Week <b class='gc-week'>{session.week}</b> · "
+    if session.ended:
+        return week + "<b class='gc-paused'>class ended</b>"
+    decided, playing = session.decided_count()
+    left = session.seconds_left()
+    return (
+        week
+        + f"<span class='gc-decided'>{decided} of {playing}</span> students decided"
+        + (f" · time left <b class='gc-time'>{_clock(left)}</b>" if left is not None else " · no timer")
+        + (" · <b class='gc-paused'>paused</b>" if session.paused else "")
+    )
 
 
 @solara.component

@@ -934,6 +934,10 @@ class ClassSession:
                     else (
                         "left the network"
                         if not pop.alive[s.slot]
+                        else "done"
+                        if self.ended
+                        else "waiting for the start"
+                        if not self.started
                         else ("decided" if s.decided else "deciding")
                     ),
                     "wealth": float(pop.wealth[s.slot]),
