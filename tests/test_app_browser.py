@@ -382,6 +382,24 @@ def test_the_controls_keep_their_width_and_their_buttons_once_the_verdict_shows(
     tab.shot("controls-with-verdict", full_page=False)
 
 
+def test_the_relationships_lesson_shows_builders_against_collectors(open_tab):
+    """Its claim compares collectors with builders, a habit independent of the strategy: the
+    page has to show the two groups, in the charts and in the inspector."""
+    tab = open_tab()
+    tab.choose("Lesson", "Relationships or numbers")
+    tab.wait_text(".gt-lesson", "numbers win")
+    tab.step(3)
+    for name, what in (("habits", "needs met"), ("habits_wealth", "mean wealth")):
+        chart = tab.page.locator(f".gt-chart-{name} svg.gt-chart")
+        assert [n for n, _ in _legend_of(chart)] == [f"builders, {what}", f"collectors, {what}"]
+        assert int(chart.get_attribute("data-points")) > 0
+    x, y, slot = tab.visible_member()
+    tab.page.mouse.click(x, y)
+    tab.wait_text(".gt-inspected", f"Member #{slot}")
+    assert re.match(r"(builder|collector): ", tab.page.inner_text(".gt-habit"))
+    tab.shot("habits")
+
+
 def test_the_largest_ecosystems_on_screen_have_distinct_colours(open_tab):
     tab = open_tab(height=900)
     tab.choose("Scenario", "referral_group")

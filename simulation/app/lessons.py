@@ -189,8 +189,11 @@ LESSONS: dict[str, Lesson] = {
                 "What does the model leave out that would make deep relationships pay?"
             ),
             watch=(
+                "**Builders and collectors** (the two charts under the others): whose needs are "
+                "met more often, and who is wealthier?",
                 "Many thin ties flicker on and off; the thick ones last.",
-                "Click a few members: how many ties do they have, and how strong are their best ones?",
+                "Click a few members: the inspector says which habit each has. How many ties do they "
+                "have, and how strong are their best ones?",
             ),
             try_next="open *Keeping ties*, set **decay** to 0 (ties never fade) and Reset.",
         ),

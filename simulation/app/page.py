@@ -851,7 +851,18 @@ def Inspector(
                 f"<tr><td>ties</td><td><b>{info['ties']}</b></td><td>joined</td><td>week {info['joined']}</td></tr>"
                 f"<tr><td>reputation</td><td>{info['reputation']:.2f}</td><td>rank</td><td>{info['rank']}</td></tr>"
                 f"<tr><td>skills</td><td colspan='3'>{', '.join(str(s) for s in info['skills'])}</td></tr>"
-                "</table>"
+                + (
+                    f"<tr><td>habit</td><td colspan='3' class='gt-habit'>{info['habit']}: "
+                    + (
+                        "collects many connections and leaves them be"
+                        if info["habit"] == "collector"
+                        else "keeps a few deep relationships and works on them"
+                    )
+                    + "</td></tr>"
+                    if info.get("habit")
+                    else ""
+                )
+                + "</table>"
             ),
         )
         solara.HTML(tag="div", unsafe_innerHTML=info["chart"])

@@ -46,6 +46,12 @@ DEFAULT_SCENARIO = "open_mixer"
 
 #: height of a live chart (width 420), legend included: four fit beside the network at 1400x900
 CHART_HEIGHT = 150
+#: the habits' lines (relationship builders, connection collectors): colours no strategy has
+HABIT_COLOURS = {
+    f"{group}, {what}": colour
+    for group, colour in (("builders", "#332288"), ("collectors", "#999933"))
+    for what in ("needs met", "mean wealth")
+}
 
 #: weeks of per-member history kept for the inspector
 HISTORY = 2000
@@ -338,6 +344,26 @@ class Session:
                 y_max=1,
                 **size,
             )
+        if "fulfilment_collectors" in self.model.datacollector.model_vars:
+            # the habits mechanism: the two halves its lesson compares, which the charts by
+            # strategy cannot tell apart (the habit is independent of the strategy)
+            out["habits"] = line_chart(
+                {
+                    f"{g}, needs met": self.series(f"fulfilment_{g}", from_week=1)
+                    for g in ("builders", "collectors")
+                },
+                title="Builders and collectors: share of needs met",
+                colours=HABIT_COLOURS,
+                y_min=0,
+                y_max=1,
+                **size,
+            )
+            out["habits_wealth"] = line_chart(
+                {f"{g}, mean wealth": self.series(f"wealth_{g}") for g in ("builders", "collectors")},
+                title="Builders and collectors: mean wealth",
+                colours=HABIT_COLOURS,
+                **size,
+            )
         return out
 
     def member_at(self, slot: int) -> bool:
@@ -413,6 +439,10 @@ class Session:
                 "reputation": float(pop.reputation(np.array([slot]))[0]),
                 "rank": int(pop.rank[slot]),
                 "skills": np.flatnonzero(pop.skills[slot]).tolist(),
+                # where the scenario has networking habits: collects connections or builds a few
+                "habit": None
+                if (habits := model.mechanism("habits")) is None
+                else ("collector" if habits.is_collector(np.array([slot]))[0] else "builder"),
                 "ties": len(mine),
                 "contacts": contacts,
                 "chart": chart,
