@@ -298,6 +298,27 @@ def test_the_scenario_a_lesson_compares_with_runs_at_the_lessons_size_and_the_le
     tab.page.locator(".gt-lesson").wait_for(state="detached")
 
 
+def test_a_loaded_lesson_says_where_its_text_is_and_the_link_shows_it(open_tab):
+    """At 1400x900 the lesson's text is below the fold: a first-time student who picks a lesson
+    sees, beside the picker, where to read what to watch for, and one click brings it into view."""
+    tab = open_tab(height=900)
+    assert tab.page.locator(".gt-lesson-hint").count() == 0  # no lesson, no hint
+    tab.choose("Lesson", "You reap")
+    tab.wait_text(".gt-lesson", "giving pays")
+    lesson = tab.page.locator(".gt-lesson")
+    box = lesson.bounding_box()
+    assert box["y"] + box["height"] > 900 + 200  # mostly below the fold
+    hint = tab.page.locator(".gt-lesson-hint")
+    assert hint.is_visible() and hint.bounding_box()["y"] + hint.bounding_box()["height"] < 900
+    hint.locator("a").click()
+    tab.page.wait_for_function(
+        "() => { const r = document.querySelector('.gt-lesson').getBoundingClientRect();"
+        " return r.top >= 0 && r.top < 200; }",
+        timeout=5_000,
+    )
+    tab.shot("lesson-in-view", full_page=False)
+
+
 def test_two_tabs_keep_separate_models(open_tab):
     a = open_tab("-a")
     b = open_tab("-b")

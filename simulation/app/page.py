@@ -353,6 +353,18 @@ def Running(session: Session, first_error: str | None, context: Any):
                     on_value=on_lesson,
                 )
                 FieldError(field_errors.get("lesson"))
+                if lesson is not None:
+                    # at 1400x900 the lesson's text is below the fold: say where it is
+                    solara.HTML(
+                        tag="div",
+                        classes=["gt-note", "gt-lesson-hint"],
+                        unsafe_innerHTML=(
+                            "What to watch for and what to try next: "
+                            "<a href='#' onclick=\"document.querySelector('.gt-lesson')"
+                            ".scrollIntoView({behavior: 'smooth'}); return false\">"
+                            "the lesson, below the picture</a>."
+                        ),
+                    )
                 solara.Select(
                     "Scenario (networking style)",
                     values=list(choices) or [str(scenario_label)],
