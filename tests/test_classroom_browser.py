@@ -256,6 +256,16 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     # week 0: Ada refuses everyone who asks, Ben helps everyone
     ada.at_week(0)
     ben.at_week(0)
+    # on a phone's width each request's Help and Refuse sit side by side (Refuse used to wrap
+    # alone under the text, at the other end of the row from Help)
+    for row in [
+        ada.root.locator(".gc-request").nth(i) for i in range(ada.root.locator(".gc-request").count())
+    ]:
+        help_, refuse = (
+            row.locator("button.gc-help").bounding_box(),
+            row.locator("button.gc-refuse").bounding_box(),
+        )
+        assert abs(help_["y"] - refuse["y"]) < 2 and 0 < refuse["x"] - (help_["x"] + help_["width"]) < 30
     refused = ada.answer_all("refuse")
     helped = ben.answer_all("help")
     assert refused and helped  # every member is needy: both were asked

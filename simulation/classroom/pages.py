@@ -744,20 +744,21 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
                             f"<br><span class='gc-note'>you have helped them {r['given']}×, they have helped you {r['received']}×</span>"
                         ),
                     )
-                    solara.Button(
-                        "Help",
-                        color="success" if choice is True else None,
-                        outlined=choice is not True,
-                        on_click=lambda a=a: set_helps({**helps, a: True}),
-                        classes=["gc-help"],
-                    )
-                    solara.Button(
-                        "Refuse",
-                        color="error" if choice is False else None,
-                        outlined=choice is not False,
-                        on_click=lambda a=a: set_helps({**helps, a: False}),
-                        classes=["gc-refuse"],
-                    )
+                    with solara.Row(gap="8px", style={"flex-wrap": "nowrap"}):  # the two stay together
+                        solara.Button(
+                            "Help",
+                            color="success" if choice is True else None,
+                            outlined=choice is not True,
+                            on_click=lambda a=a: set_helps({**helps, a: True}),
+                            classes=["gc-help"],
+                        )
+                        solara.Button(
+                            "Refuse",
+                            color="error" if choice is False else None,
+                            outlined=choice is not False,
+                            on_click=lambda a=a: set_helps({**helps, a: False}),
+                            classes=["gc-refuse"],
+                        )
             with solara.Row(
                 gap="8px",
                 style={"align-items": "center", "flex-wrap": "wrap"},
@@ -769,20 +770,21 @@ def Decisions(session: ClassSession, token: str, view: dict[str, Any]):
                     unsafe_innerHTML="<b>Anyone else</b> who asks you this week"
                     "<br><span class='gc-note'>the week may take a turn nobody foresaw</span>",
                 )
-                solara.Button(
-                    "Help",
-                    color="success" if others is True else None,
-                    outlined=others is not True,
-                    on_click=lambda: set_others(True),
-                    classes=["gc-help"],
-                )
-                solara.Button(
-                    "Refuse",
-                    color="error" if others is False else None,
-                    outlined=others is not False,
-                    on_click=lambda: set_others(False),
-                    classes=["gc-refuse"],
-                )
+                with solara.Row(gap="8px", style={"flex-wrap": "nowrap"}):
+                    solara.Button(
+                        "Help",
+                        color="success" if others is True else None,
+                        outlined=others is not True,
+                        on_click=lambda: set_others(True),
+                        classes=["gc-help"],
+                    )
+                    solara.Button(
+                        "Refuse",
+                        color="error" if others is False else None,
+                        outlined=others is not False,
+                        on_click=lambda: set_others(False),
+                        classes=["gc-refuse"],
+                    )
         AskPanel(view, asks, set_asks)
         MeetPanel(view, meet, set_meet)
         with solara.Column(classes=["gc-panel", "gc-contacts"], gap="2px"):
