@@ -319,6 +319,28 @@ def test_a_loaded_lesson_says_where_its_text_is_and_the_link_shows_it(open_tab):
     tab.shot("lesson-in-view", full_page=False)
 
 
+def test_the_sliders_show_the_mix_of_the_scenario_in_use_after_a_lesson_change(open_tab):
+    """Two lessons with the same settings on the page (200 members): the second one's sliders
+    showed the first one's strategy shares (connectors' 0.25 in *Relationships or numbers?*,
+    whose scenario has 0.1)."""
+    from simulation.app.lessons import LESSONS
+    from simulation.scenario_files import load_scenario
+    from simulation.strategies import label
+
+    tab = open_tab()
+    for key in ("connectors", "relationships_take_work"):
+        lesson = LESSONS[key]
+        tab.choose("Lesson", lesson.title)
+        tab.wait_text(".gt-lesson", re.escape(lesson.title))
+        scenario = tab.page.locator(".v-select", has=tab.page.locator("label", has_text="Scenario")).first
+        assert lesson.scenario in scenario.inner_text()
+        time.sleep(1)  # the settings may arrive a moment after the lesson
+        text = tab.page.inner_text(".gt-settings")
+        shown = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\S.*?) share: ([\d.]+)$", text, re.M)}
+        mix = load_scenario(lesson.scenario).mix
+        assert {label(s): shown.get(label(s)) for s in mix} == {label(s): v for s, v in mix.items()}, key
+
+
 def test_two_tabs_keep_separate_models(open_tab):
     a = open_tab("-a")
     b = open_tab("-b")

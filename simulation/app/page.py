@@ -696,7 +696,7 @@ def Settings(
             SettingGroup(
                 group,
                 controls,
-                session,
+                config,
                 pending,
                 on_setting,
                 open_at_start=group == "Population" or any(c.key in errors for c in controls),
@@ -708,13 +708,16 @@ def Settings(
 def SettingGroup(
     title: str,
     controls: list[Control],
-    session: Session,
+    config: Scenario,
     pending: dict[str, Any],
     on_setting: Callable[[Control, Any], None],
     open_at_start: bool = False,
     errors: dict[str, str] | None = None,
 ):
-    """A group of settings that opens and closes with a click on its title."""
+    """A group of settings that opens and closes with a click on its title; a setting not
+    changed on the page shows its value in ``config``, the scenario in use (passed, not read
+    from the session, so that another scenario with the same settings on the page redraws
+    the values)."""
     is_open, set_open = solara.use_state(open_at_start)
     solara.Button(
         ("▾ " if is_open else "▸ ") + title,
@@ -733,7 +736,7 @@ def SettingGroup(
             for control in controls:
                 SettingControl(
                     control,
-                    pending.get(control.key, control.value(session.config)),
+                    pending.get(control.key, control.value(config)),
                     on_setting,
                     (errors or {}).get(control.key),
                 )
