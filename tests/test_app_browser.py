@@ -288,13 +288,13 @@ def test_the_scenario_a_lesson_compares_with_runs_at_the_lessons_size_and_the_le
     tab.wait_text(".gt-lesson", "structure protects")
     assert tab.members() == 200
     tab.choose("Scenario", "referral_group")
-    tab.wait_text(".gt-note", "referral group")
+    tab.wait_text(".gt-controls", "structured referral group")  # its description
     assert tab.week() == 0 and tab.members() == 200
     assert tab.page.locator(".gt-seed input").input_value() == "1"
     assert "structure protects" in tab.page.inner_text(".gt-lesson")
     tab.shot("structure-then-referral-group")
     tab.choose("Scenario", "paid_events")
-    tab.wait_text(".gt-note", "Pay-to-attend")
+    tab.wait_text(".gt-controls", "Pay-to-attend")
     tab.page.locator(".gt-lesson").wait_for(state="detached")
 
 
