@@ -266,9 +266,12 @@ def run_sweep(
             # (the executor's exit, below, comes first): tidied while one still wrote, a run's
             # tables could go and its summary, written after, mark it done without them
             running.callback(store.tidy)
+            fresh = resume and not store.exists()
             manifest = _prepare(store, experiment, identity, resume)
             store.tidy()
             notes = []
+            if fresh:  # --resume in a script that always passes it: said, not refused
+                notes.append(f"--resume: {store.path} held no sweep to resume; every run was started afresh")
             corrupt = store.verify() if resume else {}
             if corrupt:
                 store.forget(corrupt)

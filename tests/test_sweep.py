@@ -294,3 +294,24 @@ def test_a_refused_sweep_says_only_why_and_a_started_one_first_says_what_it_runs
     assert main(args) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("givetake: error: ") and "add --resume" in err[0]
+
+
+def test_resume_where_no_sweep_was_stored_says_it_started_afresh(tmp_path, capsys):
+    """--resume on a folder holding no sweep runs every run, and says so (it started a new
+    sweep without a word, as if it had completed one)."""
+    from simulation.cli import main
+
+    exp = tmp_path / "e.toml"
+    exp.write_text(
+        'name = "e"\nscenarios = [{ scenario = { population = { size = 30 } }, label = "a" }]\n'
+        "replications = 2\nsteps = 2\n"
+    )
+    out = tmp_path / "out"
+    args = ["sweep", str(exp), "--out", str(out), "--executor", "serial", "--no-report", "--quiet"]
+    assert main([*args, "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"givetake: note: --resume: {out} held no sweep to resume; every run was started afresh" in err
+    assert "2 runs done, 0 failed, 0 already stored" in err
+    assert main([*args, "--resume"]) == 0  # a real resume says nothing of the kind
+    err = capsys.readouterr().err
+    assert "held no sweep" not in err and "0 runs done, 0 failed, 2 already stored" in err
