@@ -7,12 +7,13 @@ these columns of that table (``docs/metrics.md``):
 
 * ``welfare`` — value created net of upkeep and fees (every change of wealth
   goes through ``model.pay``), per member-week;
-* ``members`` — members retained, against the members at the start (row 0);
+* ``members`` — the members now against the members at the start (row 0; newcomers
+  count, so it can pass 100 %);
 * ``gifts`` / ``needs`` — the share of needs met (``fulfilment_rate``, pooled
   over weeks);
 * ``left`` (less ``expelled``, when recorded) — turnover: members who failed or
   left of their own accord, per member-year (members a group expels are its choice,
-  and count only through the members retained);
+  and count only through the members against the start);
 * ``giant_component`` — the share of members in the largest connected group
   (optional: without it, fragmentation is not judged).
 
@@ -307,7 +308,7 @@ def _tail_measures(ts: pd.DataFrame, c: VerdictCriteria) -> dict[str, float]:
 
 
 _WORDS = {
-    "members": ("members retained", "{:.0%}", "retained"),
+    "members": ("members against the start", "{:.0%}", "retained"),
     "value": ("net value a member-week", "{:.3g}", "value"),
     "fulfilment": ("needs met", "{:.0%}", "fulfilment"),
     "turnover": ("leavers a member-year", "{:.2f}", "turnover"),
@@ -423,7 +424,7 @@ def judge(timeseries: pd.DataFrame, criteria: VerdictCriteria = VerdictCriteria(
         return Verdict("stable", reason, **common)
     reason = (
         f"{span}: net value {m['value']:.3g} a member-week, {m['fulfilment']:.0%} of needs met, "
-        f"{m['retained']:.0%} of members retained, {m['turnover']:.2f} leavers a member-year"
+        f"members {m['retained']:.0%} of the start, {m['turnover']:.2f} leavers a member-year"
     )
     return Verdict("flourishing", reason, **common)
 

@@ -96,6 +96,14 @@ def test_a_healthy_run_flourishes():
     }
 
 
+
+def test_a_grown_network_reads_as_members_against_the_start_not_as_members_retained():
+    """Newcomers count in the membership: 146 members after 100 is "146% of the start";
+    "146% of members retained" said more of the founders stayed than ever joined."""
+    v = judge(table(W, start=100, members=146.0))
+    assert v.verdict == "flourishing" and v.measures["retained"] == pytest.approx(1.46)
+    assert "members 146% of the start" in v.reason and "retained" not in v.reason
+
 # the stable bar, missed only in the last 10 weeks (fewer than sustain: no collapse)
 @pytest.mark.parametrize(
     "column, at, below, flourishing_bar_missed",
@@ -120,7 +128,7 @@ def test_the_turnover_bar_at_its_edge():
     assert ok.verdict == "stable" and ok.measures["turnover"] == 1.0
     bad = judge(table(W, start=104, members=104, left=last(W, 10, 2.01, 0.0)))
     assert bad.verdict == "struggling" and "leavers a member-year" in bad.reason
-    # members expelled by their group are not turnover: they count through members retained
+    # members expelled by their group are not turnover: they count through the members against the start
     expelled = last(W, 10, 0.01, 0.0)
     assert (
         judge(table(W, start=104, members=104, left=last(W, 10, 2.01, 0.0), expelled=expelled)).verdict
@@ -249,7 +257,7 @@ def test_the_audited_mislabels_are_gone():
     # "flourishing" after losing 46 % of the members
     members = np.linspace(100, 54, 200).round()
     v = judge(table(200, members=members))
-    assert v.verdict == "stable" and "members retained 54% < 80%" in v.reason
+    assert v.verdict == "stable" and "members against the start 54% < 80%" in v.reason
     # "collapsed" although it recovered to 80 % of needs met and +600 a week
     welfare = stretch(200, 1, 80, -100.0, 600.0)
     v = judge(
