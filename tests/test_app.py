@@ -373,10 +373,13 @@ def test_page_step_and_reset_buttons_drive_the_model():
     _click(rc, "gt-step")
     _click(rc, "gt-step")
     assert _week(rc) == 2
-    # the verdict panel gives the run's verdict so far, with its reason
+    # the verdict panel: too early after two weeks, then the run's verdict so far, with its reason
+    assert "Too early to judge" in _html(rc, "gt-verdict") and "(week 2 so far)" in _html(rc, "gt-verdict")
+    for _ in range(8):
+        _click(rc, "gt-step")
     verdict = _html(rc, "gt-verdict")
     assert re.search(r"looks <b[^>]*>(flourishing|stable|recovered|struggling|collapsed)</b>", verdict)
-    assert "over the last 1 week" in verdict
+    assert re.search(r"over the last \d+ weeks", verdict)
     _click(rc, "gt-reset")
     assert _week(rc) == 0
     rc.close()
@@ -780,3 +783,17 @@ def test_the_threads_left_idle_by_closed_connections_are_ended_when_memory_is_re
     finally:
         stop.set()
         runner.join(10)
+
+
+
+def test_the_verdict_is_too_early_until_the_weeks_it_pools_have_run():
+    """A run is not "flourishing" after a week or two: until ``verdict.window`` weeks have run
+    (each week's measures pool that many) the panel says it is too early to judge."""
+    from simulation.app.page import _verdict
+
+    model = small_model()
+    for _ in range(9):
+        model.step()
+    assert _verdict(model) == "Too early to judge: a verdict pools 10 weeks of the run (week 9 so far)."
+    model.step()
+    assert _verdict(model).startswith("So far this network looks <b")

@@ -28,7 +28,7 @@ from ..params import check_seed
 from ..scenario import Scenario
 from ..strategies import label as strategy_label
 from ..style_colours import style_colour
-from ..verdict import judge_model
+from ..verdict import VerdictCriteria, judge_model
 from .controls import Control, check_setting, controls_for
 from .drawing import NEW_WEEKS, NO_ECOSYSTEM, SMALL_ECOSYSTEM, legend_html, strategy_colour
 from .lessons import LESSONS, Lesson
@@ -986,6 +986,12 @@ def _verdict(model: Any) -> str:
     v = judge_model(model)
     if v is None:
         return ""
+    window = VerdictCriteria.from_scenario(model.config).window
+    if model.steps < window:  # each week's measures pool the last `window` weeks: fewer say little
+        return (
+            f"Too early to judge: a verdict pools {window} weeks of the run "
+            f"(week {model.steps} so far)."
+        )
     colour = _VERDICT_COLOURS.get(v.verdict, "#333")
     story = "".join(f" · {html.escape(event)} at week {step}" for step, event, _ in v.timeline[-4:])
     return (
