@@ -104,6 +104,19 @@ def test_bad_settings_are_one_line_input_errors():
         _class(timer=0)
 
 
+def test_a_bad_size_names_the_option_given(tmp_path, capsys):
+    """`givetake classroom --size 0` blamed "classroom settings: population.size", a setting
+    the teacher never wrote; the error names --size, in one line, exit 2, nothing saved."""
+    from simulation.app.local_server import free_port
+    from simulation.cli import main
+
+    args = ["classroom", "--size", "0", "--save", str(tmp_path / "class"), "--port", str(free_port())]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["givetake: error: --size 0: expected an integer in [2, 10000000], got 0"]
+    assert not (tmp_path / "class").exists()
+
+
 def test_a_removed_seat_hands_the_member_back_to_its_own_strategy():
     s = _class()
     a = s.join(s.code, "Ada")

@@ -140,7 +140,10 @@ def _build(args: argparse.Namespace):
             question=question,
         )
     except ScenarioError as err:
-        raise InputError(str(err).strip().splitlines()[0]) from None
+        line = str(err).strip().splitlines()[0]
+        if args.size is not None and "population.size:" in line:  # the option given, not the setting
+            line = f"--size {args.size}: {line.split('population.size:', 1)[1].strip()}"
+        raise InputError(line) from None
     folder = args.save or default_save_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{session.code}"
     session.save_dir = folder
     return session
