@@ -163,23 +163,51 @@ def share_column(summary: pd.DataFrame) -> str | None:
     return next((c for c in summary.columns if c.startswith("share.")), None)
 
 
+def grid_keys(summary: pd.DataFrame, manifest: dict[str, Any]) -> list[str]:
+    """The keys of a ``[vary.values]`` grid that the summary records (``[vary.share]``'s
+    ``share.<strategy>`` left out); none for the sampled designs, which are pooled."""
+    if manifest.get("design", "grid") != "grid":
+        return []
+    return [k for k in manifest.get("varied", []) if k in summary.columns and not k.startswith("share.")]
+
+
+def _value(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def style_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
+    """Per run of an experiment with ``[vary.share]``: its scenario, with the grid point of
+    a ``[vary.values]`` grid beside it (``open_mixer (exchange.b=3)``), so that runs at
+    different points of the grid are never taken together; the scenario alone without a grid."""
+    keys = grid_keys(summary, manifest)
+    label = summary["scenario"].astype(str)
+    if not keys:
+        return label
+    # in parentheses: the report lists styles with commas between them
+    point = [".".join(k.split(".")[-2:]) + "=" + summary[k].map(_value) for k in keys]
+    inner = point[0]
+    for p in point[1:]:
+        inner = inner + ", " + p
+    return label + " (" + inner + ")"
+
+
 def _condition_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
     share = share_column(summary)
     if share is not None:
-        # the ordinary mix is the scenario itself; the varied shares say their level
+        # the ordinary mix is the scenario itself (at its grid point); the varied shares
+        # say their level
         who = share.split(".", 1)[1]
         level = summary[share].map(lambda v: f"{who}s {100 * v:.0f}%")
         ordinary = summary["ordinary_mix"].astype(bool)
-        return (
-            summary["scenario"].astype(str).where(ordinary, summary["scenario"].astype(str) + " | " + level)
-        )
+        style = style_labels(summary, manifest)
+        return style.where(ordinary, style + " | " + level)
     varied = [k for k in manifest.get("varied", []) if k in summary.columns]
     if manifest.get("design", "grid") != "grid" or not varied:
         return summary["scenario"].astype(str)
     parts = [summary["scenario"].astype(str)]
     for k in varied:
         short = k.split(".")[-1]
-        parts.append(short + "=" + summary[k].map(lambda v: f"{v:g}" if isinstance(v, float) else str(v)))
+        parts.append(short + "=" + summary[k].map(_value))
     label = parts[0] + " | " + parts[1]
     for p in parts[2:]:
         label = label + ", " + p
@@ -714,7 +742,8 @@ def agreement(pairs: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
 
 def ordinary(data: SweepData) -> SweepData:
     """Only the runs of each scenario's own mix (of an experiment with ``[vary.share]``);
-    ``data`` itself otherwise.  Conditions are then the scenarios."""
+    ``data`` itself otherwise.  Conditions are then the scenarios, each at its point of a
+    ``[vary.values]`` grid when one goes with ``[vary.share]``."""
     if share_column(data.summary) is None:
         return data
     keep = data.summary["ordinary_mix"].astype(bool)
@@ -741,19 +770,20 @@ def _bootstrap_seed(data: SweepData) -> int:
     return int(data.manifest.get("master_seed", 0) or 0) % (2**32)
 
 
-def _scenarios(data: SweepData) -> list[str]:
-    return list(
-        dict.fromkeys(
-            data.summary.sort_values(
-                "condition", key=lambda c: c.map({c: i for i, c in enumerate(data.conditions)})
-            )["scenario"].astype(str)
-        )
-    )
+def _styles(data: SweepData) -> tuple[pd.Series, list[str]]:
+    """Each run's style (:func:`style_labels`: its scenario, at its grid point when a grid
+    goes with ``[vary.share]``) and the styles in the order of the conditions."""
+    style = style_labels(data.summary, data.manifest)
+    rank = {c: i for i, c in enumerate(data.conditions)}
+    order = data.summary["condition"].map(rank).fillna(len(rank)).to_numpy()
+    return style, list(dict.fromkeys(style.to_numpy()[np.argsort(order, kind="stable")]))
 
 
 def collapse_by_share(data: SweepData) -> pd.DataFrame:
     """Per scenario and share level: runs, collapsed runs (verdict ``collapsed`` at the end),
-    their share with a Wilson 95% interval.
+    their share with a Wilson 95% interval.  With a grid of ``[vary.values]`` beside
+    ``[vary.share]`` each point of the grid is a scenario of its own here, named
+    ``open_mixer (exchange.b=3)`` (:func:`style_labels`).
 
     Columns: ``scenario, share, runs, collapsed, p, low, high``.  Empty without
     ``[vary.share]`` or verdicts."""
@@ -762,8 +792,9 @@ def collapse_by_share(data: SweepData) -> pd.DataFrame:
     if col is None or "verdict" not in s.columns:
         return pd.DataFrame()
     rows = []
-    for scen in _scenarios(data):
-        block = s[(s["scenario"] == scen) & s["verdict"].notna()]
+    style, styles = _styles(data)
+    for scen in styles:
+        block = s[(style == scen) & s["verdict"].notna()]
         if block.empty:
             continue
         for level, g in block.groupby(col):
@@ -786,6 +817,9 @@ def collapse_by_share(data: SweepData) -> pd.DataFrame:
 def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
     """Per scenario: health under the ordinary mix and the tipping point.
 
+    * ``scenario``: the scenario; with a grid of ``[vary.values]`` beside ``[vary.share]``,
+      the scenario at one point of the grid (``open_mixer (exchange.b=3)``, a row per point,
+      the grid's keys as columns after it): runs at different points are never pooled;
     * ``strategy``: the strategy whose share ``[vary.share]`` varies (``share.<strategy>``);
     * ``healthy``/``p_healthy`` (Wilson 95% ``healthy_low``, ``healthy_high``): runs of
       the scenario's own mix whose verdict is in :data:`HEALTHY`;
@@ -807,9 +841,11 @@ def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
     if col is None or "verdict" not in s.columns:
         return pd.DataFrame()
     seed = _bootstrap_seed(data)
+    keys = grid_keys(s, data.manifest)
     rows = []
-    for scen in _scenarios(data):
-        block = s[(s["scenario"] == scen) & s["verdict"].notna()]
+    style, styles = _styles(data)
+    for scen in styles:
+        block = s[(style == scen) & s["verdict"].notna()]
         if block.empty:
             continue
         own = block[block["ordinary_mix"].astype(bool)]
@@ -817,6 +853,7 @@ def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
         p, lo, hi = wilson(k, n)
         row: dict[str, Any] = {
             "scenario": scen,
+            **{k: block[k].iloc[0] for k in keys},
             "strategy": col.split(".", 1)[1],
             "ordinary_share": float(own[col].iloc[0]) if n else float("nan"),
             "runs": n,

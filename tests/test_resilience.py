@@ -3,6 +3,7 @@ tipping point against the share of takers, in the report, the table and the term
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import subprocess
@@ -155,6 +156,62 @@ def test_sweep_answers_first_in_the_report_and_the_terminal(tmp_path):
     by_share = pd.read_csv(out / "report" / "tables" / "collapse_by_share.csv")
     assert sorted(by_share["share"].unique().tolist()) == [0.2, 0.9]
     assert (by_share["runs"] == 2).all()
+
+
+def test_a_grid_beside_the_share_is_one_style_per_scenario_and_grid_point_in_the_report(tmp_path):
+    """[vary.values] with [vary.share]: the answer, the condition labels and the comparisons
+    take each scenario at each point of the grid apart; runs at different b are never pooled."""
+    from simulation.report import write_report
+    from simulation.store import Store
+    from simulation.sweep import run_sweep
+
+    exp = Experiment.from_dict(
+        {
+            "scenarios": ["open_mixer", "referral_group"],
+            "replications": 3,
+            "steps": 8,
+            "seed": 5,
+            "set": {"population.size": 40},
+            "vary": {
+                "values": {"mechanisms.exchange.b": [2.0, 3.0]},
+                "share": {"strategy": "taker", "levels": [0.6]},
+            },
+        }
+    )
+    run_sweep(exp, tmp_path / "s", executor="serial", progress=False)
+    page = write_report(tmp_path / "s").read_text()
+    tables = tmp_path / "s" / "report" / "tables"
+    summary = Store(tmp_path / "s").load("summary")
+    styles = [f"{s} (exchange.b={b})" for s in ("open_mixer", "referral_group") for b in (2, 3)]
+
+    data = an.load(tmp_path / "s")
+    counts = data.summary.groupby("condition", sort=False).size()
+    assert counts.index.tolist() == [c for s in styles for c in (s, f"{s} | takers 60%")]
+    assert (counts == 3).all()
+
+    # the answer: a row per scenario and grid point, its health from its own 3 runs
+    res = pd.read_csv(tables / "resilience.csv")
+    assert res["scenario"].tolist() == styles
+    assert res["mechanisms.exchange.b"].tolist() == [2.0, 3.0, 2.0, 3.0]
+    assert (res["runs"] == 3).all() and (res["tipping_runs"] == 6).all()
+    for _, r in res.iterrows():
+        own = summary[
+            (summary["scenario"] == r["scenario"].split(" ")[0])
+            & (summary["mechanisms.exchange.b"] == r["mechanisms.exchange.b"])
+            & summary["ordinary_mix"].astype(bool)
+        ]
+        assert len(own) == 3 and r["healthy"] == int(own["verdict"].isin(an.HEALTHY).sum())
+    by_share = pd.read_csv(tables / "collapse_by_share.csv")
+    assert by_share["scenario"].tolist() == [s for s in styles for _ in (0.2, 0.6)]
+    assert (by_share["runs"] == 3).all()
+
+    # the sections after the answer: one condition per scenario and grid point, 3 runs each
+    finals = pd.read_csv(tables / "final_states.csv")
+    assert list(dict.fromkeys(finals["condition"])) == styles and (finals["n"] == 3).all()
+    pairs = pd.read_csv(tables / "pairwise.csv")
+    assert set(pairs["a"]) | set(pairs["b"]) == set(styles)
+    for s in styles:
+        assert html.escape(s) in page
 
 
 def test_separated_runs_give_a_tipping_interval_and_overlapping_styles_are_not_ranked():
