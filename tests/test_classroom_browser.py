@@ -256,16 +256,29 @@ def test_a_teacher_and_two_students_play_two_weeks(browser, tmp_path, tabs):
     # week 0: Ada refuses everyone who asks, Ben helps everyone
     ada.at_week(0)
     ben.at_week(0)
+
     # on a phone's width each request's Help and Refuse sit side by side (Refuse used to wrap
     # alone under the text, at the other end of the row from Help)
-    for row in [
-        ada.root.locator(".gc-request").nth(i) for i in range(ada.root.locator(".gc-request").count())
-    ]:
-        help_, refuse = (
-            row.locator("button.gc-help").bounding_box(),
-            row.locator("button.gc-refuse").bounding_box(),
-        )
-        assert abs(help_["y"] - refuse["y"]) < 2 and 0 < refuse["x"] - (help_["x"] + help_["width"]) < 30
+    # (measured once the page has settled: a row caught while it is still being laid out under
+    # load had its buttons apart; the wrapped layout never settles side by side)
+    def apart() -> list[tuple[dict, dict]]:
+        rows = [
+            ada.root.locator(".gc-request").nth(i) for i in range(ada.root.locator(".gc-request").count())
+        ]
+        boxes = [
+            (r.locator("button.gc-help").bounding_box(), r.locator("button.gc-refuse").bounding_box())
+            for r in rows
+        ]
+        return [
+            (h, r)
+            for h, r in boxes
+            if not (abs(h["y"] - r["y"]) < 2 and 0 < r["x"] - (h["x"] + h["width"]) < 30)
+        ]
+
+    deadline = time.monotonic() + 15
+    while apart() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert not apart(), apart()
     refused = ada.answer_all("refuse")
     helped = ben.answer_all("help")
     assert refused and helped  # every member is needy: both were asked
