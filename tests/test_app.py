@@ -785,7 +785,6 @@ def test_the_threads_left_idle_by_closed_connections_are_ended_when_memory_is_re
         runner.join(10)
 
 
-
 def test_the_verdict_is_too_early_until_the_weeks_it_pools_have_run():
     """A run is not "flourishing" after a week or two: until ``verdict.window`` weeks have run
     (each week's measures pool that many) the panel says it is too early to judge."""

@@ -96,13 +96,13 @@ def test_a_healthy_run_flourishes():
     }
 
 
-
 def test_a_grown_network_reads_as_members_against_the_start_not_as_members_retained():
     """Newcomers count in the membership: 146 members after 100 is "146% of the start";
     "146% of members retained" said more of the founders stayed than ever joined."""
     v = judge(table(W, start=100, members=146.0))
     assert v.verdict == "flourishing" and v.measures["retained"] == pytest.approx(1.46)
     assert "members 146% of the start" in v.reason and "retained" not in v.reason
+
 
 # the stable bar, missed only in the last 10 weeks (fewer than sustain: no collapse)
 @pytest.mark.parametrize(

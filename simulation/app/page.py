@@ -988,10 +988,7 @@ def _verdict(model: Any) -> str:
         return ""
     window = VerdictCriteria.from_scenario(model.config).window
     if model.steps < window:  # each week's measures pool the last `window` weeks: fewer say little
-        return (
-            f"Too early to judge: a verdict pools {window} weeks of the run "
-            f"(week {model.steps} so far)."
-        )
+        return f"Too early to judge: a verdict pools {window} weeks of the run (week {model.steps} so far)."
     colour = _VERDICT_COLOURS.get(v.verdict, "#333")
     story = "".join(f" · {html.escape(event)} at week {step}" for step, event, _ in v.timeline[-4:])
     return (
