@@ -107,6 +107,15 @@ DEFAULT_OUTCOMES = [
     "tail_welfare",
 ]
 
+#: the values an outcome can take, where it is bounded: its interval is cut to them
+#: (:func:`stats.mean_ci`), so that few runs never give a share an interval beyond [0, 1]
+OUTCOME_BOUNDS = {
+    "final_members": (0.0, np.inf),
+    "final_giant_component": (0.0, 1.0),
+    "tail_fulfilment_rate": (0.0, 1.0),
+    "final_mean_degree": (0.0, np.inf),
+}
+
 TRAJECTORY_METRICS = [
     "members",
     "mean_wealth",
@@ -289,7 +298,7 @@ def final_states(data: SweepData, outcomes: list[str] | None = None) -> pd.DataF
     for outcome in outcomes_present(data.summary, outcomes):
         for cond in data.conditions:
             x = data.summary.loc[data.summary["condition"] == cond, outcome].to_numpy(float)
-            m, lo, hi, n = mean_ci(x)
+            m, lo, hi, n = mean_ci(x, bounds=OUTCOME_BOUNDS.get(outcome))
             x = x[np.isfinite(x)]
             rows.append(
                 {
@@ -863,7 +872,9 @@ def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
             "healthy_high": hi,
         }
         if "tail_fulfilment_rate" in own.columns:
-            m, lo_, hi_, _ = mean_ci(own["tail_fulfilment_rate"].to_numpy(float))
+            m, lo_, hi_, _ = mean_ci(
+                own["tail_fulfilment_rate"].to_numpy(float), bounds=OUTCOME_BOUNDS["tail_fulfilment_rate"]
+            )
             row |= {"needs_met": m, "needs_met_low": lo_, "needs_met_high": hi_}
         if "final_members" in own.columns and "members" in data.timeseries.columns and n:
             start = data.timeseries[

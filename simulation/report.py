@@ -137,7 +137,14 @@ def write_report(
         body = figure("final_states", plots.final_states(data.summary, conds, outcomes))
         body += _table(_final_wide(finals), digits=3)
         sections.append(
-            _section("Final states", body, "Mean [95% interval] over runs; n runs per condition.")
+            _section(
+                "Final states",
+                body,
+                (
+                    "Mean [95% t interval] over runs, cut to the values the outcome can take (shares to "
+                    "[0, 1], counts to 0 and above); n runs per condition."
+                ),
+            )
         )
 
         # collapse

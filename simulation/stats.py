@@ -96,7 +96,9 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+def mean_ci(
+    values: np.ndarray, level: float = 0.95, bounds: tuple[float, float] | None = None
+) -> tuple[float, float, float, int]:
     """Mean and t-based confidence interval of the finite values.
 
     Parameters
@@ -105,6 +107,10 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
         The sample; NaN and infinite values are left out.
     level : float
         Confidence level of the interval.
+    bounds : (low, high), optional
+        The values the measure can take (a share: ``(0, 1)``); the interval is cut to
+        them.  With few runs a t interval of a share can reach below 0 or above 1,
+        values no run could have.
 
     Returns
     -------
@@ -120,6 +126,8 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     (5.0, nan, nan, 1)
     >>> mean_ci([])
     (nan, nan, nan, 0)
+    >>> [round(v, 3) for v in mean_ci([0.8, 0.95], bounds=(0.0, 1.0))[:3]]
+    [0.875, 0.0, 1.0]
     """
     x = np.asarray(values, float)
     x = x[np.isfinite(x)]
@@ -130,7 +138,10 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     if n < 2:
         return m, float("nan"), float("nan"), n
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half, n
+    low, high = m - half, m + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return m, low, high, n
 
 
 def mean_ci_arrays(

@@ -583,3 +583,27 @@ def test_the_definition_of_healthy_agrees_in_number():
 
     assert VerdictCriteria().max_turnover == 1
     assert "loses at most 1 leaver per member-year" in _HEALTH_DEFINITION
+
+
+def test_an_interval_never_leaves_the_values_its_outcome_can_take():
+    """Two runs give a t interval 12.7 standard errors wide: needs met at 86% and 99% read
+    "[-5%, 177%]" in a report.  A share's interval is cut to [0, 1], a count's to >= 0;
+    an unbounded outcome (mean wealth) keeps its t interval."""
+    rows = [
+        {
+            "run_id": f"a-{i}",
+            "condition": "a",
+            "tail_fulfilment_rate": f,
+            "final_members": m,
+            "final_mean_wealth": w,
+        }
+        for i, (f, m, w) in enumerate([(0.3, 5.0, -3.0), (0.99, 60.0, 40.0)])
+    ]
+    data = an.SweepData(pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, ["a"])
+    states = an.final_states(data, ["tail_fulfilment_rate", "final_members", "final_mean_wealth"]).set_index(
+        "outcome"
+    )
+    assert states.loc["tail_fulfilment_rate", ["low", "high"]].tolist() == [0.0, 1.0]
+    assert states.loc["final_members", "low"] == 0.0 and states.loc["final_members", "high"] > 60
+    assert states.loc["final_mean_wealth", "low"] < -3 and states.loc["final_mean_wealth", "high"] > 40
+    assert states.loc["tail_fulfilment_rate", "mean"] == pytest.approx(0.645)
