@@ -116,6 +116,9 @@ OUTCOME_BOUNDS = {
     "final_mean_degree": (0.0, np.inf),
 }
 
+#: the level of the pairwise tests (:func:`pairwise`, :func:`collapse_pairwise`)
+ALPHA = 0.05
+
 TRAJECTORY_METRICS = [
     "members",
     "mean_wealth",
@@ -194,10 +197,7 @@ def style_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
         return label
     # in parentheses: the report lists styles with commas between them
     point = [".".join(k.split(".")[-2:]) + "=" + summary[k].map(_value) for k in keys]
-    inner = point[0]
-    for p in point[1:]:
-        inner = inner + ", " + p
-    return label + " (" + inner + ")"
+    return label + " (" + point[0].str.cat(point[1:], sep=", ") + ")"
 
 
 def _condition_labels(summary: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
@@ -543,7 +543,7 @@ def constant_outcomes(data: SweepData, outcomes: list[str] | None = None) -> pd.
 
 
 def pairwise(
-    data: SweepData, outcomes: list[str] | None = None, alpha: float = 0.05, draws: int = PAIRWISE_DRAWS
+    data: SweepData, outcomes: list[str] | None = None, alpha: float = ALPHA, draws: int = PAIRWISE_DRAWS
 ) -> pd.DataFrame:
     """Every pair of conditions on every outcome: Welch t, Mann-Whitney U, Cohen's d,
     Cliff's delta; Holm-adjusted p-values (of the Mann-Whitney test) within each outcome.
@@ -611,7 +611,7 @@ def pairwise(
     return pd.concat(rows, ignore_index=True)
 
 
-def collapse_pairwise(data: SweepData, alpha: float = 0.05) -> pd.DataFrame:
+def collapse_pairwise(data: SweepData, alpha: float = ALPHA) -> pd.DataFrame:
     """Pairs of conditions compared on the probability of collapse (Fisher's exact test, Holm).
 
     Empty when no run collapsed, or every run did: there is nothing to test."""

@@ -228,8 +228,8 @@ def write_report(
                 "effect_sizes", plots.effect_sizes(pairs, conds, tested)
             )
             sig = pairs[pairs["significant"]]
-            body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = {ALPHA:g})"
-            if all(_smallest_holm_p(b) >= ALPHA for _, b in pairs.groupby("outcome", sort=False)):
+            body += f"<p>{len(sig)} of {len(pairs)} comparisons are significant after Holm correction (within each outcome, α = {an.ALPHA:g})"
+            if all(_smallest_holm_p(b) >= an.ALPHA for _, b in pairs.groupby("outcome", sort=False)):
                 body += ": with these runs per condition none could be, however different the conditions"
             body += ".</p>"
             if not sig.empty:
@@ -645,7 +645,7 @@ def conclusions(
             large = sig[sig["effect"] == "large"]
             if sig.empty:
                 floor = _smallest_holm_p(block)
-                if floor >= ALPHA:
+                if floor >= an.ALPHA:
                     untestable.append((label, floor))
                 else:
                     items.append(
@@ -679,10 +679,6 @@ def conclusions(
     if not dec.empty:
         items.append(_givers_both_ends(dec, inline=True))
     return "<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>"
-
-
-#: the level of the pairwise tests (``analysis.pairwise``'s default, as the report says)
-ALPHA = 0.05
 
 
 def _smallest_holm_p(block: pd.DataFrame) -> float:

@@ -126,7 +126,6 @@ def _stop_on_sigterm() -> None:
 def main(args: argparse.Namespace) -> int:
     from ..executors import check_options
     from ..experiment import load_experiment, resolve_experiment
-    from ..io import check_out_folder
     from ..sweep import run_sweep
 
     if args.verify is not None:
@@ -148,7 +147,6 @@ def main(args: argparse.Namespace) -> int:
         experiment = dataclasses.replace(experiment, seed=check_seed(args.seed, "--seed"))
     _stop_on_sigterm()
     out = Path(args.out) if args.out else Path("results") / experiment.name
-    check_out_folder(out, f"--out {out}")
     text = path.read_text()
     n = len(experiment.scenarios) * len(experiment.points) * (args.replications or experiment.replications)
 
