@@ -553,7 +553,7 @@ def resilience_view(res: pd.DataFrame, who: str = "taker") -> pd.DataFrame:
         if hasattr(r, "needs_met"):
             row["needs met"] = f"{_pct(r.needs_met)} [{_pct(r.needs_met_low)}, {_pct(r.needs_met_high)}]"
         if hasattr(r, "members_kept"):
-            row["members kept"] = _pct(r.members_kept)
+            row["members vs start"] = _pct(r.members_kept)  # newcomers count: can pass 100%
         row[f"tipping point ({who} share)"] = tipping_text(r)
         rows.append(row)
     return pd.DataFrame(rows)
