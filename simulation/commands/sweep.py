@@ -69,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="complete an existing results folder: run only missing or failed runs",
+        help="complete an existing results folder: run only missing or failed runs (where no sweep "
+        "was stored, every run, and a note says so)",
     )
     p.add_argument(
         "--out", metavar="DIR", default=None, help="results folder (default: results/<experiment name>)"
