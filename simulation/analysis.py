@@ -842,7 +842,9 @@ def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
       level held and every run from a later level on collapsed, with at most one level of
       mixed outcomes between them (:func:`simulation.stats.tipping_point`), so the runs only
       place the tipping point between those two levels (``tipping_low``, ``tipping_high``) and
-      ``tipping`` is NaN.
+      ``tipping`` is NaN; ``tipping_mixed_share``, ``tipping_mixed_collapsed``,
+      ``tipping_mixed_runs``: that level of mixed outcomes, its collapsed runs and its runs
+      (:class:`simulation.stats.MixedLevel`; NaN when there is none).
 
     Empty without ``[vary.share]`` or verdicts."""
     s = data.summary
@@ -895,6 +897,10 @@ def resilience(data: SweepData, draws: int = TIPPING_DRAWS) -> pd.DataFrame:
             "tipping_high": est.high,
             "tipping_separated": est.separated,
             "tipping_runs": est.n,
+            # the level of mixed outcomes of a separated tipping point (NaN without one)
+            "tipping_mixed_share": est.mixed.level if est.mixed else float("nan"),
+            "tipping_mixed_collapsed": est.mixed.outcomes if est.mixed else float("nan"),
+            "tipping_mixed_runs": est.mixed.runs if est.mixed else float("nan"),
             "max_share": float(block[col].max()),
             "tipping_note": est.note,
         }

@@ -397,9 +397,13 @@ def _separated(r: Any) -> bool:
 
 def _mixed_level(r: Any) -> tuple[float, int, int] | None:
     """The level of mixed outcomes between a separated tipping point's two levels, with
-    its collapsed runs and runs, from the note of :func:`simulation.stats.tipping_point`."""
-    m = re.search(r"except at (\S+) \((\d+) of (\d+)\)", str(getattr(r, "tipping_note", "")))
-    return (float(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    its collapsed runs and runs (the ``tipping_mixed_*`` columns of
+    :func:`simulation.analysis.resilience`); None without one, and for a table written
+    before those columns were."""
+    share = getattr(r, "tipping_mixed_share", math.nan)
+    if share is None or not np.isfinite(share):
+        return None
+    return float(share), int(r.tipping_mixed_collapsed), int(r.tipping_mixed_runs)
 
 
 def _tipping_sentence(r: Any, who: str) -> str:

@@ -81,6 +81,7 @@ __all__ = [
     "difference_ci",
     "one_sample_p",
     "Estimate",
+    "MixedLevel",
     "logistic_crossing",
     "tipping_point",
     "MAX_SLOPE",
@@ -413,12 +414,25 @@ NOTE_NEVER = "the outcome never happened"
 NOTE_ALWAYS = "the outcome happened at every level"
 
 
+@dataclass(frozen=True)
+class MixedLevel:
+    """The one level of mixed outcomes of a separated :func:`tipping_point`: the level,
+    the runs there that had the outcome, and the runs there."""
+
+    level: float
+    outcomes: int
+    runs: int
+
+
 @dataclass
 class Estimate:
     """A reproduced value with its 95% interval, from ``n`` runs (``dropped`` gave no number).
 
     ``separated``: the runs only place the value between ``low`` and ``high`` (two
     adjacent levels that separate the outcomes perfectly); ``value`` is then NaN.
+    ``mixed``: for a separated value, the level between them where the runs went both
+    ways, with its counts (:class:`MixedLevel`); None when there is none.  The note
+    says the same in words.
     """
 
     value: float
@@ -428,6 +442,7 @@ class Estimate:
     dropped: int = 0
     note: str = ""
     separated: bool = False
+    mixed: MixedLevel | None = None
 
 
 def _grids(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -518,6 +533,8 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
     >>> est = tipping_point([0, 0, 0.4, 0.4, 0.4, 0.4, 0.8, 0.8], [0, 0, 1, 0, 0, 0, 1, 1])
     >>> est.low, est.high, est.note.split(":")[0]
     (0.0, 0.8, 'outcomes separate except at 0.4 (1 of 4)')
+    >>> est.mixed
+    MixedLevel(level=0.4, outcomes=1, runs=4)
     """
     x = np.asarray(levels, float)
     y = np.asarray(outcomes, float)
@@ -540,12 +557,12 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
     step, below, above = _step(lv, k[None, :], n)
     if step[0]:
         # (quasi-)separated: the data only say that the crossing lies between these levels
-        mixed = lv[(k > 0) & (k < n)]
+        at = np.flatnonzero((k > 0) & (k < n))
+        mixed = MixedLevel(float(lv[at[0]]), int(k[at[0]]), int(n[at[0]])) if len(at) else None
         how = (
             "outcomes separate perfectly"
-            if len(mixed) == 0
-            else f"outcomes separate except at {mixed[0]:g} ({int(k[lv == mixed[0]][0])} of "
-            f"{int(n[lv == mixed[0]][0])})"
+            if mixed is None
+            else f"outcomes separate except at {mixed.level:g} ({mixed.outcomes} of {mixed.runs})"
         )
         return Estimate(
             nan,
@@ -556,6 +573,7 @@ def tipping_point(levels, outcomes, draws: int = 1000, seed: int = 0) -> Estimat
             f"{how}: the crossing lies somewhere between {below[0]:g} and {above[0]:g} "
             "(no logistic curve fits best; the runs tell no more)",
             separated=True,
+            mixed=mixed,
         )
     value = float(_grid_mle(lv, k[None, :], n, x)[0])
     # resampling runs within each level = drawing each level's count from its binomial

@@ -298,6 +298,42 @@ def test_a_tipping_interval_bounded_by_a_mixed_level_gives_its_counts(collapsed,
     assert "or between one of them and the level of mixed outcomes" in _tipping_method("taker")
 
 
+def test_a_mixed_levels_counts_reach_the_answer_from_the_table_not_from_the_note(tmp_path):
+    """The mixed level's share and counts travel as columns of the resilience table (and
+    its CSV) and the sentence is made from them: with the note's words removed it still
+    says 9 of 10, and changed counts in the columns change the sentence.  A table written
+    before those columns were reads as having no mixed level."""
+    from simulation.report import terminal_summary
+
+    rows = []
+    for share, k in zip((0.0, 0.2, 0.4, 0.8), (0, 0, 9, 10)):
+        rows += [("a", share, share == 0.0, "collapsed" if i < k else "stable") for i in range(10)]
+    rows += [("b", share, share == 0.0, "stable") for share in (0.0, 0.2, 0.4, 0.8) for _ in range(10)]
+    res = an.resilience(_data(rows), draws=50)
+    a = res.set_index("scenario").loc["a"]
+    assert (a["tipping_mixed_share"], a["tipping_mixed_collapsed"], a["tipping_mixed_runs"]) == (0.4, 9, 10)
+    assert res.set_index("scenario").loc["b", ["tipping_mixed_share", "tipping_mixed_runs"]].isna().all()
+    res["tipping_note"] = res["tipping_note"].str.replace(
+        r"except at .*\)", "except at one level", regex=True
+    )
+    said = "between 20% and 40% takers (no run collapsed at 20%, 9 of 10 did at 40%;"
+    (line,) = [x for x in headline(res) if x.startswith("Tips first: a:")]
+    assert said in line
+    res.loc[res["scenario"] == "a", ["tipping_mixed_collapsed", "tipping_mixed_runs"]] = [14, 15]
+    (line,) = [x for x in headline(res) if x.startswith("Tips first: a:")]
+    assert "14 of 15 did at 40%" in line
+    # through the CSV, as the terminal reads it after `givetake sweep`
+    (tmp_path / "tables").mkdir()
+    res.to_csv(tmp_path / "tables" / "resilience.csv", index=False)
+    text = " ".join(terminal_summary(tmp_path / "report.html", width=10_000).split())
+    assert "no run collapsed at 20%, 14 of 15 did at 40%;" in text
+    res.drop(columns=[c for c in res.columns if c.startswith("tipping_mixed_")]).to_csv(
+        tmp_path / "tables" / "resilience.csv", index=False
+    )
+    text = " ".join(terminal_summary(tmp_path / "report.html", width=10_000).split())
+    assert "no run collapsed at 20%, every run did at 40%;" in text
+
+
 def test_the_terminal_answer_names_the_strategy_whose_share_was_varied(tmp_path):
     """An experiment that varies the givers' share is told in givers, not takers."""
     from simulation.report import terminal_summary

@@ -137,6 +137,9 @@ def test_separation_but_for_one_level_spans_its_neighbours():
     assert est.separated and math.isnan(est.value)
     assert (est.low, est.high) == (0.2, 0.8)
     assert "except at 0.4 (1 of 4)" in est.note
+    assert est.mixed == st.MixedLevel(0.4, 1, 4)
+    # perfect separation has no mixed level
+    assert st.tipping_point(levels, (levels >= 0.4).astype(float), draws=50).mixed is None
 
 
 def test_a_graded_response_still_gets_a_fitted_crossing_inside_its_interval():
