@@ -102,7 +102,7 @@ def test_csv_format_and_quiet(tmp_path, capsys):
     code, stdout, stderr = run_cli(
         ["run", "paid_events", "--steps", "5", *SMALL, "--format", "csv", "--quiet", "--out", out], capsys
     )
-    assert code == 0 and stdout == "" and stderr == ""
+    assert code == 0 and stdout == f"{out}\n" and stderr == ""  # --quiet: only the output folder
     ts = pd.read_csv(out / "timeseries.csv")
     assert len(ts) == 6 and "event_fees" in ts.columns
     assert not (out / "timeseries.parquet").exists()
@@ -110,12 +110,47 @@ def test_csv_format_and_quiet(tmp_path, capsys):
 
 def test_default_output_folder_is_results_name_timestamp(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    code, _, _ = run_cli(["run", "open_mixer", "--steps", "2", *SMALL, "--quiet"], capsys)
-    code2, _, _ = run_cli(["run", "open_mixer", "--steps", "2", *SMALL, "--quiet"], capsys)
+    code, said, _ = run_cli(["run", "open_mixer", "--steps", "2", *SMALL, "--quiet"], capsys)
+    code2, said2, _ = run_cli(["run", "open_mixer", "--steps", "2", *SMALL, "--quiet"], capsys)
     assert code == code2 == 0
     made = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert len(made) == 2 and all(n.startswith("open_mixer-20") for n in made)
+    # --quiet prints the folder it made, the one of each run
+    assert sorted([said, said2]) == [f"{Path('results') / n}\n" for n in made]
     assert all((tmp_path / "results" / n / "summary.json").is_file() for n in made)
+
+
+def test_quiet_run_and_sweep_print_only_where_their_results_are(tmp_path):
+    """A script captures the output folder of `givetake run --quiet` from stdout, as it
+    does the path `givetake sweep --quiet` prints: one line each, nothing on stderr from
+    the run, and nothing else on stdout from either."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    run = subprocess.run(
+        [*GIVETAKE, "run", "open_mixer", "--steps", "3", *SMALL, "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    (line,) = run.stdout.splitlines()
+    assert line.startswith(str(Path("results") / "open_mixer-"))
+    assert json.loads((tmp_path / line / "summary.json").read_text())["steps_run"] == 3
+    (tmp_path / "exp.toml").write_text(
+        'name = "e"\nscenarios = [{ scenario = { population = { size = 30 } }, label = "a" }]\n'
+        "replications = 1\nsteps = 2\n"
+    )
+    sweep = subprocess.run(
+        [*GIVETAKE, "sweep", "exp.toml", "--out", "s", "--executor", "serial", "--no-report", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert sweep.returncode == 0, sweep.stderr
+    assert sweep.stdout == "s\n" and (tmp_path / "s" / "manifest.json").is_file()
 
 
 def test_run_help_names_every_file_a_run_writes(tmp_path, capsys):

@@ -5,6 +5,7 @@ Examples
 givetake run open_mixer
 givetake run referral_group --steps 100 --seed 7 --set population.size=500
 givetake run my_world.toml --out results/my_world --format csv --quiet
+out=$(givetake run open_mixer --quiet)    # --quiet prints only the output folder
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ network) and the tables its mechanisms keep (ecosystems: ecosystems, events,
 ecosystem_lives, influence; chapters: expulsions; tie_census: tie_life,
 tie_census, member_census) into DIR (.csv instead of .parquet with --format
 csv), all at once (written into a hidden folder, then renamed); an existing
-DIR that is not empty is refused unless --overwrite.
+DIR that is not empty is refused unless --overwrite.  Prints a summary table and
+DIR on stdout; with --quiet only DIR, one line (out=$(givetake run ... --quiet)).
 Exit codes: 0 success, 2 invalid input, 1 unexpected error.
 
 example: givetake run referral_group --steps 100 --set population.size=500
@@ -79,7 +81,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="parquet",
         help="format of the tables (default: parquet)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary table: print only the output folder, one line on stdout",
+    )
     p.set_defaults(func=run_command)
 
 
@@ -170,7 +176,9 @@ def run_command(args: argparse.Namespace) -> int:
         ) from None
     except OSError as err:
         raise InputError(f"--out {str(out)!r}: cannot write the results ({err.strerror or err})") from None
-    if not args.quiet:
+    if args.quiet:
+        print(out)  # the one line a script needs: where the results are
+    else:
         print(summary_table(result.summary, result.model.strategy_names))
         print(f"results written to {out}")
     return 0

@@ -76,7 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", metavar="DIR", default=None, help="results folder (default: results/<experiment name>)"
     )
     p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar; stdout still holds only the one line it always does: the path of "
+        "report.html (of the results folder with --no-report)",
+    )
     p.add_argument(
         "--allow-large",
         action="store_true",
