@@ -158,6 +158,57 @@ def test_tie_width_grows_with_strength_and_wealth_grows_circles():
     assert radius[0] == max(radius.values())
 
 
+def _circles_past_the_edges(svg: str, size: int = 640) -> list[str]:
+    """The circles of a network picture that reach past its edges, outline included."""
+    out = []
+    for c in re.findall(r"<circle [^>]*>", svg):
+        cx, cy, r = (float(re.search(rf' {a}="([-\d.]+)"', c).group(1)) for a in ("cx", "cy", "r"))
+        width = re.search(r'stroke-width="([\d.]+)"', c)
+        reach = r + (float(width.group(1)) if width else 1.0) / 2  # an outline of 1 unless set
+        if min(cx, cy) - reach < 0 or max(cx, cy) + reach > size:
+            out.append(c)
+    return out
+
+
+def test_every_member_is_drawn_whole_inside_the_picture():
+    """The view takes in every member and every fading one, with room for the largest circle
+    (the inspected member's ring, a rich newcomer's outline): a member far from the rest, which
+    the view's framing of the middle 99% left out, widens the view at once, and none is cut
+    at an edge."""
+    model = small_model(size=150)
+    layout = NetworkLayout(seed=0)
+    layout.update(model)
+    alive = model.population.alive_slots()
+    # the richest member, just joined, far out on the right; another on the left, leaving
+    far, leaving = int(alive[0]), int(alive[1])
+    model.population.wealth[far] = 10 * model.population.wealth[alive].max()
+    model.population.joined[far] = model.steps
+    layout.pos[far] = [4.0, 0.3]
+    layout.pos[leaving] = [-3.0, -0.2]
+    model.remove_members(np.array([leaving]))
+    layout.update(model, iterations=0)
+    assert len(layout.fading()[0]) == 1
+    for selected in (None, far, int(alive[2])):
+        svg = network_svg(model, layout, selected=selected)
+        assert _circles_past_the_edges(svg) == []
+        assert f'data-slot="{far}"' in svg and f'data-gone="{leaving}"' in svg
+    # the outline and the ring on the picture's right edge: as far right as they may reach
+    ring = re.search(
+        rf'<circle [^>]*class="selected" data-slot="{far}"', svg := network_svg(model, layout, selected=far)
+    )
+    cx, r = (float(re.search(rf' {a}="([\d.]+)"', ring.group(0)).group(1)) for a in ("cx", "r"))
+    assert 640 - 1.0 < cx + r + 2.5 / 2 <= 640
+    # and over the weeks of a run, as the layout moves, nothing is cut either
+    model, layout = (
+        GiveTakeModel(load_scenario("open_mixer", {"population.size": 300}), rng=1),
+        NetworkLayout(seed=1),
+    )
+    for _ in range(12):
+        layout.update(model)
+        assert _circles_past_the_edges(network_svg(model, layout)) == []
+        model.step()
+
+
 def test_ecosystem_colouring_uses_the_ecosystem_of_each_member():
     model = small_model()
     layout = NetworkLayout(seed=0)

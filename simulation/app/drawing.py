@@ -66,6 +66,13 @@ SMALL_ECOSYSTEM = "#e9dfc9"
 #: members who joined in the last this many weeks are drawn with a black outline
 NEW_WEEKS = 4
 
+#: a member's circle: radius ``_base(members) * (_RADIUS_MIN + _RADIUS_SPAN * sqrt(relative wealth))``;
+#: a newcomer's outline is ``_FRESH_STROKE`` wide
+_RADIUS_MIN, _RADIUS_SPAN = 2.5, 6.5
+_FRESH_STROKE = 1.2
+#: the ring around the member being inspected: radius and line width
+_RING_R, _RING_WIDTH = 13.0, 2.5
+
 #: ties drawn in four widths, by strength
 _STRENGTH_EDGES = np.array([0.25, 0.5, 0.75])
 _EDGE_STYLE = [(0.5, 0.22), (1.0, 0.32), (1.8, 0.42), (2.8, 0.55)]  # (width, opacity)
@@ -135,8 +142,8 @@ def network_svg(
     pop, ties = model.population, model.ties
     alive = pop.alive_slots()
     fading, fade_alpha = layout.fading()
-    bounds = layout.view_bounds(alive)
-    pad = 12.0
+    bounds = layout.view_bounds(alive, also=fading)
+    pad = _margin(len(alive))
     scale = (size - 2 * pad) / max(bounds[2] - bounds[0], 1e-9)
 
     def xy(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +221,11 @@ def network_svg(
             extra,
             strict=True,
         ):
-            stroke = ' stroke="#111" stroke-width="1.2"' if fresh else ' stroke="#fff" stroke-width="0.6"'
+            stroke = (
+                f' stroke="#111" stroke-width="{_FRESH_STROKE}"'
+                if fresh
+                else ' stroke="#fff" stroke-width="0.6"'
+            )
             # <title>: the browser's own tooltip on hover
             out.append(
                 f'<circle cx="{cx}" cy="{cy}" r="{rr}" fill="{fill}"{stroke} data-slot="{s}"{more}>'
@@ -223,8 +234,8 @@ def network_svg(
     if selected is not None and 0 <= selected < pop.size and layout.known[selected]:
         sx, sy = xy(np.array([selected]))
         out.append(
-            f'<circle cx="{sx[0]:.1f}" cy="{sy[0]:.1f}" r="13" fill="none" stroke="#1a1a2e" '
-            f'stroke-width="2.5" class="selected" data-slot="{selected}"/>'
+            f'<circle cx="{sx[0]:.1f}" cy="{sy[0]:.1f}" r="{_RING_R:g}" fill="none" stroke="#1a1a2e" '
+            f'stroke-width="{_RING_WIDTH:g}" class="selected" data-slot="{selected}"/>'
         )
     out.append("</svg>")
     return "".join(out)
@@ -234,6 +245,11 @@ def _edge_scale(n: int) -> float:
     return float(np.clip(np.sqrt(300 / max(n, 1)), 0.35, 1.0))
 
 
+def _base(n_alive: int) -> float:
+    """Scale of the circles: smaller when many members share the picture."""
+    return float(np.clip(np.sqrt(300 / max(n_alive, 1)), 0.45, 1.3))
+
+
 def _radius(model: GiveTakeModel, slots: np.ndarray, n_alive: int) -> np.ndarray:
     """Node radius: area grows with wealth above the poorest member shown."""
     w = model.population.wealth[slots]
@@ -241,8 +257,21 @@ def _radius(model: GiveTakeModel, slots: np.ndarray, n_alive: int) -> np.ndarray
     lo = min(float(alive_w.min()) if len(alive_w) else 0.0, 0.0)
     hi = float(np.percentile(alive_w, 98)) if len(alive_w) else 1.0
     rel = np.clip((w - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
-    base = float(np.clip(np.sqrt(300 / max(n_alive, 1)), 0.45, 1.3))
-    return base * (2.5 + 6.5 * np.sqrt(rel))
+    return _base(n_alive) * (_RADIUS_MIN + _RADIUS_SPAN * np.sqrt(rel))
+
+
+def _margin(n_alive: int) -> float:
+    """Room between the picture's edge and the view's bounds, in SVG units: the reach of
+    the largest circle drawn (the richest member's with a newcomer's outline, or the ring
+    of the member being inspected) and the rounding of coordinates to 0.1, so that a
+    member on the bounds is drawn whole.  The same whether or not a member is inspected,
+    so that a click does not rescale the picture.
+
+    >>> _margin(300)
+    14.35
+    """
+    widest = _base(n_alive) * (_RADIUS_MIN + _RADIUS_SPAN) + _FRESH_STROKE / 2
+    return round(max(widest, _RING_R + _RING_WIDTH / 2) + 0.1, 6)
 
 
 # -- charts ----------------------------------------------------------------

@@ -294,8 +294,16 @@ class NetworkLayout:
         return np.c_[(dx * inv).sum(axis=1), (dy * inv).sum(axis=1)]
 
     # -- viewing ---------------------------------------------------------
-    def view_bounds(self, slots: np.ndarray, smooth: float = 0.7) -> np.ndarray:
-        """``[xmin, ymin, xmax, ymax]`` framing ``slots``, eased from the previous frame."""
+    def view_bounds(
+        self, slots: np.ndarray, smooth: float = 0.7, also: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``[xmin, ymin, xmax, ymax]``, a square framing ``slots``, eased from the previous frame.
+
+        The view eases towards the middle 99% of ``slots`` with a margin, so that the
+        picture does not jump with every member on the fringe, but it never leaves one of
+        ``slots`` (nor of ``also``, e.g. members fading out) outside: where one lies beyond
+        the eased view, the view widens at once to take it in.
+        """
         if len(slots) == 0:
             target = np.array([-1.0, -1.0, 1.0, 1.0])
         else:
@@ -306,7 +314,15 @@ class NetworkLayout:
             half = max(float((hi - lo).max()) / 2, 1e-3) * 1.08
             target = np.r_[centre - half, centre + half]
         if self._bounds is None or smooth <= 0:
-            self._bounds = target
+            bounds = target
         else:
-            self._bounds = smooth * self._bounds + (1 - smooth) * target
-        return self._bounds
+            bounds = smooth * self._bounds + (1 - smooth) * target
+        every = np.r_[slots, also if also is not None else []].astype(np.int64)
+        if len(every):
+            p = self.pos[every]
+            lo, hi = np.minimum(bounds[:2], p.min(axis=0)), np.maximum(bounds[2:], p.max(axis=0))
+            # a square again (the picture has one scale for x and y), about the same centre
+            centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2
+            bounds = np.r_[centre - half, centre + half]
+        self._bounds = bounds
+        return bounds
