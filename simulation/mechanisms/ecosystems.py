@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..arrays import rank_in_groups
 from ..ecosystems import (
     EcosystemTracker,
     TieGraphKeeper,
@@ -83,8 +82,8 @@ class Ecosystems(Mechanism):
         self.backend = community_backend(self.method)
         self.tracker = EcosystemTracker(self.jaccard, self.change)
         self.labels = np.full(0, -1, np.int64)
+        self._current: dict[int, int] | None = {}
         self._partition = np.full(0, -1, np.int64)  # every community of the last detection
-        self.current: dict[int, int] = {}
         self.rows: list[dict[str, Any]] = []
         self.count = 0
         self.largest = 0.0
@@ -161,8 +160,10 @@ class Ecosystems(Mechanism):
         index = np.full(pop.size, -1, np.int64)
         index[alive] = np.arange(n)
         e = ties.live()
-        e = e[(index[ties.u[e]] >= 0) & (index[ties.v[e]] >= 0)]
         u, v = index[ties.u[e]], index[ties.v[e]]
+        both = (u >= 0) & (v >= 0)
+        if not both.all():  # ties of members who are gone
+            e, u, v = e[both], u[both], v[both]
         seed = int(self.rng.integers(2**31))
         initial = None
         if self.warm_start and self.backend == "igraph" and len(self._partition):
@@ -194,39 +195,58 @@ class Ecosystems(Mechanism):
         groups = groups_from_labels(lab, alive, self.min_size)
         ids = self.tracker.update(model.steps, groups)
 
+        sizes = [len(g) for g in groups]
+        members = np.concatenate(groups) if groups else np.zeros(0, np.int64)
+        which = np.repeat(np.arange(len(groups)), sizes)  # the place in ``groups`` of each of ``members``
         labels = np.full(pop.size, -1, np.int64)
-        for eid, g in zip(ids, groups):
-            labels[g] = eid
+        labels[members] = np.repeat(np.asarray(ids, np.int64), sizes)
         self.labels = labels
-        inside = alive[labels[alive] >= 0]
-        self.current = dict(zip(inside.tolist(), labels[inside].tolist()))
+        self._current = None  # made from the labels when asked for
         self.count = len(groups)
-        self.largest = len(groups[0]) / n if groups and n else 0.0
+        self.largest = sizes[0] / n if groups and n else 0.0
         self.detections.append(model.steps)
-        self._record(model, ids, groups, e)
+        if groups:
+            place = np.full(pop.size, -1, np.int64)  # slot -> place of its ecosystem in ``groups``
+            place[members] = which
+            self._record(model, ids, members, which, place, e, place[alive][u], place[alive][v])
         self._gifts = []
         self._needs[:] = 0
         self._mark[: pop.size] = pop.wealth[: pop.size]
         return ids
 
-    def _record(self, model: GiveTakeModel, ids: list[int], groups: list[np.ndarray], e: np.ndarray) -> None:
-        if not groups:
-            return
+    @property
+    def current(self) -> dict[int, int]:
+        """Member slot -> id of its ecosystem at the last detection (members in none left out)."""
+        if self.__dict__.get("_current") is None:
+            inside = np.flatnonzero(self.labels >= 0)
+            self._current = dict(zip(inside.tolist(), self.labels[inside].tolist()))
+        return self._current
+
+    def _record(
+        self,
+        model: GiveTakeModel,
+        ids: list[int],
+        members: np.ndarray,
+        where: np.ndarray,
+        pos: np.ndarray,
+        e: np.ndarray,
+        pu: np.ndarray,
+        pv: np.ndarray,
+    ) -> None:
+        """One row per ecosystem: ``members`` of the ecosystems, ecosystem by ecosystem, ``where``
+        the place of each one's ecosystem in ``ids``, ``pos`` the same by member slot (-1: in
+        none); ``e`` the members' ties, ``pu`` and ``pv`` the places of their two ends."""
         pop, ties = model.population, model.ties
-        k = len(groups)
-        pos = np.full(pop.size, -1, np.int64)  # slot -> position of its ecosystem in `groups`
-        for i, g in enumerate(groups):
-            pos[g] = i
-        members = np.concatenate(groups)
-        where = pos[members]
+        k = len(ids)
         size = np.bincount(where, minlength=k).astype(float)
 
-        pu, pv = pos[ties.u[e]], pos[ties.v[e]]
-        inside = (pu == pv) & (pu >= 0)
-        ei, gi = e[inside], pu[inside]
-        internal = np.bincount(gi, minlength=k)
-        trust_sum = np.bincount(gi, weights=ties.trust[ei].sum(axis=1), minlength=k)
-        strength_sum = np.bincount(gi, weights=ties.strength[ei], minlength=k)
+        # the ties inside an ecosystem counted in its bin, the others in bin ``k`` (each bin's
+        # sum adds its ties in the same order as over the inside ties alone)
+        gi = np.where((pu == pv) & (pu >= 0), pu, k)
+        internal = np.bincount(gi, minlength=k + 1)[:k]
+        trust = np.take(ties.trust, e, axis=0)  # both directions: ``.sum(axis=1)``, many times faster
+        trust_sum = np.bincount(gi, weights=trust[:, 0] + trust[:, 1], minlength=k + 1)[:k]
+        strength_sum = np.bincount(gi, weights=ties.strength[e], minlength=k + 1)[:k]
 
         needs = np.bincount(where, weights=self._needs[members], minlength=k)
         if self._gifts:
@@ -247,52 +267,83 @@ class Ecosystems(Mechanism):
         n_strat = len(model.strategy_names)
         mix = np.bincount(where * n_strat + pop.strategy[members], minlength=k * n_strat).reshape(k, n_strat)
 
-        rows_, cols = np.nonzero(pop.skills[members])
-        skey = where[rows_] * pop.n_skills + cols
-        skeys, scount = np.unique(skey, return_counts=True)
-        s_eco, s_skill = skeys // pop.n_skills, skeys % pop.n_skills
-        order = np.lexsort((s_skill, -scount, s_eco))
-        s_eco, s_skill, scount = s_eco[order], s_skill[order], scount[order]
-        top = rank_in_groups(s_eco) < 2
-        dominant = [[] for _ in range(k)]
-        top_share = np.zeros(k)
-        for eco, skill, cnt, first in zip(
-            s_eco[top], s_skill[top], scount[top], rank_in_groups(s_eco)[top] == 0
-        ):
-            dominant[eco].append(int(skill))
-            if first:
-                top_share[eco] = cnt / size[eco]
+        # members with each skill, ecosystem by ecosystem; the two commonest skills of each,
+        # the lower one first when as common
+        ns = pop.n_skills
+        has = np.flatnonzero(np.take(pop.skills, members, axis=0))  # member * ns + skill
+        skilled = np.bincount(where[has // ns] * ns + has % ns, minlength=k * ns).reshape(k, ns)
+        common = np.argsort(-skilled, axis=1, kind="stable")[:, :2]
+        count = np.take_along_axis(skilled, common, axis=1)
+        dominant = [[int(s) for s, n in zip(sk, cn) if n] for sk, cn in zip(common.tolist(), count.tolist())]
+        top_share = np.where(count[:, 0] > 0, count[:, 0] / size, 0.0)
 
         n_alive = pop.n_alive
         step = model.steps
-        for i, eid in enumerate(ids):
-            sz = size[i]
+        born = self.tracker.born
+        names = model.strategy_names
+        shares = [f"share_{name}" for name in names]
+        strategy_of = np.argmax(mix, axis=1).tolist()
+        columns = zip(
+            ids,
+            size.tolist(),
+            internal.tolist(),
+            trust_sum.tolist(),
+            strength_sum.tolist(),
+            needs.tolist(),
+            met.tolist(),
+            met_inside.tolist(),
+            value.tolist(),
+            change.tolist(),
+            wealth.tolist(),
+            mix.tolist(),
+            strategy_of,
+            dominant,
+            top_share.tolist(),
+        )
+        # Python numbers: the same arithmetic as on numpy's scalars, in a fraction of the time
+        for (
+            eid,
+            sz,
+            inner,
+            t_sum,
+            s_sum,
+            need,
+            got,
+            got_inside,
+            val,
+            chg,
+            wlt,
+            mx,
+            strat,
+            dom,
+            top,
+        ) in columns:
             possible = sz * (sz - 1) / 2
             row: dict[str, Any] = {
                 "step": step,
                 "ecosystem": eid,
                 "size": int(sz),
                 "share": sz / n_alive if n_alive else 0.0,
-                "born": self.tracker.born[eid],
-                "age": step - self.tracker.born[eid],
-                "internal_ties": int(internal[i]),
-                "density": internal[i] / possible if possible else 0.0,
-                "mean_trust": trust_sum[i] / (2 * internal[i]) if internal[i] else float("nan"),
-                "mean_strength": strength_sum[i] / internal[i] if internal[i] else float("nan"),
-                "needs": int(needs[i]),
-                "needs_met": int(met[i]),
-                "needs_met_inside": int(met_inside[i]),
-                "goal_attainment": met_inside[i] / needs[i] if needs[i] else float("nan"),
-                "value_created": float(value[i]),
-                "value_per_member": float(value[i] / sz),
-                "wealth_change": float(change[i]),
-                "mean_wealth": float(wealth[i] / sz),
+                "born": born[eid],
+                "age": step - born[eid],
+                "internal_ties": inner,
+                "density": inner / possible if possible else 0.0,
+                "mean_trust": t_sum / (2 * inner) if inner else float("nan"),
+                "mean_strength": s_sum / inner if inner else float("nan"),
+                "needs": int(need),
+                "needs_met": got,
+                "needs_met_inside": got_inside,
+                "goal_attainment": got_inside / need if need else float("nan"),
+                "value_created": val,
+                "value_per_member": val / sz,
+                "wealth_change": chg,
+                "mean_wealth": wlt / sz,
             }
-            for j, sname in enumerate(model.strategy_names):
-                row[f"share_{sname}"] = mix[i, j] / sz
-            row["dominant_strategy"] = model.strategy_names[int(np.argmax(mix[i]))]
-            row["dominant_skills"] = format_ids(dominant[i])
-            row["dominant_skill_share"] = float(top_share[i])
+            for name, share in zip(shares, mx):
+                row[name] = share / sz
+            row["dominant_strategy"] = names[strat]
+            row["dominant_skills"] = format_ids(dom)
+            row["dominant_skill_share"] = top
             self.rows.append(row)
 
     # -- results ----------------------------------------------------------
