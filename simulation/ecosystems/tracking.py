@@ -66,10 +66,7 @@ class EcosystemTracker:
 
     def update(self, step: int, groups: Sequence[Iterable[int]]) -> list[int]:
         """Record the communities found at ``step``; returns their ids, in the given order."""
-        cur = [
-            np.unique(np.fromiter(g, np.int64)) if not isinstance(g, np.ndarray) else np.unique(g)
-            for g in groups
-        ]
+        cur = _sorted_groups(groups)
         prev_ids = sorted(self.groups)
         prev = [self.groups[i] for i in prev_ids]
         pairs = _overlaps(prev, cur)  # (p index, c index, intersection)
@@ -146,6 +143,23 @@ class EcosystemTracker:
         for e in self.events:
             out[e["event"]] += 1
         return out
+
+
+def _sorted_groups(groups: Sequence[Iterable[int]]) -> list[np.ndarray]:
+    """Each group's members, sorted and each once (``np.unique``); groups of integer arrays
+    already so (as :func:`~simulation.ecosystems.detection.groups_from_labels` gives them) are
+    checked all at once and copied as they are."""
+    if groups and all(isinstance(g, np.ndarray) and g.ndim == 1 and g.dtype == np.int64 for g in groups):
+        sizes = np.array([len(g) for g in groups])
+        flat = np.concatenate(groups)
+        rising = np.diff(flat) > 0
+        starts = np.cumsum(sizes)[:-1]  # where each group after the first starts
+        rising[starts[(starts > 0) & (starts < len(flat))] - 1] = True  # from one group to the next
+        if rising.all():
+            return np.split(flat, np.cumsum(sizes)[:-1])
+    return [
+        np.unique(np.fromiter(g, np.int64)) if not isinstance(g, np.ndarray) else np.unique(g) for g in groups
+    ]
 
 
 def _overlaps(prev: list[np.ndarray], cur: list[np.ndarray]) -> list[tuple[int, int, int]]:
