@@ -166,7 +166,8 @@ class TieGraphKeeper:
         """The graph whose node ``i`` is member ``slots[i]`` and whose edge ``k`` is tie
         ``ties[k]`` joining nodes ``u[k]`` and ``v[k]`` (both ascending; ``compactions``:
         how many times the tie arrays have been compacted, ``renumbered``: the last
-        compaction's old index of each tie it kept, ascending)."""
+        compaction's old index of each tie it kept, ascending).  The graph is the one kept:
+        the next call changes it."""
         import igraph as ig
 
         g = None
@@ -196,7 +197,9 @@ class TieGraphKeeper:
         kept = np.isin(old_ties, ties[:fresh])
         if int(kept.sum()) != fresh:
             return None  # an older tie the last graph did not have
-        g = self.graph.copy()
+        # brought up to date in place (no copy: nothing else holds it); forgotten until done,
+        # so that a failure on the way leaves no half-changed graph to be taken as up to date
+        g, self.graph = self.graph, None
         if not kept.all():
             g.delete_edges(np.flatnonzero(~kept).tolist())
         if not stay.all():
