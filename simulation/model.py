@@ -294,6 +294,13 @@ class GiveTakeModel(mesa.Model):
     def draw_strategies(self, n: int) -> np.ndarray:
         """Strategy indices for ``n`` members drawn from the scenario's mix (exact counts
         by largest remainder, then shuffled)."""
+        if self.compiled:  # the same draws in one compiled call, where it draws them itself
+            from .compiled.churn import strategies
+            from .draws import SUM_TOLERANCE
+
+            drawn, plain = strategies(self.rng, np.asarray(self.mix, np.float64), n, SUM_TOLERANCE)
+            if plain:
+                return drawn.astype(np.int16)
         raw = self.mix * n
         counts = np.floor(raw).astype(np.int64)
         short = n - counts.sum()
@@ -319,6 +326,26 @@ class GiveTakeModel(mesa.Model):
         self.assign_skills(slots)
         pop.interests[slots] = self._random_subsets(len(slots), pop.n_interests, cfg["interests_per_member"])
         pop.rank[slots] = self.rng.integers(0, cfg["rank_levels"], len(slots))
+        return self._welcome(slots, initial)
+
+    def _add_drawn(
+        self, strategies: np.ndarray, skills: np.ndarray, interests: np.ndarray, rank: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`add_members` for newcomers whose strategies, skills, interests and rank a
+        compiled stage has drawn as it draws them (``compiled.churn.leave``); returns their slots."""
+        pop = self.population
+        n = len(strategies)
+        slots = pop.add(
+            n, strategy=strategies, step=self.steps, wealth=self.config.data["population"]["initial_wealth"]
+        )
+        first = pop.size - n
+        pop.skills[first : pop.size] = skills
+        pop.interests[first : pop.size] = interests
+        pop.rank[first : pop.size] = rank
+        return self._welcome(slots, False)
+
+    def _welcome(self, slots: np.ndarray, initial: bool) -> np.ndarray:
+        """The Mesa agents of the new ``slots``; unless ``initial``, count them and tell the mechanisms."""
         for slot in slots:
             self.members.append(Member(self, int(slot)))
         if not initial:
@@ -336,9 +363,9 @@ class GiveTakeModel(mesa.Model):
     def _random_subsets(self, n: int, k: int, size: int) -> np.ndarray:
         out = np.zeros((n, k), bool)
         if n and self.compiled:
-            from .compiled.churn import smallest_per_row
+            from .compiled.churn import random_subsets
 
-            return smallest_per_row(self.rng.random((n, k)), size)
+            return random_subsets(self.rng, n, k, size)
         if n:
             pick = np.argpartition(self.rng.random((n, k)), size - 1, axis=1)[:, :size]
             np.put_along_axis(out, pick, True, axis=1)

@@ -136,7 +136,8 @@ class Churn(Mechanism):
     def _step_compiled(self, model) -> None:
         """The same week with compiled kernels (``simulation.compiled.churn``) and the same
         draws from the model's generator, in the same order; same results."""
-        from ..compiled.churn import settle
+        from ..compiled.churn import leave
+        from ..draws import SUM_TOLERANCE
 
         pop, rng, tick = model.population, model.rng, model.tick
         alive = pop.alive_slots()
@@ -144,7 +145,13 @@ class Churn(Mechanism):
             grown = np.zeros(len(pop.wealth))
             grown[: len(self.last_wealth)] = self.last_wealth
             self.last_wealth = grown
-        failed, rest, unhappy = settle(
+        fulfilment = len(tick.gifts) / tick.needs if tick.needs else 1.0
+        self.attraction += self.memory * (fulfilment - self.attraction)
+        expected = self.arrival_rate * model.initial_size * self.attraction
+        cfg = model.config.data["population"]
+        # settling up, who leaves, how many come and what they bring, in one call
+        leaving, n_failed, n_new, drawn, strategy, skills, interests, rank = leave(
+            rng,
             alive,
             pop.wealth,
             self.last_wealth,
@@ -156,23 +163,29 @@ class Churn(Mechanism):
             float(self.failure_wealth),
             int(self.grace),
             float(self.exit_below),
+            float(self.p_exit),
+            float(self.p_quit),
+            bool(self.replace),
+            float(expected),
+            np.asarray(model.mix, np.float64),
+            SUM_TOLERANCE,
+            pop.n_skills,
+            cfg["skills_per_member"],
+            pop.n_interests,
+            cfg["interests_per_member"],
+            cfg["rank_levels"],
         )
         if self.upkeep:  # the welfare model.pay adds, summed as it sums it
             tick.welfare += sum_of_copies(len(alive), -self.upkeep)
-        fulfilment = len(tick.gifts) / tick.needs if tick.needs else 1.0
-        self.attraction += self.memory * (fulfilment - self.attraction)
-
-        leave = rng.random(len(rest)) < self.p_exit
-        if self.p_quit:
-            leave |= unhappy & (rng.random(len(rest)) < self.p_quit)
-        leaving = np.concatenate([failed, rest[leave]])
         model.remove_members(leaving)
-        tick.failed += len(failed)
-
-        expected = self.arrival_rate * model.initial_size * self.attraction
-        n_new = (len(leaving) if self.replace else 0) + rng.poisson(expected)
+        tick.failed += n_failed
+        if n_new < 0:  # a mean Generator.poisson refuses: it says so, as on the numpy path
+            n_new = (len(leaving) if self.replace else 0) + rng.poisson(expected)
         if n_new:
-            newcomers = model.add_members(n_new)
+            if drawn:
+                newcomers = model._add_drawn(strategy, skills, interests, rank)
+            else:  # the strategies' remainders go to Generator.choice (and its checks)
+                newcomers = model.add_members(n_new)
             if self.initial_contacts:
                 old = pop.alive_slots()
                 # the newcomers hold the last slots: the others are every member before them
