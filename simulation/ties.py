@@ -374,9 +374,7 @@ class TieGraph:
         followed by :meth:`append_new`); returns how many."""
         from .compiled.index import connect_append
 
-        self._grow_deg(len(alive))
-        self._ensure(len(a))
-        keys = self.sorted_keys()  # kept current from here on, as append_new keeps them
+        keys = self._room(len(alive), len(a))
         made, kept = connect_append(
             a,
             b,
@@ -400,12 +398,25 @@ class TieGraph:
             int(step),
             True,
         )
+        self._connected(made, kept)
+        return made
+
+    def _room(self, n_slots: int, n: int) -> np.ndarray:
+        """Before a kernel makes ties (``compiled.index.connect_append``): degrees for
+        ``n_slots`` members, room for ``n`` more ties, and the sorted keys it merges theirs
+        into (kept current from here on, as :meth:`append_new` keeps them)."""
+        self._grow_deg(n_slots)
+        self._ensure(n)
+        return self.sorted_keys()
+
+    def _connected(self, made: int, kept: np.ndarray | None) -> None:
+        """After a kernel made ``made`` ties at the end (``compiled.index.connect_append``):
+        the keys it merged theirs into, and the count."""
         if made and kept is None:  # an end beyond ``deg``: the kernel wrote nothing
             raise RuntimeError(f"connect_compiled: a member beyond the {len(self.deg)} degrees grown")
         if made:
             self._keys_sorted = kept
             self._appended(made)
-        return made
 
     def _appended(self, n: int) -> None:
         """Count ``n`` ties written at the end, and drop the views made before them."""

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import pytest
+from test_compiled import assert_same
 
 from simulation import GiveTakeModel
 
@@ -77,27 +78,73 @@ def test_a_mix_whose_remainders_choice_refuses_fails_on_both_paths():
             model.draw_strategies(5)
 
 
-def test_churn_runs_one_kernel_for_leaving_and_arriving(monkeypatch):
+def test_churn_runs_two_kernels_a_week(monkeypatch):
     """The compiled churn settles up, draws who leaves, how many come and what they bring in
-    one call a week (and the run is the numpy path's)."""
+    one call a week (``leave``), and makes the newcomers' ties, changes skills and moves
+    members in another (``arrive``); the run is the numpy path's."""
     import simulation.compiled.churn as kernels
 
-    calls = []
-    leave = kernels.leave
+    calls = {"leave": 0, "arrive": 0}
+    for name in calls:
+        kernel = getattr(kernels, name)
 
-    def counted(*args):
-        calls.append(1)
-        return leave(*args)
+        def counted(*args, name=name, kernel=kernel):
+            calls[name] += 1
+            return kernel(*args)
 
-    monkeypatch.setattr(kernels, "leave", counted)
+        monkeypatch.setattr(kernels, name, counted)
     settings = {"population__size": 120, "mechanisms__churn__arrival_rate": 0.05}
     compiled = GiveTakeModel(rng=8, compiled=True, **settings)
     reference = GiveTakeModel(rng=8, compiled=False, **settings)
     compiled.run_for(12)
     reference.run_for(12)
-    assert len(calls) == 12
+    assert calls == {"leave": 12, "arrive": 12}
     a = compiled.datacollector.get_model_vars_dataframe()
     b = reference.datacollector.get_model_vars_dataframe()
     assert a["joined"].sum() > 0 and a["left"].sum() > 0
     assert a.equals(b)
     assert compiled.rng.bit_generator.state == reference.rng.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"network__attachment_bias": 0.5},  # numpy's powers handed to the kernel
+        {"network__attachment_bias": 3.7, "network__max_ties": 5},  # newcomers' ties refused at the cap
+        {"mechanisms__churn__replace": True, "mechanisms__churn__initial_contacts": 0},
+        {
+            "mechanisms__churn__p_quit": 0.0,
+            "mechanisms__churn__upkeep": 0.0,
+            "mechanisms__churn__arrival_rate": 0.0,
+        },
+        {"mechanisms__churn__initial_contacts": 12, "mechanisms__churn__relocate_keep": 0.0},
+    ],
+    ids=[
+        "bias-0.5",
+        "bias-3.7-cap-5",
+        "replace-no-contacts",
+        "no-quit-upkeep-arrivals",
+        "many-contacts-keep-none",
+    ],
+)
+def test_churn_is_the_same_on_both_paths_under_other_settings(settings):
+    """Whole runs with churn frequent, under settings the built-in scenarios do not use."""
+    busy = {
+        "population__size": 150,
+        "mechanisms__churn__p_exit": 0.03,
+        "mechanisms__churn__failure_wealth": 3.0,
+        "mechanisms__churn__arrival_rate": 0.08,
+        "mechanisms__churn__p_skill_change": 0.05,
+        "mechanisms__churn__p_relocate": 0.05,
+    }
+    busy.update(settings)
+    numpy_model = GiveTakeModel(rng=21, compiled=False, **busy)
+    compiled_model = GiveTakeModel(rng=21, compiled=True, **busy)
+    numpy_model.run_for(25)
+    compiled_model.run_for(25)
+    df = compiled_model.datacollector.get_model_vars_dataframe()
+    assert df["left"].sum() > 0
+    if busy["mechanisms__churn__arrival_rate"] or busy.get("mechanisms__churn__replace"):
+        assert df["joined"].sum() > 0
+    assert_same(numpy_model, compiled_model, str(settings))
+    assert len(compiled_model.agents) == compiled_model.population.n_alive

@@ -3,6 +3,7 @@
 | kernel | numpy twin |
 |---|---|
 | :func:`leave` | ``Churn.step`` up to the newcomers' arrival: :func:`settle`, who leaves, how many come and what ``GiveTakeModel.add_members`` draws for them |
+| :func:`arrive` | ``Churn.step`` after the newcomers' arrival: their first contacts, skill changes, relocation |
 | :func:`settle` | upkeep (``model.pay``), the running income, who fails and who is unhappy |
 | :func:`strategies` | ``GiveTakeModel.draw_strategies`` |
 | :func:`random_subsets` | ``GiveTakeModel._random_subsets`` (the ``size`` smallest uniforms of each row: :func:`smallest_per_row`) |
@@ -19,9 +20,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .encounters import attachment
+from .index import connect_append, touching
 from .measure import pairwise_sum
 
-__all__ = ["leave", "settle", "strategies", "random_subsets", "smallest_per_row", "POISSON_LAM_MAX"]
+__all__ = ["leave", "arrive", "settle", "strategies", "random_subsets", "smallest_per_row", "POISSON_LAM_MAX"]
 
 #: the largest mean ``Generator.poisson`` takes (numpy's ``POISSON_LAM_MAX``)
 POISSON_LAM_MAX = float(np.iinfo(np.int64).max - np.sqrt(np.iinfo(np.int64).max) * 10)
@@ -275,3 +278,116 @@ def leave(
     interests = random_subsets(gen, n_new, n_interests, interests_per_member)
     rank = gen.integers(0, rank_levels, n_new)
     return leaving, n_failed, n_new, True, strategy, skills, interests, rank
+
+
+@njit(cache=True)
+def arrive(
+    gen,
+    newcomers,
+    initial_contacts,
+    alive,
+    public_gifts,
+    public_refusals,
+    deg,
+    bias,
+    powered,
+    atol,
+    max_ties,
+    sorted_keys,
+    first,
+    u,
+    v,
+    strength,
+    trust,
+    image,
+    ledger,
+    last_used,
+    born,
+    tie_alive,
+    new_strength,
+    new_trust,
+    step,
+    p_skill_change,
+    p_relocate,
+    relocate_keep,
+    skills,
+    skills_per_member,
+):  # pragma: no cover - compiled
+    """``Churn.step`` after the newcomers' arrival, with the same draws from ``gen``, in the
+    same order: each newcomer seeks out ``initial_contacts`` of the members before them
+    (``contacts.attachment_choice``, the weights by :func:`~.encounters.attachment`) and the
+    ties are made (``contacts.connect``: :func:`~.index.connect_append` from tie slot
+    ``first``, the tie arrays with room for them); members change skills (rows of ``skills``
+    rewritten) and relocate.
+
+    Returns ``(plain, made, keys, dropped)``: how many ties were made and the sorted keys
+    with theirs merged in (``None`` where none were made, or where an end was beyond ``deg``
+    and nothing was written), and the
+    ties the movers drop (for ``TieGraph.remove``).  ``plain`` is false, and nothing done,
+    where the attachment weights are not what ``draws.choice_weighted`` draws from itself
+    (``Generator.choice`` says what is wrong with them)."""
+    n_slots = len(alive)
+    members = np.flatnonzero(alive)
+    n_new = len(newcomers)
+    made = 0
+    keys = None
+    if n_new and initial_contacts:
+        old = members[: len(members) - n_new]  # the newcomers hold the last slots
+        if len(old):
+            p, plain, cdf = attachment(old, public_gifts, public_refusals, deg, bias, powered, atol)
+            if not plain:
+                return False, 0, keys, np.zeros(0, np.int64)
+            m = n_new * initial_contacts
+            a = np.empty(m, np.int64)
+            b = np.empty(m, np.int64)
+            for j in range(m):
+                a[j] = newcomers[j // initial_contacts]
+                b[j] = old[_after_cdf(cdf, gen.random())]
+            made, keys = connect_append(
+                a,
+                b,
+                alive,
+                deg,
+                max_ties,
+                sorted_keys,
+                first,
+                u,
+                v,
+                strength,
+                trust,
+                image,
+                ledger,
+                last_used,
+                born,
+                tie_alive,
+                new_strength,
+                new_trust,
+                0.5,
+                step,
+                True,
+            )
+    # skill changes: each member's row redrawn with chance p_skill_change
+    movers = np.empty(len(members), np.int64)
+    k = 0
+    for j in range(len(members)):
+        movers[k] = members[j]
+        k += gen.random() < p_skill_change
+    if k:
+        rows = random_subsets(gen, k, skills.shape[1], skills_per_member)
+        for r in range(k):
+            skills[movers[r], :] = rows[r, :]
+    # relocation: each mover keeps each of its ties with chance relocate_keep
+    k = 0
+    for j in range(len(members)):
+        movers[k] = members[j]
+        k += gen.random() < p_relocate
+    dropped = np.zeros(0, np.int64)
+    if k:
+        touched = touching(movers[:k], n_slots, u, v, tie_alive, first + made)
+        dropped = np.empty(len(touched), np.int64)
+        d = 0
+        for e in touched:
+            dropped[d] = e
+            d += gen.random() >= relocate_keep
+        dropped = dropped[:d].copy()
+    return True, made, keys, dropped

@@ -41,6 +41,10 @@ __all__ = ["Churn"]
 _SERVICES = ("pay", "add_members", "remove_members", "assign_skills", "draw_strategies", "_random_subsets")
 
 
+_NO_SLOTS = np.zeros(0, np.int64)
+_NO_POWERS = np.zeros(0)
+
+
 @mechanism
 class Churn(Mechanism):
     """Upkeep, business failure, voluntary exit, attraction of newcomers, skill changes, relocation."""
@@ -181,27 +185,76 @@ class Churn(Mechanism):
         tick.failed += n_failed
         if n_new < 0:  # a mean Generator.poisson refuses: it says so, as on the numpy path
             n_new = (len(leaving) if self.replace else 0) + rng.poisson(expected)
+        newcomers = _NO_SLOTS
         if n_new:
             if drawn:
                 newcomers = model._add_drawn(strategy, skills, interests, rank)
             else:  # the strategies' remainders go to Generator.choice (and its checks)
                 newcomers = model.add_members(n_new)
-            if self.initial_contacts:
-                old = pop.alive_slots()
-                # the newcomers hold the last slots: the others are every member before them
-                old = old[: len(old) - len(newcomers)]
-                if len(old):
-                    a = np.repeat(newcomers, self.initial_contacts)
-                    connect(model, a, attachment_choice(model, old, len(a)))
-
-        alive = pop.alive_slots()
-        movers = alive[rng.random(len(alive)) < self.p_skill_change]
-        model.assign_skills(movers)
-        movers = alive[rng.random(len(alive)) < self.p_relocate]
-        if len(movers):
-            touched = model.ties.touching(movers, pop.size)
-            model.ties.remove(touched[rng.random(len(touched)) >= self.relocate_keep])
+        self._arrive(model, newcomers)
         self.last_wealth = pop.wealth.copy()
+
+    def _arrive(self, model, newcomers: np.ndarray) -> None:
+        """The newcomers' first contacts, skill changes and relocation in one compiled call
+        (``simulation.compiled.churn.arrive``), the same draws in the same order."""
+        from ..compiled.churn import arrive
+        from ..draws import SUM_TOLERANCE
+
+        pop, ties = model.population, model.ties
+        net = model.config.data["network"]
+        bias = float(net["attachment_bias"])
+        contacts = int(self.initial_contacts) if len(newcomers) else 0
+        powered = _NO_POWERS
+        if contacts:
+            keys = ties._room(pop.size, len(newcomers) * contacts)
+            if bias not in (1.0, 2.0):  # numpy's powers (the kernel squares for 2)
+                old = pop.alive_slots()
+                powered = pop.reputation(old[: len(old) - len(newcomers)]) ** bias
+        else:
+            keys = _NO_SLOTS
+        first = ties.size
+        plain, made, kept, dropped = arrive(
+            model.rng,
+            np.asarray(newcomers, np.int64),
+            contacts,
+            pop.alive[: pop.size],
+            pop.public_gifts,
+            pop.public_refusals,
+            ties.deg,
+            bias,
+            powered,
+            SUM_TOLERANCE,
+            model.max_ties,
+            keys,
+            first,
+            ties.u,
+            ties.v,
+            ties.strength,
+            ties.trust,
+            ties.image,
+            ties.ledger,
+            ties.last_used,
+            ties.born,
+            ties.alive,
+            float(net["new_tie_strength"]),
+            float(net["new_tie_trust"]),
+            model.steps,
+            float(self.p_skill_change),
+            float(self.p_relocate),
+            float(self.relocate_keep),
+            pop.skills,
+            model.config.data["population"]["skills_per_member"],
+        )
+        if not plain:  # Generator.choice takes the weights (and says what is wrong with them)
+            old = pop.alive_slots()
+            old = old[: len(old) - len(newcomers)]
+            a = np.repeat(newcomers, contacts)
+            connect(model, a, attachment_choice(model, old, len(a)))
+            return self._arrive(model, _NO_SLOTS)
+        ties._connected(made, kept)
+        model.tick.ties_made += made
+        if len(dropped):
+            ties.remove(dropped)
 
     def introduce_newcomers(self, model, newcomers: np.ndarray) -> None:
         if self.initial_contacts == 0:
