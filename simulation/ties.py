@@ -471,24 +471,24 @@ class TieGraph:
 
             keys = self._keys_sorted
             edges, kept = remove(
-                edges,
-                self.alive,
-                self.u,
-                self.v,
-                self.deg,
-                keys if keys is not None else np.zeros(0, np.int64),
+                edges, self.alive, self.u, self.v, self.deg, _NO_KEYS if keys is None else keys
             )
-            if keys is not None:
-                self._keys_sorted = kept
-        else:
-            edges = np.unique(edges)
-            edges = edges[self.alive[edges]]
-            self.alive[edges] = False
-            np.subtract.at(self.deg, self.u[edges], 1)
-            np.subtract.at(self.deg, self.v[edges], 1)
-            if len(edges) and self._keys_sorted is not None:
-                gone = np.sort(_keys(self.u[edges], self.v[edges]))
-                self._keys_sorted = np.delete(self._keys_sorted, np.searchsorted(self._keys_sorted, gone))
+            return self._removed_now(edges, kept)
+        edges = np.unique(edges)
+        edges = edges[self.alive[edges]]
+        self.alive[edges] = False
+        np.subtract.at(self.deg, self.u[edges], 1)
+        np.subtract.at(self.deg, self.v[edges], 1)
+        if len(edges) and self._keys_sorted is not None:
+            gone = np.sort(_keys(self.u[edges], self.v[edges]))
+            self._keys_sorted = np.delete(self._keys_sorted, np.searchsorted(self._keys_sorted, gone))
+        return self._removed_now(edges)
+
+    def _removed_now(self, edges: np.ndarray, kept: np.ndarray | None = None) -> int:
+        """Count the ``edges`` just marked dead (each once) and drop the views made before;
+        ``kept``: the sorted keys without theirs, from a kernel (where they are kept)."""
+        if kept is not None and self._keys_sorted is not None:
+            self._keys_sorted = kept
         if self._view_base is not None and len(edges):
             self._removed.append(edges)
         self.count -= len(edges)
@@ -514,4 +514,19 @@ class TieGraph:
         """Remove every tie touching one of ``members``."""
         if len(members) == 0:
             return 0
+        if self.compiled:  # the ties found and removed in one compiled call
+            from .compiled.index import remove_touching
+
+            keys = self._keys_sorted
+            edges, kept = remove_touching(
+                np.asarray(members, np.int64),
+                n_slots,
+                self.u,
+                self.v,
+                self.alive,
+                self.size,
+                self.deg,
+                _NO_KEYS if keys is None else keys,
+            )
+            return self._removed_now(edges, kept)
         return self.remove(self.touching(members, n_slots))

@@ -5,6 +5,7 @@
 | :func:`directed_update` | :meth:`simulation.ties.TieGraph.directed` (brought up to date instead of rebuilt) |
 | :func:`touching` | :meth:`simulation.ties.TieGraph.touching` |
 | :func:`remove` | :meth:`simulation.ties.TieGraph.remove` |
+| :func:`remove_touching` | :meth:`simulation.ties.TieGraph.remove_members` (:func:`touching`, then :func:`remove`) |
 | :func:`append` | :meth:`simulation.ties.TieGraph.append_new` |
 | :func:`connect_append` | :func:`simulation.mechanisms.contacts.connect` (``kernels.connect``, then :func:`append`) |
 
@@ -23,7 +24,7 @@ from numba import njit
 
 from .kernels import connect
 
-__all__ = ["directed_update", "touching", "remove", "append", "connect_append"]
+__all__ = ["directed_update", "touching", "remove", "remove_touching", "append", "connect_append"]
 
 
 @njit(cache=True, nogil=True)
@@ -192,6 +193,13 @@ def remove(edges, alive, u, v, deg, sorted_keys):  # pragma: no cover - compiled
             kept[m] = q
             m += 1
     return gone, kept
+
+
+@njit(cache=True, nogil=True)
+def remove_touching(members, n_slots, u, v, alive, size, deg, sorted_keys):  # pragma: no cover - compiled
+    """:func:`remove` of the ties :func:`touching` finds, in one call
+    (:meth:`simulation.ties.TieGraph.remove_members`)."""
+    return remove(touching(members, n_slots, u, v, alive, size), alive, u, v, deg, sorted_keys)
 
 
 @njit(cache=True, nogil=True)
