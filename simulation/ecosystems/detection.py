@@ -94,7 +94,7 @@ def detect_communities(
             try:
                 found = g.community_leiden(
                     objective_function="modularity",
-                    weights=w,
+                    weights=w.tolist(),  # read faster than the array (the same numbers)
                     resolution=resolution,
                     initial_membership=start,
                     n_iterations=iterations,
