@@ -7,6 +7,7 @@ import html
 import os
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 import ipyvue
 import ipyvuetify as v
@@ -28,13 +29,14 @@ from simulation.app.drawing import (
 from simulation.app.layout import FADE_FRAMES, NetworkLayout
 from simulation.app.lessons import LESSONS
 from simulation.app.page import Viewer
-from simulation.app.session import APP_MAX_SIZE, Session, scenario_choices
+from simulation.app.session import ALL_MEMBERS, APP_MAX_SIZE, Session, scenario_choices
 from simulation.app.story import KINDS, chapters
 from simulation.ecosystems import EcosystemTracker
 from simulation.errors import InputError
 from simulation.params import Param
 from simulation.scenario import ScenarioError
 from simulation.scenario_files import builtin_scenarios, load_scenario
+from simulation.strategies import label as strategy_label
 
 
 def small_model(seed: int = 0, size: int = 80) -> GiveTakeModel:
@@ -250,6 +252,90 @@ def test_line_chart_reports_the_points_it_draws():
     drawn = line_chart({"a": ([0, 1, 2], [0.1, 0.5, 0.2]), "b": ([0, 1, 2], [1, 2, 3])}, title="t")
     assert 'data-points="0"' in empty and "<polyline" not in empty
     assert 'data-points="6"' in drawn and drawn.count("<polyline") == 2
+
+
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _tick_value(text: str) -> float:
+    return float(text[:-1]) * 1000 if text.endswith("k") else float(text)
+
+
+def _lines_read_back(svg: str) -> dict[str, dict]:
+    """Each line of a chart, read back from its picture as a reader of the chart would: the
+    ``(week, value)`` of each point through the chart's own axis ticks, its colour and dashes,
+    and its tolerance (the value of 0.06 units of height: the points are rounded to 0.1)."""
+    root = ET.fromstring(svg)
+    grid = [float(g.get("y1")) for g in root.iter(f"{_SVG}line") if g.get("stroke") == "#e3e3e3"]
+    texts = list(root.iter(f"{_SVG}text"))
+    # a y tick's label is written 4 units below its grid line, right-aligned; x ticks are centred
+    y_ticks = [
+        (float(t.get("y")) - 4, _tick_value(t.text))
+        for t in texts
+        if t.get("text-anchor") == "end" and any(abs(float(t.get("y")) - 4 - g) < 0.06 for g in grid)
+    ]
+    x_ticks = [(float(t.get("x")), _tick_value(t.text)) for t in texts if t.get("text-anchor") == "middle"]
+    assert len(y_ticks) >= 2 and len(x_ticks) >= 2
+    y_scale, y_at_0 = np.polyfit(*zip(*y_ticks, strict=True), 1)
+    x_scale, x_at_0 = np.polyfit(*zip(*x_ticks, strict=True), 1)
+    out = {}
+    for line in root.iter(f"{_SVG}polyline"):
+        px, py = np.array([p.split(",") for p in line.get("points").split()], float).T
+        out[line.find(f"{_SVG}title").text] = {
+            "weeks": np.rint(x_scale * px + x_at_0).astype(int),
+            "values": y_scale * py + y_at_0,
+            "tolerance": abs(y_scale) * 0.06,
+            "colour": line.get("stroke"),
+            "dashed": line.get("stroke-dasharray") is not None,
+        }
+    return out
+
+
+def test_the_wealth_chart_draws_all_members_mean_wealth_as_a_dashed_black_line():
+    """The structure lesson compares the takers with the average member: the chart of mean
+    wealth by strategy carries, week by week, the mean wealth of the members then present,
+    dashed and black, which no strategy's line is, and named in the legend."""
+    lesson = LESSONS["structure"]
+    s = Session(lesson.scenario, overrides=lesson.overrides, seed=lesson.seed)
+    pop = s.model.population
+    mean, per_strategy = {}, {}  # week -> read from the members present that week
+    for week in range(31):
+        if week:
+            s.step(1)
+        alive = pop.alive_slots()
+        mean[week] = float(pop.wealth[alive].mean())
+        counts = np.bincount(pop.strategy[alive], minlength=len(s.model.strategy_names))
+        per_strategy[week] = {
+            strategy_label(name): (int(counts[i]), float(pop.wealth[alive][pop.strategy[alive] == i].sum()))
+            for i, name in enumerate(s.model.strategy_names)
+        }
+    svg = s.charts()["wealth"]
+    lines = _lines_read_back(svg)
+    average = lines[ALL_MEMBERS]
+    assert average["colour"] == "#000000" and average["dashed"]
+    assert average["weeks"].tolist() == list(range(31))
+    expected = np.array([mean[w] for w in range(31)])
+    assert np.abs(average["values"] - expected).max() <= average["tolerance"]
+    strategies = {name: line for name, line in lines.items() if name != ALL_MEMBERS}
+    assert len(strategies) >= 2
+    for name, line in strategies.items():
+        assert not line["dashed"] and line["colour"] != "#000000", name
+        # the strategies' lines are read back the same way, so the two compare on one scale
+        values = [t / n if n else 0.0 for n, t in (per_strategy[w][name] for w in line["weeks"])]
+        assert np.abs(line["values"] - values).max() <= line["tolerance"], name
+    # all members' mean is the strategies' means weighted by their members, not their plain mean
+    weighted = [
+        sum(total for _, total in per_strategy[w].values()) / sum(n for n, _ in per_strategy[w].values())
+        for w in range(31)
+    ]
+    assert np.allclose(weighted, expected)
+    plain = [np.mean([t / n for n, t in per_strategy[w].values() if n]) for w in range(31)]
+    assert np.abs(np.array(plain) - expected).max() > 10 * average["tolerance"]
+    legend = re.findall(
+        r'class="gt-legend-item" data-colour="([^"]+)">(<line[^>]*>|<rect[^>]*>)<text[^>]*>([^<]*)<', svg
+    )
+    assert [name for *_, name in legend][-1] == ALL_MEMBERS
+    assert all(("stroke-dasharray" in swatch) == (name == ALL_MEMBERS) for _, swatch, name in legend)
 
 
 # -- sessions ----------------------------------------------------------------------

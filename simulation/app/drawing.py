@@ -23,7 +23,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,9 @@ __all__ = [
 
 #: colours of line-chart series that are given none
 _EXTRA = ["#0072B2", "#F0E442", "#000000", "#999999"]
+#: dashes of a dashed series (dash and gap, SVG units): in the plot, and in its legend swatch
+#: (two dashes in the swatch's 12 units)
+_DASH, _LEGEND_DASH = "6 3", "4 2"
 
 #: ecosystem colours: Kelly's colours of maximum contrast (K. L. Kelly 1965, "Twenty-two
 #: colors of maximum contrast", *Color Engineering* 3(6):26), without white, black, grey and
@@ -310,6 +313,7 @@ def line_chart(
     y_max: float | None = None,
     x_label: str = "week",
     legend: bool = False,
+    dashed: Collection[str] = (),
 ) -> str:
     """A small SVG line chart: one polyline per named series of ``(x, y)``.
 
@@ -318,7 +322,14 @@ def line_chart(
     number of points drawn), which tests use to tell an empty chart from a
     drawn one.  With ``legend``, a row of swatches under the title names every
     series in its colour (``<g class="gt-legend">``), wrapping onto more rows
-    when they do not fit, above the plot so it never hides a line.
+    when they do not fit, above the plot so it never hides a line.  The series
+    named in ``dashed`` are drawn dashed, in the plot and in the legend: a
+    reference line (such as all members' mean beside the strategies' means)
+    stays distinguishable from the others whatever their colours.
+
+    >>> svg = line_chart({"a": ([0, 1], [1, 2]), "mean": ([0, 1], [1.5, 1.5])}, dashed={"mean"})
+    >>> svg.count("stroke-dasharray")
+    1
     """
     colours = dict(colours or {})
     left, right, top, bottom = 46, 10, 24, 30
@@ -387,13 +398,14 @@ def line_chart(
         if len(x) == 0:
             continue
         colour = colours.get(name, _EXTRA[i % len(_EXTRA)])
+        dash = f' stroke-dasharray="{_DASH}"' if name in dashed else ""
         px, py = sx(x), sy(np.clip(y, lo, hi))
         pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px.tolist(), py.tolist(), strict=True))
         if len(x) == 1:
             out.append(f'<circle cx="{px[0]:.1f}" cy="{py[0]:.1f}" r="2.5" fill="{colour}"/>')
         else:
             out.append(
-                f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2" '
+                f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"{dash} '
                 f'stroke-linejoin="round"><title>{escape(name)}</title></polyline>'
             )
     if rows:
@@ -401,9 +413,14 @@ def line_chart(
         for r, row in enumerate(rows):
             y = 24 + 14 * r
             for name, colour, x in row:
+                swatch = (
+                    f'<line x1="{x:.1f}" x2="{x + 12:.1f}" y1="{y + 3}" y2="{y + 3}" stroke="{colour}" '
+                    f'stroke-width="2" stroke-dasharray="{_LEGEND_DASH}"/>'
+                    if name in dashed
+                    else f'<rect x="{x:.1f}" y="{y + 1}" width="12" height="4" rx="1" fill="{colour}"/>'
+                )
                 out.append(
-                    f'<g class="gt-legend-item" data-colour="{colour}">'
-                    f'<rect x="{x:.1f}" y="{y + 1}" width="12" height="4" rx="1" fill="{colour}"/>'
+                    f'<g class="gt-legend-item" data-colour="{colour}">{swatch}'
                     f'<text x="{x + 16:.1f}" y="{y + 7}" font-size="10" fill="#333">{escape(name)}</text></g>'
                 )
         out.append("</g>")

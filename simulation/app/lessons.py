@@ -160,12 +160,14 @@ LESSONS: dict[str, Lesson] = {
             ),
             watch=(
                 "Ties appear and vanish quickly: few of them ever grow thick.",
-                "Note the **fulfilment rate** and the **wealth** of each strategy after about 30 weeks.",
+                "Note the **fulfilment rate** and the **wealth** of each strategy after about 30 weeks: "
+                "in **Mean wealth by strategy**, is the takers' line above or below the dashed black "
+                "line, **all members** (the average member)?",
             ),
             try_next=(
                 "keep the seed, pick the scenario **referral_group** (chapters that meet weekly, "
                 "shared reputation) and play 30 weeks again. Compare the fulfilment rate and where "
-                "the takers end up."
+                "the takers' line ends against the line of all members."
             ),
             compare_with="referral_group",
         ),

@@ -35,7 +35,15 @@ from .drawing import assign_colours, line_chart, network_svg, strategy_colour
 from .layout import NetworkLayout
 from .story import Chapter, chapters
 
-__all__ = ["Session", "Frame", "scenario_choices", "APP_MAX_SIZE", "DEFAULT_SCENARIO", "HISTORY"]
+__all__ = [
+    "Session",
+    "Frame",
+    "scenario_choices",
+    "APP_MAX_SIZE",
+    "DEFAULT_SCENARIO",
+    "HISTORY",
+    "ALL_MEMBERS",
+]
 
 #: scenarios bigger than this start smaller in the app (a picture a class can read);
 #: the population slider shows the size in use and can raise it
@@ -52,6 +60,13 @@ HABIT_COLOURS = {
     for group, colour in (("builders", "#332288"), ("collectors", "#999933"))
     for what in ("needs met", "mean wealth")
 }
+
+#: the wealth chart's line of all members' mean wealth (the metric ``mean_wealth``), beside the
+#: strategies' means, so the lessons can compare a strategy with the average member: dashed,
+#: which no strategy's line is, and black, which no built-in strategy and no colour of the
+#: strategies' palette is (Okabe & Ito's and Paul Tol's)
+ALL_MEMBERS = "all members"
+ALL_MEMBERS_COLOUR = "#000000"
 
 #: weeks of per-member history kept for the inspector
 HISTORY = 2000
@@ -312,9 +327,13 @@ class Session:
                 **size,
             ),
             "wealth": line_chart(
-                {strategy_label(s): self.series(f"wealth_{s}") for s in names},
+                {
+                    **{strategy_label(s): self.series(f"wealth_{s}") for s in names},
+                    ALL_MEMBERS: self.series("mean_wealth"),
+                },
                 title="Mean wealth by strategy",
-                colours=colours,
+                colours={**colours, ALL_MEMBERS: ALL_MEMBERS_COLOUR},
+                dashed={ALL_MEMBERS},
                 **size,
             ),
             "fulfilment": line_chart(
