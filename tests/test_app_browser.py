@@ -21,6 +21,7 @@ from chromium import RecordingTab
 from relay import Relay
 
 from simulation.app.local_server import LocalServer, ServerDidNotStart
+from simulation.app.session import ALL_MEMBERS
 from simulation.style_colours import style_colour
 
 # the tests on the shared ``server`` (one Solara server per test process) are meant to go to
@@ -406,6 +407,12 @@ def test_at_1400_by_900_the_network_and_the_charts_with_their_legends_are_in_vie
     mix = load_scenario("open_mixer").mix
     shown = [s for s in BUILTIN if mix.get(s, 0) > 0]
     assert members == [(label(s), colour(s)) for s in shown]
+    # the wealth chart adds all members' mean wealth, the one dashed line, for the lessons that
+    # compare a strategy with the average member
+    wealth = tab.page.locator(".gt-chart-wealth svg.gt-chart")
+    assert _legend_of(wealth) == [*members, (ALL_MEMBERS, "#000000")]
+    dashed = wealth.locator("polyline[stroke-dasharray]")
+    assert dashed.count() == 1 and dashed.locator("title").text_content() == ALL_MEMBERS
     tab.shot("1400x900", full_page=False)
 
 
