@@ -132,6 +132,7 @@ class GiveTakeModel(mesa.Model):
         self.mix = np.array([scenario.mix.get(s, 0.0) for s in names])
         self.asks_factor = np.array([s.asks_factor for s in self.strategies])
         self.tolerance = np.array([s.tolerance for s in self.strategies], float)
+        self.spares_good_standing = np.array([s.spares_good_standing for s in self.strategies], bool)
         self.cuts_distrusted = np.array([s.cuts_distrusted for s in self.strategies])
         # what a strategy does is read from its classifier, as Axelrod's players are
         self.introduces = np.array([bool(s.classifier["introduces"]) for s in self.strategies])
@@ -179,6 +180,9 @@ class GiveTakeModel(mesa.Model):
         self.__dict__.update(state)
         if not isinstance(self.extra_metrics, ExtraMetrics):  # saved before extra_metrics was one
             self.extra_metrics = ExtraMetrics(self.extra_metrics)
+        # saved before a strategy could spare members in good standing: the rule as it is now
+        if "spares_good_standing" not in state:
+            self.spares_good_standing = np.array([s.spares_good_standing for s in self.strategies], bool)
         if self.compiled:
             self.compiled = load_kernels(None) is not None
             self.ties.compiled = self.compiled

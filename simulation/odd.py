@@ -273,8 +273,8 @@ def _strategies() -> str:
 
     head = " | ".join(f"`{k}`" for k in CLASSIFIER_KEYS)
     rows = [
-        f"| strategy | decides | {head} | `asks_factor` | `tolerance` | `cuts_distrusted` |",
-        "|---|---|" + "---|" * (len(CLASSIFIER_KEYS) + 3),
+        f"| strategy | decides | {head} | `asks_factor` | `tolerance` | `spares_good_standing` | `cuts_distrusted` |",
+        "|---|---|" + "---|" * (len(CLASSIFIER_KEYS) + 4),
     ]
     yes = lambda v: "yes" if v else "no"  # noqa: E731
     for name in BUILTIN:
@@ -283,7 +283,7 @@ def _strategies() -> str:
         tol = "never cuts" if cls.tolerance == float("inf") else f"{cls.tolerance:g}"
         rows.append(
             f"| `{name}` | {table_cell(_summary(cls.__doc__))} | {flags} | {cls.asks_factor:g} | {tol} "
-            f"| {yes(cls.cuts_distrusted)} |"
+            f"| {yes(cls.spares_good_standing)} | {yes(cls.cuts_distrusted)} |"
         )
     out = "\n".join(rows) + "\n"
     for name in BUILTIN:

@@ -225,6 +225,7 @@ def test_behaviour_attributes_are_declared_and_read_by_the_model(name):
     assert isinstance(cls.asks_factor, int | float) and 0 < cls.asks_factor < np.inf
     assert isinstance(cls.tolerance, int | float) and cls.tolerance >= 0  # inf: never cuts
     assert isinstance(cls.cuts_distrusted, bool)
+    assert isinstance(cls.spares_good_standing, bool)
     assert isinstance(cls.label, str) and cls.label.strip()
     assert re.fullmatch(r"#[0-9A-Fa-f]{6}", cls.colour)
     model = GiveTakeModel({"population": {"size": 40, "mix": {name: 1.0}}}, rng=0)
@@ -232,6 +233,7 @@ def test_behaviour_attributes_are_declared_and_read_by_the_model(name):
     assert model.asks_factor[i] == cls.asks_factor
     assert model.tolerance[i] == cls.tolerance
     assert model.cuts_distrusted[i] == cls.cuts_distrusted
+    assert model.spares_good_standing[i] == cls.spares_good_standing
     assert model.introduces[i] == cls.classifier["introduces"]
 
 
@@ -339,10 +341,13 @@ def test_members_cut_ties_as_their_strategy_says(name):
     ties.ledger[touched] = gen.integers(0, 12, (len(touched), 2))
     ties.trust[touched] = gen.random((len(touched), 2))
     ties.strength[touched] = 0.5
+    ties.image[touched] = gen.random((len(touched), 2))  # how each end sees the other
     ledger, trust = ties.ledger[touched].copy(), ties.trust[touched].copy()
+    ends = (ties.u[touched], ties.v[touched])
+    # in good standing in the eyes of each end, as the giving rule reads it
+    good = [model.standing_of(ends[1 - side], ends[side], touched) >= GOOD_STANDING for side in (0, 1)]
     cut_trust = model.mechanism("maintenance").cut_trust
     model.mechanism("maintenance").step(model)
-    ends = (ties.u[touched], ties.v[touched])
     kept = ties.alive[touched]
     would_cut = np.zeros(len(touched), bool)  # someone on the tie would cut it
     judged = np.zeros(len(touched), bool)  # a member of the strategy would
@@ -350,9 +355,10 @@ def test_members_cut_ties_as_their_strategy_says(name):
         # side 0 is u's view of the tie (what u gave, how far u trusts v), side 1 is v's
         cls = [STRATEGIES[model.strategy_names[s]] for s in pop.strategy[ends[side]]]
         tolerance = np.array([c.tolerance for c in cls])
+        spares = np.array([c.spares_good_standing for c in cls])
         wary = np.array([c.cuts_distrusted for c in cls])
         mine = np.array([c.name == name for c in cls])
-        exploited = ledger[:, side] - ledger[:, 1 - side] > tolerance
+        exploited = (ledger[:, side] - ledger[:, 1 - side] > tolerance) & ~(spares & good[side])
         distrusted = wary & (trust[:, side] < cut_trust)
         would_cut |= exploited | distrusted
         judged |= mine & (exploited | distrusted)
@@ -361,6 +367,49 @@ def test_members_cut_ties_as_their_strategy_says(name):
     assert (kept == ~would_cut).all()
     assert tick.ties_cut == (~kept).sum()
     assert judged.any() == (STRATEGIES[name].tolerance < 11 or STRATEGIES[name].cuts_distrusted)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
+@pytest.mark.parametrize("keeper", ["otherish_giver", "connector", "matcher"])
+def test_otherish_givers_cut_for_imbalance_only_ties_to_members_not_in_good_standing(keeper, compiled):
+    model = GiveTakeModel(
+        {"population": {"size": 120, "mix": {keeper: 0.5, "giver": 0.5}}, "network": {"mean_degree": 8}},
+        rng=3,
+        compiled=compiled,
+    )
+    model.run_for(5)
+    model.tick = Tick()
+    for mech in ("needs", "asking", "giving", "exchange", "reputation"):
+        model.mechanism(mech).step(model)
+    pop, ties, tick = model.population, model.ties, model.tick
+    touched = np.unique(np.concatenate([tick.gifts.edge, tick.refusals.edge]))
+    touched = touched[ties.alive[touched]]
+    mine = pop.strategy == model.strategy_names.index(keeper)
+    # ties between a keeper and a giver (who never cuts) that something happened on this week
+    e = touched[mine[ties.u[touched]] != mine[ties.v[touched]]]
+    side = (~mine[ties.u[e]]).astype(np.int64)  # the keeper's end: 0 where it is u
+    # the giver owes the keeper one gift more than the keeper's strategy tolerates, and
+    # the keeper trusts it fully; half the keepers hold the giver in good standing, half not
+    tolerance = STRATEGIES[keeper].tolerance
+    ties.ledger[e, side] = int(tolerance) + 1
+    ties.ledger[e, 1 - side] = 0
+    ties.trust[e] = 1.0
+    ties.strength[e] = 0.5
+    good = np.arange(len(e)) % 2 == 0
+    ties.image[e, side] = np.where(good, 0.9, 0.1)
+    assert good.sum() > 10 and (~good).sum() > 10
+    keepers = np.where(side == 0, ties.u[e], ties.v[e])
+    others = np.where(side == 0, ties.v[e], ties.u[e])
+    # the standing the giving rule reads
+    assert np.array_equal(model.standing_of(others, keepers, e) >= GOOD_STANDING, good)
+    model.mechanism("maintenance").step(model)
+    kept = ties.alive[e]
+    if keeper == "matcher":  # a reciprocator keeps its rule: exploited is exploited
+        assert not kept.any()
+    else:  # an otherish giver's guard is for takers: it keeps the one it helps anyway
+        assert STRATEGIES[keeper].spares_good_standing
+        assert kept[good].all() and not kept[~good].any()
+    assert tick.ties_cut >= (~kept).sum()
 
 
 def test_only_members_of_introducing_strategies_broker(name):

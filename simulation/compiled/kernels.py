@@ -79,9 +79,11 @@ def maintenance(
     ledger,
     last_used,
     gift_giver,
-    touched_edge,
+    touched,
+    good,
     strategy,
     tolerance,
+    spares_good_standing,
     cuts_distrusted,
     steps,
     decay,
@@ -101,6 +103,12 @@ def maintenance(
     What decays a tie is how many of its two ends do not keep it up (``2 -`` the ends that
     do, the same integer): counted for the ends that leave ties out, most members keeping
     up all theirs.
+
+    ``touched`` are the live ties something happened on this week (ascending, each once) and
+    ``good[j]`` whether each end of ``touched[j]`` holds the other in good standing (u's view,
+    v's view), as :meth:`~simulation.mechanisms.maintenance.Maintenance.good_standing` gives it:
+    a strategy with ``spares_good_standing`` does not cut for imbalance a tie to a member it
+    holds in good standing.
     """
     dropped = np.zeros(size, np.int64)  # per tie: the ends that do not keep it up
     if tie_time != 0:
@@ -172,16 +180,16 @@ def maintenance(
     # ties are cut only where something happened this week: few, looked at one by one in
     # index order (cutting reads ledgers and trust, which decay does not change)
     cut = np.zeros(size, np.bool_)
-    looked = np.unique(touched_edge)
-    cut_idx = np.empty(len(looked), np.int64)
+    cut_idx = np.empty(len(touched), np.int64)
     n_cut = 0
-    for i in looked:
+    for j in range(len(touched)):
+        i = touched[j]
         if not alive[i]:
             continue
         su, sv = strategy[u[i]], strategy[v[i]]
-        exploited = (ledger[i, 0] - ledger[i, 1] > tolerance[su]) or (
-            ledger[i, 1] - ledger[i, 0] > tolerance[sv]
-        )
+        exploited = (
+            ledger[i, 0] - ledger[i, 1] > tolerance[su] and not (spares_good_standing[su] and good[j, 0])
+        ) or (ledger[i, 1] - ledger[i, 0] > tolerance[sv] and not (spares_good_standing[sv] and good[j, 1]))
         distrusted = (cuts_distrusted[su] and trust[i, 0] < cut_trust) or (
             cuts_distrusted[sv] and trust[i, 1] < cut_trust
         )

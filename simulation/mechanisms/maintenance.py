@@ -17,7 +17,12 @@ Burt 2002 measured bridge decay) turns on ``decay`` alone.  Members also cut tie
 on purpose, when something happened on the tie this week (a gift or a refusal) that
 leaves them having given more than their strategy tolerates without return,
 or (for strategies that watch trust) with their trust in the other below
-``cut_trust``.
+``cut_trust``.  A strategy that spares members in good standing
+(``Strategy.spares_good_standing``: otherish givers and connectors, whose guard is aimed
+at takers, Grant 2013, ch. 7) cuts for imbalance only a tie to a member not in good
+standing in its eyes (image below 0.5, read as the giving rule reads it:
+``GiveTakeModel.standing_of``); one it helps whatever the ledger says it does not drop
+over that ledger.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arrays import rank_in_groups
+from ..strategies.builtin import GOOD_STANDING
 from .base import Mechanism, Param, mechanism
 
 __all__ = ["Maintenance"]
@@ -58,6 +64,20 @@ class Maintenance(Mechanism):
         kept = order[rank_in_groups(view.src[order]) < room[view.src[order]]]
         return np.bincount(view.edge[kept], minlength=ties.size)
 
+    @staticmethod
+    def good_standing(model, edges: np.ndarray) -> np.ndarray:
+        """Whether each end of the live ``edges`` holds the other in good standing, as
+        ``(len(edges), 2)``: column 0 is ``u``'s view of ``v``, column 1 ``v``'s of ``u``
+        (the sides of the ledger and of trust).  The image the giving rule reads
+        (``GiveTakeModel.standing_of``), from ``GOOD_STANDING`` up; all false when no
+        strategy in the model spares members in good standing (nobody reads it then)."""
+        good = np.zeros((len(edges), 2), bool)
+        if model.spares_good_standing.any() and len(edges):
+            u, v = model.ties.u[edges], model.ties.v[edges]
+            good[:, 0] = model.standing_of(v, u, edges) >= GOOD_STANDING
+            good[:, 1] = model.standing_of(u, v, edges) >= GOOD_STANDING
+        return good
+
     def step(self, model) -> None:
         if model.compiled and type(self) is Maintenance:
             return self._step_compiled(model)
@@ -74,8 +94,13 @@ class Maintenance(Mechanism):
         u, v = ties.u[touched], ties.v[touched]
         su, sv = pop.strategy[u], pop.strategy[v]
         led = ties.ledger[touched]
-        tol = model.tolerance
-        exploited = (led[:, 0] - led[:, 1] > tol[su]) | (led[:, 1] - led[:, 0] > tol[sv])
+        tol, spares = model.tolerance, model.spares_good_standing
+        # given more than the strategy tolerates without return, to a member it does not
+        # spare for being in good standing in its eyes
+        good = self.good_standing(model, touched)
+        exploited = ((led[:, 0] - led[:, 1] > tol[su]) & ~(spares[su] & good[:, 0])) | (
+            (led[:, 1] - led[:, 0] > tol[sv]) & ~(spares[sv] & good[:, 1])
+        )
         wary = model.cuts_distrusted
         tr = ties.trust[touched]
         distrusted = (wary[su] & (tr[:, 0] < self.cut_trust)) | (wary[sv] & (tr[:, 1] < self.cut_trust))
@@ -89,6 +114,8 @@ class Maintenance(Mechanism):
 
         pop, ties, tick = model.population, model.ties, model.tick
         view = ties.directed(pop.size)
+        touched = np.unique(np.concatenate([tick.gifts.edge, tick.refusals.edge]))
+        touched = touched[ties.alive[touched]]
         cut, weak = active().maintenance(
             pop.size,
             view.start,
@@ -103,9 +130,11 @@ class Maintenance(Mechanism):
             ties.ledger,
             ties.last_used,
             tick.gifts.giver,
-            np.concatenate([tick.gifts.edge, tick.refusals.edge]),
+            touched,
+            self.good_standing(model, touched),
             pop.strategy,
             model.tolerance,
+            model.spares_good_standing,
             model.cuts_distrusted,
             model.steps,
             float(self.decay),

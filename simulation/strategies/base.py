@@ -204,6 +204,9 @@ class Strategy(Configurable):
     asks_factor : members ask ``asks * asks_factor`` contacts (takers ask widely)
     tolerance : a member cuts a tie once it has given more than this many gifts beyond what it got
                 back on it (``inf``: never cuts for imbalance)
+    spares_good_standing : the tolerance applies only to members not in good standing in
+        this member's eyes (image below 0.5, as :meth:`GiveTakeModel.standing_of` gives it):
+        a tie to a member in good standing is not cut for imbalance, however much it owes
     cuts_distrusted : cut ties whose trust fell below the maintenance threshold
     chooses : the kinds of choice (:data:`CHOICES`) its members make themselves through
         :meth:`choose`; for the others they follow the mechanisms' own rules (every
@@ -215,6 +218,7 @@ class Strategy(Configurable):
     colour: ClassVar[str] = ""
     asks_factor: ClassVar[float] = 1.0
     tolerance: ClassVar[float] = float("inf")
+    spares_good_standing: ClassVar[bool] = False
     cuts_distrusted: ClassVar[bool] = False
     chooses: ClassVar[frozenset[str]] = frozenset()
 

@@ -62,7 +62,13 @@ class OtherishGiver(Strategy):
     opponent's defection with a fixed chance, Nowak & Sigmund 1992), and the ledger is
     this member's own experience of the asker.  An asker refused for its standing alone
     is known by what others say of it, not by a defection against this member, so it is
-    not forgiven.  Connectors decide the same way."""
+    not forgiven.
+
+    Its ties are kept by the same guard (``spares_good_standing``): it cuts a tie for
+    imbalance, once it has given more than ``tolerance`` gifts beyond what it got back,
+    only to a member not in good standing in its eyes; a member it helps whatever the
+    ledger says is not dropped over that ledger.  It cuts any tie whose trust fell below
+    the maintenance's ``cut_trust``.  Connectors decide and cut the same way."""
 
     name = "otherish_giver"
     label = "otherish giver"
@@ -94,6 +100,7 @@ class OtherishGiver(Strategy):
         ),
     }
     tolerance = 8.0
+    spares_good_standing = True
     cuts_distrusted = True
 
     def gives(self, ctx: DecisionContext) -> np.ndarray:
@@ -212,8 +219,8 @@ class Taker(Strategy):
 
 @strategy
 class Connector(OtherishGiver):
-    """Broker: gives like an otherish giver and introduces contacts whose need and
-    skill match ("my network uses me", seed 004)."""
+    """Broker: gives and keeps its ties like an otherish giver, and introduces contacts
+    whose need and skill match ("my network uses me", seed 004)."""
 
     name = "connector"
     label = "connector"
