@@ -7,7 +7,6 @@ import html
 import os
 import re
 import sys
-import xml.etree.ElementTree as ET
 
 import ipyvue
 import ipyvuetify as v
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import solara
 import solara.widgets
+from charts import legend_read_back, lines_read_back
 
 from simulation import GiveTakeModel
 from simulation.app.controls import control_for, controls_for
@@ -254,43 +254,6 @@ def test_line_chart_reports_the_points_it_draws():
     assert 'data-points="6"' in drawn and drawn.count("<polyline") == 2
 
 
-_SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _tick_value(text: str) -> float:
-    return float(text[:-1]) * 1000 if text.endswith("k") else float(text)
-
-
-def _lines_read_back(svg: str) -> dict[str, dict]:
-    """Each line of a chart, read back from its picture as a reader of the chart would: the
-    ``(week, value)`` of each point through the chart's own axis ticks, its colour and dashes,
-    and its tolerance (the value of 0.06 units of height: the points are rounded to 0.1)."""
-    root = ET.fromstring(svg)
-    grid = [float(g.get("y1")) for g in root.iter(f"{_SVG}line") if g.get("stroke") == "#e3e3e3"]
-    texts = list(root.iter(f"{_SVG}text"))
-    # a y tick's label is written 4 units below its grid line, right-aligned; x ticks are centred
-    y_ticks = [
-        (float(t.get("y")) - 4, _tick_value(t.text))
-        for t in texts
-        if t.get("text-anchor") == "end" and any(abs(float(t.get("y")) - 4 - g) < 0.06 for g in grid)
-    ]
-    x_ticks = [(float(t.get("x")), _tick_value(t.text)) for t in texts if t.get("text-anchor") == "middle"]
-    assert len(y_ticks) >= 2 and len(x_ticks) >= 2
-    y_scale, y_at_0 = np.polyfit(*zip(*y_ticks, strict=True), 1)
-    x_scale, x_at_0 = np.polyfit(*zip(*x_ticks, strict=True), 1)
-    out = {}
-    for line in root.iter(f"{_SVG}polyline"):
-        px, py = np.array([p.split(",") for p in line.get("points").split()], float).T
-        out[line.find(f"{_SVG}title").text] = {
-            "weeks": np.rint(x_scale * px + x_at_0).astype(int),
-            "values": y_scale * py + y_at_0,
-            "tolerance": abs(y_scale) * 0.06,
-            "colour": line.get("stroke"),
-            "dashed": line.get("stroke-dasharray") is not None,
-        }
-    return out
-
-
 def test_the_wealth_chart_draws_all_members_mean_wealth_as_a_dashed_black_line():
     """The structure lesson compares the takers with the average member: the chart of mean
     wealth by strategy carries, week by week, the mean wealth of the members then present,
@@ -310,7 +273,7 @@ def test_the_wealth_chart_draws_all_members_mean_wealth_as_a_dashed_black_line()
             for i, name in enumerate(s.model.strategy_names)
         }
     svg = s.charts()["wealth"]
-    lines = _lines_read_back(svg)
+    lines = lines_read_back(svg)
     average = lines[ALL_MEMBERS]
     assert average["colour"] == "#000000" and average["dashed"]
     assert average["weeks"].tolist() == list(range(31))
@@ -331,11 +294,9 @@ def test_the_wealth_chart_draws_all_members_mean_wealth_as_a_dashed_black_line()
     assert np.allclose(weighted, expected)
     plain = [np.mean([t / n for n, t in per_strategy[w].values() if n]) for w in range(31)]
     assert np.abs(np.array(plain) - expected).max() > 10 * average["tolerance"]
-    legend = re.findall(
-        r'class="gt-legend-item" data-colour="([^"]+)">(<line[^>]*>|<rect[^>]*>)<text[^>]*>([^<]*)<', svg
-    )
-    assert [name for *_, name in legend][-1] == ALL_MEMBERS
-    assert all(("stroke-dasharray" in swatch) == (name == ALL_MEMBERS) for _, swatch, name in legend)
+    legend = legend_read_back(svg)
+    assert [name for name, *_ in legend][-1] == ALL_MEMBERS
+    assert all(dashed == (name == ALL_MEMBERS) for name, _, dashed in legend)
 
 
 # -- sessions ----------------------------------------------------------------------

@@ -10,12 +10,14 @@ import time
 
 import numpy as np
 import pytest
+from charts import legend_read_back, lines_read_back
 
+from simulation.app.drawing import ALL_MEMBERS, ALL_MEMBERS_COLOUR
 from simulation.classroom import ClassSession, NotAuthorised, Refused
 from simulation.classroom.debrief import student_debriefs
 from simulation.classroom.strategy import Student
 from simulation.errors import InputError
-from simulation.strategies import DecisionContext
+from simulation.strategies import REGISTRY, DecisionContext, colour, label, strategy
 from simulation.strategies.builtin import Matcher
 
 SMALL = {"population.size": 80}
@@ -602,7 +604,6 @@ def test_the_teachers_wealth_chart_names_strategies_as_the_network_legend_does()
     import re
 
     from simulation.classroom.pages import _charts
-    from simulation.strategies import colour, label
 
     s = _class()
     seat = s.join(s.code, "Ada")
@@ -612,8 +613,89 @@ def test_the_teachers_wealth_chart_names_strategies_as_the_network_legend_does()
     legend = re.findall(r'data-colour="([^"]+)".*?<text[^>]*>([^<]+)</text>', wealth)
     names = [n for n in s.model.strategy_names if s.model.metrics.get(f"n_{n}", 0)]
     assert "otherish_giver" in names and "student" in names
-    assert [(name, c) for c, name in legend] == [(label(n), colour(n)) for n in names]
+    # the strategies, then the line of all members (tested below)
+    assert [(name, c) for c, name in legend] == [(label(n), colour(n)) for n in names] + [
+        (ALL_MEMBERS, ALL_MEMBERS_COLOUR)
+    ]
     assert "otherish_giver" not in wealth
+
+
+def test_the_teachers_wealth_chart_draws_all_members_mean_wealth_as_a_dashed_black_line():
+    """As in the app, the teacher can point at a strategy ahead of or behind the average member:
+    the wealth chart carries, week by week, the mean wealth of the members then present
+    (students' members among them), dashed and black, last in its legend."""
+    from simulation.classroom.pages import _charts
+
+    s = _class()
+    seats = [s.join(s.code, n) for n in ("Ada", "Ben", "Cy")]
+    s.start()
+    pop = s.model.population
+    mean, students = {}, {}  # week -> read from the members present that week
+    for week in range(9):
+        if week:
+            _play(s, seats, 1)
+        assert s.model.steps == week
+        alive = pop.alive_slots()
+        mean[week] = float(pop.wealth[alive].mean())
+        mine = [seat.slot for seat in seats if pop.alive[seat.slot]]
+        students[week] = float(pop.wealth[mine].mean())
+    wealth = _charts(s)[0]
+    lines = lines_read_back(wealth)
+    average = lines[ALL_MEMBERS]
+    assert average["colour"] == ALL_MEMBERS_COLOUR and average["dashed"]
+    assert average["weeks"].tolist() == list(range(9))
+    assert np.abs(average["values"] - [mean[w] for w in range(9)]).max() <= average["tolerance"]
+    # the students' line is read back on the same scale, from the week after they joined
+    student = lines[label("student")]
+    assert student["weeks"].tolist() == list(range(1, 9)) and not student["dashed"]
+    assert np.abs(student["values"] - [students[w] for w in range(1, 9)]).max() <= student["tolerance"]
+    # the two differ: the line is the class's average member, not the students'
+    assert np.abs(student["values"] - average["values"][1:]).max() > 10 * average["tolerance"]
+    assert [name for name, line in lines.items() if line["dashed"]] == [ALL_MEMBERS]
+    legend = legend_read_back(wealth)
+    assert legend[-1] == (ALL_MEMBERS, ALL_MEMBERS_COLOUR, True)
+    assert not any(dashed for *_, dashed in legend[:-1])
+
+
+@pytest.fixture
+def strategy_labelled_all_members():
+    """A user strategy whose label is the wealth chart's name for the line of all members."""
+
+    @strategy
+    class AverageJoe(Matcher):
+        """A matcher that calls itself the average member."""
+
+        name = "average_joe"
+        label = ALL_MEMBERS
+
+    yield AverageJoe
+    del REGISTRY["average_joe"]
+
+
+def test_a_strategy_labelled_all_members_is_named_by_its_name_in_the_wealth_chart(
+    strategy_labelled_all_members,
+):
+    """The line of all members keeps its name: a strategy labelled the same is named in the
+    wealth chart by its registry name, in its own colour, solid; one line is dashed."""
+    from simulation.classroom.pages import _charts
+
+    s = _class(overrides={**SMALL, "population.mix.average_joe": 0.2, "population.mix.matcher": 0.2})
+    seat = s.join(s.code, "Ada")
+    s.start()
+    _play(s, [seat], 3)
+    assert s.model.metrics["n_average_joe"] > 0
+    wealth = _charts(s)[0]
+    legend = legend_read_back(wealth)
+    names = [name for name, *_ in legend]
+    assert names.count(ALL_MEMBERS) == 1 and names[-1] == ALL_MEMBERS
+    assert ("average_joe", colour("average_joe"), False) in legend
+    lines = lines_read_back(wealth)
+    assert lines[ALL_MEMBERS]["dashed"] and lines[ALL_MEMBERS]["colour"] == ALL_MEMBERS_COLOUR
+    assert not lines["average_joe"]["dashed"] and lines["average_joe"]["colour"] == colour("average_joe")
+    # the strategy's own line is its members' mean wealth, not all members'
+    assert lines["average_joe"]["values"][-1] == pytest.approx(
+        s.model.metrics["wealth_average_joe"], abs=lines["average_joe"]["tolerance"]
+    )
 
 
 def test_the_teachers_list_says_waiting_before_the_start_and_done_after_the_end():

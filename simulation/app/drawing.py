@@ -45,6 +45,11 @@ __all__ = [
     "line_chart",
     "nice_ticks",
     "legend_html",
+    "metric_series",
+    "wealth_chart",
+    "wealth_chart_label",
+    "ALL_MEMBERS",
+    "ALL_MEMBERS_COLOUR",
 ]
 
 #: colours of line-chart series that are given none
@@ -52,6 +57,15 @@ _EXTRA = ["#0072B2", "#F0E442", "#000000", "#999999"]
 #: dashes of a dashed series (dash and gap, SVG units): in the plot, and in its legend swatch
 #: (two dashes in the swatch's 12 units)
 _DASH, _LEGEND_DASH = "6 3", "4 2"
+
+#: the wealth chart's line of all members' mean wealth (the metric ``mean_wealth``), beside the
+#: strategies' means, so the lessons and the class can compare a strategy with the average
+#: member: dashed, which no strategy's line is, and black, which no built-in strategy and no
+#: colour of the strategies' palette is (Okabe & Ito's and Paul Tol's).  The name is reserved
+#: in that chart: a strategy labelled so is named there by its ``name`` (see
+#: :func:`wealth_chart_label`)
+ALL_MEMBERS = "all members"
+ALL_MEMBERS_COLOUR = "#000000"
 
 #: ecosystem colours: Kelly's colours of maximum contrast (K. L. Kelly 1965, "Twenty-two
 #: colors of maximum contrast", *Color Engineering* 3(6):26), without white, black, grey and
@@ -426,6 +440,61 @@ def line_chart(
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
+
+
+def metric_series(model: GiveTakeModel, name: str, from_week: int = 0) -> tuple[list[float], list[float]]:
+    """``(weeks, values)`` of a model-level metric so far, from ``from_week`` on, without the
+    weeks it was not measured (empty when the model does not record it)."""
+    mv = model.datacollector.model_vars
+    if name not in mv:
+        return [], []
+    pairs = [
+        (s, y)
+        for s, y in zip(mv["step"], mv[name], strict=False)
+        if s >= from_week and y is not None and y == y
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def wealth_chart_label(name: str) -> str:
+    """A strategy's name in the chart of mean wealth: its registry label, unless that reads as
+    the chart's line of all members (:data:`ALL_MEMBERS`, whatever the case or spaces around
+    it), when it is the strategy's ``name``, which as an identifier never does.
+
+    >>> wealth_chart_label("otherish_giver"), wealth_chart_label("all_members")
+    ('otherish giver', 'all_members')
+    """
+    shown = strategy_label(name)
+    return name if shown.strip().casefold() == ALL_MEMBERS else shown
+
+
+def wealth_chart(
+    model: GiveTakeModel,
+    names: Sequence[str],
+    *,
+    from_week: Mapping[str, int] | None = None,
+    title: str = "Mean wealth by strategy",
+    **size: int,
+) -> str:
+    """The chart of mean wealth by strategy, the same in the app and the classroom: a line per
+    strategy in ``names`` (the metric ``wealth_<name>``, from its ``from_week``, in the
+    strategy's colour, named by :func:`wealth_chart_label`) and, last in the legend, the dashed
+    black line of all members' mean wealth (the metric ``mean_wealth``: the mean over every
+    member present that week, so the strategies' means weighted by their members).  ``size``
+    goes to :func:`line_chart` (``width``, ``height``)."""
+    from_week = from_week or {}
+    shown = {n: wealth_chart_label(n) for n in names}
+    return line_chart(
+        {
+            **{shown[n]: metric_series(model, f"wealth_{n}", from_week.get(n, 0)) for n in names},
+            ALL_MEMBERS: metric_series(model, "mean_wealth"),
+        },
+        title=title,
+        colours={**{shown[n]: strategy_colour(n) for n in names}, ALL_MEMBERS: ALL_MEMBERS_COLOUR},
+        dashed={ALL_MEMBERS},
+        legend=True,
+        **size,
+    )
 
 
 def legend_html(items: Sequence[tuple[str, str]]) -> str:

@@ -31,7 +31,15 @@ from ..params import check_seed
 from ..scenario import Scenario
 from ..scenario_files import builtin_scenarios, first_sentence, load_scenario
 from ..strategies import label as strategy_label
-from .drawing import assign_colours, line_chart, network_svg, strategy_colour
+from .drawing import (
+    ALL_MEMBERS,
+    assign_colours,
+    line_chart,
+    metric_series,
+    network_svg,
+    strategy_colour,
+    wealth_chart,
+)
 from .layout import NetworkLayout
 from .story import Chapter, chapters
 
@@ -60,13 +68,6 @@ HABIT_COLOURS = {
     for group, colour in (("builders", "#332288"), ("collectors", "#999933"))
     for what in ("needs met", "mean wealth")
 }
-
-#: the wealth chart's line of all members' mean wealth (the metric ``mean_wealth``), beside the
-#: strategies' means, so the lessons can compare a strategy with the average member: dashed,
-#: which no strategy's line is, and black, which no built-in strategy and no colour of the
-#: strategies' palette is (Okabe & Ito's and Paul Tol's)
-ALL_MEMBERS = "all members"
-ALL_MEMBERS_COLOUR = "#000000"
 
 #: weeks of per-member history kept for the inspector
 HISTORY = 2000
@@ -300,14 +301,7 @@ class Session:
     def series(self, name: str, from_week: int = 0) -> tuple[list[float], list[float]]:
         """``(weeks, values)`` of a metric so far, from ``from_week`` on (empty when it is
         not measured)."""
-        mv = self.model.datacollector.model_vars
-        if name not in mv:
-            return [], []
-        steps, values = mv["step"], mv[name]
-        pairs = [
-            (s, y) for s, y in zip(steps, values, strict=False) if s >= from_week and y is not None and y == y
-        ]
-        return [p[0] for p in pairs], [p[1] for p in pairs]
+        return metric_series(self.model, name, from_week)
 
     def charts(self) -> dict[str, str]:
         """The live charts, title -> SVG."""
@@ -326,16 +320,7 @@ class Session:
                 y_min=0,
                 **size,
             ),
-            "wealth": line_chart(
-                {
-                    **{strategy_label(s): self.series(f"wealth_{s}") for s in names},
-                    ALL_MEMBERS: self.series("mean_wealth"),
-                },
-                title="Mean wealth by strategy",
-                colours={**colours, ALL_MEMBERS: ALL_MEMBERS_COLOUR},
-                dashed={ALL_MEMBERS},
-                **size,
-            ),
+            "wealth": wealth_chart(self.model, names, width=size["width"], height=size["height"]),
             "fulfilment": line_chart(
                 # nobody has asked yet in week 0
                 {"share of needs met": self.series("fulfilment_rate", from_week=1)},

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote
 import solara
 import solara.checks
 
-from ..app.drawing import legend_html, line_chart, network_svg
+from ..app.drawing import legend_html, line_chart, metric_series, network_svg, wealth_chart
 from ..app.layout import NetworkLayout
 from ..app.page import Checkbox
 from ..strategies import colour as strategy_colour
@@ -438,37 +438,17 @@ def _legend(session: ClassSession) -> str:
     return legend_html(items) + note
 
 
-def _series(model, name: str, from_week: int = 0) -> tuple[list[float], list[float]]:
-    mv = model.datacollector.model_vars
-    if name not in mv:
-        return [], []
-    pairs = [
-        (s, y)
-        for s, y in zip(mv["step"], mv[name], strict=False)
-        if s >= from_week and y is not None and y == y
-    ]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
-
-
 def _charts(session: ClassSession) -> list[str]:
     with session.lock:
         model = session.model
         names = [n for n in model.strategy_names if model.metrics.get(f"n_{n}", 0)]
-        # named as in the network's legend (the strategy registry's labels)
-        colours = {strategy_label(n): strategy_colour(n) for n in model.strategy_names}
         return [
+            # named as in the network's legend (the strategy registry's labels), with the app's
+            # dashed line of all members; students' members are counted from the week after
+            # they joined
+            wealth_chart(model, names, from_week={"student": 1}),
             line_chart(
-                # students' members are counted from the week after they joined
-                {
-                    strategy_label(n): _series(model, f"wealth_{n}", from_week=1 if n == "student" else 0)
-                    for n in names
-                },
-                title="Mean wealth by strategy",
-                colours=colours,
-                legend=True,
-            ),
-            line_chart(
-                {"fulfilment": _series(model, "fulfilment_rate", from_week=1)},
+                {"fulfilment": metric_series(model, "fulfilment_rate", from_week=1)},
                 title="Fulfilment rate (share of needs met)",
                 colours={"fulfilment": "#0072B2"},
                 y_min=0,
