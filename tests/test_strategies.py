@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from simulation import STRATEGIES, GiveTakeModel
+from simulation.mechanisms import DEFAULT_PIPELINE
 from simulation.mechanisms.standing import BAD_BELOW
 from simulation.model import Tick
 from simulation.scenario_files import load_scenario
@@ -369,14 +370,20 @@ def test_members_cut_ties_as_their_strategy_says(name):
     assert judged.any() == (STRATEGIES[name].tolerance < 11 or STRATEGIES[name].cuts_distrusted)
 
 
+@pytest.mark.parametrize("record", ["images", "public"])
 @pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("keeper", ["otherish_giver", "connector", "matcher"])
-def test_otherish_givers_cut_for_imbalance_only_ties_to_members_not_in_good_standing(keeper, compiled):
-    model = GiveTakeModel(
-        {"population": {"size": 120, "mix": {keeper: 0.5, "giver": 0.5}}, "network": {"mean_degree": 8}},
-        rng=3,
-        compiled=compiled,
-    )
+def test_otherish_givers_cut_for_imbalance_only_ties_to_members_not_in_good_standing(
+    keeper, compiled, record
+):
+    settings = {
+        "population": {"size": 120, "mix": {keeper: 0.5, "giver": 0.5}},
+        "network": {"mean_degree": 8},
+    }
+    if record == "public":  # no standing mechanism: members are seen by the public record
+        settings["pipeline"] = [m for m in DEFAULT_PIPELINE if m != "standing"]
+    model = GiveTakeModel(settings, rng=3, compiled=compiled)
+    assert model.uses_standing == (record == "images")
     model.run_for(5)
     model.tick = Tick()
     for mech in ("needs", "asking", "giving", "exchange", "reputation"):
@@ -395,11 +402,16 @@ def test_otherish_givers_cut_for_imbalance_only_ties_to_members_not_in_good_stan
     ties.ledger[e, 1 - side] = 0
     ties.trust[e] = 1.0
     ties.strength[e] = 0.5
-    good = np.arange(len(e)) % 2 == 0
-    ties.image[e, side] = np.where(good, 0.9, 0.1)
-    assert good.sum() > 10 and (~good).sum() > 10
     keepers = np.where(side == 0, ties.u[e], ties.v[e])
     others = np.where(side == 0, ties.v[e], ties.u[e])
+    if record == "images":
+        good = np.arange(len(e)) % 2 == 0
+        ties.image[e, side] = np.where(good, 0.9, 0.1)
+    else:  # half the givers with a record of help, half with one of refusals
+        good = others % 2 == 0
+        pop.public_gifts[others] = np.where(good, 9.0, 0.0)
+        pop.public_refusals[others] = np.where(good, 0.0, 9.0)
+    assert good.sum() > 5 and (~good).sum() > 5
     # the standing the giving rule reads
     assert np.array_equal(model.standing_of(others, keepers, e) >= GOOD_STANDING, good)
     model.mechanism("maintenance").step(model)

@@ -24,20 +24,9 @@ import numpy as np
 from numba import njit
 
 from .codes import GIVES, MATCHES, NEVER, OTHERISH
-from .kernels import _find, _judged, _revise, asking_candidates, asking_plan, exchange
+from .kernels import _find, _judged, _revise, _standing, asking_candidates, asking_plan, exchange
 
 __all__ = ["giving", "referrals", "refer", "told_count", "news_heard", "favours_week"]
-
-
-@njit(cache=True)
-def _standing(uses_standing, viewer, subject, e, u, image, public_gifts, public_refusals):  # pragma: no cover
-    """``GiveTakeModel.standing_of`` for one pair: the viewer's image of the subject on
-    their tie, or the subject's public reputation."""
-    if uses_standing:
-        return image[e, 1 if u[e] != viewer else 0]
-    g = public_gifts[subject]
-    r = public_refusals[subject]
-    return (g + 1.0) / (g + r + 2.0)
 
 
 @njit(cache=True)

@@ -64,6 +64,17 @@ def directed(n_slots, u, v, alive, size):  # pragma: no cover - compiled
     return dst, edge, side, start
 
 
+@njit(cache=True)
+def _standing(uses_standing, viewer, subject, e, u, image, public_gifts, public_refusals):  # pragma: no cover
+    """``GiveTakeModel.standing_of`` for one pair: the viewer's image of the subject on
+    their tie, or the subject's public reputation."""
+    if uses_standing:
+        return image[e, 1 if u[e] != viewer else 0]
+    g = public_gifts[subject]
+    r = public_refusals[subject]
+    return (g + 1.0) / (g + r + 2.0)
+
+
 @njit(cache=True, nogil=True)
 def maintenance(
     n_slots,
@@ -79,11 +90,15 @@ def maintenance(
     ledger,
     last_used,
     gift_giver,
-    touched,
-    good,
+    touched_edge,
     strategy,
     tolerance,
     spares_good_standing,
+    good_mark,
+    uses_standing,
+    image,
+    public_gifts,
+    public_refusals,
     cuts_distrusted,
     steps,
     decay,
@@ -104,11 +119,11 @@ def maintenance(
     do, the same integer): counted for the ends that leave ties out, most members keeping
     up all theirs.
 
-    ``touched`` are the live ties something happened on this week (ascending, each once) and
-    ``good[j]`` whether each end of ``touched[j]`` holds the other in good standing (u's view,
-    v's view), as :meth:`~simulation.mechanisms.maintenance.Maintenance.good_standing` gives it:
-    a strategy with ``spares_good_standing`` does not cut for imbalance a tie to a member it
-    holds in good standing.
+    ``touched_edge`` are the ties something happened on this week.  A strategy with
+    ``spares_good_standing`` does not cut for imbalance a tie to a member it holds in good
+    standing (``GiveTakeModel.standing_of`` from ``good_mark`` up, as
+    :meth:`~simulation.mechanisms.maintenance.Maintenance.good_standing` reads it: the image
+    on the tie with ``uses_standing``, the public record without).
     """
     dropped = np.zeros(size, np.int64)  # per tie: the ends that do not keep it up
     if tie_time != 0:
@@ -180,16 +195,26 @@ def maintenance(
     # ties are cut only where something happened this week: few, looked at one by one in
     # index order (cutting reads ledgers and trust, which decay does not change)
     cut = np.zeros(size, np.bool_)
-    cut_idx = np.empty(len(touched), np.int64)
+    looked = np.unique(touched_edge)
+    cut_idx = np.empty(len(looked), np.int64)
     n_cut = 0
-    for j in range(len(touched)):
-        i = touched[j]
+    for i in looked:
         if not alive[i]:
             continue
-        su, sv = strategy[u[i]], strategy[v[i]]
-        exploited = (
-            ledger[i, 0] - ledger[i, 1] > tolerance[su] and not (spares_good_standing[su] and good[j, 0])
-        ) or (ledger[i, 1] - ledger[i, 0] > tolerance[sv] and not (spares_good_standing[sv] and good[j, 1]))
+        a, b = u[i], v[i]
+        su, sv = strategy[a], strategy[b]
+        # given more than it tolerates, to a member it does not spare for its good standing
+        exploited = ledger[i, 0] - ledger[i, 1] > tolerance[su] and not (
+            spares_good_standing[su]
+            and _standing(uses_standing, a, b, i, u, image, public_gifts, public_refusals) >= good_mark
+        )
+        exploited = exploited or (
+            ledger[i, 1] - ledger[i, 0] > tolerance[sv]
+            and not (
+                spares_good_standing[sv]
+                and _standing(uses_standing, b, a, i, u, image, public_gifts, public_refusals) >= good_mark
+            )
+        )
         distrusted = (cuts_distrusted[su] and trust[i, 0] < cut_trust) or (
             cuts_distrusted[sv] and trust[i, 1] < cut_trust
         )

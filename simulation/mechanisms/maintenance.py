@@ -69,17 +69,30 @@ class Maintenance(Mechanism):
         """Whether each end of the live ``edges`` holds the other in good standing, as
         ``(len(edges), 2)``: column 0 is ``u``'s view of ``v``, column 1 ``v``'s of ``u``
         (the sides of the ledger and of trust).  The image the giving rule reads
-        (``GiveTakeModel.standing_of``), from ``GOOD_STANDING`` up; all false when no
-        strategy in the model spares members in good standing (nobody reads it then)."""
+        (``GiveTakeModel.standing_of``), from ``GOOD_STANDING`` up, read only where it
+        decides a cut: at an end whose strategy spares members in good standing and which
+        has given more than its ``tolerance`` beyond what came back.  Elsewhere false, as
+        it is everywhere when no strategy in the model spares members in good standing."""
         good = np.zeros((len(edges), 2), bool)
-        if model.spares_good_standing.any() and len(edges):
-            u, v = model.ties.u[edges], model.ties.v[edges]
-            good[:, 0] = model.standing_of(v, u, edges) >= GOOD_STANDING
-            good[:, 1] = model.standing_of(u, v, edges) >= GOOD_STANDING
+        spares = model.spares_good_standing
+        if spares.any() and len(edges):
+            ties, strategy, tol = model.ties, model.population.strategy, model.tolerance
+            u, v = ties.u[edges], ties.v[edges]
+            su, sv = strategy[u], strategy[v]
+            given = ties.ledger[edges, 0] - ties.ledger[edges, 1]
+            # few ties a week: the standing is not looked up for the others
+            for side, viewer, subject, ask in (
+                (0, u, v, spares[su] & (given > tol[su])),
+                (1, v, u, spares[sv] & (-given > tol[sv])),
+            ):
+                if ask.any():
+                    good[ask, side] = (
+                        model.standing_of(subject[ask], viewer[ask], edges[ask]) >= GOOD_STANDING
+                    )
         return good
 
     def step(self, model) -> None:
-        if model.compiled and type(self) is Maintenance:
+        if model.compiled and type(self) is Maintenance and model.uses_builtin("standing_of"):
             return self._step_compiled(model)
         pop, ties, tick = model.population, model.ties, model.tick
         e = ties.live()
@@ -114,8 +127,6 @@ class Maintenance(Mechanism):
 
         pop, ties, tick = model.population, model.ties, model.tick
         view = ties.directed(pop.size)
-        touched = np.unique(np.concatenate([tick.gifts.edge, tick.refusals.edge]))
-        touched = touched[ties.alive[touched]]
         cut, weak = active().maintenance(
             pop.size,
             view.start,
@@ -130,11 +141,15 @@ class Maintenance(Mechanism):
             ties.ledger,
             ties.last_used,
             tick.gifts.giver,
-            touched,
-            self.good_standing(model, touched),
+            np.concatenate([tick.gifts.edge, tick.refusals.edge]),
             pop.strategy,
             model.tolerance,
             model.spares_good_standing,
+            GOOD_STANDING,
+            model.uses_standing,
+            ties.image,
+            pop.public_gifts,
+            pop.public_refusals,
             model.cuts_distrusted,
             model.steps,
             float(self.decay),
