@@ -122,7 +122,7 @@ def maintenance(
     ``touched_edge`` are the ties something happened on this week.  A strategy with
     ``spares_good_standing`` does not cut for imbalance a tie to a member it holds in good
     standing (``GiveTakeModel.standing_of`` from ``good_mark`` up, as
-    :meth:`~simulation.mechanisms.maintenance.Maintenance.good_standing` reads it: the image
+    :meth:`~simulation.mechanisms.maintenance.Maintenance.spared` reads it: the image
     on the tie with ``uses_standing``, the public record without).
     """
     dropped = np.zeros(size, np.int64)  # per tie: the ends that do not keep it up

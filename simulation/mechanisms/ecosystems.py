@@ -208,7 +208,8 @@ class Ecosystems(Mechanism):
         if groups:
             place = np.full(pop.size, -1, np.int64)  # slot -> place of its ecosystem in ``groups``
             place[members] = which
-            self._record(model, ids, members, which, place, e, place[alive][u], place[alive][v])
+            by_node = place[alive]  # the same by node of the detection
+            self._record(model, ids, members, which, place, e, by_node[u], by_node[v])
         self._gifts = []
         self._needs[:] = 0
         self._mark[: pop.size] = pop.wealth[: pop.size]
@@ -254,11 +255,10 @@ class Ecosystems(Mechanism):
             asker = np.concatenate([a for _, a in self._gifts])
         else:
             giver = asker = np.zeros(0, np.int64)
-        pa = pos[asker]
+        pa, pg = pos[asker], pos[giver]
         met = np.bincount(pa[pa >= 0], minlength=k)
-        met_inside = np.bincount(pa[(pa >= 0) & (pos[giver] == pa)], minlength=k)
+        met_inside = np.bincount(pa[(pa >= 0) & (pg == pa)], minlength=k)
         b, c = self._gift_value if self._gift_value is not None else (0.0, 0.0)
-        pg = pos[giver]
         given = np.bincount(pg[pg >= 0], minlength=k)
         value = b * met - c * given
         change = np.bincount(where, weights=pop.wealth[members] - self._mark[members], minlength=k)

@@ -65,30 +65,20 @@ class Maintenance(Mechanism):
         return np.bincount(view.edge[kept], minlength=ties.size)
 
     @staticmethod
-    def good_standing(model, edges: np.ndarray) -> np.ndarray:
-        """Whether each end of the live ``edges`` holds the other in good standing, as
-        ``(len(edges), 2)``: column 0 is ``u``'s view of ``v``, column 1 ``v``'s of ``u``
-        (the sides of the ledger and of trust).  The image the giving rule reads
-        (``GiveTakeModel.standing_of``), from ``GOOD_STANDING`` up, read only where it
-        decides a cut: at an end whose strategy spares members in good standing and which
-        has given more than its ``tolerance`` beyond what came back.  Elsewhere false, as
-        it is everywhere when no strategy in the model spares members in good standing."""
-        good = np.zeros((len(edges), 2), bool)
-        spares = model.spares_good_standing
-        if spares.any() and len(edges):
-            ties, strategy, tol = model.ties, model.population.strategy, model.tolerance
-            u, v = ties.u[edges], ties.v[edges]
-            su, sv = strategy[u], strategy[v]
-            given = ties.ledger[edges, 0] - ties.ledger[edges, 1]
-            # few ties a week: the standing is not looked up for the others
-            for side, viewer, subject, ask in (
-                (0, u, v, spares[su] & (given > tol[su])),
-                (1, v, u, spares[sv] & (-given > tol[sv])),
-            ):
-                if ask.any():
-                    good[ask, side] = (
-                        model.standing_of(subject[ask], viewer[ask], edges[ask]) >= GOOD_STANDING
-                    )
+    def spared(model, edges: np.ndarray, ask: np.ndarray) -> np.ndarray:
+        """Whether the ends ``ask`` of the live ``edges`` hold the other in good standing, as
+        ``(len(edges), 2)``: column 0 is ``u``'s view of ``v``, column 1 ``v``'s of ``u`` (the
+        sides of the ledger and of trust).  The image the giving rule reads
+        (``GiveTakeModel.standing_of``), from ``GOOD_STANDING`` up; looked up only for the
+        ends asked about (those whose strategy spares good standing and which have given past
+        its tolerance: few a week), false elsewhere."""
+        good = np.zeros(ask.shape, bool)
+        ends = (model.ties.u[edges], model.ties.v[edges])
+        for side in (0, 1):
+            a = ask[:, side]
+            if a.any():
+                viewer, subject = ends[side][a], ends[1 - side][a]
+                good[a, side] = model.standing_of(subject, viewer, edges[a]) >= GOOD_STANDING
         return good
 
     def step(self, model) -> None:
@@ -110,10 +100,9 @@ class Maintenance(Mechanism):
         tol, spares = model.tolerance, model.spares_good_standing
         # given more than the strategy tolerates without return, to a member it does not
         # spare for being in good standing in its eyes
-        good = self.good_standing(model, touched)
-        exploited = ((led[:, 0] - led[:, 1] > tol[su]) & ~(spares[su] & good[:, 0])) | (
-            (led[:, 1] - led[:, 0] > tol[sv]) & ~(spares[sv] & good[:, 1])
-        )
+        over_u, over_v = led[:, 0] - led[:, 1] > tol[su], led[:, 1] - led[:, 0] > tol[sv]
+        good = self.spared(model, touched, np.column_stack([over_u & spares[su], over_v & spares[sv]]))
+        exploited = (over_u & ~good[:, 0]) | (over_v & ~good[:, 1])
         wary = model.cuts_distrusted
         tr = ties.trust[touched]
         distrusted = (wary[su] & (tr[:, 0] < self.cut_trust)) | (wary[sv] & (tr[:, 1] < self.cut_trust))
