@@ -75,6 +75,24 @@ def _standing(uses_standing, viewer, subject, e, u, image, public_gifts, public_
     return (g + 1.0) / (g + r + 2.0)
 
 
+@njit(cache=True, inline="always")
+def _ranked(c, k, n_top, limit, top_c, top_k, least):  # pragma: no cover - compiled
+    """Rank ``(c, k)`` among the ``n_top`` kept in ``top_c``/``top_k`` (at most ``limit``,
+    kept sorted); returns how many are kept now.  Highest first, a later one placed before an
+    earlier only if strictly higher (a stable sort's order); with ``least``, lowest first, a
+    later one placed before an earlier one as low or lower (the complement of that ranking)."""
+    if n_top == limit and not (c <= top_c[limit - 1] if least else c > top_c[limit - 1]):
+        return n_top
+    j = n_top if n_top < limit else limit - 1
+    while j > 0 and (c <= top_c[j - 1] if least else c > top_c[j - 1]):
+        top_c[j] = top_c[j - 1]
+        top_k[j] = top_k[j - 1]
+        j -= 1
+    top_c[j] = c
+    top_k[j] = k
+    return n_top + 1 if n_top < limit else n_top
+
+
 @njit(cache=True, nogil=True)
 def maintenance(
     n_slots,
@@ -156,18 +174,7 @@ def maintenance(
                 # earlier one only if strictly closer, as a stable sort would order them
                 n_top = 0
                 for k in range(lo, hi):
-                    c = close[k - lo]
-                    if n_top == room and not c > top_c[room - 1]:
-                        continue
-                    j = n_top if n_top < room else room - 1
-                    while j > 0 and c > top_c[j - 1]:
-                        top_c[j] = top_c[j - 1]
-                        top_k[j] = top_k[j - 1]
-                        j -= 1
-                    top_c[j] = c
-                    top_k[j] = k
-                    if n_top < room:
-                        n_top += 1
+                    n_top = _ranked(close[k - lo], k, n_top, room, top_c, top_k, False)
                 for k in range(lo, hi):
                     dropped[edge[k]] += 1
                 for j in range(room):
@@ -178,18 +185,7 @@ def maintenance(
                 # closeness ranks after an earlier one, so it is left out first)
                 n_top = 0
                 for k in range(lo, hi):
-                    c = close[k - lo]
-                    if n_top == drop and not c <= top_c[drop - 1]:
-                        continue
-                    j = n_top if n_top < drop else drop - 1
-                    while j > 0 and c <= top_c[j - 1]:
-                        top_c[j] = top_c[j - 1]
-                        top_k[j] = top_k[j - 1]
-                        j -= 1
-                    top_c[j] = c
-                    top_k[j] = k
-                    if n_top < drop:
-                        n_top += 1
+                    n_top = _ranked(close[k - lo], k, n_top, drop, top_c, top_k, True)
                 for j in range(drop):
                     dropped[edge[top_k[j]]] += 1
     # ties are cut only where something happened this week: few, looked at one by one in
@@ -367,17 +363,7 @@ def asking_plan(
                 k = cand[j]
                 score = trust[edge[k], side[k]] * strength[edge[k]]
                 score = score + exploration * noise[j]
-                if n_top == limit and not score > top_c[limit - 1]:
-                    continue
-                t = n_top if n_top < limit else limit - 1
-                while t > 0 and score > top_c[t - 1]:
-                    top_c[t] = top_c[t - 1]
-                    top_k[t] = top_k[t - 1]
-                    t -= 1
-                top_c[t] = score
-                top_k[t] = k
-                if n_top < limit:
-                    n_top += 1
+                n_top = _ranked(score, k, n_top, limit, top_c, top_k, False)
         for t in range(n_top):
             k = top_k[t]
             giver[m] = dst[k]
