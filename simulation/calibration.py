@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from . import interrupts
 from .errors import InputError, ScenarioError
 from .patterns.suite import Pattern, PatternSuite, load_patterns, resolve_pattern_file, suite_from_dict
 from .schema_doc import toml_value
@@ -292,6 +293,7 @@ class PatternModel:
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
         from .patterns.suite import evaluate, measure_run, plan_runs
 
+        interrupts.check()
         # from numpy's global generator, which pyabc seeds (and re-seeds in each worker)
         entropy = int(np.random.randint(0, 2**62))
         suite = self.particle_suite(params, entropy)
@@ -541,6 +543,7 @@ def calibrate(
         described = dask.describe() if dask else f"{executor} ({getattr(sampler, 'n_procs', 1)} worker(s))"
         t = resumed_after or 0
         while t < cal.generations:
+            interrupts.check()  # a Ctrl-C that landed where Python drops it (pyabc's weakrefs)
             if t > 0:
                 last = pyabc.History(url, _id=abc_id).get_all_populations().set_index("t").epsilon[t - 1]
                 if last <= cal.min_epsilon:  # pyabc's own rule: stop once a tolerance reaches it

@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 import sys
 
+from . import interrupts
 from .errors import InputError
 
 __all__ = ["main", "build_parser"]
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with interrupts.recorded():
+            return int(args.func(args) or 0)
     except InputError as err:
         print(f"givetake: error: {err}", file=sys.stderr)
         return 2

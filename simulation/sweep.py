@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import interrupts
 from .errors import InputError
 from .executors import DEFAULT_RETRIES, ProcessExecutor, default_workers, make_executor
 from .experiment import Experiment, RunSpec
@@ -372,6 +373,7 @@ def _sweep(
             bar.update(1)
             if result.failed:
                 bar.set_postfix(failed=result.failed, refresh=False)
+            interrupts.check()  # a Ctrl-C that landed where Python drops it
     finally:
         bar.close()
         session["finished"] = now()

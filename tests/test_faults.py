@@ -827,3 +827,33 @@ def test_fuzzed_arguments_exit_0_1_or_2_without_a_traceback(tmp_path_factory, ca
     err = capsys.readouterr().err
     assert code in (0, 1, 2) and "Traceback" not in err, (argv, err)
     assert nothing_half_written(root)
+
+
+class _SwallowsCtrlC:
+    """An object whose finaliser receives Ctrl-C: Python prints that exception and drops it, as
+    it does in the weakref callbacks pyabc and SQLAlchemy run."""
+
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_python_drops_still_stops_a_sweep_after_the_run_under_way(tmp_path):
+    """Ctrl-C raised where Python cannot pass it on is remembered: the sweep stops once the run
+    under way is stored, the store keeps it and a resume runs the rest, the same as a whole sweep."""
+    from simulation import interrupts
+
+    path = tiny_experiment(tmp_path, reps=3, steps=8)
+    exp = load_experiment(path)
+    out = tmp_path / "out"
+    with interrupts.recorded():
+        _SwallowsCtrlC()  # dropped at once: its Ctrl-C is printed and lost
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(exp, out, executor="serial", progress=False)
+    assert len(list((out / "data" / "summary").glob("*.parquet"))) == 1
+    # the request is forgotten once the command it interrupted has ended
+    interrupts.check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    run_sweep(exp, out, executor="serial", progress=False, resume=True)
+    run_sweep(exp, tmp_path / "whole", executor="serial", progress=False)
+    assert_same_results(tmp_path / "whole", out)

@@ -42,6 +42,7 @@ LAYERS = [
         "draws",
         "graphml",
         "style_colours",
+        "interrupts",
     },  # foundations
     {"strategies", "games", "topology", "metrics", "population", "ties", "members", "ecosystems", "verdict"},
     {"mechanisms"},

@@ -123,10 +123,9 @@ def _stop_on_sigterm() -> None:
     runs in flight are dropped, the manifest records the session's end."""
     import signal
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
+    from .. import interrupts
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, interrupts.stop)
 
 
 def main(args: argparse.Namespace) -> int:

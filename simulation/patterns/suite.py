@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import interrupts
 from ..builtin import PATTERN_DIR
 from ..errors import InputError
 from ..experiment import RunSpec
@@ -636,6 +637,7 @@ def run_patterns(
             else:
                 _, values, err = out
                 results[job.key] = (values, err)
+            interrupts.check()  # a Ctrl-C that landed where Python drops it
             if progress:
                 progress(i, len(jobs))
     checks = evaluate(suite, where, results)
