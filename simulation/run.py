@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import interrupts
 from .graphml import write_graphml
 from .io import atomic_dir, atomic_path, write_json, write_table
 from .model import GiveTakeModel
@@ -47,6 +48,7 @@ def run_scenario(
     rng = np.random.default_rng(seed)
     model = GiveTakeModel(scenario, rng=rng)
     for _ in range(steps):
+        interrupts.check()  # a Ctrl-C that landed where Python drops it
         model.step()
         if on_step is not None:
             on_step(model)

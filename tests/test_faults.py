@@ -839,8 +839,9 @@ class _SwallowsCtrlC:
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_ctrl_c_python_drops_still_stops_a_sweep_after_the_run_under_way(tmp_path):
-    """Ctrl-C raised where Python cannot pass it on is remembered: the sweep stops once the run
-    under way is stored, the store keeps it and a resume runs the rest, the same as a whole sweep."""
+    """Ctrl-C raised where Python cannot pass it on is remembered: a sweep on one worker process
+    stops once the first run is stored, the store keeps it and a resume runs the rest, the same as
+    a whole sweep."""
     from simulation import interrupts
 
     path = tiny_experiment(tmp_path, reps=3, steps=8)
@@ -849,7 +850,7 @@ def test_a_ctrl_c_python_drops_still_stops_a_sweep_after_the_run_under_way(tmp_p
     with interrupts.recorded():
         _SwallowsCtrlC()  # dropped at once: its Ctrl-C is printed and lost
         with pytest.raises(KeyboardInterrupt):
-            run_sweep(exp, out, executor="serial", progress=False)
+            run_sweep(exp, out, executor="process", workers=1, progress=False)
     assert len(list((out / "data" / "summary").glob("*.parquet"))) == 1
     # the request is forgotten once the command it interrupted has ended
     interrupts.check()
@@ -857,3 +858,20 @@ def test_a_ctrl_c_python_drops_still_stops_a_sweep_after_the_run_under_way(tmp_p
     run_sweep(exp, out, executor="serial", progress=False, resume=True)
     run_sweep(exp, tmp_path / "whole", executor="serial", progress=False)
     assert_same_results(tmp_path / "whole", out)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_python_drops_still_stops_a_single_run_at_its_next_week():
+    from simulation import interrupts
+    from simulation.run import run_scenario
+    from simulation.scenario import Scenario
+
+    weeks = []
+    with interrupts.recorded():
+        with pytest.raises(KeyboardInterrupt):
+            run_scenario(
+                Scenario.from_dict({"population": {"size": 30}}),
+                steps=20,
+                on_step=lambda m: (weeks.append(m.steps), m.steps == 3 and _SwallowsCtrlC()),
+            )
+    assert weeks == [1, 2, 3]
