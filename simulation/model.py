@@ -300,9 +300,10 @@ class GiveTakeModel(mesa.Model):
         by largest remainder, then shuffled)."""
         if self.compiled:  # the same draws in one compiled call, where it draws them itself
             from .compiled.churn import strategies
+            from .compiled.generator import handle
             from .draws import SUM_TOLERANCE
 
-            drawn, plain = strategies(self.rng, np.asarray(self.mix, np.float64), n, SUM_TOLERANCE)
+            drawn, plain = strategies(handle(self.rng), np.asarray(self.mix, np.float64), n, SUM_TOLERANCE)
             if plain:
                 return drawn.astype(np.int16)
         raw = self.mix * n
@@ -368,8 +369,9 @@ class GiveTakeModel(mesa.Model):
         out = np.zeros((n, k), bool)
         if n and self.compiled:
             from .compiled.churn import random_subsets
+            from .compiled.generator import handle
 
-            return random_subsets(self.rng, n, k, size)
+            return random_subsets(handle(self.rng), n, k, size)
         if n:
             pick = np.argpartition(self.rng.random((n, k)), size - 1, axis=1)[:, :size]
             np.put_along_axis(out, pick, True, axis=1)

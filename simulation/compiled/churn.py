@@ -8,7 +8,8 @@
 | :func:`strategies` | ``GiveTakeModel.draw_strategies`` |
 | :func:`random_subsets` | ``GiveTakeModel._random_subsets`` (the ``size`` smallest uniforms of each row: :func:`smallest_per_row`) |
 
-As in :mod:`.favours`, the kernels that take ``gen`` draw from the model's own generator
+As in :mod:`.favours`, the kernels that take ``rng`` (a handle, :func:`.generator.handle`, or a
+``Generator``) draw from the model's own generator
 themselves, in the order the numpy code draws (numba runs numpy's algorithms for
 ``random``, ``integers``, ``poisson`` and ``shuffle`` on the same bit generator), so the
 generator is left in the same state and both paths give the same run
@@ -21,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from .encounters import attachment
+from .generator import generator
 from .index import connect_append, touching
 from .measure import pairwise_sum
 
@@ -141,12 +143,13 @@ def _distinct(gen, p, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def strategies(gen, mix, n, atol):  # pragma: no cover - compiled
+def strategies(rng, mix, n, atol):  # pragma: no cover - compiled
     """``GiveTakeModel.draw_strategies(n)``: strategy indices for ``n`` members from the mix
     (exact counts by largest remainder, the members short drawn by ``_distinct``, then
     shuffled as ``Generator.permutation`` shuffles), and ``True``; or nothing drawn and
     ``False`` where ``draws.choice_distinct`` would hand the remainders to
     ``Generator.choice`` (which says what is wrong with them)."""
+    gen = generator(rng)
     k = len(mix)
     counts = np.empty(k, np.int64)
     rem = np.empty(k)
@@ -183,9 +186,10 @@ def strategies(gen, mix, n, atol):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def random_subsets(gen, n, k, size):  # pragma: no cover - compiled
+def random_subsets(rng, n, k, size):  # pragma: no cover - compiled
     """``GiveTakeModel._random_subsets(n, k, size)``: for each of ``n`` rows, ``size`` of
     ``k`` columns, the smallest of a row of uniforms drawn row by row."""
+    gen = generator(rng)
     draws = np.empty((n, k))
     for r in range(n):
         for c in range(k):
@@ -195,7 +199,7 @@ def random_subsets(gen, n, k, size):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def leave(
-    gen,
+    rng,
     alive_slots,
     wealth,
     last_wealth,
@@ -219,7 +223,7 @@ def leave(
     interests_per_member,
     rank_levels,
 ):  # pragma: no cover - compiled
-    """``Churn.step`` up to the newcomers' arrival, with the same draws from ``gen``, in
+    """``Churn.step`` up to the newcomers' arrival, with the same draws from ``rng``, in
     the same order: :func:`settle`; each of the rest leaves with chance ``p_exit``, then
     (``p_quit`` not 0) each unhappy one quits with chance ``p_quit`` (a uniform drawn for
     every one of the rest, as the numpy code draws them); how many newcomers come (the
@@ -231,6 +235,7 @@ def leave(
     ``n_new`` is ``-1`` (and nothing more drawn) where ``expected`` is not a mean
     ``Generator.poisson`` takes; ``drawn`` is false (the newcomers' draws not made) where
     :func:`strategies` leaves them to ``Generator.choice``."""
+    gen = generator(rng)
     failed, rest, unhappy = settle(
         alive_slots,
         wealth,
@@ -282,7 +287,7 @@ def leave(
 
 @njit(cache=True)
 def arrive(
-    gen,
+    rng,
     newcomers,
     initial_contacts,
     alive,
@@ -313,7 +318,7 @@ def arrive(
     skills,
     skills_per_member,
 ):  # pragma: no cover - compiled
-    """``Churn.step`` after the newcomers' arrival, with the same draws from ``gen``, in the
+    """``Churn.step`` after the newcomers' arrival, with the same draws from ``rng``, in the
     same order: each newcomer seeks out ``initial_contacts`` of the members before them
     (``contacts.attachment_choice``, the weights by :func:`~.encounters.attachment`) and the
     ties are made (``contacts.connect``: :func:`~.index.connect_append` from tie slot
@@ -326,6 +331,7 @@ def arrive(
     ties the movers drop (for ``TieGraph.remove``).  ``plain`` is false, and nothing done,
     where the attachment weights are not what ``draws.choice_weighted`` draws from itself
     (``Generator.choice`` says what is wrong with them)."""
+    gen = generator(rng)
     n_slots = len(alive)
     members = np.flatnonzero(alive)
     n_new = len(newcomers)

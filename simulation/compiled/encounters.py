@@ -7,8 +7,8 @@
 | :func:`attachment` | :func:`simulation.mechanisms.contacts.attachment_weights` and the checks and cumulative sum of :func:`simulation.draws.choice_weighted` |
 
 They propose the pairs; :func:`simulation.mechanisms.contacts.connect` makes the ties.
-As in :mod:`.favours`, the kernels draw from the model's own generator, in the order the
-numpy code draws (``random_neighbor``: ``dst[start + int(u * degree)]``).
+As in :mod:`.favours`, the kernels draw from the model's own generator (``rng``: a handle,
+:func:`.generator.handle`, or a ``Generator``), in the order the numpy code draws (``random_neighbor``: ``dst[start + int(u * degree)]``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .generator import generator
 from .measure import pairwise_sum
 
 __all__ = ["meeting", "introductions", "attachment"]
@@ -41,10 +42,11 @@ def _neighbor(gen, start, dst, m):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def meeting(gen, alive, start, dst, p_triadic, p_random, p_attach):  # pragma: no cover - compiled
+def meeting(rng, alive, start, dst, p_triadic, p_random, p_attach):  # pragma: no cover - compiled
     """Friends of friends, random strangers and who seeks out a well-reputed member:
     ``(fa, fb, ra, rb, pa)`` (``friends_of_friends`` and ``Meeting.step`` up to the choice
     of whom ``pa`` seek out)."""
+    gen = generator(rng)
     n = len(alive)
     members = _chance(gen, alive, p_triadic)
     with_contacts = np.empty(len(members), np.int64)
@@ -76,10 +78,11 @@ def meeting(gen, alive, start, dst, p_triadic, p_random, p_attach):  # pragma: n
 
 @njit(cache=True)
 def introductions(
-    gen, need, start, dst, edge, strength, skills, alive, introduces, strategy, p_ask, p_broker, tries
+    rng, need, start, dst, edge, strength, skills, alive, introduces, strategy, p_ask, p_broker, tries
 ):  # pragma: no cover - compiled
     """The pairs to introduce (``Introductions.step`` before the choices of strategies):
     asked-for introductions first, then the brokers'."""
+    gen = generator(rng)
     n_slots = len(start) - 1
     deg = np.empty(n_slots, np.int64)
     for i in range(n_slots):

@@ -10,7 +10,8 @@ Unlike :mod:`.kernels`, these kernels draw their random numbers themselves, from
 model's own generator (numba runs numpy's ``Generator`` on the same bit generator and
 state, with numpy's algorithms for ``random``, ``integers`` and ``permutation``), in the
 order the numpy code draws them; so the generator is left in the same state and both
-paths give the same run (``tests/test_compiled.py``).
+paths give the same run (``tests/test_compiled.py``).  The generator is handed to the kernels
+called from Python as a handle (:func:`.generator.handle`; a ``Generator`` is taken too).
 
 The built-in strategies decide here from a table of codes (:mod:`.codes`) and parameters
 (:func:`simulation.strategies.builtin.strategy_table`); a model with any other strategy (a
@@ -24,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from .codes import GIVES, MATCHES, NEVER, OTHERISH
+from .generator import generator
 from .kernels import _find, _judged, _revise, _standing, asking_candidates, asking_plan, exchange
 
 __all__ = ["giving", "referrals", "refer", "told_count", "news_heard", "favours_week"]
@@ -63,7 +65,7 @@ def _draws(gen, giver, idx, m, strategy, code, par, out):  # pragma: no cover - 
 
 @njit(cache=True)
 def giving(
-    gen,
+    rng,
     giver,
     asker,
     edge,
@@ -87,6 +89,7 @@ def giving(
     """The rounds of asking (``Giving.step``): positions in the plan of the gifts (in the
     order the numpy code lists them: round by round, by giver, then as each giver chose)
     and of the refusals (round by round, in plan order), and the number of requests made."""
+    gen = generator(rng)
     n = len(giver)
     open_need = np.empty(n_slots, np.bool_)
     for i in range(n_slots):
@@ -164,7 +167,7 @@ def giving(
 
 @njit(cache=True)
 def referrals(
-    gen,
+    rng,
     alive,
     p_lead,
     skills,
@@ -188,6 +191,7 @@ def referrals(
     """Who refers a client to whom (``Referrals.step`` up to the strategies' decision):
     ``(referrer, receiver, edge, side)`` of the referrals made, by referrer, ``side`` the
     referrer's direction on the tie."""
+    gen = generator(rng)
     n_slots = len(start) - 1
     none = np.zeros(0, np.int64)
     referrer = np.empty(len(alive), np.int64)
@@ -411,7 +415,7 @@ def _known(gen, who, gossip, public):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def favours_week(
-    gen,
+    rng,
     size,
     alive,
     need,
@@ -462,6 +466,7 @@ def favours_week(
     week's plan, gifts and refusals (each ``giver, asker, edge, side, round``), the number
     of members in need and of requests made.
     """
+    gen = generator(rng)
     n_needs = _needs(gen, size, alive, need, skills, p_need)
     cand = asking_candidates(size, start, dst, need, skills)
     noise = np.empty(len(cand))

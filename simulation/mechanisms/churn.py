@@ -141,6 +141,7 @@ class Churn(Mechanism):
         """The same week with compiled kernels (``simulation.compiled.churn``) and the same
         draws from the model's generator, in the same order; same results."""
         from ..compiled.churn import leave
+        from ..compiled.generator import handle
         from ..draws import SUM_TOLERANCE
 
         pop, rng, tick = model.population, model.rng, model.tick
@@ -155,7 +156,7 @@ class Churn(Mechanism):
         cfg = model.config.data["population"]
         # settling up, who leaves, how many come and what they bring, in one call
         leaving, n_failed, n_new, drawn, strategy, skills, interests, rank = leave(
-            rng,
+            handle(rng),
             alive,
             pop.wealth,
             self.last_wealth,
@@ -198,6 +199,7 @@ class Churn(Mechanism):
         """The newcomers' first contacts, skill changes and relocation in one compiled call
         (``simulation.compiled.churn.arrive``), the same draws in the same order."""
         from ..compiled.churn import arrive
+        from ..compiled.generator import handle
         from ..draws import SUM_TOLERANCE
 
         pop, ties = model.population, model.ties
@@ -214,7 +216,7 @@ class Churn(Mechanism):
             keys = _NO_SLOTS
         first = ties.size
         plain, made, kept, dropped = arrive(
-            model.rng,
+            handle(model.rng),
             np.asarray(newcomers, np.int64),
             contacts,
             pop.alive[: pop.size],

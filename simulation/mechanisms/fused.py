@@ -47,6 +47,7 @@ class Favours:
                 mech.step(model)
             return
         from ..compiled.favours import favours_week
+        from ..compiled.generator import handle
         from ..tick import Requests
 
         needs, asking, giving, exchange, reputation = self.mechanisms
@@ -58,7 +59,7 @@ class Favours:
             powers(1.0 - exchange.belief_weight, int(limit_of.max()) + 2) if exchange.belief_weight else _NONE
         )
         out = favours_week(
-            model.rng,
+            handle(model.rng),
             pop.size,
             pop.alive,
             pop.need,

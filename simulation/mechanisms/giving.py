@@ -85,11 +85,12 @@ class Giving(Mechanism):
         """The same rounds, decisions and draws in one compiled kernel
         (``simulation.compiled.favours``); same results."""
         from ..compiled.favours import giving
+        from ..compiled.generator import handle
 
         pop, ties, tick = model.population, model.ties, model.tick
         plan = tick.plan
         gifts, refusals, tick.requests = giving(
-            model.rng,
+            handle(model.rng),
             plan.giver,
             plan.asker,
             plan.edge,

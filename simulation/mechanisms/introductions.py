@@ -81,11 +81,12 @@ class Introductions(Mechanism):
         """The same pairs from the same draws, proposed by a compiled kernel
         (``simulation.compiled.encounters``); same results."""
         from ..compiled.encounters import introductions
+        from ..compiled.generator import handle
 
         pop, ties = model.population, model.ties
         view = ties.directed(pop.size)
         a, b = introductions(
-            model.rng,
+            handle(model.rng),
             pop.need,
             view.start,
             view.dst,

@@ -63,10 +63,11 @@ class Meeting(Mechanism):
         """The same meetings from the same draws, proposed by a compiled kernel
         (``simulation.compiled.encounters``); same results."""
         from ..compiled.encounters import meeting
+        from ..compiled.generator import handle
 
         view = model.ties.directed(model.population.size)
         fa, fb, ra, rb, pa = meeting(
-            model.rng,
+            handle(model.rng),
             alive,
             view.start,
             view.dst,

@@ -146,13 +146,14 @@ class Referrals(Mechanism):
         """Who refers whom, with the same draws and decisions, in a compiled kernel
         (``simulation.compiled.favours``); same results."""
         from ..compiled.favours import referrals
+        from ..compiled.generator import handle
 
         pop, ties = model.population, model.ties
         view = ties.directed(pop.size)
         self.refer(
             model,
             *referrals(
-                model.rng,
+                handle(model.rng),
                 pop.alive_slots(),
                 float(self.p_lead),
                 pop.skills,
