@@ -151,6 +151,10 @@ def test_quiet_run_and_sweep_print_only_where_their_results_are(tmp_path):
     )
     assert sweep.returncode == 0, sweep.stderr
     assert sweep.stdout == "s\n" and (tmp_path / "s" / "manifest.json").is_file()
+    # and on stderr only what runs and how many were done
+    start, said = sweep.stderr.splitlines()
+    assert start == "givetake: e: 1 run -> s"
+    assert said.startswith("givetake: 1 run done, 0 failed, 0 already stored ("), said
 
 
 def test_run_help_names_every_file_a_run_writes(tmp_path, capsys):
@@ -533,3 +537,33 @@ def test_an_out_folder_that_cannot_be_one_is_refused_before_anything_runs(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["taken.txt", "exp.toml", *(["store"] if command == "report" else [])]
     )
+
+
+@pytest.mark.slow
+def test_a_quiet_sweep_writes_the_report_but_does_not_print_its_answer(tmp_path):
+    """`givetake sweep` prints the report's answer (health and tipping points) on stderr;
+    with --quiet it writes the same report and prints only its path."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    (tmp_path / "exp.toml").write_text(
+        'name = "e"\nscenarios = ["open_mixer"]\nreplications = 2\nsteps = 3\n'
+        '[set]\n"population.size" = 30\n'
+        '[vary.share]\nstrategy = "taker"\nlevels = [0.0, 0.8]\n'
+    )
+    said = {}
+    for flags in ([], ["--quiet"]):
+        out = "quiet" if flags else "loud"
+        done = subprocess.run(
+            [*GIVETAKE, "sweep", "exp.toml", "--out", out, "--executor", "serial", *flags],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"{Path(out) / 'report' / 'report.html'}\n"
+        assert (tmp_path / out / "report" / "report.html").is_file()
+        said[out] = done.stderr
+    assert "Healthy = " in said["loud"] and "Tipping point = " in said["loud"]
+    assert "Healthy = " not in said["quiet"] and "Tipping point" not in said["quiet"]
+    assert "6 runs done, 0 failed" in said["quiet"]  # the ordinary mix and two levels, twice

@@ -79,8 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--quiet",
         action="store_true",
-        help="no progress bar; stdout still holds only the one line it always does: the path of "
-        "report.html (of the results folder with --no-report)",
+        help="no progress bar and no answer: stderr holds the line saying what runs, the notes and "
+        "the line of runs done and failed; stdout the one line it always does: the path of report.html (of the results folder "
+        "with --no-report)",
     )
     p.add_argument(
         "--allow-large",
@@ -156,7 +157,7 @@ def main(args: argparse.Namespace) -> int:
     n = len(experiment.scenarios) * len(experiment.points) * (args.replications or experiment.replications)
 
     def announce() -> None:
-        print(f"givetake: {experiment.name}: {n} runs -> {out}", file=sys.stderr)
+        print(f"givetake: {experiment.name}: {n} run{'' if n == 1 else 's'} -> {out}", file=sys.stderr)
 
     result = run_sweep(
         experiment,
@@ -191,7 +192,7 @@ def main(args: argparse.Namespace) -> int:
         if not args.quiet:
             print("givetake: writing the report (statistics and figures) ...", file=sys.stderr)
         path = write_report(out)
-        summary = terminal_summary(path)
+        summary = None if args.quiet else terminal_summary(path)
         if summary:
             print("\n" + summary + "\n", file=sys.stderr)
         print(path)
