@@ -223,23 +223,18 @@ def compute_metrics(model: GiveTakeModel) -> dict[str, float]:
 def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: dict[str, float]):
     """:func:`_network_and_exchange`, the mean wealth and the members and wealth of each
     strategy, with the arrays read by one compiled kernel
-    (:func:`simulation.compiled.measure.week_measures`) and the same draws from the metrics'
-    generator: the same values.  Returns the mean wealth and the per-strategy counts and sums."""
-    from .compiled.measure import eligible_centres, week_measures
+    (:func:`simulation.compiled.measure.week_measures`, which also makes the same draws from
+    the metrics' generator): the same values.  Returns the mean wealth and the per-strategy counts and sums."""
+    from .compiled.generator import handle
+    from .compiled.measure import week_measures
 
     pop, ties, tick = model.population, model.ties, model.tick
     n = len(alive)
     m["mean_degree"] = 2.0 * ties.count / n
     view = ties.directed(pop.size)
-    eligible = eligible_centres(view.start, alive)
-    if len(eligible):
-        centre, first, second = _wedge_draws(model.metrics_rng, eligible, CLUSTERING_SAMPLES)
-    else:
-        centre, first, second = _NO_CENTRES, _NO_DRAWS, _NO_DRAWS
-    closed, giant, gini_, wealth_sum, trust_sum, strength_sum, n_live, counts, sums = week_measures(
-        centre,
-        first,
-        second,
+    closed, eligible, giant, gini_, wealth_sum, trust_sum, strength_sum, n_live, counts, sums = week_measures(
+        handle(model.metrics_rng),
+        CLUSTERING_SAMPLES,
         view.start,
         view.dst,
         pop.alive[: pop.size],
@@ -251,7 +246,7 @@ def _network_and_exchange_compiled(model: GiveTakeModel, alive: np.ndarray, m: d
         ties.trust,
         ties.strength,
     )
-    m["clustering"] = float(closed / CLUSTERING_SAMPLES * len(eligible) / n) if len(eligible) else 0.0
+    m["clustering"] = float(closed / CLUSTERING_SAMPLES * eligible / n) if eligible else 0.0
     m["giant_component"] = float(giant / n)
     _exchange_counts(tick, m)
     m["gini"] = float(gini_)
@@ -271,10 +266,6 @@ def _exchange_counts(tick, m: dict[str, float]) -> None:
     m["refusals"] = len(tick.refusals)
     m["fulfilment_rate"] = gifts / tick.needs if tick.needs else 0.0
     m["welfare"] = tick.welfare
-
-
-_NO_DRAWS = np.zeros(0)
-_NO_CENTRES = np.zeros(0, np.int64)
 
 
 def _network_and_exchange(model: GiveTakeModel, alive: np.ndarray, m: dict[str, float]) -> None:

@@ -5,18 +5,21 @@
 | :func:`eligible_centres` | the members with two contacts or more, in ``sampled_clustering`` |
 | :func:`closed_wedges` | the closed sampled wedges, in ``sampled_clustering`` (``TieGraph.has``) |
 | :func:`largest_component` | the giant component (scipy's ``connected_components``) |
-| :func:`week_measures` | the three above and the Gini coefficient, means and per-strategy sums of ``compute_metrics`` |
+| :func:`week_measures` | the three above, the wedges' draws, the Gini coefficient, means and per-strategy sums of ``compute_metrics`` |
 | :func:`pairwise_sum` | ``ndarray.sum`` of a contiguous float64 array (numpy's pairwise summation) |
 
-The random numbers are drawn by the caller from the metrics' generator, as the numpy code
-draws them; counts are integers and sums are numpy's own (:func:`pairwise_sum`), so the metrics
-come out the same.
+The random numbers are drawn from the metrics' generator as the numpy code draws them (by the
+caller for :func:`closed_wedges`; by :func:`week_measures` itself, from a handle of the generator,
+:func:`.generator.handle`); counts are integers and sums are numpy's own (:func:`pairwise_sum`),
+so the metrics come out the same.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .generator import generator
 
 __all__ = ["eligible_centres", "closed_wedges", "largest_component", "pairwise_sum", "week_measures"]
 
@@ -162,10 +165,26 @@ def pairwise_sum(a, lo, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _wedge_draws(gen, eligible, samples):  # pragma: no cover - compiled
+    """``metrics._wedge_draws``: ``samples`` centres among ``eligible`` (``integers``), then
+    ``samples`` uniforms for the first contacts and ``samples`` for the second, in that order."""
+    pick = gen.integers(0, len(eligible), samples)
+    centre = np.empty(samples, np.int64)
+    for j in range(samples):
+        centre[j] = eligible[pick[j]]
+    first = np.empty(samples)
+    for j in range(samples):
+        first[j] = gen.random()
+    second = np.empty(samples)
+    for j in range(samples):
+        second[j] = gen.random()
+    return centre, first, second
+
+
+@njit(cache=True, nogil=True)
 def week_measures(
-    centre,
-    first_draw,
-    second_draw,
+    rng,
+    samples,
     start,
     dst,
     alive,
@@ -178,13 +197,20 @@ def week_measures(
     strength,
 ):  # pragma: no cover - compiled
     """The week's measurements that read arrays, in one pass each, as ``metrics.compute_metrics``
-    makes them with numpy: the closed sampled wedges (:func:`closed_wedges`; no wedges when
-    ``centre`` is empty), the live members in the largest component, the Gini coefficient of
+    makes them with numpy: how many of ``alive_slots`` have two contacts or more
+    (:func:`eligible_centres`) and how many of ``samples`` wedges around them drawn from ``rng``
+    (a handle of the metrics' generator or the ``Generator``; as ``metrics._wedge_draws`` draws
+    them, nothing drawn when no member is eligible) are closed (:func:`closed_wedges`), the live members in the largest component, the Gini coefficient of
     the members' wealth (``metrics.gini``), the sum of their wealth, the sums of trust (both
     directions) and strength over the ``live`` ties and how many there are, and the members and
     wealth of each strategy (``np.bincount``).  Sums are numpy's (:func:`pairwise_sum`), so the
     metrics come out the same."""
-    closed = closed_wedges(centre, first_draw, second_draw, start, dst) if len(centre) else 0
+    eligible = eligible_centres(start, alive_slots)
+    closed = 0
+    if len(eligible):
+        gen = generator(rng)
+        centre, first_draw, second_draw = _wedge_draws(gen, eligible, samples)
+        closed = closed_wedges(centre, first_draw, second_draw, start, dst)
     giant = largest_component(start, dst, alive)
     n = len(alive_slots)
     w = np.empty(n)
@@ -215,6 +241,7 @@ def week_measures(
         s[k] = strength[e]
     return (
         closed,
+        len(eligible),
         giant,
         gini,
         wealth_sum,
