@@ -38,6 +38,8 @@ import numpy as np
 __all__ = ["TieGraph", "DirectedView"]
 
 _KEY_BASE = np.int64(1) << 32
+#: a contact index of no rows, built before any tie (``remove_members`` looks through every slot)
+_NO_INDEX = (np.zeros(1, np.int64), np.zeros(0, np.int64), 0)
 _NO_KEYS = np.zeros(0, np.int64)
 
 
@@ -518,9 +520,16 @@ class TieGraph:
             from .compiled.index import remove_touching
 
             keys = self._keys_sorted
+            # the last contact index built, and the slots used then: the members' ties are in
+            # their rows of it or appended since (no index: every slot is looked through)
+            base = self._view_base
+            start, edge, first_new = (base[0].start, base[0].edge, base[1]) if base is not None else _NO_INDEX
             edges, kept = remove_touching(
                 np.asarray(members, np.int64),
                 n_slots,
+                start,
+                edge,
+                first_new,
                 self.u,
                 self.v,
                 self.alive,

@@ -5,7 +5,7 @@
 | :func:`directed_update` | :meth:`simulation.ties.TieGraph.directed` (brought up to date instead of rebuilt) |
 | :func:`touching` | :meth:`simulation.ties.TieGraph.touching` |
 | :func:`remove` | :meth:`simulation.ties.TieGraph.remove` |
-| :func:`remove_touching` | :meth:`simulation.ties.TieGraph.remove_members` (:func:`touching`, then :func:`remove`) |
+| :func:`remove_touching` | :meth:`simulation.ties.TieGraph.remove_members` (the ties :meth:`~simulation.ties.TieGraph.touching` finds, looked up in an earlier contact index, then :func:`remove`) |
 | :func:`append` | :meth:`simulation.ties.TieGraph.append_new` |
 | :func:`connect_append` | :func:`simulation.mechanisms.contacts.connect` (``kernels.connect``, then :func:`append`) |
 
@@ -196,10 +196,48 @@ def remove(edges, alive, u, v, deg, sorted_keys):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def remove_touching(members, n_slots, u, v, alive, size, deg, sorted_keys):  # pragma: no cover - compiled
+def _touching_indexed(
+    members, n_slots, start, edge, first_new, u, v, alive, size
+):  # pragma: no cover - compiled
+    """The ties with an end among ``members``, every live one at least once, in no order, with
+    dead ones among them: the ties in the members' rows of an earlier contact index (``start``,
+    ``edge``: built when ``first_new`` tie slots were used; ties since are only removed or
+    appended) and those appended since with an end among them.  An index of no rows (``start``
+    ``[0]``) and ``first_new`` 0 look through every tie slot, as :func:`touching` does."""
+    rows = len(start) - 1
+    found = 0
+    for m in members:
+        if m < rows:
+            found += start[m + 1] - start[m]
+    out = np.empty(found + max(size - first_new, 0), np.int64)
+    n = 0
+    for m in members:
+        if m < rows:
+            for k in range(start[m], start[m + 1]):
+                out[n] = edge[k]
+                n += 1
+    if first_new < size:
+        mark = np.zeros(n_slots, np.bool_)
+        for m in members:
+            mark[m] = True
+        for i in range(first_new, size):  # without branches, as in touching
+            out[n] = i
+            n += alive[i] & (mark[u[i]] | mark[v[i]])
+    return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def remove_touching(
+    members, n_slots, start, edge, first_new, u, v, alive, size, deg, sorted_keys
+):  # pragma: no cover - compiled
     """:func:`remove` of the ties :func:`touching` finds, in one call
-    (:meth:`simulation.ties.TieGraph.remove_members`)."""
-    return remove(touching(members, n_slots, u, v, alive, size), alive, u, v, deg, sorted_keys)
+    (:meth:`simulation.ties.TieGraph.remove_members`): they are looked up in the members' rows
+    of the contact index built when ``first_new`` tie slots were used (``start``, ``edge``),
+    and among the ties appended since, instead of in every tie slot (``start`` ``[0]`` and
+    ``first_new`` 0 where there is no such index).  :func:`remove` keeps the live ones, each
+    once, in ascending order: the ties :func:`touching` lists."""
+    found = _touching_indexed(members, n_slots, start, edge, first_new, u, v, alive, size)
+    return remove(found, alive, u, v, deg, sorted_keys)
 
 
 @njit(cache=True, nogil=True)
