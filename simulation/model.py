@@ -455,8 +455,11 @@ class GiveTakeModel(mesa.Model):
         return g
 
     def export_network(self, path: str | Path) -> Path:
-        """Write the current network as GraphML (``.graphml``) or GEXF (``.gexf``)."""
+        """Write the current network as GraphML (``.graphml``) or GEXF (``.gexf``), making its
+        folder if need be (``model.export_network("results/network.graphml")`` works anywhere)."""
         path = Path(path)
+        if path.suffix in (".graphml", ".gexf"):
+            path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".graphml":
             write_graphml(path, *self.network_columns())
         elif path.suffix == ".gexf":

@@ -313,6 +313,23 @@ def test_network_snapshot_round_trips_through_graphml_and_gexf(tmp_path):
         model.export_network(tmp_path / "net.txt")
 
 
+def test_network_export_makes_its_folder(tmp_path, monkeypatch):
+    """The README's ``model.export_network("results/network.graphml")`` works from any folder,
+    not only from a checkout, whose ``results/`` is already there."""
+    monkeypatch.chdir(tmp_path)
+    model = GiveTakeModel(rng=4, **SMALL)
+    model.run_for(2)
+    for name, reader in (
+        ("results/network.graphml", nx.read_graphml),
+        ("results/deeper/network.gexf", nx.read_gexf),
+    ):
+        model.export_network(name)
+        assert reader(tmp_path / name).number_of_edges() == model.metrics["ties"]
+    with pytest.raises(ValueError, match="graphml or .gexf"):
+        model.export_network("other/net.txt")
+    assert not (tmp_path / "other").exists()  # a refused name makes no folder
+
+
 def test_sampled_clustering_agrees_with_networkx():
     model = GiveTakeModel(rng=8, population__size=400, network__mean_degree=12)
     exact = nx.average_clustering(model.to_networkx())
