@@ -429,5 +429,8 @@ def test_validate_command_prints_the_table_and_writes_the_report(tmp_path, capsy
     assert "cooperator share, 1.8 < b < 2" in out and "published" in out
     report = (tmp_path / "validation.md").read_text()
     assert "| Nowak & May 1992 | cooperator share, b > 2 |" in report
+    # the pass rules are on the page: 'published 0.0000' and an interval without 0 can pass
+    assert "passes when that mean lies within 0.015 of 0.318 (1.8 < b < 2" in report
+    assert "or below 0.05 (b > 2)" in report
     assert (tmp_path / "figures" / "validation_nowak_may.png").stat().st_size > 1000
     assert code == (0 if report.count("| pass |") == 2 else 1)

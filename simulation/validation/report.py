@@ -16,7 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .studies import NOWAK_MAY_SHARE, StudyResult, moran_exact, ohtsuki_threshold
+from .studies import (
+    COLLAPSE_BELOW,
+    NOWAK_MAY_SHARE,
+    SHARE_TOLERANCE,
+    StudyResult,
+    moran_exact,
+    ohtsuki_threshold,
+)
 
 __all__ = ["format_table", "kaleidoscope", "write_report"]
 
@@ -210,7 +217,9 @@ def write_report(
             "## Nowak & May 1992 (Nature 359:826)",
             "Published: the cooperator share fluctuates around 12 ln 2 - 8 = 0.318 for 1.8 < b < 2 and "
             "collapses to near zero above 2.  Reproduced: mean over the seeds and the values of b in "
-            "each range; the interval is the t-based 95% interval of the means of tenths of the averaging window.",
+            "each range; the interval is the t-based 95% interval of the means of tenths of the averaging window.  "
+            f"A check passes when that mean lies within {SHARE_TOLERANCE} of 0.318 (1.8 < b < 2: a finite "
+            f"lattice over a finite time) or below {COLLAPSE_BELOW} (b > 2).",
         ),
         "moran": (
             "## The Moran process",
