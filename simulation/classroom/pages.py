@@ -617,7 +617,7 @@ def StudentDebrief(session: ClassSession, token: str):
         else f" Your ecosystem now has {d['ecosystem_size']} members: {html.escape(d['ecosystem_mix'])}."
     )
     chose = (
-        f"<p>You chose whom to ask {d['asked']} time(s) and were helped {d['asked_helped']} time(s); "
+        f"<p>You chose whom to ask {d['asked']} time(s) and were helped {d['asked_helped']} of those times; "
         f"you met {d['met']} new contact(s) and introduced {d['introduced']} pair(s) of your contacts.</p>"
     )
     solara.HTML(
