@@ -40,6 +40,16 @@ class Requests:
         return Requests(self.giver[idx], self.asker[idx], self.edge[idx], self.side[idx], self.round[idx])
 
 
+#: the requests of a week with none: one instance for every fresh :class:`Tick` (frozen, and its
+#: arrays are empty, so nothing can be written into them), rather than five new arrays for each
+#: of its three fields every week
+_NO_REQUESTS = Requests()
+
+
+def _no_requests() -> Requests:
+    return _NO_REQUESTS
+
+
 @dataclass(slots=True)
 class Tick:
     """What happened during the current step (a fresh one at the start of each step).
@@ -51,9 +61,11 @@ class Tick:
 
     needs: int = 0  #: members with a need this week
     requests: int = 0  #: requests made (asks that reached a contact)
-    plan: Requests = field(default_factory=Requests)  #: every planned request, in asking order (``asking``)
-    gifts: Requests = field(default_factory=Requests)  #: requests granted (``giving``)
-    refusals: Requests = field(default_factory=Requests)  #: requests refused (``giving``)
+    plan: Requests = field(
+        default_factory=_no_requests
+    )  #: every planned request, in asking order (``asking``)
+    gifts: Requests = field(default_factory=_no_requests)  #: requests granted (``giving``)
+    refusals: Requests = field(default_factory=_no_requests)  #: requests refused (``giving``)
     welfare: float = 0.0  #: sum of all changes of wealth this week (``GiveTakeModel.pay``)
     joined: int = 0  #: members who arrived
     left: int = 0  #: members who left, for any reason
