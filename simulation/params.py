@@ -14,6 +14,10 @@ Examples
 Traceback (most recent call last):
 ...
 ValueError: mechanisms.needs.p_need: expected a number in [0.0, 1.0], got 1.5
+>>> Param(3.0, "benefit of help", low=0.0).check("mechanisms.exchange.b", float("inf"))
+Traceback (most recent call last):
+...
+ValueError: mechanisms.exchange.b: expected a number in [0.0, inf), got inf
 """
 
 from __future__ import annotations
@@ -56,11 +60,12 @@ class Param:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if t == "integer" or t == "number":
             article = "an" if t == "integer" else "a"
-            lo = "-inf" if self.low is None else self.low
-            hi = "inf" if self.high is None else self.high
             if self.low is None and self.high is None:
-                return f"{article} {t}"
-            return f"{article} {t} in [{lo}, {hi}]"
+                return f"{article} {t}" if t == "integer" else "a finite number"
+            # an open end: no bound there, and infinity itself is no value (see check)
+            lo = "(-inf" if self.low is None else f"[{self.low}"
+            hi = "inf)" if self.high is None else f"{self.high}]"
+            return f"{article} {t} in {lo}, {hi}"
         return f"a {t}"
 
     def check(self, key: str, value: Any) -> Any:
@@ -80,7 +85,7 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad
             value = float(value)
-            if math.isnan(value):
+            if not math.isfinite(value):  # nan, or inf (TOML's inf, 1e400): no run can use them
                 raise bad
         elif t is str:
             if not isinstance(value, str):

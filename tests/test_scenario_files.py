@@ -175,6 +175,14 @@ BAD_FILES = {
     "unknown key": ("[population]\nsise = 50\n", r"population\.sise: unknown key \(did you mean 'size'\?\)"),
     "wrong type": ('[mechanisms.exchange]\nb = "three"\n', r"mechanisms\.exchange\.b: expected a number"),
     "out of range": ("[population]\nsize = 1\n", r"population\.size: expected an integer in \[2, "),
+    "infinite": (
+        "[mechanisms.exchange]\nb = inf\n",
+        r"mechanisms\.exchange\.b: expected a number in \[0\.0, inf\), got inf",
+    ),
+    "overflowing": (
+        "[mechanisms.exchange]\nc = 1e400\n",
+        r"mechanisms\.exchange\.c: expected a number in \[0\.0, inf\), got inf",
+    ),
     "mix sum": ("[population.mix]\ngiver = 0.5\ntaker = 0.4\n", r"population\.mix: shares must sum to 1"),
     "unknown strategy": ("[population.mix]\ngiverr = 1.0\n", r"population\.mix\.giverr: unknown strategy"),
     "unknown mechanism": ('pipeline = ["needs", "chapter"]\n', r"pipeline\[1\]: unknown mechanism 'chapter'"),
