@@ -222,6 +222,23 @@ def test_seeking_out_by_reputation_draws_as_the_numpy_path(bias):
         assert model.rng.bit_generator.state == other.rng.bit_generator.state
 
 
+@pytest.mark.parametrize("bias", [0.0, 0.5, 2.0, 3.7])
+def test_meetings_sought_by_reputation_are_the_same_on_both_paths(bias):
+    """The compiled meeting draws whom members seek out itself (the weights, then the
+    uniforms searched in their cumulative sum): the same runs as the numpy path, with many
+    such meetings and any ``network.attachment_bias``."""
+    settings = {
+        "population__size": 150,
+        "network__attachment_bias": bias,
+        "mechanisms__meeting__p_attach": 0.3,
+    }
+    numpy_model = GiveTakeModel(rng=7, compiled=False, **settings)
+    compiled_model = GiveTakeModel(rng=7, compiled=True, **settings)
+    numpy_model.run_for(12)
+    compiled_model.run_for(12)
+    assert_same(numpy_model, compiled_model, f"attachment_bias {bias}")
+
+
 def test_churn_is_the_same_on_both_paths_when_many_come_and_go():
     """Failures, exits for lack of return, arrivals, skill changes and moves, all frequent."""
     settings = {

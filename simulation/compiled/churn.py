@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .encounters import attachment
+from .encounters import _after_cdf, attachment
 from .generator import generator
 from .index import connect_append, touching
 from .measure import pairwise_sum
@@ -92,19 +92,6 @@ def smallest_per_row(draws, size):  # pragma: no cover - compiled
                     best = c
             out[r, best] = True
     return out
-
-
-@njit(cache=True, nogil=True)
-def _after_cdf(cdf, x):  # pragma: no cover - compiled
-    """``cdf.searchsorted(x, side="right")`` for a non-decreasing ``cdf``."""
-    lo, hi = 0, len(cdf)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cdf[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @njit(cache=True)

@@ -2,7 +2,7 @@
 
 | kernel | numpy twin |
 |---|---|
-| :func:`meeting` | :meth:`simulation.mechanisms.meeting.Meeting.step` (but the meetings sought by reputation) |
+| :func:`meeting` | :meth:`simulation.mechanisms.meeting.Meeting.step` (but the ties made; whom members seek out by reputation only where ``draws.choice_weighted`` would draw it itself) |
 | :func:`introductions` | :meth:`simulation.mechanisms.introductions.Introductions.step` (but the choices of strategies) |
 | :func:`attachment` | :func:`simulation.mechanisms.contacts.attachment_weights` and the checks and cumulative sum of :func:`simulation.draws.choice_weighted` |
 
@@ -41,11 +41,41 @@ def _neighbor(gen, start, dst, m):  # pragma: no cover - compiled
     return dst[lo + np.int64(gen.random() * (start[m + 1] - lo))]
 
 
+@njit(cache=True, nogil=True)
+def _after_cdf(cdf, x):  # pragma: no cover - compiled
+    """``cdf.searchsorted(x, side="right")`` for a non-decreasing ``cdf``."""
+    lo, hi = 0, len(cdf)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cdf[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True)
-def meeting(rng, alive, start, dst, p_triadic, p_random, p_attach):  # pragma: no cover - compiled
+def meeting(
+    rng,
+    alive,
+    start,
+    dst,
+    p_triadic,
+    p_random,
+    p_attach,
+    public_gifts,
+    public_refusals,
+    deg,
+    bias,
+    powered,
+    atol,
+):  # pragma: no cover - compiled
     """Friends of friends, random strangers and who seeks out a well-reputed member:
-    ``(fa, fb, ra, rb, pa)`` (``friends_of_friends`` and ``Meeting.step`` up to the choice
-    of whom ``pa`` seek out)."""
+    ``(fa, fb, ra, rb, pa, pb, plain, p)`` (``friends_of_friends`` and ``Meeting.step`` up to
+    the ties made).  Whom ``pa`` seek out is drawn as ``contacts.attachment_choice`` draws it
+    (:func:`attachment`'s chances of ``alive``, the uniforms searched in their cumulative sum)
+    where ``plain``; where not, ``pb`` is left empty and ``p`` holds the chances, for
+    ``Generator.choice`` (which says what is wrong with them)."""
     gen = generator(rng)
     n = len(alive)
     members = _chance(gen, alive, p_triadic)
@@ -73,7 +103,17 @@ def meeting(rng, alive, start, dst, p_triadic, p_random, p_attach):  # pragma: n
     for j in range(len(ra)):
         rb[j] = alive[pick[j]]
     pa = _chance(gen, alive, p_attach)
-    return fa[:n_f].copy(), fb[:n_f].copy(), ra, rb, pa
+    pb = np.empty(len(pa), np.int64)
+    p = np.zeros(0)
+    plain = True
+    if len(pa):
+        p, plain, cdf = attachment(alive, public_gifts, public_refusals, deg, bias, powered, atol)
+        if plain:
+            for j in range(len(pa)):
+                pb[j] = alive[_after_cdf(cdf, gen.random())]
+        else:
+            pb = pb[:0]
+    return fa[:n_f].copy(), fb[:n_f].copy(), ra, rb, pa, pb, plain, p
 
 
 @njit(cache=True)

@@ -7,7 +7,6 @@ import numpy as np
 from ..strategies import ChoiceContext
 from .base import Mechanism, Param, mechanism
 from .contacts import (
-    attachment_choice,
     attachment_weights,
     connect,
     friends_of_friends,
@@ -16,6 +15,8 @@ from .contacts import (
 )
 
 __all__ = ["Meeting"]
+
+_NO_POWERS = np.zeros(0)
 
 
 @mechanism
@@ -61,12 +62,17 @@ class Meeting(Mechanism):
 
     def _step_compiled(self, model, alive: np.ndarray) -> None:
         """The same meetings from the same draws, proposed by a compiled kernel
-        (``simulation.compiled.encounters``); same results."""
+        (``simulation.compiled.encounters``), whom members seek out drawn there too as
+        :func:`~simulation.mechanisms.contacts.attachment_choice` draws it; same results."""
         from ..compiled.encounters import meeting
         from ..compiled.generator import handle
+        from ..draws import SUM_TOLERANCE
 
-        view = model.ties.directed(model.population.size)
-        fa, fb, ra, rb, pa = meeting(
+        pop = model.population
+        view = model.ties.directed(pop.size)
+        bias = float(model.config.data["network"]["attachment_bias"])
+        powered = _NO_POWERS if bias in (1.0, 2.0) else pop.reputation(alive) ** bias
+        fa, fb, ra, rb, pa, pb, plain, p = meeting(
             handle(model.rng),
             alive,
             view.start,
@@ -74,11 +80,15 @@ class Meeting(Mechanism):
             float(self.p_triadic),
             float(self.p_random),
             float(self.p_attach),
+            pop.public_gifts,
+            pop.public_refusals,
+            model.ties.degree(pop.size),
+            bias,
+            powered,
+            SUM_TOLERANCE,
         )
-        if len(pa):  # the same draws as Generator.choice, without its checks
-            pb = attachment_choice(model, alive, len(pa))
-        else:
-            pb = pa
+        if not plain:  # Generator.choice checks the chances (and says what is wrong)
+            pb = model.rng.choice(alive, size=len(pa), p=p)
         connect(model, np.concatenate([ra, pa, fa]), np.concatenate([rb, pb, fb]))
 
     @staticmethod
