@@ -35,6 +35,7 @@ pyabc is an optional extra (``calibrate``; ``make install`` installs it, or ``pi
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import math
 import time
@@ -565,7 +566,12 @@ def calibrate(
             else:
                 abc.load(url, abc_id, observed)
             np.random.seed(_generation_seed(cal.seed, t))  # pyabc draws from numpy's global generator
-            history = abc.run(minimum_epsilon=cal.min_epsilon, max_nr_populations=1)
+            # in this process, Ctrl-C stops the generation at its next particle (PatternModel
+            # checks), never halfway through pyabc's or SQLAlchemy's code: a KeyboardInterrupt
+            # there was dropped, or left a lock taken and the calibration waiting for ever
+            with interrupts.deferred() if executor == "serial" else contextlib.nullcontext():
+                history = abc.run(minimum_epsilon=cal.min_epsilon, max_nr_populations=1)
+            interrupts.check()
             if history.max_t < t:  # pyabc stopped without a population (it does when a sample fails)
                 break
             if progress is not None:

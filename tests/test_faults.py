@@ -875,3 +875,21 @@ def test_a_ctrl_c_python_drops_still_stops_a_single_run_at_its_next_week():
                 on_step=lambda m: (weeks.append(m.steps), m.steps == 3 and _SwallowsCtrlC()),
             )
     assert weeks == [1, 2, 3]
+
+
+def test_a_deferred_ctrl_c_waits_for_the_next_check_and_a_second_one_does_not():
+    """Inside interrupts.deferred (a serial calibration's generation) Ctrl-C is only remembered,
+    so no library is interrupted halfway; the next check raises it, and a second Ctrl-C before
+    that raises at once."""
+    from simulation import interrupts
+
+    with interrupts.recorded():
+        with interrupts.deferred():
+            signal.raise_signal(signal.SIGINT)  # nothing raised here
+            with pytest.raises(KeyboardInterrupt):
+                interrupts.check()
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is interrupts.stop
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    interrupts.check()  # forgotten once the command ended
