@@ -625,20 +625,37 @@ def test_input_nested_too_deeply_is_a_one_line_error(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_summary_json_is_strict_json_with_non_finite_values_as_null(tmp_path, capsys):
+def test_a_non_finite_setting_is_refused_before_anything_is_written(tmp_path, capsys):
     from simulation.cli import main
 
     out = tmp_path / "inf"
-    assert (
-        main(["run", "open_mixer", *SMALL_RUN, "--set", "mechanisms.exchange.b=inf", "--out", str(out)]) == 0
-    )
+    for value in ("inf", "1e400", "nan"):
+        code = main(
+            ["run", "open_mixer", *SMALL_RUN, "--set", f"mechanisms.exchange.b={value}", "--out", str(out)]
+        )
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1
+        assert "mechanisms.exchange.b: expected a number in [0.0, inf), got " in err
+        assert not out.exists()
+
+
+def test_summary_json_is_strict_json_with_non_finite_values_as_null(tmp_path):
+    """No setting can be infinite any more, but a metric of a mechanism of one's own can: the
+    run's summary is still strict JSON, with such a value as null and its place listed."""
+    from simulation.run import run_scenario, write_run
+    from simulation.scenario_files import load_scenario
+
+    result = run_scenario(load_scenario("open_mixer", {"population.size": 60}), steps=2, seed=1)
+    result.summary["final"]["my_ratio"] = float("inf")
 
     def refuse(constant: str):
         raise ValueError(f"not JSON: {constant}")
 
+    out = write_run(result, tmp_path / "run", network=False)
     summary = json.loads((out / "summary.json").read_text(), parse_constant=refuse)
-    assert summary["scenario"]["mechanisms"]["exchange"]["b"] is None
-    assert "scenario.mechanisms.exchange.b" in summary["non_finite_as_null"]
+    assert summary["final"]["my_ratio"] is None
+    assert summary["non_finite_as_null"] == ["final.my_ratio"]
+    assert summary["final"]["members"] == result.summary["final"]["members"] > 0
 
 
 def test_a_scheduler_that_cannot_be_reached_leaves_nothing_behind(tmp_path, capsys):
