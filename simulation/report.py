@@ -268,7 +268,9 @@ def write_report(
             )
 
             if other_store is not None:
-                other = an.load(other_store)
+                # the same runs as here: with a [vary.share], each style's ordinary mix (the pairs
+                # of every condition, Holm-corrected over all of them, found nothing significant)
+                other = an.ordinary(an.load(other_store))
                 agree = an.agreement(pairs, an.pairwise(other, outcomes))
                 table("agreement", agree)
                 sections.append(

@@ -321,6 +321,36 @@ def test_report_without_ecosystems_says_so_and_a_non_store_is_refused(tmp_path, 
     assert "not a givetake results folder" in capsys.readouterr().err
 
 
+def test_compare_of_a_share_sweep_compares_the_ordinary_mixes_on_both_sides(tmp_path, capsys):
+    """With a [vary.share] the report compares each scenario's ordinary mix; the other sweep's
+    comparisons are of those runs too (they were of every condition, Holm-corrected over all
+    of their pairs, so that a sweep compared with itself agreed on nothing)."""
+    base = {"population": {"size": 40}, "network": {"mean_degree": 5}}
+    exp = Experiment.from_dict(
+        {
+            "name": "shares",
+            "scenarios": [
+                {"scenario": base, "label": "a"},
+                {"scenario": base, "label": "b", "set": {"mechanisms.exchange.b": 6.0}},
+            ],
+            "vary": {"share": {"strategy": "taker", "levels": [0.0, 0.5], "ordinary": True}},
+            "replications": 4,
+            "steps": 8,
+            "seed": 5,
+        }
+    )
+    run_sweep(exp, tmp_path / "s", executor="serial", progress=False)
+    out = tmp_path / "rep"
+    assert main(["report", str(tmp_path / "s"), "--out", str(out), "--compare", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    agree = pd.read_csv(out / "tables" / "agreement.csv")
+    pairs = pd.read_csv(out / "tables" / "pairwise.csv")
+    assert set(agree["a"]) | set(agree["b"]) == {"a", "b"} and len(agree) == len(pairs)
+    assert (agree["p_holm_here"] < 1).any()  # b = 6 against 3 sets them apart somewhere
+    assert np.allclose(agree["p_holm_here"], agree["p_holm_there"])
+    assert (agree["significant_here"] == agree["significant_there"]).all()
+
+
 def test_compare_takes_another_sweep_of_the_same_experiment_and_refuses_others_before_writing(
     tmp_path, capsys
 ):
