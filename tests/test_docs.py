@@ -89,6 +89,26 @@ def test_the_experiment_file_shown_in_experiments_md_loads(tmp_path):
     assert len(experiment.points) == 6
 
 
+def test_the_main_experiment_is_described_as_its_file_is():
+    """ "The main experiment" in experiments.md gives the styles, levels, replications, size,
+    weeks and runs of networking_styles.toml (it said seven styles, 20 replications of 300
+    members over 200 weeks, 140 runs, long after the file had changed)."""
+    from simulation.experiment import load_experiment
+
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    section = text[text.index("## The main experiment") :]
+    section = " ".join(section.split())  # the sentence wraps
+    experiment = load_experiment("networking_styles")
+    labels = [e.label for e in experiment.scenarios]
+    assert re.findall(r"`(\w+)`", section[: section.index("each with its ordinary mix")])[1:] == labels
+    shares = [f"{round(100 * p['share.taker'])}%" for p in experiment.points if p]
+    assert shares[0] == "0%" and f"takers at none, {', '.join(shares[1:-1])} and {shares[-1]} of" in section
+    runs = experiment.runs()
+    size = runs[0].scenario.data["population"]["size"]
+    said = f"{experiment.replications} replications of {size} members over {runs[0].steps} weeks: {len(runs)} runs"
+    assert said in section
+
+
 def test_every_repository_path_the_docs_name_exists():
     """A path in backticks under simulation/, docs/, tests/, benchmarks/ or examples/ in the
     README or docs/ names a file or folder of the repository (scenarios.md sent readers to a
