@@ -46,7 +46,7 @@ class Requests:
 _NO_REQUESTS = Requests()
 
 
-def _no_requests() -> Requests:
+def _nothing() -> Requests:
     return _NO_REQUESTS
 
 
@@ -61,11 +61,9 @@ class Tick:
 
     needs: int = 0  #: members with a need this week
     requests: int = 0  #: requests made (asks that reached a contact)
-    plan: Requests = field(
-        default_factory=_no_requests
-    )  #: every planned request, in asking order (``asking``)
-    gifts: Requests = field(default_factory=_no_requests)  #: requests granted (``giving``)
-    refusals: Requests = field(default_factory=_no_requests)  #: requests refused (``giving``)
+    plan: Requests = field(default_factory=_nothing)  #: every planned request, in asking order (``asking``)
+    gifts: Requests = field(default_factory=_nothing)  #: requests granted (``giving``)
+    refusals: Requests = field(default_factory=_nothing)  #: requests refused (``giving``)
     welfare: float = 0.0  #: sum of all changes of wealth this week (``GiveTakeModel.pay``)
     joined: int = 0  #: members who arrived
     left: int = 0  #: members who left, for any reason
