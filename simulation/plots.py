@@ -468,7 +468,7 @@ def collapse_by_share(
             color=col,
             capsize=2,
             lw=1.4,
-            label=scen.replace("_", " "),
+            label=scen,  # as the table under the figure and every other figure name it
         )
         if tips is not None and scen in tips.index:
             r = tips.loc[scen]

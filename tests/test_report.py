@@ -546,6 +546,8 @@ def test_each_style_has_its_own_colour_in_the_figures_and_other_conditions_stay_
     fig = plots.collapse_by_share(table)
     drawn = {mcolors.to_hex(line.get_color()) for line in fig.axes[0].get_lines()}
     assert {style_colour(s) for s in styles} <= drawn
+    # named as in the table beside it and in the other figures ('open mixer' there, once)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == styles
     plots.plt.close(fig)
     # a style keeps its colour whatever else is drawn beside it, in any order
     assert plots.colour(["referral_group", "open_mixer"], "open_mixer") == style_colour("open_mixer")
