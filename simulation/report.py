@@ -838,6 +838,12 @@ def _stability(agree: pd.DataFrame, other: Path, man: dict, other_man: dict) -> 
         f"significant here, {int(there.sum())} there, and <b>{len(stable)} in both, in the same direction</b>; "
         f"{int((here ^ there).sum())} are significant in only one of them.</p>"
     )
+    if man.get("master_seed") is not None and man.get("master_seed") == other_man.get("master_seed"):
+        text += (
+            "<p class='note'>Both sweeps have the same master seed: with the same settings they are the "
+            "same runs (same seed, same results), so their agreeing says nothing about another seed. "
+            "Sweep again with <code>--seed</code> to check that the conclusions hold.</p>"
+        )
     if not stable.empty:
         view = stable.assign(
             outcome=[an.OUTCOME_LABELS.get(o, o) for o in stable["outcome"]],

@@ -349,6 +349,8 @@ def test_compare_of_a_share_sweep_compares_the_ordinary_mixes_on_both_sides(tmp_
     assert (agree["p_holm_here"] < 1).any()  # b = 6 against 3 sets them apart somewhere
     assert np.allclose(agree["p_holm_here"], agree["p_holm_there"])
     assert (agree["significant_here"] == agree["significant_there"]).all()
+    # the same master seed: the same runs, and the page says what that agreement is worth
+    assert "Both sweeps have the same master seed" in (out / "report.html").read_text()
 
 
 def test_compare_takes_another_sweep_of_the_same_experiment_and_refuses_others_before_writing(
@@ -383,7 +385,9 @@ def test_compare_takes_another_sweep_of_the_same_experiment_and_refuses_others_b
         main(["report", str(tmp_path / "same1"), "--out", str(out), "--compare", str(tmp_path / "same2")])
         == 0
     )
-    assert "<h2>Stability across sweeps</h2>" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "<h2>Stability across sweeps</h2>" in page
+    assert "Both sweeps have the same master seed" not in page  # seeds 1 and 2
     assert (out / "tables" / "agreement.csv").is_file()
     # the report written again without --compare leaves no agreement.csv of the last one
     # behind (it stayed, as if current); what else the folder holds is left alone
