@@ -567,3 +567,17 @@ def test_a_quiet_sweep_writes_the_report_but_does_not_print_its_answer(tmp_path)
     assert "Healthy = " in said["loud"] and "Tipping point = " in said["loud"]
     assert "Healthy = " not in said["quiet"] and "Tipping point" not in said["quiet"]
     assert "6 runs done, 0 failed" in said["quiet"]  # the ordinary mix and two levels, twice
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run"], ["run", "open_mixer", "--format", "xml"], ["validate", "--only", "nosuch"], ["nosuchcommand"]],
+)
+def test_a_usage_error_is_one_line_naming_what_was_expected(args, capsys):
+    """argparse printed its whole usage block before the error; now one line, exit code 2."""
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("givetake") and ": error: " in err, err
+    assert "--help)" in err and ("required" in err or "choose from" in err)
