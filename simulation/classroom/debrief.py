@@ -101,8 +101,23 @@ def _ecosystem(session: ClassSession, slot: int) -> dict[str, Any]:
     members = np.array([s for s, e in current.items() if e == eco], np.int64)
     pop, names = session.model.population, session.model.strategy_names
     counts = np.bincount(pop.strategy[members], minlength=len(names))
-    mix = ", ".join(f"{counts[i]} {strategy_label(names[i])}" for i in np.argsort(-counts) if counts[i])
-    return {"ecosystem": int(eco), "ecosystem_size": len(members), "ecosystem_mix": mix}
+    return {"ecosystem": int(eco), "ecosystem_size": len(members), "ecosystem_mix": mix_words(counts, names)}
+
+
+def mix_words(counts, names) -> str:
+    """A strategy mix in words, the largest first, each count with its label (plural past one).
+
+    Examples
+    --------
+    >>> mix_words(np.array([1, 12, 4, 0]), ["giver", "matcher", "otherish_giver", "taker"])
+    '12 matchers, 4 otherish givers, 1 giver'
+    """
+    words = []
+    for i in np.argsort(-np.asarray(counts), kind="stable"):
+        n, word = int(counts[i]), strategy_label(names[i])
+        if n:
+            words.append(f"{n} {word}" if n == 1 or word.endswith("s") else f"{n} {word}s")
+    return ", ".join(words)
 
 
 def student_debriefs(session: ClassSession) -> list[dict[str, Any]]:
