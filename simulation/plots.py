@@ -291,24 +291,21 @@ def collapse(table: pd.DataFrame) -> Figure:
         "struggling": "#f4a261",
         "collapsed": "#e76f51",
     }
-    for verdict in [c.removeprefix("p_") for c in table.columns if c.startswith("p_")]:
+    # worst first (the table's order is best first), collapse from 0: its share and the
+    # interval of it are read off the axis as they are
+    verdicts = [c.removeprefix("p_") for c in table.columns if c.startswith("p_")][::-1]
+    verdicts.sort(key=lambda v: v != "collapsed")
+    for verdict in verdicts:
         share = table[f"p_{verdict}"].to_numpy(float)
         ax.barh(pos, share, left=left, color=colours.get(verdict, "grey"), label=verdict, height=0.6)
         if verdict == "collapsed":
-            # the collapsed segment ends at left + share (the right end of the stack): its
-            # share's interval [lo, hi] is drawn as where its left edge would be, from
-            # left + share - hi to left + share - lo, inside the axis
             lo, hi = table["low_collapsed"].to_numpy(float), table["high_collapsed"].to_numpy(float)
-            err = np.clip(np.vstack([hi - share, share - lo]), 0, None)
-            ax.errorbar(left, pos, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
+            err = np.clip(np.vstack([share - lo, hi - share]), 0, None)
+            ax.errorbar(share, pos, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
         left = left + share
     ax.set_yticks(pos, conds)
     ax.set_xlim(0, 1)
-    # the bar sits at the right end of the stack, over whichever verdict is there: say so,
-    # or it reads as an interval of that verdict's share
-    ax.set_xlabel(
-        "share of runs\n(error bar: 95% Wilson interval of the collapsed share, counted from the right end)"
-    )
+    ax.set_xlabel("share of runs (error bar: 95% Wilson interval of the collapsed share)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=5)
     ax.set_title("Run verdicts")
     return fig

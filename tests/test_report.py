@@ -560,10 +560,10 @@ def test_each_style_has_its_own_colour_in_the_figures_and_other_conditions_stay_
     assert len(set(colours[:10])) == 10  # the cycle, when names could clash
 
 
-def test_the_verdict_figures_interval_of_collapse_is_drawn_inside_the_axis():
-    """The collapsed segment ends the stack at 1; its 95% interval is drawn where the
-    segment's left edge would be at either end of it (no run collapsed, [0%, 39%]: from 0.61
-    to 1), not past the right end of the axis, where nothing of it showed."""
+def test_the_verdict_figures_interval_of_collapse_is_drawn_at_its_own_values():
+    """The collapsed segment starts the stack at 0, so its 95% interval is drawn at its own
+    values (no run collapsed: [0%, 39%], from 0 to 0.39).  It ended the stack, and the interval
+    was drawn from the right end (0.61 to 1), over the flourishing runs."""
     from matplotlib.collections import LineCollection
 
     from simulation import plots
@@ -587,9 +587,10 @@ def test_the_verdict_figures_interval_of_collapse_is_drawn_inside_the_axis():
     spans = sorted((round(s[:, 0].min(), 6), round(s[:, 0].max(), 6)) for s in bars.get_segments())
     label = fig.axes[0].get_xlabel()
     plots.plt.close(fig)
-    assert spans == [(0.2, 0.8), (0.61, 1.0)]
-    # drawn over the flourishing segment when no run collapsed: the axis says where it counts from
-    assert "collapsed share, counted from the right end" in label
+    assert spans == [(0.0, 0.39), (0.2, 0.8)]
+    assert "Wilson interval of the collapsed share" in label
+    # the legend, in the order of the stack, starts with collapse
+    assert [t.get_text() for t in fig.legends[0].get_texts()][0] == "collapsed"
 
 
 def test_the_effect_size_matrix_writes_a_tie_as_0_00_both_ways_never_minus_0_00():
