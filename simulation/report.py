@@ -799,10 +799,40 @@ def _fmt(v: Any, digits: int) -> str:
     return str(v)
 
 
+#: column headings in words for the report's tables (their CSV files keep the column names)
+_HEADINGS = {
+    "share_of_members": "share of members",
+    "top_representation": "top 10%: representation",
+    "top_p": "top 10%: p",
+    "bottom_representation": "bottom 10%: representation",
+    "bottom_p": "bottom 10%: p",
+    "both_ends": "over-represented at both ends",
+    "mean_lifetime_steps": "mean lifetime (weeks)",
+    "median_lifetime_steps": "median lifetime (weeks)",
+}
+
+
+def _heading(column) -> str:
+    """A table column's heading in words.
+
+    Examples
+    --------
+    >>> [_heading(c) for c in ("top_p", "birth_per_run", "share_dissolved", "condition")]
+    ['top 10%: p', 'births a run', 'share dissolved', 'condition']
+    """
+    name = str(column)
+    if name in _HEADINGS:
+        return _HEADINGS[name]
+    if name.endswith("_per_run"):  # an event's count, e.g. birth_per_run, or ecosystems_per_run
+        what = name.removesuffix("_per_run").replace("_", " ")
+        return f"{what if what.endswith('s') else what + 's'} a run"
+    return name.replace("_", " ")
+
+
 def _table(df: pd.DataFrame, digits: int = 3) -> str:
     if df.empty:
         return ""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{html.escape(_heading(c))}</th>" for c in df.columns)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v, digits))}</td>" for v in row) + "</tr>"
         for row in df.itertuples(index=False)

@@ -293,6 +293,10 @@ def test_report_of_a_sweep_with_failed_runs(tmp_path):
     assert (col["runs"] == 4).all()
     assert (col[list(VERDICTS)].sum(axis=1) == 4).all()
     assert "<h2>Ecosystem life</h2>" in html
+    # the tables' headings are words, not column names (which the CSV files keep)
+    assert "<th>top 10%: p</th>" in html and "<th>top_p</th>" not in html
+    assert "_per_run</th>" not in html and " a run</th>" in html
+    assert "top_p" in pd.read_csv(out / "report" / "tables" / "deciles.csv").columns
 
 
 @pytest.mark.slow
