@@ -9,7 +9,8 @@ active, Ctrl-C (and whatever else :func:`stop` is installed for, such as a batch
 SIGTERM) is also remembered, and :func:`check`, called between units of work (a generation, a
 particle, a run), raises it again.  Inside :func:`deferred` Ctrl-C is only remembered, and the
 next :func:`check` raises it, at a point of the caller's choosing; a second Ctrl-C there raises
-at once.
+at once.  A request is remembered only while a command runs: one that came before it (a SIGTERM
+to a process that went on) does not stop the next.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _requested = False
+_recording = False  # inside recorded() on the main thread
 
 
 def stop(signum, frame) -> None:
-    """A signal handler: remember the request to stop, and raise it as Ctrl-C does."""
+    """A signal handler: remember the request to stop (inside :func:`recorded`), and raise it as
+    Ctrl-C does."""
     global _requested
-    _requested = True
+    if _recording:
+        _requested = True
     raise KeyboardInterrupt
 
 
@@ -45,20 +49,21 @@ def check() -> None:
 
 @contextmanager
 def recorded() -> Iterator[None]:
-    """Remember Ctrl-C while inside (main thread only; an ignored Ctrl-C stays ignored)."""
-    global _requested
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    """Remember Ctrl-C, and whatever :func:`stop` handles, while inside (main thread only; an
+    ignored Ctrl-C stays ignored); a request from before is forgotten, as is this one after."""
+    global _requested, _recording
+    if threading.current_thread() is not threading.main_thread() or _recording:
         yield
         return
-    previous = signal.signal(signal.SIGINT, stop)
+    install = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, stop) if install else None
+    _requested, _recording = False, True
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        _requested = False
+        if install:
+            signal.signal(signal.SIGINT, previous)
+        _requested, _recording = False, False
 
 
 @contextmanager

@@ -910,3 +910,36 @@ def test_a_deferred_ctrl_c_waits_for_the_next_check_and_a_second_one_does_not():
         assert signal.getsignal(signal.SIGINT) is interrupts.stop
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     interrupts.check()  # forgotten once the command ended
+
+
+def test_a_stop_before_a_command_does_not_stop_the_next_one(tmp_path, capsys, monkeypatch):
+    """A sweep leaves interrupts.stop as the process's SIGTERM handler; a SIGTERM after it, which
+    the caller handles, is held neither against the next command (it exited 130, 'interrupted')
+    nor against a run made outside any command (it raised KeyboardInterrupt at its first week)."""
+    from simulation import interrupts
+    from simulation.cli import main
+    from simulation.run import run_scenario
+    from simulation.scenario import Scenario
+
+    monkeypatch.setattr(interrupts, "_requested", False)  # and so after the test, whatever it finds
+
+    def sigterm_handled_by_the_caller():
+        previous = signal.signal(signal.SIGTERM, interrupts.stop)  # as `givetake sweep` leaves it
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    sigterm_handled_by_the_caller()
+    assert main(["run", "open_mixer", *SMALL_RUN, "--out", str(tmp_path / "r")]) == 0
+    assert "interrupted" not in capsys.readouterr().err
+    sigterm_handled_by_the_caller()
+    weeks = []
+    try:
+        run_scenario(
+            Scenario.from_dict({"population": {"size": 30}}), steps=3, on_step=lambda m: weeks.append(m.steps)
+        )
+    except KeyboardInterrupt:
+        pytest.fail(f"a run outside any command stopped after weeks {weeks} by a SIGTERM before it")
+    assert weeks == [1, 2, 3]
