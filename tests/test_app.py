@@ -894,3 +894,43 @@ def test_the_verdict_is_too_early_until_the_weeks_it_pools_have_run():
     assert _verdict(model) == "Too early to judge: a verdict pools 10 weeks of the run (week 9 so far)."
     model.step()
     assert _verdict(model).startswith("So far this network looks <b")
+
+
+def test_ctrl_c_stops_the_app_server_as_any_command_it_interrupts(tmp_path):
+    """Ctrl-C, the way the app says to stop it: 'givetake: interrupted', exit 130, no traceback
+    (click's Abort went up as one, exit 1)."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from simulation.app.local_server import free_port
+
+    port = free_port()
+    # Ctrl-C's signal reaches the server even where this test runs with it ignored (a
+    # background job of a shell ignores it, and its children inherit that)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        said, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, said
+    assert said.rstrip().splitlines()[-1] == "givetake: interrupted" and "Traceback" not in said

@@ -287,10 +287,14 @@ def serve(app: str, host: str, port: int, keep_disconnected: str, reload_given_u
         "--no-open",
         "--no-check-version",
     ]
+    import click
+
     try:
         solara_cli.main(args=argv, prog_name="solara", standalone_mode=False)
     except SystemExit as err:  # pragma: no cover - solara exits on its own errors
         return int(err.code or 0)
+    except click.exceptions.Abort:  # click's Ctrl-C: the command was interrupted (exit 130)
+        raise KeyboardInterrupt from None
     return 0
 
 
