@@ -133,10 +133,9 @@ def test_sweep_answers_first_in_the_report_and_the_terminal(tmp_path):
             str(exp),
             "--executor",
             "serial",
-            "--quiet",
             "--out",
             str(out),
-        ],
+        ],  # not --quiet, which leaves the answer out
         capture_output=True,
         text=True,
         timeout=1200,
