@@ -943,3 +943,24 @@ def test_a_stop_before_a_command_does_not_stop_the_next_one(tmp_path, capsys, mo
     except KeyboardInterrupt:
         pytest.fail(f"a run outside any command stopped after weeks {weeks} by a SIGTERM before it")
     assert weeks == [1, 2, 3]
+
+
+def test_a_sweep_run_in_process_gives_back_the_sigterm_handler_it_found(tmp_path, capsys):
+    """`givetake sweep` stops on SIGTERM as on Ctrl-C while it runs; a process that ran one (a
+    test, a notebook) keeps its own SIGTERM handler after it (it was left with the sweep's)."""
+    from simulation.cli import main
+
+    (tmp_path / "e.toml").write_text(
+        'name = "e"\nscenarios = ["open_mixer"]\nreplications = 1\nsteps = 2\n[set]\n"population.size" = 30\n'
+    )
+
+    def own(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        argv = ["sweep", str(tmp_path / "e.toml"), "--out", str(tmp_path / "s"), "--executor", "serial"]
+        assert main([*argv, "--no-report", "--quiet"]) == 0, capsys.readouterr().err
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -121,7 +121,8 @@ def verify(path: str) -> int:
 
 def _stop_on_sigterm() -> None:
     """A batch system's SIGTERM (job time limit, ``kill``) stops the sweep like Ctrl-C:
-    runs in flight are dropped, the manifest records the session's end."""
+    runs in flight are dropped, the manifest records the session's end (:func:`main` puts
+    the handler before back)."""
     import signal
 
     from .. import interrupts
@@ -130,6 +131,19 @@ def _stop_on_sigterm() -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """The sweep; a process that runs it in-process (a test, a notebook) gets its SIGTERM
+    handler back after it."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        return _main(args)
+    finally:
+        if previous is not None:  # None: a handler not set from Python, which it left alone
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace) -> int:
     from ..executors import check_options
     from ..experiment import load_experiment, resolve_experiment
     from ..sweep import run_sweep
