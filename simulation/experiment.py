@@ -62,7 +62,7 @@ import numpy as np
 from .builtin import EXPERIMENT_DIR
 from .errors import InputError
 from .params import Param
-from .scenario import Scenario, ScenarioError, check_table, suggest, with_share
+from .scenario import Scenario, ScenarioError, check_table, suggest, unread_settings, with_share
 
 __all__ = [
     "DESIGNS",
@@ -195,6 +195,8 @@ class Experiment:
     source: str = "<dict>"
     text_hash: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    #: one line per experiment-wide setting (``[set]``, ``[vary]``) a scenario never reads
+    notes: list[str] = field(default_factory=list)
 
     # -- construction ------------------------------------------------------
     @classmethod
@@ -217,7 +219,12 @@ class Experiment:
             raise InputError(f"{source}: name = {name!r}: expected letters, digits, '_', '-' or '.'")
         common = _flatten(raw.get("set", {}), "set", source)
         method, points, ranges, levels = _design(raw.get("vary"), source, vals["seed"])
-        entries = _scenarios(vals["scenarios"], common, source, base_dir)
+        notes: list[str] = []
+        entries = _scenarios(vals["scenarios"], common, source, base_dir, notes)
+        varied = [k for point in points for k in point if not k.startswith(SHARE_PREFIX)]
+        for entry in entries:  # [vary] is for every scenario too: a note, like [set]
+            for key, why in unread_settings(entry.scenario, dict.fromkeys(varied)).items():
+                notes.append(f"{source}: vary: {key}: {why} (scenario {entry.label!r})")
         # every scenario at every design point must be a valid scenario
         for entry in entries:
             for i, point in enumerate(points):
@@ -244,6 +251,7 @@ class Experiment:
             levels=levels,
             source=source,
             raw=raw,
+            notes=notes,
         )
         return exp
 
@@ -405,8 +413,11 @@ def _flatten(table: Any, prefix: str, source: str) -> dict[str, Any]:
 
 
 def _scenarios(
-    items: list, common: dict[str, Any], source: str, base_dir: Path | None
+    items: list, common: dict[str, Any], source: str, base_dir: Path | None, notes: list[str]
 ) -> list[ScenarioEntry]:
+    """The checked scenarios with their settings.  A scenario's own ``set`` key it never reads
+    is refused; a key of the experiment-wide ``[set]`` (for every scenario, some of which may
+    lack its mechanism) adds a line to ``notes`` instead."""
     if not items:
         raise InputError(f"{source}: scenarios: expected at least one scenario name, path or table")
     entries: list[ScenarioEntry] = []
@@ -434,12 +445,17 @@ def _scenarios(
         label = item.get("label", base.name if reference == "<inline>" else Path(reference).stem)
         if not isinstance(label, str) or not _LABEL.match(label):
             raise InputError(f"{source}: {key}.label = {label!r}: expected letters, digits, '_', '-' or '.'")
-        overrides = {**common, **_flatten(item.get("set", {}), f"{key}.set", source)}
+        own = _flatten(item.get("set", {}), f"{key}.set", source)
+        overrides = {**common, **own}
         if overrides:
             try:
                 base = base.with_overrides(overrides, source=f"{source}: {key} (with set)")
             except ScenarioError as err:
                 raise InputError(str(err)) from None
+            for setting, why in unread_settings(base, overrides).items():
+                if setting in own:
+                    raise InputError(f"{source}: {key}.set: {setting}: {why}")
+                notes.append(f"{source}: set: {setting}: {why} (scenario {label!r})")
         if any(e.label == label for e in entries):
             raise InputError(
                 f"{source}: {key}.label: {label!r} is used twice; give each scenario its own label"

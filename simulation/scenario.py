@@ -39,6 +39,7 @@ from .verdict import VERDICT  # noqa: F401 - declares the [verdict] table
 
 __all__ = [
     "with_share",
+    "unread_settings",
     "Scenario",
     "ScenarioError",
     "SECTIONS",
@@ -302,8 +303,15 @@ class Scenario:
             node = node[part]
         return node
 
-    def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> Scenario:
-        """A copy with dotted keys replaced, checked like the file."""
+    def with_overrides(
+        self, overrides: dict[str, Any], source: str = "--set", strict: bool = False
+    ) -> Scenario:
+        """A copy with dotted keys replaced, checked like the file.
+
+        With ``strict``, a key the new scenario never reads (:func:`unread_settings`, e.g. a
+        mechanism its pipeline lacks) raises :class:`ScenarioError` naming ``source`` and the key:
+        the check of settings a user gave for this one scenario, such as ``--set``.
+        """
         raw: dict[str, Any] = {}
         for dotted, value in overrides.items():
             parts = dotted.split(".")
@@ -315,9 +323,13 @@ class Scenario:
                 if not isinstance(node, dict):
                     raise ScenarioError(source, dotted, "conflicts with another override")
             node[parts[-1]] = value
-        if not any(k.startswith("population.mix.") for k in overrides):
-            return Scenario.from_dict(raw, source, base=self)
-        return Scenario.from_dict(_fold_mix(raw, self), source, base=self)
+        if any(k.startswith("population.mix.") for k in overrides):
+            raw = _fold_mix(raw, self)
+        out = Scenario.from_dict(raw, source, base=self)
+        if strict:
+            for key, why in unread_settings(out, overrides).items():
+                raise ScenarioError(source, key, why)
+        return out
 
     @property
     def name(self) -> str:
@@ -335,6 +347,49 @@ class Scenario:
 
     def __repr__(self) -> str:
         return f"Scenario({self.name!r}, source={self.source!r})"
+
+
+def unread_settings(scenario: Scenario, settings) -> dict[str, str]:
+    """The dotted keys of ``settings`` that ``scenario`` never reads, each with the reason.
+
+    A mechanism's table (``mechanisms.chapters.size``) is read only when the mechanism is in
+    the pipeline; a top-level table that mechanisms declare they read (``game``, read by
+    ``play``: :attr:`~simulation.mechanisms.base.Mechanism.reads`) only when one of them is.
+    ``settings`` are the keys a user gave (a mapping's values say which mechanisms a whole
+    ``mechanisms`` table names); the defaults a scenario inherits are never judged.
+
+    >>> s = Scenario.from_dict({"name": "mixer", "pipeline": ["meeting", "exchange"]})
+    >>> unread_settings(s, ["mechanisms.exchange.b", "mechanisms.chapters.size", "game.b"])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'mechanisms.chapters.size': "the pipeline of mixer has no 'chapters' mechanism;
+      this setting changes nothing",
+     'game.b': "the pipeline of mixer has no 'play' mechanism, the one that reads [game];
+      this setting changes nothing"}
+    """
+    pipeline = scenario.data["pipeline"]
+    values = settings if isinstance(settings, dict) else dict.fromkeys(settings)
+    keys: list[str] = []
+    for key, value in values.items():
+        if key == "mechanisms" and isinstance(value, dict):
+            keys += [f"mechanisms.{name}" for name in value]
+        else:
+            keys.append(key)
+    out: dict[str, str] = {}
+    for key in keys:
+        parts = key.split(".")
+        if parts[0] == "mechanisms" and len(parts) > 1 and parts[1] not in pipeline:
+            out[key] = f"the pipeline of {scenario.name} has no {parts[1]!r} mechanism"
+        elif parts[0] in SECTIONS:
+            readers = [name for name, cls in MECHANISMS.items() if parts[0] in cls.reads]
+            if readers and not set(readers) & set(pipeline):
+                which = " or ".join(repr(r) for r in readers)
+                out[key] = (
+                    f"the pipeline of {scenario.name} has no {which} mechanism, the one that reads "
+                    f"[{parts[0]}]"
+                )
+        if key in out:
+            out[key] += "; this setting changes nothing"
+    return out
 
 
 def _fold_mix(raw: dict[str, Any], base: Scenario) -> dict[str, Any]:

@@ -204,18 +204,22 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, object] | None 
     Parameters
     ----------
     name_or_path : a built-in scenario name (see :func:`builtin_scenarios`) or a path to a TOML file
-    overrides : dotted keys and values, e.g. ``{"population.size": 2000}``, checked like the file
+    overrides : dotted keys and values, e.g. ``{"population.size": 2000}``, checked like the file;
+        a key the scenario never reads (a mechanism its pipeline lacks, ``game.*`` outside a
+        classic game: :func:`~simulation.scenario.unread_settings`) is refused
 
     Raises
     ------
     ScenarioError
         The file is missing or malformed, a key is unknown, a value has the
-        wrong type or range, or ``extends`` loops; the message names the file and the key.
+        wrong type or range, an override would change nothing, or ``extends`` loops; the message
+        names the file and the key.
     """
     scenario = _load_file(resolve_scenario(name_or_path), ())
     if overrides:
         file_source = scenario.source
-        scenario = scenario.with_overrides(dict(overrides), source="--set")
+        # settings given for this scenario: one it never reads is refused, not ignored
+        scenario = scenario.with_overrides(dict(overrides), source="--set", strict=True)
         # problems found later (when the model is built) point at both
         scenario.source = f"{file_source} with --set"
     return scenario

@@ -581,3 +581,48 @@ def test_a_usage_error_is_one_line_naming_what_was_expected(args, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("givetake") and ": error: " in err, err
     assert "--help)" in err and ("required" in err or "choose from" in err)
+
+
+@pytest.mark.parametrize(
+    "scenario, setting, reason",
+    [
+        (
+            "open_mixer",
+            "mechanisms.chapters.size=20",
+            "the pipeline of open_mixer has no 'chapters' mechanism",
+        ),
+        (
+            "open_mixer",
+            "game.b=1.85",
+            "the pipeline of open_mixer has no 'play' mechanism, the one that reads [game]",
+        ),
+        ("nowak_may", "mechanisms.exchange.b=4", "the pipeline of nowak_may has no 'exchange' mechanism"),
+    ],
+)
+def test_a_set_the_scenario_never_reads_exits_2_naming_the_key(tmp_path, capsys, scenario, setting, reason):
+    out = tmp_path / "res"
+    code, stdout, stderr = run_cli(["run", scenario, "--steps", "2", "--set", setting, "--out", out], capsys)
+    key = setting.partition("=")[0]
+    assert code == 2
+    assert stderr.splitlines() == [f"givetake: error: --set: {key}: {reason}; this setting changes nothing"]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "scenario, setting, small",
+    [
+        ("referral_group", "mechanisms.chapters.size=8", SMALL),
+        ("nowak_may", "game.b=1.9", ["--set", "network.width=10", "--set", "network.height=10"]),
+    ],
+)
+def test_a_set_the_scenario_reads_runs_without_a_word(tmp_path, capsys, scenario, setting, small):
+    out = tmp_path / "res"
+    args = ["run", scenario, "--steps", "2", *small, "--set", setting, "--out", out]
+    code, _, stderr = run_cli(args, capsys)
+    assert code == 0 and stderr == ""
+    key, _, value = setting.partition("=")
+    section, *rest = key.split(".")
+    node = json.loads((out / "summary.json").read_text())["scenario"][section]
+    for part in rest:
+        node = node[part]
+    assert node == float(value) if "." in value else node == int(value)

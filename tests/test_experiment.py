@@ -244,3 +244,51 @@ def test_a_builtin_experiment_is_named_without_a_path_and_a_file_wins_by_path(tm
         InputError, match=r"^nowhere/x.toml: no such file; expected an experiment .toml file$"
     ):
         load_experiment("nowhere/x.toml")
+
+
+def test_settings_a_scenario_never_reads_note_for_the_whole_experiment_and_fail_for_one(tmp_path, capsys):
+    # [set] and [vary] are for every scenario: one lacking the mechanism gets a note, not an error
+    path = write(
+        tmp_path,
+        """
+        scenarios = ["open_mixer", "referral_group"]
+        replications = 1
+        steps = 2
+        [set]
+        "population.size" = 40
+        "network.mean_degree" = 4
+        "mechanisms.chapters.max_strikes" = 2
+        [vary.values]
+        "mechanisms.chapters.size" = [6, 8]
+        """,
+    )
+    exp = load_experiment(path)
+    assert exp.notes == [
+        f"{path}: set: mechanisms.chapters.max_strikes: the pipeline of open_mixer has no 'chapters' "
+        "mechanism; this setting changes nothing (scenario 'open_mixer')",
+        f"{path}: vary: mechanisms.chapters.size: the pipeline of open_mixer has no 'chapters' "
+        "mechanism; this setting changes nothing (scenario 'open_mixer')",
+    ]
+    out = tmp_path / "res"
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if line.startswith("givetake: note:")] == [
+        f"givetake: note: {n}" for n in exp.notes
+    ]
+    # a scenario's own set is given for that scenario: refused, naming it
+    bad = write(
+        tmp_path,
+        """
+        [[scenarios]]
+        scenario = "open_mixer"
+        set = { "mechanisms.chapters.size" = 6 }
+        """,
+        name="bad.toml",
+    )
+    with pytest.raises(InputError, match=r"bad\.toml: scenarios\[0\]\.set: mechanisms\.chapters\.size: "):
+        load_experiment(bad)
+
+
+def test_the_builtin_experiments_have_no_setting_their_scenarios_never_read():
+    for name in builtin_experiments():
+        assert load_experiment(name).notes == [], name

@@ -346,3 +346,29 @@ def test_toml_examples_in_the_docs_are_valid_scenarios(tmp_path):
     for i, block in enumerate(blocks):
         s = load_scenario(write(tmp_path / f"example{i}.toml", block))
         assert isinstance(s, Scenario)
+
+
+def test_an_override_the_scenario_never_reads_is_refused_and_inherited_defaults_are_not_judged():
+    from simulation.scenario import unread_settings
+
+    mixer = load_scenario("open_mixer")
+    # every mechanism's and the game's defaults are in the data, yet nothing the user gave
+    assert "chapters" in mixer.data["mechanisms"] and "game" in mixer.data
+    assert unread_settings(mixer, []) == {}
+    with pytest.raises(
+        ScenarioError, match=r"^--set: mechanisms\.chapters\.size: the pipeline of open_mixer"
+    ):
+        load_scenario("open_mixer", {"mechanisms.chapters.size": 20})
+    with pytest.raises(ScenarioError, match=r"^--set: game\.b: .*'play'.*changes nothing$"):
+        load_scenario("open_mixer", {"game.b": 1.85})
+    with pytest.raises(ScenarioError, match=r"^--set: mechanisms\.chapters: .*'chapters'"):
+        load_scenario("open_mixer", {"mechanisms": {"chapters": {"size": 20}}})
+    with pytest.raises(ScenarioError, match=r"^--set: mechanisms\.exchange\.b: the pipeline of moran"):
+        load_scenario("moran", {"mechanisms.exchange.b": 4})
+    # judged against the pipeline after the overrides: adding the mechanism makes the setting count
+    pipeline = [*mixer.data["pipeline"], "chapters"]
+    s = load_scenario("open_mixer", {"pipeline": pipeline, "mechanisms.chapters.size": 20})
+    assert s.get("mechanisms.chapters.size") == 20
+    assert load_scenario("moran", {"game.b": 1.5}).get("game.b") == 1.5
+    # without strict (settings for many scenarios at once) the override is made, unread
+    assert mixer.with_overrides({"mechanisms.chapters.size": 20}).get("mechanisms.chapters.size") == 20

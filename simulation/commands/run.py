@@ -62,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         dest="overrides",
-        help="replace one setting, e.g. --set population.size=2000 (repeatable; VALUE is a TOML value)",
+        help="replace one setting, e.g. --set population.size=2000 (repeatable; VALUE is a TOML value; "
+        "a setting the scenario never reads, such as a mechanism not in its pipeline, is an error)",
     )
     p.add_argument(
         "--out", metavar="DIR", help="output folder (default: results/<scenario>-<timestamp>-<random>/)"

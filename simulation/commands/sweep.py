@@ -163,6 +163,8 @@ def _main(args: argparse.Namespace) -> int:
         raise InputError(f"--steps {args.steps}: expected at least 1")
     path = resolve_experiment(args.experiment)
     experiment = load_experiment(path)
+    for note in experiment.notes:  # before the runs, which the settings named do not change
+        print(f"givetake: note: {note}", file=sys.stderr)
     if args.seed is not None:
         experiment = dataclasses.replace(experiment, seed=check_seed(args.seed, "--seed"))
     _stop_on_sigterm()

@@ -31,6 +31,9 @@ class Mechanism(Configurable):
     #: (``simulation.compiled``); a model whose stages all say no takes the numpy path
     #: unless asked for the kernels, and does not import numba (the classic games)
     compiled_twin: ClassVar[bool] = True
+    #: top-level scenario tables (``SECTIONS``) only this stage reads, e.g. ``("game",)``: a
+    #: setting in one changes nothing in a scenario whose pipeline has none of their readers
+    reads: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def config_prefix(cls) -> str:

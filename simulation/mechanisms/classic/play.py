@@ -31,6 +31,7 @@ class Play(Mechanism):
     name = "play"
     #: the game's work is numpy already; loading numba would cost about 100 MB and save nothing
     compiled_twin = False
+    reads = ("game",)
     PARAMS: dict[str, Param] = {}
 
     def setup(self, model: GiveTakeModel) -> None:
