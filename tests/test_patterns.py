@@ -224,8 +224,10 @@ def test_bridge_survival_can_leave_out_exits_and_newcomers_first_contacts():
 
 
 def test_tie_census_takes_a_census_of_every_tie_and_member_at_the_start_and_every_few_weeks():
-    scen = load_scenario("open_mixer", {"population.size": 40, "mechanisms.tie_census.every": 4})
-    scen = scen.with_overrides({"pipeline": [*scen.data["pipeline"], "tie_census"]})
+    scen = load_scenario("open_mixer", {"population.size": 40})
+    scen = scen.with_overrides(
+        {"pipeline": [*scen.data["pipeline"], "tie_census"], "mechanisms.tie_census.every": 4}
+    )
     seen: dict[int, tuple[set, set]] = {}
 
     def watch(model):
