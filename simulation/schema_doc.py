@@ -90,7 +90,7 @@ def _range(p: Param) -> str:
             return f"≥ {p.low}"
         if p.high is not None:
             return f"≤ {p.high}"
-        return "any"
+        return "any finite number" if p.type is float else "any"
     if p.type is bool:
         return "`true`, `false`"
     return "any"

@@ -9,7 +9,7 @@ generator as a tuple of five integers (the bit generator's state and the address
 once for each bit generator and kept; numba takes a tuple of integers in well under a
 microsecond.  Inside the kernel, :func:`generator` makes numba's own generator of it, which
 draws through the same functions on the same state: the same numbers, in the same order, as
-the ``Generator`` itself would give (``tests/test_compiled_churn.py``).
+the ``Generator`` itself would give (``tests/test_compiled_generator.py``).
 
 A kernel that takes a generator calls ``gen = generator(rng)`` first, so it takes either a
 handle or a ``Generator`` (tests hand it one).  A handle is only good while its bit generator
