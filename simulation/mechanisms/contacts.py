@@ -79,8 +79,7 @@ def attachment_choice(model, slots: np.ndarray, size: int) -> np.ndarray:
     from ..draws import SUM_TOLERANCE, pick_by_cdf
 
     pop = model.population
-    bias = float(model.config.data["network"]["attachment_bias"])
-    powered = _NO_POWERS if bias in (1.0, 2.0) else pop.reputation(slots) ** bias
+    bias, powered = attachment_powers(model, slots)
     p, plain, cdf = attachment(
         slots,
         pop.public_gifts,
@@ -96,6 +95,15 @@ def attachment_choice(model, slots: np.ndarray, size: int) -> np.ndarray:
 
 
 _NO_POWERS = np.zeros(0)
+
+
+def attachment_powers(model, slots: np.ndarray) -> tuple[float, np.ndarray]:
+    """The attachment bias and, unless it is 1 or 2 (which the kernels square or take as
+    they are), the reputations of ``slots`` raised to it: the inputs of the compiled
+    attachment weights."""
+    bias = float(model.config.data["network"]["attachment_bias"])
+    powered = _NO_POWERS if bias in (1.0, 2.0) else model.population.reputation(slots) ** bias
+    return bias, powered
 
 
 def friends_of_friends(model, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ import numpy as np
 from ..strategies import ChoiceContext
 from .base import Mechanism, Param, mechanism
 from .contacts import (
+    attachment_powers,
     attachment_weights,
     connect,
     friends_of_friends,
@@ -15,8 +16,6 @@ from .contacts import (
 )
 
 __all__ = ["Meeting"]
-
-_NO_POWERS = np.zeros(0)
 
 
 @mechanism
@@ -70,8 +69,7 @@ class Meeting(Mechanism):
 
         pop = model.population
         view = model.ties.directed(pop.size)
-        bias = float(model.config.data["network"]["attachment_bias"])
-        powered = _NO_POWERS if bias in (1.0, 2.0) else pop.reputation(alive) ** bias
+        bias, powered = attachment_powers(model, alive)
         fa, fb, ra, rb, pa, pb, plain, p = meeting(
             handle(model.rng),
             alive,
