@@ -434,3 +434,5 @@ def test_validate_command_prints_the_table_and_writes_the_report(tmp_path, capsy
     assert "or below 0.05 (b > 2)" in report
     assert (tmp_path / "figures" / "validation_nowak_may.png").stat().st_size > 1000
     assert code == (0 if report.count("| pass |") == 2 else 1)
+    # written outside the docs, it links no page that is not there
+    assert "(classic.md)" not in report and "`docs/classic.md`" in report

@@ -192,11 +192,14 @@ def write_report(
     total = sum(r.seconds for r in results)
     n_pass = sum(c.passed for r in results for c in r.checks)
     n_all = sum(len(r.checks) for r in results)
+    # the page on the classic games sits beside this one in the project's docs; elsewhere
+    # (a --out folder) it is named, not linked
+    classic = "[classic.md](classic.md)" if (docs / "classic.md").is_file() else "`docs/classic.md`"
     lines = [
         "# Validation: classic results reproduced",
         "",
         "The classic games run on the same engine as the business scenarios (the `play` and",
-        "`update` mechanisms, see [classic.md](classic.md)).  This page is written by",
+        f"`update` mechanisms, see {classic}).  This page is written by",
         f"`{command}`; it compares the engine with published results of evolutionary game",
         "theory on graphs.",
         "",
