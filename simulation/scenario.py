@@ -326,9 +326,10 @@ class Scenario:
         if any(k.startswith("population.mix.") for k in overrides):
             raw = _fold_mix(raw, self)
         out = Scenario.from_dict(raw, source, base=self)
-        if strict:
-            for key, why in unread_settings(out, overrides).items():
-                raise ScenarioError(source, key, why)
+        unread = unread_settings(out, overrides) if strict else {}
+        if unread:
+            key, why = next(iter(unread.items()))  # the first, as a one-line error names one
+            raise ScenarioError(source, key, why)
         return out
 
     @property

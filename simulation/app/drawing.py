@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -474,14 +474,14 @@ def wealth_chart(
     *,
     from_week: Mapping[str, int] | None = None,
     title: str = "Mean wealth by strategy",
-    **size: int,
+    **options: Any,
 ) -> str:
     """The chart of mean wealth by strategy, the same in the app and the classroom: a line per
     strategy in ``names`` (the metric ``wealth_<name>``, from its ``from_week``, in the
     strategy's colour, named by :func:`wealth_chart_label`) and, last in the legend, the dashed
     black line of all members' mean wealth (the metric ``mean_wealth``: the mean over every
-    member present that week, so the strategies' means weighted by their members).  ``size``
-    goes to :func:`line_chart` (``width``, ``height``)."""
+    member present that week, so the strategies' means weighted by their members).  ``options``
+    go to :func:`line_chart` (``width``, ``height``; ``legend``, on unless given)."""
     from_week = from_week or {}
     shown = {n: wealth_chart_label(n) for n in names}
     return line_chart(
@@ -492,8 +492,7 @@ def wealth_chart(
         title=title,
         colours={**{shown[n]: strategy_colour(n) for n in names}, ALL_MEMBERS: ALL_MEMBERS_COLOUR},
         dashed={ALL_MEMBERS},
-        legend=True,
-        **size,
+        **{"legend": True, **options},
     )
 
 

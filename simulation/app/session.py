@@ -320,7 +320,7 @@ class Session:
                 y_min=0,
                 **size,
             ),
-            "wealth": wealth_chart(self.model, names, width=size["width"], height=size["height"]),
+            "wealth": wealth_chart(self.model, names, **size),
             "fulfilment": line_chart(
                 # nobody has asked yet in week 0
                 {"share of needs met": self.series("fulfilment_rate", from_week=1)},
