@@ -156,7 +156,7 @@ def _sorted_groups(groups: Sequence[Iterable[int]]) -> list[np.ndarray]:
         starts = np.cumsum(sizes)[:-1]  # where each group after the first starts
         rising[starts[(starts > 0) & (starts < len(flat))] - 1] = True  # from one group to the next
         if rising.all():
-            return np.split(flat, np.cumsum(sizes)[:-1])
+            return np.split(flat, starts)
     return [
         np.unique(np.fromiter(g, np.int64)) if not isinstance(g, np.ndarray) else np.unique(g) for g in groups
     ]

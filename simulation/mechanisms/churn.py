@@ -33,7 +33,7 @@ import numpy as np
 
 from ..arrays import sum_of_copies
 from .base import Mechanism, Param, mechanism
-from .contacts import attachment_choice, attachment_weights, connect
+from .contacts import attachment_choice, attachment_powers, attachment_weights, connect
 
 __all__ = ["Churn"]
 
@@ -204,14 +204,12 @@ class Churn(Mechanism):
 
         pop, ties = model.population, model.ties
         net = model.config.data["network"]
-        bias = float(net["attachment_bias"])
         contacts = int(self.initial_contacts) if len(newcomers) else 0
-        powered = _NO_POWERS
+        bias, powered = float(net["attachment_bias"]), _NO_POWERS
         if contacts:
             keys = ties._room(pop.size, len(newcomers) * contacts)
-            if bias not in (1.0, 2.0):  # numpy's powers (the kernel squares for 2)
-                old = pop.alive_slots()
-                powered = pop.reputation(old[: len(old) - len(newcomers)]) ** bias
+            old = pop.alive_slots()
+            bias, powered = attachment_powers(model, old[: len(old) - len(newcomers)])
         else:
             keys = _NO_SLOTS
         first = ties.size
